@@ -1,0 +1,25 @@
+import type { EventName, EventPayload } from '../../shared/contract/api';
+import type { Handlers } from '../../shared/contract/dispatch';
+
+export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+/**
+ * The backend as every host process sees it: Electron main, browser-mode
+ * server, CLI and tests all construct one with createBackend() from
+ * ./backend and talk to it only through these members.
+ */
+export interface Backend {
+  readonly handlers: Handlers;
+  /** Subscribe to every backend event; returns an unsubscribe function. */
+  onEvent(listener: EventListener): () => void;
+  /** Disconnects SSH, waits for captures to settle, closes the database. */
+  close(): Promise<void>;
+  readonly dataDir: string;
+}
+
+export interface BackendOptions {
+  /** Where the SQLite database, blobs and the app's known_hosts live. */
+  readonly dataDir: string;
+  /** The user's OpenSSH known_hosts, read-only; default ~/.ssh/known_hosts. */
+  readonly userKnownHostsFile?: string;
+}
