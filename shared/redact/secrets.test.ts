@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { redactCmdline, redactEnviron } from './secrets';
 
 test('environ: secret names are masked, names kept, harmless values untouched', () => {
-  const raw = ['PATH=/usr/bin', 'DB_PASSWORD=hunter2', 'API_TOKEN=abc', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', ''].join('\0');
+  const raw = ['PATH=/usr/bin', 'DB_PASSWORD=hunter2', 'API_TOKEN=abc', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', 'PWD=/srv', 'DB_PWD=x', ''].join('\0');
   const { text, redactions } = redactEnviron(raw);
-  assert.equal(text, ['PATH=/usr/bin', 'DB_PASSWORD=[REDACTED:secret-name]', 'API_TOKEN=[REDACTED:secret-name]', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', ''].join('\0'));
+  assert.equal(text, ['PATH=/usr/bin', 'DB_PASSWORD=[REDACTED:secret-name]', 'API_TOKEN=[REDACTED:secret-name]', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', 'PWD=/srv', 'DB_PWD=[REDACTED:secret-name]', ''].join('\0'));
   assert.deepEqual(redactions, [
     { key: 'DB_PASSWORD', rule: 'secret-name' },
     { key: 'API_TOKEN', rule: 'secret-name' },
+    { key: 'DB_PWD', rule: 'secret-name' },
   ]);
   assert.ok(!text.includes('hunter2'));
 });

@@ -11,9 +11,9 @@ export interface Redaction {
   readonly rule: string;
 }
 
-const SECRET_NAME = /(key|secret|token|passw|pwd|cred|auth|private|session|cookie|signature|salt)/i;
+const SECRET_NAME = /(key|secret|token|passw|(?:^|_)pwd(?:$|_)|cred|auth|private|session|cookie|signature|salt)/i;
 /** Names that match SECRET_NAME by accident but are well known and harmless. */
-const HARMLESS_NAMES = new Set(['GOTOOLCHAIN', 'SSH_AUTH_SOCK', 'XAUTHORITY', 'KEYTIMEOUT', 'GPG_AGENT_INFO']);
+const HARMLESS_NAMES = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'XAUTHORITY', 'KEYTIMEOUT', 'GPG_AGENT_INFO']);
 
 const VALUE_RULES: ReadonlyArray<{ readonly rule: string; readonly re: RegExp }> = [
   { rule: 'pem-private-key', re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },

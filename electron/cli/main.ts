@@ -1,0 +1,217 @@
+/**
+ * `gopherscope` on the command line: the same backend as the app, headless.
+ * Progress and diagnostics go to stderr; results to stdout.
+ */
+import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Host } from '../../shared/contract/api';
+import { ApiError } from '../../shared/contract/errors';
+import { createBackend, type Backend } from '../core/backend';
+import { defaultDataDir } from '../core/paths';
+import { startServer } from '../serve/server';
+import { parseArgs, parseTarget, UsageError } from './args';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
+
+const USAGE = `Usage:
+  gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
+  gopherscope ps [user@]host[:port] [--identity FILE] [--data-dir DIR]
+  gopherscope capture [user@]host[:port] --pid N [--out FILE] [--identity FILE] [--data-dir DIR]
+  gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--data-dir DIR]
+  gopherscope sessions [--json] [--data-dir DIR]
+
+Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
+in the data folder (default ${defaultDataDir()}).`;
+
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help']);
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function withBackend<T>(dataDir: string, fn: (b: Backend) => Promise<T>): Promise<T> {
+  const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Finds or records the host so CLI captures show up in the app's library under it. */
+async function hostFor(b: Backend, spec: string, identity: string | undefined): Promise<Host> {
+  const t = parseTarget(spec, userInfo().username);
+  const hosts = await b.handlers['hosts.list']({});
+  const found = hosts.find((h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && (identity === undefined || h.identityFile === resolve(identity)));
+  if (found) return found;
+  return b.handlers['hosts.add']({ label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identity ? { identityFile: resolve(identity) } : {}) });
+}
+
+class ExitError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function connect(b: Backend, host: Host): Promise<void> {
+  log(`connecting to ${host.user}@${host.hostname}:${host.port} …`);
+  const r = await b.handlers['ssh.connect']({ hostId: host.id });
+  const where = `${host.hostname}:${host.port}`;
+  switch (r.status) {
+    case 'connected':
+      log(`connected (host key ${r.fingerprint})`);
+      return;
+    case 'unknown-host-key':
+      throw new ExitError(
+        EXIT.hostKey,
+        `The host key of ${where} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on the host), trust it with:\n  gopherscope trust ${host.user}@${where} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
+      );
+    case 'changed-host-key':
+      throw new ExitError(
+        EXIT.hostKey,
+        `REFUSED: the host key of ${where} has changed.\n  presented: ${r.presented.keyType} ${r.presented.fingerprint}\n${r.expected.map((e) => `  expected:  ${e.keyType} ${e.fingerprint} (${e.source})`).join('\n')}\nThis can mean someone is intercepting the connection. If the host was really re-keyed, remove the old line and trust the new key.`,
+      );
+    case 'revoked-host-key':
+      throw new ExitError(EXIT.hostKey, `REFUSED: the host key of ${where} (${r.presented.fingerprint}) is marked @revoked in ${r.source}.`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return command ? EXIT.ok : EXIT.usage;
+    }
+    const args = parseArgs(rest, SWITCHES);
+    const flag = (n: string) => {
+      const v = args.flags.get(n);
+      return typeof v === 'string' ? v : undefined;
+    };
+    const dataDir = resolve(flag('data-dir') ?? defaultDataDir());
+    switch (command) {
+      case 'serve':
+        return await serve(dataDir, flag('host') ?? '127.0.0.1', Number(flag('port') ?? 0), args.flags.has('allow-non-loopback'));
+      case 'ps':
+        return await withBackend(dataDir, async (b) => {
+          const spec = args.positionals[0];
+          if (!spec) throw new UsageError('ps needs [user@]host[:port]');
+          const host = await hostFor(b, spec, flag('identity'));
+          await connect(b, host);
+          const list = await b.handlers['processes.list']({ hostId: host.id });
+          if (args.flags.has('json')) {
+            process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+            return EXIT.ok;
+          }
+          process.stdout.write(`${'PID'.padStart(7)} ${'USER'.padEnd(10)} ${'RSS'.padStart(10)} ${'THR'.padStart(4)} GO          COMMAND\n`);
+          for (const p of list) {
+            const go = p.go.kind === 'go' ? (p.go.goVersion ?? 'go') : p.go.kind === 'unknown' ? '?' : '-';
+            const rss = p.rssKiB === null ? '-' : `${(p.rssKiB / 1024).toFixed(1)}M`;
+            process.stdout.write(`${String(p.pid).padStart(7)} ${p.user.slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${p.command.slice(0, 120)}\n`);
+          }
+          return EXIT.ok;
+        });
+      case 'capture':
+        return await withBackend(dataDir, async (b) => {
+          const spec = args.positionals[0];
+          const pid = Number(flag('pid'));
+          if (!spec || !Number.isInteger(pid) || pid < 1) throw new UsageError('capture needs [user@]host[:port] and --pid N');
+          const host = await hostFor(b, spec, flag('identity'));
+          await connect(b, host);
+          const finished = new Promise<{ status: string; reason: string | null; sessionId: string }>((resolveDone) => {
+            b.onEvent((event, payload) => {
+              if (event === 'capture.progress') {
+                const p = payload as { step: string; done: number; total: number };
+                log(`[${p.done}/${p.total}] ${p.step}`);
+              } else if (event === 'capture.finished') resolveDone(payload as { status: string; reason: string | null; sessionId: string });
+            });
+          });
+          const controller = new AbortController();
+          const { captureId } = await b.handlers['capture.start']({ hostId: host.id, pid });
+          const onSigint = () => {
+            log('cancelling …');
+            controller.abort();
+            void b.handlers['capture.cancel']({ captureId });
+          };
+          process.once('SIGINT', onSigint);
+          const done = await finished;
+          process.off('SIGINT', onSigint);
+          log(`session ${done.sessionId}: ${done.status}${done.reason ? ` (${done.reason})` : ''}`);
+          const out = flag('out');
+          if (out && done.status !== 'failed') {
+            const detail = await b.handlers['sessions.open']({ sessionId: done.sessionId });
+            const artifacts = [];
+            for (const a of detail.artifacts) {
+              const body = a.sha256 ? await b.handlers['artifacts.read']({ artifactId: a.id, maxBytes: 64 * 1024 * 1024 }) : { text: '' };
+              artifacts.push({ ...a, text: body.text });
+            }
+            await writeFile(out, JSON.stringify({ format: 'gopherscope-session-json', version: 1, session: { ...detail, artifacts } }, null, 2));
+            log(`wrote ${out}`);
+          }
+          process.stdout.write(`${done.sessionId}\n`);
+          return done.status === 'complete' ? EXIT.ok : done.status === 'failed' ? EXIT.failed : EXIT.failed;
+        });
+      case 'trust':
+        return await withBackend(dataDir, async (b) => {
+          const spec = args.positionals[0];
+          const fp = flag('fingerprint');
+          if (!spec || !fp) throw new UsageError('trust needs [user@]host[:port] and --fingerprint SHA256:...');
+          const host = await hostFor(b, spec, flag('identity'));
+          const r = await b.handlers['ssh.connect']({ hostId: host.id });
+          if (r.status === 'connected') {
+            log('already trusted');
+            return EXIT.ok;
+          }
+          if (r.status !== 'unknown-host-key') throw new ExitError(EXIT.hostKey, `Not trusting: the host key is ${r.status.replace('-host-key', '')}; see \`gopherscope ps\` for details.`);
+          if (r.presented.fingerprint !== fp) throw new ExitError(EXIT.hostKey, `Not trusting: the host presented ${r.presented.fingerprint}, not ${fp}.`);
+          await b.handlers['hosts.trustKey']({ hostId: host.id, keyBase64: r.presented.keyBase64 });
+          log(`trusted ${r.presented.keyType} ${fp} for ${host.hostname}:${host.port}`);
+          return EXIT.ok;
+        });
+      case 'sessions':
+        return await withBackend(dataDir, async (b) => {
+          const list = await b.handlers['sessions.list']({});
+          if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+          else for (const s of list) process.stdout.write(`${s.id}  ${s.startedAt}  ${s.status.padEnd(9)} ${s.hostLabel}  pid ${s.pid} ${s.processName} ${s.goVersion ?? ''}\n`);
+          return EXIT.ok;
+        });
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      log(`gopherscope: ${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof ExitError) {
+      log(err.message);
+      return err.code;
+    }
+    if (err instanceof ApiError) {
+      log(`gopherscope: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}`);
+      return err.code === 'process-gone' ? EXIT.processGone : ['connect-refused', 'connect-timeout', 'dns', 'auth-failed', 'not-connected'].includes(err.code) ? EXIT.connect : EXIT.failed;
+    }
+    log(`gopherscope: ${(err as Error).stack ?? String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+async function serve(dataDir: string, host: string, port: number, allowNonLoopback: boolean): Promise<number> {
+  const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
+  const staticDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'renderer');
+  const server = await startServer({ backend, staticDir, host, port, allowNonLoopback });
+  process.stdout.write(`Gopherscope browser mode: ${server.url}\n`);
+  log(`data folder: ${dataDir}`);
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  await server.close();
+  await backend.close();
+  return EXIT.ok;
+}

@@ -1,0 +1,123 @@
+/**
+ * Remote process listing with Go detection, in two round trips: the first
+ * reads every process's status, cmdline and executable headers; the second
+ * reads a small byte range of each ELF's first writable segment, where the Go
+ * linker puts .go.buildinfo. Binaries are never copied whole.
+ */
+import type { GoMark, ProcessInfo } from '../../shared/contract/api';
+import { parseBuildInfo } from '../../shared/parsers/buildinfo';
+import { firstWritableLoad, parseElfHeader } from '../../shared/parsers/elf';
+import { parseProcStatus } from '../../shared/parsers/procStatus';
+import { collect, type CollectedFile } from './frameCollector';
+import { buildInfoScript, exeHeaderScript, newNonce, processListScript } from './remoteScripts';
+import type { SshConnection } from './sshConnection';
+
+const BUILDINFO_READ = 16 * 1024;
+
+export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal } = {}): Promise<ProcessInfo[]> {
+  const nonce = newNonce();
+  const first = await collect(conn, processListScript(nonce), {
+    nonce,
+    timeoutMs: 30_000,
+    maxTotalBytes: 64 * 1024 * 1024,
+    capFor: (name) => (name.endsWith('/exe') ? 2048 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const users = parsePasswd(first.files.get('etc/passwd')?.bytes.toString('utf8') ?? '');
+  const pids = new Set<number>();
+  for (const name of first.files.keys()) {
+    const m = /^p\/(\d+)\//.exec(name);
+    if (m) pids.add(Number(m[1]));
+  }
+  const marks = await detectGo(conn, [...pids], first.files, opts.signal);
+
+  const list: ProcessInfo[] = [];
+  for (const pid of [...pids].sort((a, b) => a - b)) {
+    const statusFile = first.files.get(`p/${pid}/status`);
+    if (!statusFile || statusFile.rc !== 0) continue; // exited between listing and reading
+    const status = parseProcStatus(statusFile.bytes.toString('utf8'));
+    if (!status.ok) continue;
+    const cmdline = (first.files.get(`p/${pid}/cmdline`)?.bytes.toString('utf8') ?? '').replace(/\0+$/, '').split('\0').join(' ');
+    const uid = status.value.uids[0] ?? -1;
+    list.push({
+      pid,
+      ppid: status.value.ppid ?? 0,
+      uid,
+      user: users.get(uid) ?? String(uid),
+      comm: status.value.name,
+      command: cmdline.length > 0 ? cmdline : `[${status.value.name}]`,
+      rssKiB: status.value.vmRssKiB,
+      threads: status.value.threads,
+      go: marks.get(pid) ?? { kind: 'unknown', reason: 'executable not examined' },
+    });
+  }
+  return list;
+}
+
+/**
+ * Go marks for the given PIDs. `headers` may already hold their p/PID/exe
+ * reads (the process list has them); missing ones are read here.
+ */
+export async function detectGo(conn: SshConnection, pids: readonly number[], headers: ReadonlyMap<string, CollectedFile> = new Map(), signal?: AbortSignal): Promise<Map<number, GoMark>> {
+  const opts = signal ? { signal } : {};
+  const missing = pids.filter((pid) => !headers.has(`p/${pid}/exe`));
+  let files = headers;
+  if (missing.length > 0) {
+    const nonce = newNonce();
+    const r = await collect(conn, exeHeaderScript(nonce, missing), { nonce, timeoutMs: 30_000, maxTotalBytes: 16 * 1024 * 1024, capFor: () => 2048, ...opts });
+    files = new Map([...headers, ...r.files]);
+  }
+  const marks = new Map<number, GoMark>();
+  const reads: Array<{ pid: number; offset: number; length: number }> = [];
+  for (const pid of pids) {
+    const mark = markFromHeader(files.get(`p/${pid}/exe`));
+    if (mark.kind === 'read') reads.push({ pid, offset: mark.offset, length: BUILDINFO_READ });
+    else marks.set(pid, mark.mark);
+  }
+  if (reads.length === 0) return marks;
+  const nonce2 = newNonce();
+  const second = await collect(conn, buildInfoScript(nonce2, reads), {
+    nonce: nonce2,
+    timeoutMs: 30_000,
+    maxTotalBytes: 64 * 1024 * 1024,
+    capFor: () => BUILDINFO_READ,
+    ...opts,
+  });
+  for (const r of reads) {
+    const f = second.files.get(`p/${r.pid}/buildinfo`);
+    if (!f || f.rc !== 0) {
+      marks.set(r.pid, { kind: 'unknown', reason: `could not read the data segment: ${f?.stderr || 'no answer'}` });
+      continue;
+    }
+    const info = parseBuildInfo(new Uint8Array(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
+    if (info.ok) {
+      const mainModule = info.value.main?.path ?? info.value.path;
+      marks.set(r.pid, { kind: 'go', goVersion: info.value.goVersion, ...(mainModule ? { mainModule } : {}), reason: 'Go build info found in the executable' });
+    } else {
+      marks.set(r.pid, { kind: 'not-go', reason: 'no Go build info at the start of the writable segment' });
+    }
+  }
+  return marks;
+}
+
+function markFromHeader(exe: CollectedFile | undefined): { kind: 'read'; offset: number } | { kind: 'done'; mark: GoMark } {
+  if (!exe) return { kind: 'done', mark: { kind: 'unknown', reason: 'executable not read' } };
+  if (exe.rc !== 0 || exe.bytes.length === 0) {
+    const why = exe.stderr.includes('ermission') ? 'permission denied reading /proc/PID/exe (another user; use sudo later)' : exe.bytes.length === 0 ? 'no executable (kernel thread or exited)' : exe.stderr || `read failed (rc ${exe.rc})`;
+    return { kind: 'done', mark: { kind: 'unknown', reason: why } };
+  }
+  const elf = parseElfHeader(new Uint8Array(exe.bytes.buffer, exe.bytes.byteOffset, exe.bytes.byteLength));
+  if (!elf.ok) return { kind: 'done', mark: { kind: 'not-go', reason: `not an ELF executable: ${elf.error.message}` } };
+  const rw = firstWritableLoad(elf.value);
+  if (!rw) return { kind: 'done', mark: { kind: 'not-go', reason: 'ELF without a writable PT_LOAD segment' } };
+  return { kind: 'read', offset: rw.offset };
+}
+
+function parsePasswd(text: string): Map<number, string> {
+  const users = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 3 && /^\d+$/.test(f[2]!)) users.set(Number(f[2]), f[0]!);
+  }
+  return users;
+}

@@ -1,0 +1,275 @@
+/**
+ * The local session library: SQLite (WAL) for hosts, sessions, artifacts and
+ * redaction records; blob files for artifact bodies. Migrations are ordered
+ * SQL steps tracked with PRAGMA user_version.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArtifactMeta, ArtifactStatus, Host, HostInput, SessionDetail, SessionStatus, SessionSummary } from '../../shared/contract/api';
+import { ApiError } from '../../shared/contract/errors';
+import { BlobStore } from './blobs';
+import { Database } from './sqlite';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the walking skeleton
+  `
+  CREATE TABLE hosts(
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    identity_file TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE sessions(
+    id TEXT PRIMARY KEY,
+    host_id TEXT REFERENCES hosts(id) ON DELETE SET NULL,
+    host_label TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    process_name TEXT NOT NULL,
+    go_version TEXT,
+    status TEXT NOT NULL CHECK (status IN ('capturing','complete','partial','failed')),
+    status_reason TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    notes TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX sessions_started ON sessions(started_at DESC);
+  CREATE TABLE artifacts(
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok','failed','skipped','truncated')),
+    reason TEXT,
+    size_bytes INTEGER NOT NULL,
+    duration_ms INTEGER,
+    sha256 TEXT,
+    UNIQUE(session_id, name)
+  );
+  CREATE TABLE redactions(
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    artifact TEXT NOT NULL,
+    key TEXT NOT NULL,
+    rule TEXT NOT NULL
+  );
+  CREATE INDEX redactions_session ON redactions(session_id);
+  `,
+];
+
+export interface NewArtifact {
+  readonly name: string;
+  readonly status: ArtifactStatus;
+  readonly reason: string | null;
+  readonly sizeBytes: number;
+  readonly durationMs: number | null;
+  readonly sha256: string | null;
+}
+
+interface SessionRow {
+  id: string;
+  host_id: string | null;
+  host_label: string;
+  pid: number;
+  process_name: string;
+  go_version: string | null;
+  status: SessionStatus;
+  status_reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+  artifact_count: number;
+}
+
+export class Store {
+  private constructor(
+    readonly db: Database,
+    readonly blobs: BlobStore,
+    readonly dataDir: string,
+  ) {}
+
+  static async open(dataDir: string): Promise<Store> {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const db = await Database.open(join(dataDir, 'gopherscope.db'));
+    await db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+    const store = new Store(db, new BlobStore(join(dataDir, 'blobs')), dataDir);
+    await store.blobs.init();
+    await store.migrate();
+    await store.recoverInterrupted();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const row = await this.db.get<{ user_version: number }>('PRAGMA user_version');
+    const current = row?.user_version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new ApiError('storage', `This library was written by a newer Gopherscope (schema ${current}, we know ${MIGRATIONS.length}).`, 'Upgrade Gopherscope or use another --data-dir.');
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      await this.db.transaction(async () => {
+        await this.db.exec(MIGRATIONS[v]!);
+        await this.db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  /** A session still 'capturing' at start-up belongs to a process that died mid-capture. */
+  private async recoverInterrupted(): Promise<void> {
+    await this.db.run(
+      `UPDATE sessions SET status='partial', status_reason=?, finished_at=COALESCE(finished_at, ?) WHERE status='capturing'`,
+      ['interrupted: Gopherscope stopped before the capture finished; the artifacts listed were saved', new Date().toISOString()],
+    );
+  }
+
+  // ---------- hosts ----------
+
+  async listHosts(): Promise<Host[]> {
+    const rows = await this.db.all<{ id: string; label: string; hostname: string; port: number; user: string; identity_file: string | null; created_at: string }>(
+      'SELECT * FROM hosts ORDER BY label COLLATE NOCASE, id',
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      label: r.label,
+      hostname: r.hostname,
+      port: r.port,
+      user: r.user,
+      ...(r.identity_file ? { identityFile: r.identity_file } : {}),
+      createdAt: r.created_at,
+    }));
+  }
+
+  async getHost(id: string): Promise<Host> {
+    const host = (await this.listHosts()).find((h) => h.id === id);
+    if (!host) throw new ApiError('not-found', `No host with id ${id}.`, 'Add the host first.');
+    return host;
+  }
+
+  async addHost(input: Required<Pick<HostInput, 'label' | 'hostname' | 'user'>> & { port: number; identityFile?: string | undefined }): Promise<Host> {
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    await this.db.run('INSERT INTO hosts(id,label,hostname,port,user,identity_file,created_at) VALUES (?,?,?,?,?,?,?)', [
+      id,
+      input.label,
+      input.hostname,
+      input.port,
+      input.user,
+      input.identityFile ?? null,
+      createdAt,
+    ]);
+    return this.getHost(id);
+  }
+
+  async removeHost(id: string): Promise<boolean> {
+    const r = await this.db.run('DELETE FROM hosts WHERE id=?', [id]);
+    return r.changes > 0;
+  }
+
+  // ---------- sessions ----------
+
+  async beginSession(s: { hostId: string | null; hostLabel: string; pid: number; processName: string; goVersion: string | null }): Promise<string> {
+    const id = randomUUID();
+    await this.db.run(
+      `INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,started_at) VALUES (?,?,?,?,?,?,'capturing',?)`,
+      [id, s.hostId, s.hostLabel, s.pid, s.processName, s.goVersion, new Date().toISOString()],
+    );
+    return id;
+  }
+
+  /** Called only after the artifact's blob is fsynced and in place. */
+  async addArtifact(sessionId: string, a: NewArtifact, redactions: ReadonlyArray<{ key: string; rule: string }> = []): Promise<string> {
+    const id = randomUUID();
+    await this.db.transaction(async () => {
+      await this.db.run(
+        'INSERT INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
+        [id, sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
+      );
+      for (const r of redactions) {
+        await this.db.run('INSERT INTO redactions(session_id,artifact,key,rule) VALUES (?,?,?,?)', [sessionId, a.name, r.key, r.rule]);
+      }
+    });
+    return id;
+  }
+
+  /** One transaction: the artifacts that never arrived get their reason, and the session its final status. */
+  async finishSession(sessionId: string, status: Exclude<SessionStatus, 'capturing'>, reason: string | null, missing: ReadonlyArray<NewArtifact>): Promise<void> {
+    await this.db.transaction(async () => {
+      for (const a of missing) {
+        await this.db.run(
+          'INSERT OR IGNORE INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
+          [randomUUID(), sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
+        );
+      }
+      await this.db.run('UPDATE sessions SET status=?, status_reason=?, finished_at=? WHERE id=?', [status, reason, new Date().toISOString(), sessionId]);
+    });
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE id=?', [sessionId]);
+  }
+
+  async listSessions(): Promise<SessionSummary[]> {
+    const rows = await this.db.all<SessionRow>(
+      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count
+       FROM sessions s ORDER BY s.started_at DESC, s.id`,
+    );
+    return rows.map(toSummary);
+  }
+
+  async openSession(sessionId: string): Promise<SessionDetail> {
+    const row = await this.db.get<SessionRow>(
+      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count FROM sessions s WHERE s.id=?`,
+      [sessionId],
+    );
+    if (!row) throw new ApiError('not-found', `No session with id ${sessionId}.`);
+    const artifacts = await this.db.all<{ id: string; session_id: string; name: string; status: ArtifactStatus; reason: string | null; size_bytes: number; duration_ms: number | null; sha256: string | null }>(
+      'SELECT * FROM artifacts WHERE session_id=? ORDER BY name',
+      [sessionId],
+    );
+    const redactions = await this.db.all<{ artifact: string; key: string; rule: string }>('SELECT artifact,key,rule FROM redactions WHERE session_id=? ORDER BY rowid', [sessionId]);
+    return {
+      ...toSummary(row),
+      artifacts: artifacts.map(
+        (a): ArtifactMeta => ({
+          id: a.id,
+          sessionId: a.session_id,
+          name: a.name,
+          status: a.status,
+          reason: a.reason,
+          sizeBytes: a.size_bytes,
+          durationMs: a.duration_ms,
+          sha256: a.sha256,
+        }),
+      ),
+      redactions,
+    };
+  }
+
+  async getArtifact(artifactId: string): Promise<ArtifactMeta> {
+    const a = await this.db.get<{ id: string; session_id: string; name: string; status: ArtifactStatus; reason: string | null; size_bytes: number; duration_ms: number | null; sha256: string | null }>(
+      'SELECT * FROM artifacts WHERE id=?',
+      [artifactId],
+    );
+    if (!a) throw new ApiError('not-found', `No artifact with id ${artifactId}.`);
+    return { id: a.id, sessionId: a.session_id, name: a.name, status: a.status, reason: a.reason, sizeBytes: a.size_bytes, durationMs: a.duration_ms, sha256: a.sha256 };
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function toSummary(r: SessionRow): SessionSummary {
+  return {
+    id: r.id,
+    hostId: r.host_id,
+    hostLabel: r.host_label,
+    pid: r.pid,
+    processName: r.process_name,
+    goVersion: r.go_version,
+    status: r.status,
+    statusReason: r.status_reason,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    artifactCount: r.artifact_count,
+  };
+}
