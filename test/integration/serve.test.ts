@@ -1,0 +1,117 @@
+/**
+ * Browser mode's boundary: loopback only unless asked, the token on every
+ * request and socket, the Host header, and contract validation over the wire.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createBackend, type Backend } from '../../electron/core/backend';
+import { startServer, type RunningServer } from '../../electron/serve/server';
+
+let backend: Backend;
+let server: RunningServer;
+let staticDir: string;
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-serve-'));
+  staticDir = join(dir, 'static');
+  mkdirSync(staticDir);
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(dir, 'secret.txt'), 'outside the static root');
+  backend = await createBackend({ dataDir: join(dir, 'data'), userKnownHostsFile: join(dir, 'none') });
+  server = await startServer({ backend, staticDir });
+});
+
+after(async () => {
+  await server?.close();
+  await backend?.close();
+});
+
+function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function openSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+function call(ws: WebSocket, id: number, method: string, input: unknown): Promise<{ id: number; reply: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+  return new Promise((resolve) => {
+    const onMsg = (data: WebSocket.RawData) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.id === id) {
+        ws.off('message', onMsg);
+        resolve(msg);
+      }
+    };
+    ws.on('message', onMsg);
+    ws.send(JSON.stringify({ id, method, input }));
+  });
+}
+
+test('refuses a non-loopback address unless explicitly allowed', async () => {
+  await assert.rejects(startServer({ backend, staticDir, host: '0.0.0.0' }), /Refusing to listen on 0\.0\.0\.0/);
+});
+
+test('the URL has a long random token and it is required', async () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+  assert.equal((await get('/')).status, 401);
+  assert.equal((await get('/?token=nope')).status, 401);
+  assert.deepEqual((await get('/')).body, 'Unauthorized');
+  const ok = await get(`/?token=${server.token}`);
+  assert.equal(ok.status, 200);
+  assert.match(String(ok.headers['set-cookie']), /gs_token=.*HttpOnly; SameSite=Strict/);
+  assert.equal((await get('/index.html', { cookie: `gs_token=${server.token}` })).status, 200);
+  assert.equal((await get('/index.html', { authorization: `Bearer ${server.token}` })).status, 200);
+});
+
+test('a rebinding Host header is refused even with the token', async () => {
+  const r = await get(`/?token=${server.token}`, { host: `evil.example:${server.port}` });
+  assert.equal(r.status, 401);
+});
+
+test('path traversal stays inside the static root', async () => {
+  const r = await get(`/..%2fsecret.txt?token=${server.token}`);
+  assert.notEqual(r.status, 200);
+  assert.ok(!r.body.includes('outside the static root'));
+});
+
+test('the socket needs the token, and carries the validated contract', async () => {
+  const base = `ws://127.0.0.1:${server.port}/ws`;
+  await assert.rejects(openSocket(base), /401/);
+  await assert.rejects(openSocket(`${base}?token=wrong`), /401/);
+  await assert.rejects(openSocket(`${base}?token=${server.token}`, { origin: 'http://evil.example' }), /401/);
+  const ws = await openSocket(`${base}?token=${server.token}`);
+  try {
+    const hosts = await call(ws, 1, 'hosts.list', {});
+    assert.deepEqual(hosts.reply, { ok: true, value: [] });
+    const bad = await call(ws, 2, 'hosts.add', { label: 'x', hostname: 'a;rm -rf /', user: 'root' });
+    assert.equal(bad.reply.ok, false);
+    assert.equal(bad.reply.error?.code, 'invalid-input');
+    assert.match(bad.reply.error?.message ?? '', /hostname/);
+    const unknown = await call(ws, 3, 'fs.readFile', { path: '/etc/shadow' });
+    assert.equal(unknown.reply.error?.code, 'unknown-method');
+    const added = await call(ws, 4, 'hosts.add', { label: 'box', hostname: 'db-1.internal', user: 'sre' });
+    assert.equal(added.reply.ok, true);
+    assert.equal((added.reply.value as { port: number }).port, 22);
+  } finally {
+    ws.close();
+  }
+});

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs every test file in one node:test invocation so there is one summary:
+// unit tests beside the code (shared/, renderer/, build/), then integration
+// and end-to-end tests against the real lab. Files run one at a time: the lab
+// tests start sshd, cgroups and Chromium, and the machine has two cores.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const skip = new Set(['node_modules', 'dist', '.git', '.lab', 'test-results']);
+
+function find(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (skip.has(name)) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) find(p, out);
+    else if (/\.test\.(ts|tsx|mjs)$/.test(name)) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const only = process.argv.slice(2);
+const order = (f) => (f.startsWith('test/e2e/') ? 3 : f.startsWith('test/integration/') ? 2 : f.startsWith('test/lab/') ? 1 : 0);
+let files = find(root).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, GOPHERSCOPE_TEST: '1' },
+});
+process.exit(r.status ?? 1);
