@@ -1,0 +1,3 @@
+module gopherscope.dev/lab/service
+
+go 1.22

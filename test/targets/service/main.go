@@ -1,0 +1,154 @@
+// Command service is the lab's Go target: a small HTTP service with
+// net/http/pprof whose goroutine count, allocation rate, live heap and OS
+// thread count are set by flags, so captures have known shapes.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+var (
+	pprofAddr  = flag.String("pprof", "127.0.0.1:0", "listen address for net/http/pprof (empty: none)")
+	goroutines = flag.Int("goroutines", 100, "idle goroutines parked on a channel")
+	allocRate  = flag.Int("alloc-rate", 1<<20, "garbage allocated per second, bytes")
+	heapMiB    = flag.Int("heap", 8, "retained live heap, MiB")
+	threads    = flag.Int("threads", 0, "goroutines locked to their own OS thread and blocked")
+	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
+)
+
+var (
+	retained [][]byte
+	sink     atomic.Value
+	maxGapNs atomic.Int64
+	mu       sync.Mutex
+)
+
+func main() {
+	flag.Parse()
+	block := make(chan struct{})
+
+	retained = make([][]byte, 0, *heapMiB)
+	for i := 0; i < *heapMiB; i++ {
+		b := make([]byte, 1<<20)
+		for j := range b {
+			b[j] = byte(i + j)
+		}
+		retained = append(retained, b)
+	}
+
+	for i := 0; i < *goroutines; i++ {
+		switch i % 4 {
+		case 0:
+			go func() { <-block }()
+		case 1:
+			go func() {
+				select {
+				case <-block:
+				case <-time.After(24 * time.Hour):
+				}
+			}()
+		case 2:
+			go func() {
+				for {
+					time.Sleep(time.Hour)
+				}
+			}()
+		case 3:
+			go func() {
+				mu.Lock()
+				mu.Unlock()
+				<-block
+			}()
+		}
+	}
+
+	for i := 0; i < *threads; i++ {
+		go func() {
+			runtime.LockOSThread()
+			<-block
+		}()
+	}
+
+	if *allocRate > 0 {
+		go allocate(*allocRate)
+	}
+	if *tickGap {
+		go measureTicks()
+	}
+
+	http.HandleFunc("/debug/maxgap", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("reset") == "1" {
+			maxGapNs.Store(0)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]int64{"maxGapNs": maxGapNs.Load()})
+	})
+
+	var srv *http.Server
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "listen:", err)
+			os.Exit(1)
+		}
+		srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		fmt.Printf("PPROF_ADDR=%s\n", ln.Addr().String())
+	}
+	fmt.Printf("PID=%d\n", os.Getpid())
+	fmt.Println("READY")
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	close(block)
+}
+
+// allocate produces garbage at a steady rate so the GC runs.
+func allocate(bytesPerSec int) {
+	const step = 10 * time.Millisecond
+	per := bytesPerSec / 100
+	if per < 64 {
+		per = 64
+	}
+	t := time.NewTicker(step)
+	defer t.Stop()
+	for range t.C {
+		for n := 0; n < per; n += 4096 {
+			sink.Store(make([]byte, 4096))
+		}
+	}
+}
+
+// measureTicks records the largest gap between 1 ms ticks: a stack tool that
+// stops the process shows up here as a gap as long as the pause.
+func measureTicks() {
+	last := time.Now()
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for now := range t.C {
+		gap := now.Sub(last).Nanoseconds()
+		if gap > maxGapNs.Load() {
+			maxGapNs.Store(gap)
+		}
+		last = now
+	}
+}
