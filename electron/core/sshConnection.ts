@@ -126,7 +126,7 @@ export class SshConnection {
     private readonly client: Client,
     readonly target: SshTarget,
     /** Channels open at once; sshd's default MaxSessions is 10. */
-    private readonly maxChannels = 8,
+    private maxChannels = 8,
   ) {
     const onGone = (why: string) => {
       if (this.closed) return;
@@ -149,7 +149,7 @@ export class SshConnection {
   }
 
   private async acquire(): Promise<() => void> {
-    if (this.active >= this.maxChannels) await new Promise<void>((r) => this.waiting.push(r));
+    while (this.active >= this.maxChannels) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
     let released = false;
     return () => {
@@ -160,20 +160,35 @@ export class SshConnection {
     };
   }
 
+  /** Channels this connection may open at once; lowered when the server refuses one (its MaxSessions). */
+  get channelLimit(): number {
+    return this.maxChannels;
+  }
+
   async exec(command: string, opts: ExecOptions): Promise<ExecResult> {
-    if (this.closed) throw new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
-    const release = await this.acquire();
-    try {
-      return await this.execOnce(command, opts);
-    } finally {
-      release();
+    for (;;) {
+      if (this.closed) throw new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
+      const release = await this.acquire();
+      try {
+        return await this.execOnce(command, opts);
+      } catch (err) {
+        // sshd refuses a session channel beyond MaxSessions with "open failed". When other
+        // channels are open, that is the limit speaking: remember it and wait for a free slot.
+        if (err instanceof ChannelRefused && this.active > 1) {
+          this.maxChannels = Math.max(1, this.active - 1);
+          continue;
+        }
+        throw err instanceof ChannelRefused ? new ApiError('remote-failed', `The server refused an exec channel: ${err.message}`) : err;
+      } finally {
+        release();
+      }
     }
   }
 
   private execOnce(command: string, opts: ExecOptions): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
-        if (err) return reject(new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
+        if (err) return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
         const out: Buffer[] = [];
         let outBytes = 0;
         let stderr = '';
@@ -233,3 +248,5 @@ export class SshConnection {
     this.client.end();
   }
 }
+
+class ChannelRefused extends Error {}
