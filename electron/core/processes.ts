@@ -102,6 +102,7 @@ export async function detectGo(conn: SshConnection, pids: readonly number[], hea
 
 function markFromHeader(exe: CollectedFile | undefined): { kind: 'read'; offset: number } | { kind: 'done'; mark: GoMark } {
   if (!exe) return { kind: 'done', mark: { kind: 'unknown', reason: 'executable not read' } };
+  if (exe.rc !== 0 && /no such file/i.test(exe.stderr)) return { kind: 'done', mark: { kind: 'not-go', reason: 'no executable: a kernel thread, or the process exited' } };
   if (exe.rc !== 0 || exe.bytes.length === 0) {
     const why = exe.stderr.includes('ermission') ? 'permission denied reading /proc/PID/exe (another user; use sudo later)' : exe.bytes.length === 0 ? 'no executable (kernel thread or exited)' : exe.stderr || `read failed (rc ${exe.rc})`;
     return { kind: 'done', mark: { kind: 'unknown', reason: why } };

@@ -1,0 +1,51 @@
+import { useCallback, useState } from 'react';
+import type { Api } from '../../shared/contract/client';
+import { ApiError } from '../../shared/contract/errors';
+import { href, useRoute } from './route';
+import { HostsView } from './views/HostsView';
+import { ProcessesView } from './views/ProcessesView';
+import { LibraryView } from './views/LibraryView';
+import { SessionView } from './views/SessionView';
+
+export interface ErrorReporter {
+  (err: unknown): void;
+}
+
+export function App({ api }: { api: Api }) {
+  const route = useRoute();
+  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const report = useCallback<ErrorReporter>((err) => {
+    if (err instanceof ApiError) setError({ message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    else setError({ message: err instanceof Error ? err.message : String(err) });
+  }, []);
+  return (
+    <div className="app">
+      <nav className="sidebar">
+        <div className="brand">Gopherscope</div>
+        <a href={href({ view: 'hosts' })} data-testid="nav-hosts" className={route.view === 'hosts' || route.view === 'processes' ? 'active' : ''}>
+          Hosts
+        </a>
+        <a href={href({ view: 'sessions' })} data-testid="nav-library" className={route.view === 'sessions' || route.view === 'session' ? 'active' : ''}>
+          Library
+        </a>
+      </nav>
+      <main className="content">
+        {error && (
+          <div className="error-banner" data-testid="error-banner" role="alert">
+            <div>
+              <strong>{error.message}</strong>
+              {error.hint && <div className="hint">{error.hint}</div>}
+            </div>
+            <button onClick={() => setError(null)} aria-label="Dismiss">
+              ×
+            </button>
+          </div>
+        )}
+        {route.view === 'hosts' && <HostsView api={api} report={report} />}
+        {route.view === 'processes' && <ProcessesView key={route.hostId} api={api} hostId={route.hostId} report={report} />}
+        {route.view === 'sessions' && <LibraryView api={api} report={report} />}
+        {route.view === 'session' && <SessionView key={route.sessionId} api={api} sessionId={route.sessionId} report={report} />}
+      </main>
+    </div>
+  );
+}

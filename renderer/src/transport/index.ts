@@ -1,0 +1,9 @@
+import { createApi, type Api } from '../../../shared/contract/client';
+import { createIpcTransport, preloadBridge } from './ipcTransport';
+import { createWsTransport } from './wsTransport';
+
+/** The only place that decides which wire carries the contract. */
+export function connectApi(): Api {
+  const bridge = preloadBridge();
+  return createApi(bridge ? createIpcTransport(bridge) : createWsTransport());
+}

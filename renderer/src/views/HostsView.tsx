@@ -1,0 +1,198 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ConnectResult, ConnectionState, Host } from '../../../shared/contract/api';
+import type { Api } from '../../../shared/contract/client';
+import type { ErrorReporter } from '../App';
+import { navigate } from '../route';
+
+type KeyProblem = Exclude<ConnectResult, { status: 'connected' }>;
+
+export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) {
+  const [hosts, setHosts] = useState<Host[]>([]);
+  const [states, setStates] = useState<Record<string, { state: ConnectionState; reason: string | null }>>({});
+  const [problem, setProblem] = useState<{ host: Host; result: KeyProblem } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const refresh = useCallback(() => api.call('hosts.list', {}).then(setHosts, report), [api, report]);
+  useEffect(() => {
+    void refresh();
+    return api.on('ssh.state', (s) => setStates((prev) => ({ ...prev, [s.hostId]: { state: s.state, reason: s.reason } })));
+  }, [api, refresh]);
+
+  const connect = async (host: Host) => {
+    setBusy(host.id);
+    try {
+      const result = await api.call('ssh.connect', { hostId: host.id });
+      if (result.status === 'connected') navigate({ view: 'processes', hostId: host.id });
+      else setProblem({ host, result });
+    } catch (err) {
+      report(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const trust = async () => {
+    if (!problem || problem.result.status !== 'unknown-host-key') return;
+    const { host, result } = problem;
+    setProblem(null);
+    try {
+      await api.call('hosts.trustKey', { hostId: host.id, keyBase64: result.presented.keyBase64 });
+      await connect(host);
+    } catch (err) {
+      report(err);
+    }
+  };
+
+  return (
+    <section>
+      <h1>Hosts</h1>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Address</th>
+            <th>State</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {hosts.length === 0 && (
+            <tr>
+              <td colSpan={4} className="muted">
+                No hosts yet. Add one below.
+              </td>
+            </tr>
+          )}
+          {hosts.map((h) => (
+            <tr key={h.id} data-testid="host-row">
+              <td>{h.label}</td>
+              <td className="mono">
+                {h.user}@{h.hostname}:{h.port}
+              </td>
+              <td>
+                <span className={`state state-${states[h.id]?.state ?? 'disconnected'}`} title={states[h.id]?.reason ?? ''}>
+                  {states[h.id]?.state ?? 'disconnected'}
+                </span>
+              </td>
+              <td className="actions">
+                <button data-testid="host-connect" disabled={busy === h.id} onClick={() => void connect(h)}>
+                  {busy === h.id ? 'Connecting…' : 'Connect'}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddHostForm api={api} report={report} onAdded={() => void refresh()} />
+      {problem && <HostKeyDialog problem={problem} onTrust={() => void trust()} onCancel={() => setProblem(null)} />}
+    </section>
+  );
+}
+
+function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter; onAdded: () => void }) {
+  const [form, setForm] = useState({ label: '', hostname: '', port: '22', user: '', identityFile: '' });
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api.call('hosts.add', {
+        label: form.label || form.hostname,
+        hostname: form.hostname.trim(),
+        port: Number(form.port) || 22,
+        user: form.user.trim(),
+        ...(form.identityFile.trim() ? { identityFile: form.identityFile.trim() } : {}),
+      });
+      setForm({ label: '', hostname: '', port: '22', user: '', identityFile: '' });
+      onAdded();
+    } catch (err) {
+      report(err);
+    }
+  };
+  return (
+    <form className="card form" data-testid="add-host-form" onSubmit={(e) => void submit(e)}>
+      <h2>Add host</h2>
+      <label>
+        Name <input data-testid="host-label" value={form.label} onChange={set('label')} placeholder="prod-api-1" />
+      </label>
+      <label>
+        Host name <input data-testid="host-hostname" value={form.hostname} onChange={set('hostname')} required placeholder="10.0.0.12 or api-1.example.com" />
+      </label>
+      <label>
+        Port <input data-testid="host-port" value={form.port} onChange={set('port')} inputMode="numeric" />
+      </label>
+      <label>
+        User <input data-testid="host-user" value={form.user} onChange={set('user')} required placeholder="sre" />
+      </label>
+      <label>
+        Identity file <input data-testid="host-identity" value={form.identityFile} onChange={set('identityFile')} placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults)" />
+      </label>
+      <button type="submit" data-testid="host-add-submit">
+        Add host
+      </button>
+    </form>
+  );
+}
+
+function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; result: KeyProblem }; onTrust: () => void; onCancel: () => void }) {
+  const { host, result } = problem;
+  const where = `${host.hostname}:${host.port}`;
+  if (result.status === 'unknown-host-key') {
+    return (
+      <div className="modal-backdrop">
+        <div className="modal" role="dialog" aria-modal="true" data-testid="trust-dialog">
+          <h2>Unknown host key</h2>
+          <p>
+            The authenticity of <span className="mono">{where}</span> cannot be established. Compare the fingerprint with the host's own
+            (<span className="mono">ssh-keygen -lf /etc/ssh/ssh_host_{result.presented.keyType.replace(/^ssh-|ecdsa-sha2-/, '')}_key.pub</span>) before trusting it.
+          </p>
+          <dl className="kv">
+            <dt>Key type</dt>
+            <dd className="mono">{result.presented.keyType}</dd>
+            <dt>Fingerprint</dt>
+            <dd className="mono fingerprint" data-testid="trust-fingerprint">
+              {result.presented.fingerprint}
+            </dd>
+          </dl>
+          <div className="buttons">
+            <button data-testid="trust-cancel" onClick={onCancel}>
+              Cancel
+            </button>
+            <button className="primary" data-testid="trust-accept" onClick={onTrust}>
+              Trust and connect
+            </button>
+          </div>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="modal-backdrop">
+      <div className="modal refused" role="alertdialog" data-testid="hostkey-refused">
+        <h2>{result.status === 'revoked-host-key' ? 'Host key revoked' : 'Host key changed — connection refused'}</h2>
+        <p>
+          {result.status === 'revoked-host-key'
+            ? `The key presented by ${where} is marked @revoked in ${result.source}.`
+            : `The key presented by ${where} is not the one on record. Someone may be intercepting the connection, or the host was re-keyed. Gopherscope will not connect.`}
+        </p>
+        <dl className="kv">
+          <dt>Presented</dt>
+          <dd className="mono">
+            {result.presented.keyType} {result.presented.fingerprint}
+          </dd>
+          {result.status === 'changed-host-key' &&
+            result.expected.map((e) => (
+              <div key={e.source}>
+                <dt>Expected</dt>
+                <dd className="mono">
+                  {e.keyType} {e.fingerprint} <span className="muted">({e.source})</span>
+                </dd>
+              </div>
+            ))}
+        </dl>
+        <div className="buttons">
+          <button onClick={onCancel}>Close</button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { SessionSummary } from '../../../shared/contract/api';
+import type { Api } from '../../../shared/contract/client';
+import type { ErrorReporter } from '../App';
+import { formatTime } from '../format';
+import { navigate } from '../route';
+
+/** The local session library. It reads only the local store, so it works with no network at all. */
+export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }) {
+  const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
+  const [filter, setFilter] = useState('');
+  useEffect(() => {
+    api.call('sessions.list', {}).then(setSessions, report);
+    return api.on('capture.finished', () => void api.call('sessions.list', {}).then(setSessions, report));
+  }, [api, report]);
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return (sessions ?? []).filter((s) => !f || `${s.hostLabel} ${s.processName} ${s.pid} ${s.goVersion ?? ''} ${s.status}`.toLowerCase().includes(f));
+  }, [sessions, filter]);
+  return (
+    <section>
+      <h1>Session library</h1>
+      <div className="toolbar">
+        <input placeholder="Filter by host, process, Go version or status" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <span className="muted">{sessions ? `${shown.length} of ${sessions.length}` : 'Loading…'}</span>
+      </div>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>Host</th>
+            <th>Process</th>
+            <th>Go</th>
+            <th>Status</th>
+            <th className="num">Artifacts</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions?.length === 0 && (
+            <tr>
+              <td colSpan={6} className="muted">
+                No sessions yet. Connect to a host and capture a process.
+              </td>
+            </tr>
+          )}
+          {shown.map((s) => (
+            <tr key={s.id} data-testid="session-row" className="clickable" onClick={() => navigate({ view: 'session', sessionId: s.id })}>
+              <td>{formatTime(s.startedAt)}</td>
+              <td>{s.hostLabel}</td>
+              <td className="mono">
+                {s.processName} ({s.pid})
+              </td>
+              <td>{s.goVersion ?? '—'}</td>
+              <td>
+                <span className={`status status-${s.status}`} data-testid="session-status" title={s.statusReason ?? ''}>
+                  {s.status}
+                </span>
+              </td>
+              <td className="num">{s.artifactCount}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

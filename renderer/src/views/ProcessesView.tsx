@@ -1,0 +1,150 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ProcessInfo } from '../../../shared/contract/api';
+import type { Api } from '../../../shared/contract/client';
+import type { ErrorReporter } from '../App';
+import { formatKiB } from '../format';
+import { href } from '../route';
+
+interface CaptureState {
+  captureId: string;
+  sessionId: string;
+  pid: number;
+  step: string;
+  done: number;
+  total: number;
+  finished: null | { status: string; reason: string | null };
+}
+
+export function ProcessesView({ api, hostId, report }: { api: Api; hostId: string; report: ErrorReporter }) {
+  const [list, setList] = useState<ProcessInfo[] | null>(null);
+  const [filter, setFilter] = useState('');
+  const [goOnly, setGoOnly] = useState(false);
+  const [loading, setLoading] = useState(false);
+  const [capture, setCapture] = useState<CaptureState | null>(null);
+
+  const refresh = useCallback(async () => {
+    setLoading(true);
+    try {
+      setList(await api.call('processes.list', { hostId }));
+    } catch (err) {
+      report(err);
+    } finally {
+      setLoading(false);
+    }
+  }, [api, hostId, report]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  useEffect(() => {
+    const offProgress = api.on('capture.progress', (p) => setCapture((c) => (c && c.captureId === p.captureId ? { ...c, step: p.step, done: p.done, total: p.total } : c)));
+    const offDone = api.on('capture.finished', (p) => setCapture((c) => (c && c.captureId === p.captureId ? { ...c, finished: { status: p.status, reason: p.reason } } : c)));
+    return () => {
+      offProgress();
+      offDone();
+    };
+  }, [api]);
+
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    return (list ?? []).filter((p) => (!goOnly || p.go.kind === 'go') && (!f || `${p.pid} ${p.user} ${p.command}`.toLowerCase().includes(f)));
+  }, [list, filter, goOnly]);
+
+  const start = async (pid: number) => {
+    try {
+      const { captureId, sessionId } = await api.call('capture.start', { hostId, pid });
+      setCapture((c) => (c && c.captureId === captureId ? c : { captureId, sessionId, pid, step: 'starting', done: 0, total: 0, finished: null }));
+    } catch (err) {
+      report(err);
+    }
+  };
+
+  const cancel = async () => {
+    if (!capture) return;
+    try {
+      await api.call('capture.cancel', { captureId: capture.captureId });
+    } catch (err) {
+      report(err);
+    }
+  };
+
+  const running = capture !== null && capture.finished === null;
+  return (
+    <section>
+      <h1>Processes</h1>
+      <div className="toolbar">
+        <input placeholder="Filter by pid, user or command" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="process-filter" />
+        <label className="check">
+          <input type="checkbox" checked={goOnly} onChange={(e) => setGoOnly(e.target.checked)} data-testid="go-only" /> Go only
+        </label>
+        <button onClick={() => void refresh()} disabled={loading}>
+          {loading ? 'Loading…' : 'Refresh'}
+        </button>
+        <span className="muted">{list ? `${shown.length} of ${list.length}` : ''}</span>
+      </div>
+      {capture && (
+        <div className="card capture" data-testid="capture-progress">
+          <div>
+            Capturing PID <span className="mono">{capture.pid}</span>: {capture.finished ? capture.finished.status : capture.step}
+          </div>
+          <progress max={capture.total || 1} value={capture.finished ? capture.total || 1 : capture.done} />
+          <span className="muted">
+            {capture.done}/{capture.total || '?'}
+          </span>
+          {running && <button onClick={() => void cancel()}>Cancel</button>}
+          {capture.finished && (
+            <div data-testid="capture-done" className={`status status-${capture.finished.status}`}>
+              {capture.finished.status === 'failed' ? `Capture failed: ${capture.finished.reason ?? ''}` : `Session ${capture.finished.status}${capture.finished.reason ? ` (${capture.finished.reason})` : ''}. `}
+              {capture.finished.status !== 'failed' && (
+                <a href={href({ view: 'session', sessionId: capture.sessionId })} data-testid="open-session">
+                  Open session
+                </a>
+              )}
+            </div>
+          )}
+        </div>
+      )}
+      <table className="table processes">
+        <thead>
+          <tr>
+            <th className="num">PID</th>
+            <th>User</th>
+            <th>Command</th>
+            <th className="num">RSS</th>
+            <th className="num">Threads</th>
+            <th>Go</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((p) => (
+            <tr key={p.pid} data-testid="process-row" data-pid={p.pid} data-go={p.go.kind === 'go' ? 'true' : 'false'} className={p.go.kind === 'go' ? 'go' : ''}>
+              <td className="num mono">{p.pid}</td>
+              <td>{p.user}</td>
+              <td className="mono command" title={p.command}>
+                {p.command}
+              </td>
+              <td className="num">{formatKiB(p.rssKiB)}</td>
+              <td className="num">{p.threads ?? '—'}</td>
+              <td title={p.go.reason}>
+                {p.go.kind === 'go' ? (
+                  <span className="badge go" data-testid="go-badge">
+                    Go {p.go.goVersion}
+                  </span>
+                ) : p.go.kind === 'unknown' ? (
+                  <span className="muted">?</span>
+                ) : null}
+              </td>
+              <td className="actions">
+                <button data-testid="capture-button" disabled={running} onClick={() => void start(p.pid)}>
+                  Capture
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,149 @@
+import { useEffect, useState } from 'react';
+import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
+import type { Api } from '../../../shared/contract/client';
+import type { ErrorReporter } from '../App';
+import { formatBytes, formatKiB, formatTime } from '../format';
+import { memorySummary, type MemorySummary } from './memorySummary';
+
+export function SessionView({ api, sessionId, report }: { api: Api; sessionId: string; report: ErrorReporter }) {
+  const [session, setSession] = useState<SessionDetail | null>(null);
+  const [memory, setMemory] = useState<MemorySummary | null>(null);
+  const [raw, setRaw] = useState<{ artifact: ArtifactMeta; text: string; truncated: boolean } | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const s = await api.call('sessions.open', { sessionId });
+      if (!live) return;
+      setSession(s);
+      const read = async (name: string) => {
+        const a = s.artifacts.find((x) => x.name === name && x.sha256);
+        return a ? (await api.call('artifacts.read', { artifactId: a.id, maxBytes: 1 << 20 })).text : null;
+      };
+      const [rollup, cgroup] = await Promise.all([read('proc/smaps_rollup'), read('proc/cgroup')]);
+      if (live) setMemory(memorySummary(rollup, cgroup));
+    })().catch(report);
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, report]);
+
+  const show = async (artifact: ArtifactMeta) => {
+    try {
+      const r = await api.call('artifacts.read', { artifactId: artifact.id, maxBytes: 4 << 20 });
+      setRaw({ artifact, text: r.text, truncated: r.truncated });
+    } catch (err) {
+      report(err);
+    }
+  };
+
+  if (!session) return <section className="muted">Loading session…</section>;
+  return (
+    <section>
+      <h1>
+        {session.processName} <span className="muted">pid {session.pid}</span>
+      </h1>
+      <div className="meta">
+        <span>{session.hostLabel}</span>
+        <span>{session.goVersion ?? 'Go version unknown'}</span>
+        <span>{formatTime(session.startedAt)}</span>
+        <span className={`status status-${session.status}`} data-testid="session-status" title={session.statusReason ?? ''}>
+          {session.status}
+        </span>
+        {session.statusReason && <span className="muted">{session.statusReason}</span>}
+      </div>
+      {memory && (
+        <div className="card memory">
+          <h2>Memory</h2>
+          <div className="figures">
+            <Figure label="RSS" kib={memory.rssKiB} testId="memory-rss" />
+            <Figure label="PSS" kib={memory.pssKiB} testId="memory-pss" />
+            <Figure label="Swap" kib={memory.swapKiB} testId="memory-swap" />
+            <div className="figure">
+              <div className="label">cgroup</div>
+              <div className="value mono small" data-testid="cgroup-path">
+                {memory.cgroupPath ?? '—'}
+              </div>
+            </div>
+          </div>
+          {memory.problems.length > 0 && <div className="muted">{memory.problems.join('; ')}</div>}
+        </div>
+      )}
+      <div className="split">
+        <div className="card">
+          <h2>Artifacts</h2>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Status</th>
+                <th className="num">Size</th>
+                <th className="num">Time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {session.artifacts.map((a) => (
+                <tr key={a.id} data-testid="artifact-row" className={`clickable ${raw?.artifact.id === a.id ? 'selected' : ''}`} onClick={() => void show(a)}>
+                  <td className="mono">{a.name}</td>
+                  <td>
+                    <span className={`status status-${a.status}`} title={a.reason ?? ''}>
+                      {a.status}
+                    </span>
+                    {a.reason && <div className="muted small">{a.reason}</div>}
+                  </td>
+                  <td className="num">{formatBytes(a.sizeBytes)}</td>
+                  <td className="num">{a.durationMs === null ? '—' : `${a.durationMs} ms`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {session.redactions.length > 0 && (
+            <>
+              <h2>Redacted before storage</h2>
+              <table className="table small" data-testid="redactions">
+                <thead>
+                  <tr>
+                    <th>Artifact</th>
+                    <th>Key</th>
+                    <th>Rule</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {session.redactions.map((r, i) => (
+                    <tr key={i}>
+                      <td className="mono">{r.artifact}</td>
+                      <td className="mono">{r.key}</td>
+                      <td>{r.rule}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </div>
+        <div className="card raw">
+          <h2>{raw ? raw.artifact.name : 'Raw artifact'}</h2>
+          {raw ? (
+            <>
+              {raw.truncated && <div className="muted">Showing the first 4 MiB.</div>}
+              <pre data-testid="artifact-raw">{raw.text}</pre>
+            </>
+          ) : (
+            <div className="muted">Select an artifact to see its raw text.</div>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Figure({ label, kib, testId }: { label: string; kib: number | null; testId: string }) {
+  return (
+    <div className="figure">
+      <div className="label">{label}</div>
+      <div className="value" data-testid={testId} data-kib={kib ?? ''}>
+        {formatKiB(kib)}
+      </div>
+    </div>
+  );
+}
