@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Builds the app: esbuild bundles the Electron main process and the preload
+// (one file each; sandboxed preloads cannot require modules), and Vite builds
+// the renderer. Native modules stay external and load from node_modules.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'dist', 'electron');
+const started = Date.now();
+
+rmSync(out, { recursive: true, force: true });
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+await build({ ...common, entryPoints: ['electron/main.ts'], outfile: join(out, 'main.cjs'), external: ['electron', 'sqlite3', 'ssh2', 'cpu-features'] });
+await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: join(out, 'preload.cjs'), external: ['electron'] });
+console.log(`electron main and preload bundled in ${Date.now() - started} ms`);
+
+const t = Date.now();
+const vite = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'inherit' });
+if (vite.status !== 0) {
+  console.error('renderer build failed');
+  process.exit(vite.status ?? 1);
+}
+console.log(`renderer built in ${Date.now() - t} ms`);
