@@ -15,6 +15,7 @@
  * body is capped and any line longer than a base64 line can be is cut.
  */
 import { decodeBase64 } from '../util/base64';
+import { decodeUtf8 } from '../util/utf8';
 
 export type FrameEvent =
   | { readonly kind: 'begin'; readonly name: string }
@@ -32,7 +33,6 @@ export class FrameParser {
   private pending = '';
   private current: { name: string; size: number; cap: number; truncated: boolean } | undefined;
   private readonly prefix: string;
-  private readonly utf8 = new TextDecoder();
 
   /** capFor returns how many decoded bytes of an artifact to keep; the rest is counted as truncated. */
   constructor(nonce: string, private readonly capFor: (name: string) => number) {
@@ -82,7 +82,7 @@ export class FrameParser {
       }
       if (verb === 'ERR' && NAME_RE.test(name)) {
         const { bytes } = decodeBase64(rest[2] ?? '');
-        emit({ kind: 'stderr', name, text: this.utf8.decode(bytes).trim() });
+        emit({ kind: 'stderr', name, text: decodeUtf8(bytes).trim() });
         return;
       }
       if (verb === 'GONE') return emit({ kind: 'gone' });

@@ -5,6 +5,7 @@
  * Format: debug/buildinfo and ../shared/reference/go-runtime-facts.md §5.
  */
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
+import { decodeUtf8 } from '../util/utf8';
 
 export interface GoModule {
   readonly path: string;
@@ -48,7 +49,6 @@ function readUvarint(bytes: Uint8Array, at: number): { value: number; next: numb
   return undefined;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export function parseBuildInfo(bytes: Uint8Array): ParseResult<GoBuildInfo> {
   const at = findBuildInfoMagic(bytes);
@@ -70,9 +70,9 @@ export function parseBuildInfo(bytes: Uint8Array): ParseResult<GoBuildInfo> {
     if (end > bytes.length) {
       truncated = true;
       warnings.push({ message: `${what} (${len.value} bytes) runs past the bytes read`, offset: len.next });
-      return { text: utf8.decode(bytes.subarray(len.next)), next: bytes.length };
+      return { text: decodeUtf8(bytes.subarray(len.next)), next: bytes.length };
     }
-    return { text: utf8.decode(bytes.subarray(len.next, end)), next: end };
+    return { text: decodeUtf8(bytes.subarray(len.next, end)), next: end };
   };
   const version = readString(at + 32, 'Go version');
   if (!version) return failed({ message: 'Go version string is missing', offset: at + 32 }, warnings);
