@@ -1,3 +1,5 @@
+import { parseTargetSpec } from '../core/targetSpec';
+
 /** Minimal argv parsing: positionals plus --flag VALUE / --flag=VALUE / --switch. */
 export interface ParsedArgs {
   readonly positionals: string[];
@@ -33,21 +35,7 @@ export class UsageError extends Error {}
 
 /** [user@]host[:port], with [v6]:port accepted. */
 export function parseTarget(spec: string, defaultUser: string): { user: string; hostname: string; port: number } {
-  const at = spec.lastIndexOf('@');
-  const user = at >= 0 ? spec.slice(0, at) : defaultUser;
-  let rest = at >= 0 ? spec.slice(at + 1) : spec;
-  let port = 22;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
-  if (v6) {
-    rest = v6[1]!;
-    if (v6[2]) port = Number(v6[2]);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon > 0 && rest.indexOf(':') === colon) {
-      port = Number(rest.slice(colon + 1));
-      rest = rest.slice(0, colon);
-    }
-  }
-  if (!rest || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`cannot read target ${JSON.stringify(spec)}; expected [user@]host[:port]`);
-  return { user, hostname: rest, port };
+  const t = parseTargetSpec(spec, defaultUser);
+  if (!t) throw new UsageError(`cannot read target ${JSON.stringify(spec)}; expected [user@]host[:port]`);
+  return t;
 }

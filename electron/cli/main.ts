@@ -10,8 +10,11 @@ import type { Host } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
+import { inProcessApi } from '../core/inProcess';
 import { startServer } from '../serve/server';
 import { parseArgs, parseTarget, UsageError } from './args';
+
+const api = (b: Backend) => inProcessApi(b);
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
@@ -43,10 +46,10 @@ async function withBackend<T>(dataDir: string, fn: (b: Backend) => Promise<T>): 
 /** Finds or records the host so CLI captures show up in the app's library under it. */
 async function hostFor(b: Backend, spec: string, identity: string | undefined): Promise<Host> {
   const t = parseTarget(spec, userInfo().username);
-  const hosts = await b.handlers['hosts.list']({});
+  const hosts = await api(b).call('hosts.list', {});
   const found = hosts.find((h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && (identity === undefined || h.identityFile === resolve(identity)));
   if (found) return found;
-  return b.handlers['hosts.add']({ label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identity ? { identityFile: resolve(identity) } : {}) });
+  return api(b).call('hosts.add', { label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identity ? { identityFile: resolve(identity) } : {}) });
 }
 
 class ExitError extends Error {
@@ -60,7 +63,7 @@ class ExitError extends Error {
 
 async function connect(b: Backend, host: Host): Promise<void> {
   log(`connecting to ${host.user}@${host.hostname}:${host.port} …`);
-  const r = await b.handlers['ssh.connect']({ hostId: host.id });
+  const r = await api(b).call('ssh.connect', { hostId: host.id });
   const where = `${host.hostname}:${host.port}`;
   switch (r.status) {
     case 'connected':
@@ -103,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
           if (!spec) throw new UsageError('ps needs [user@]host[:port]');
           const host = await hostFor(b, spec, flag('identity'));
           await connect(b, host);
-          const list = await b.handlers['processes.list']({ hostId: host.id });
+          const list = await api(b).call('processes.list', { hostId: host.id });
           if (args.flags.has('json')) {
             process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
             return EXIT.ok;
@@ -132,11 +135,11 @@ export async function main(argv: string[]): Promise<number> {
             });
           });
           const controller = new AbortController();
-          const { captureId } = await b.handlers['capture.start']({ hostId: host.id, pid });
+          const { captureId } = await api(b).call('capture.start', { hostId: host.id, pid });
           const onSigint = () => {
             log('cancelling …');
             controller.abort();
-            void b.handlers['capture.cancel']({ captureId });
+            void api(b).call('capture.cancel', { captureId });
           };
           process.once('SIGINT', onSigint);
           const done = await finished;
@@ -144,10 +147,10 @@ export async function main(argv: string[]): Promise<number> {
           log(`session ${done.sessionId}: ${done.status}${done.reason ? ` (${done.reason})` : ''}`);
           const out = flag('out');
           if (out && done.status !== 'failed') {
-            const detail = await b.handlers['sessions.open']({ sessionId: done.sessionId });
+            const detail = await api(b).call('sessions.open', { sessionId: done.sessionId });
             const artifacts = [];
             for (const a of detail.artifacts) {
-              const body = a.sha256 ? await b.handlers['artifacts.read']({ artifactId: a.id, maxBytes: 64 * 1024 * 1024 }) : { text: '' };
+              const body = a.sha256 ? await api(b).call('artifacts.read', { artifactId: a.id, maxBytes: 64 * 1024 * 1024 }) : { text: '' };
               artifacts.push({ ...a, text: body.text });
             }
             await writeFile(out, JSON.stringify({ format: 'gopherscope-session-json', version: 1, session: { ...detail, artifacts } }, null, 2));
@@ -162,20 +165,20 @@ export async function main(argv: string[]): Promise<number> {
           const fp = flag('fingerprint');
           if (!spec || !fp) throw new UsageError('trust needs [user@]host[:port] and --fingerprint SHA256:...');
           const host = await hostFor(b, spec, flag('identity'));
-          const r = await b.handlers['ssh.connect']({ hostId: host.id });
+          const r = await api(b).call('ssh.connect', { hostId: host.id });
           if (r.status === 'connected') {
             log('already trusted');
             return EXIT.ok;
           }
           if (r.status !== 'unknown-host-key') throw new ExitError(EXIT.hostKey, `Not trusting: the host key is ${r.status.replace('-host-key', '')}; see \`gopherscope ps\` for details.`);
           if (r.presented.fingerprint !== fp) throw new ExitError(EXIT.hostKey, `Not trusting: the host presented ${r.presented.fingerprint}, not ${fp}.`);
-          await b.handlers['hosts.trustKey']({ hostId: host.id, keyBase64: r.presented.keyBase64 });
+          await api(b).call('hosts.trustKey', { hostId: host.id, keyBase64: r.presented.keyBase64 });
           log(`trusted ${r.presented.keyType} ${fp} for ${host.hostname}:${host.port}`);
           return EXIT.ok;
         });
       case 'sessions':
         return await withBackend(dataDir, async (b) => {
-          const list = await b.handlers['sessions.list']({});
+          const list = await api(b).call('sessions.list', {});
           if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
           else for (const s of list) process.stdout.write(`${s.id}  ${s.startedAt}  ${s.status.padEnd(9)} ${s.hostLabel}  pid ${s.pid} ${s.processName} ${s.goVersion ?? ''}\n`);
           return EXIT.ok;

@@ -1,40 +1,67 @@
 /**
  * The backend: implements every contract method on top of the store, the
- * known_hosts files and one SSH connection per host. Electron main, browser
- * mode, the CLI and the tests all use this one object.
+ * known_hosts files and one SSH connection per host (shared by listings,
+ * captures and terminals). Electron main, browser mode, the CLI and the tests
+ * all use this one object.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { EventName, EventPayload, ProcessInfo } from '../../shared/contract/api';
+import type { ConnectResult, EventName, EventPayload, Host, ProcessInfo } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
 import { ApiError } from '../../shared/contract/errors';
+import { parseProcStatus } from '../../shared/parsers/procStatus';
 import type { Backend, BackendOptions, EventListener } from './backendTypes';
 import { newCaptureId, runCapture } from './capture';
 import { collect } from './frameCollector';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
 import { detectGo, listProcesses } from './processes';
-import { newNonce, captureScript } from './remoteScripts';
-import { connectSsh, type SshConnection } from './sshConnection';
+import { PromptBroker } from './prompts';
+import { captureScript, newNonce } from './remoteScripts';
+import { noSecretStore } from './secrets';
+import { importSshConfig } from './sshConfig';
+import { connectSsh, type ConnectOutcome, type SshConnection, type SshTarget } from './sshConnection';
 import { Store } from './store';
-import { parseProcStatus } from '../../shared/parsers/procStatus';
+import { probeSudo } from './sudo';
+import { parseTargetSpec } from './targetSpec';
+import { Terminals } from './terminals';
 
 export type { Backend, BackendOptions } from './backendTypes';
 
 /** OpenSSH's default identities, tried when a host names none. */
-export function defaultIdentity(): string | undefined {
-  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-    const p = join(homedir(), '.ssh', name);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+export function defaultIdentities(): string[] {
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(homedir(), '.ssh', name)).filter((p) => existsSync(p));
+}
+
+function jumpTargets(host: Host): SshTarget[] {
+  return host.jump.map((spec) => {
+    const t = parseTargetSpec(spec, host.user);
+    if (!t) throw new ApiError('invalid-input', `Cannot read jump hop ${JSON.stringify(spec)}; expected [user@]host[:port].`);
+    return { ...t, ...(host.identityFile ? { identityFile: host.identityFile } : {}) };
+  });
+}
+
+function toConnectResult(hostId: string, outcome: Extract<ConnectOutcome, { kind: 'host-key' }>): ConnectResult {
+  const presented = { keyType: outcome.key.keyType, fingerprint: outcome.key.fingerprint, keyBase64: outcome.key.keyBase64 };
+  const v = outcome.verdict;
+  if (v.kind === 'unknown') return { status: 'unknown-host-key', hostId, presented, hop: outcome.hop, canTrust: outcome.canTrust, notes: [...v.notes] };
+  if (v.kind === 'revoked') return { status: 'revoked-host-key', hostId, presented, source: `${v.entry.source}:${v.entry.line}`, hop: outcome.hop };
+  return {
+    status: 'changed-host-key',
+    hostId,
+    presented,
+    hop: outcome.hop,
+    expected: v.expected.map((e) => ({ keyType: e.keyType, fingerprint: fingerprintOf(e.keyBase64), source: `${e.source}:${e.line}` })),
+  };
 }
 
 export async function createBackend(opts: BackendOptions): Promise<Backend> {
   const store = await Store.open(opts.dataDir);
   const knownHosts = new KnownHosts([opts.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts')], join(opts.dataDir, 'known_hosts'));
+  const secrets = opts.secretStore ?? noSecretStore('Secrets are never stored outside the desktop app’s OS keychain; this mode asks each time.');
   const listeners = new Set<EventListener>();
   const connections = new Map<string, SshConnection>();
+  const connecting = new Map<string, Promise<ConnectResult>>();
   const lastProcesses = new Map<string, Map<number, ProcessInfo>>();
   const captures = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
@@ -47,72 +74,133 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       }
     }
   };
+  const prompts = new PromptBroker((p) => emit('auth.prompt', p), secrets);
+  const terminals = new Terminals(
+    (p) => emit('terminal.data', p),
+    (p) => emit('terminal.exit', p),
+  );
 
   const connection = (hostId: string): SshConnection => {
     const c = connections.get(hostId);
     if (!c || !c.isOpen) throw new ApiError('not-connected', 'Not connected to this host.', 'Connect to the host first.');
     return c;
   };
+  const doConnect = async (hostId: string): Promise<ConnectResult> => {
+    const host = await store.getHost(hostId);
+    const existing = connections.get(hostId);
+    if (existing?.isOpen) return { status: 'connected', hostId, fingerprint: '' };
+    emit('ssh.state', { hostId, state: 'connecting', reason: null });
+    let outcome: ConnectOutcome;
+    try {
+      outcome = await connectSsh(
+        { hostname: host.hostname, port: host.port, user: host.user, identityFile: host.identityFile },
+        {
+          knownHosts,
+          strictHostKeyChecking: host.strictHostKeyChecking,
+          jumps: jumpTargets(host),
+          prompt: prompts.forHost(hostId),
+          agentSocket: opts.agentSocket ?? process.env.SSH_AUTH_SOCK,
+          identitiesOnly: host.identitiesOnly,
+          defaultIdentities: defaultIdentities(),
+        },
+      );
+    } catch (err) {
+      emit('ssh.state', { hostId, state: 'failed', reason: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    if (outcome.kind === 'host-key') {
+      emit('ssh.state', { hostId, state: 'failed', reason: `host key ${outcome.verdict.kind} for ${outcome.hop}` });
+      return toConnectResult(hostId, outcome);
+    }
+    const conn = outcome.connection;
+    connections.set(hostId, conn);
+    conn.onClose((reason) => {
+      if (connections.get(hostId) === conn) connections.delete(hostId);
+      terminals.closeHost(hostId);
+      emit('ssh.state', { hostId, state: 'disconnected', reason });
+    });
+    emit('ssh.state', { hostId, state: 'connected', reason: null });
+    return { status: 'connected', hostId, fingerprint: outcome.key.fingerprint };
+  };
 
   const handlers: Handlers = {
     'hosts.list': async () => store.listHosts(),
     'hosts.add': async (input) => store.addHost(input),
     'hosts.remove': async ({ hostId }) => {
+      terminals.closeHost(hostId);
       connections.get(hostId)?.end();
       connections.delete(hostId);
       return { removed: await store.removeHost(hostId) };
     },
     'hosts.trustKey': async ({ hostId, keyBase64 }) => {
       const host = await store.getHost(hostId);
+      if (host.strictHostKeyChecking === 'yes') {
+        throw new ApiError('host-key', 'This host uses StrictHostKeyChecking=yes: keys are trusted only through known_hosts.', 'Add the key to ~/.ssh/known_hosts after checking its fingerprint, or change the host’s setting.');
+      }
       const blob = Buffer.from(keyBase64, 'base64');
       const keyType = keyTypeOf(blob);
       if (keyType === 'unknown' || blob.toString('base64') !== keyBase64) throw new ApiError('invalid-input', 'That is not an SSH public key blob.');
-      await knownHosts.trust(host.hostname, host.port, keyType, keyBase64);
+      // Trust goes to the hop that presented this key: the target or one of its jump hosts.
+      const candidates = [...jumpTargets(host), { hostname: host.hostname, port: host.port }];
+      let target = { hostname: host.hostname, port: host.port };
+      for (const c of candidates) {
+        const verdict = await knownHosts.verify(c.hostname, c.port, { keyType, keyBase64, fingerprint: fingerprintOf(keyBase64) });
+        if (verdict.kind === 'changed' || verdict.kind === 'revoked') continue;
+        if (verdict.kind === 'unknown') {
+          target = c;
+          break;
+        }
+      }
+      await knownHosts.trust(target.hostname, target.port, keyType, keyBase64);
       return { fingerprint: fingerprintOf(keyBase64) };
     },
     'ssh.connect': async ({ hostId }) => {
-      const host = await store.getHost(hostId);
-      const existing = connections.get(hostId);
-      if (existing?.isOpen) return { status: 'connected', hostId, fingerprint: '' };
-      emit('ssh.state', { hostId, state: 'connecting', reason: null });
-      let outcome;
-      try {
-        outcome = await connectSsh({ hostname: host.hostname, port: host.port, user: host.user, identityFile: host.identityFile ?? defaultIdentity() }, knownHosts);
-      } catch (err) {
-        emit('ssh.state', { hostId, state: 'failed', reason: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-      if (outcome.kind === 'host-key') {
-        const presented = { keyType: outcome.key.keyType, fingerprint: outcome.key.fingerprint, keyBase64: outcome.key.keyBase64 };
-        const v = outcome.verdict;
-        emit('ssh.state', { hostId, state: 'failed', reason: `host key ${v.kind}` });
-        if (v.kind === 'unknown') return { status: 'unknown-host-key', hostId, presented };
-        if (v.kind === 'revoked') return { status: 'revoked-host-key', hostId, presented, source: `${v.entry.source}:${v.entry.line}` };
-        return {
-          status: 'changed-host-key',
-          hostId,
-          presented,
-          expected: v.expected.map((e) => ({ keyType: e.keyType, fingerprint: fingerprintOf(e.keyBase64), source: `${e.source}:${e.line}` })),
-        };
-      }
-      const conn = outcome.connection;
-      connections.set(hostId, conn);
-      conn.onClose((reason) => {
-        if (connections.get(hostId) === conn) connections.delete(hostId);
-        emit('ssh.state', { hostId, state: 'disconnected', reason });
-      });
-      emit('ssh.state', { hostId, state: 'connected', reason: null });
-      return { status: 'connected', hostId, fingerprint: outcome.key.fingerprint };
+      // One connection per host: concurrent connects share one attempt.
+      const pending = connecting.get(hostId);
+      if (pending) return pending;
+      const p = doConnect(hostId).finally(() => connecting.delete(hostId));
+      connecting.set(hostId, p);
+      return p;
     },
     'ssh.disconnect': async ({ hostId }) => {
       const c = connections.get(hostId);
       connections.delete(hostId);
+      terminals.closeHost(hostId);
       c?.end();
       if (c) emit('ssh.state', { hostId, state: 'disconnected', reason: 'disconnected by the user' });
       return { ok: c !== undefined };
     },
+    'sshConfig.read': async ({ path }) => {
+      const file = path ?? opts.sshConfigFile ?? join(homedir(), '.ssh', 'config');
+      try {
+        const r = importSshConfig(file);
+        return { path: file, hosts: r.hosts.map((h) => ({ ...h, identityFiles: [...h.identityFiles], proxyJump: [...h.proxyJump], unsupported: [...h.unsupported] })), warnings: [...r.warnings] };
+      } catch (err) {
+        throw new ApiError('not-found', `Cannot read ${file}: ${(err as Error).message}`, 'Give the path of an OpenSSH client config file.');
+      }
+    },
+    'auth.respond': async ({ promptId, answers, remember }) => ({ accepted: prompts.respond(promptId, answers, remember) }),
+    'sudo.probe': async ({ hostId }) => probeSudo(connection(hostId)),
+    'terminal.open': async ({ hostId, cols, rows }) => ({ terminalId: await terminals.open(hostId, connection(hostId), cols, rows) }),
+    'terminal.input': async ({ terminalId, data }) => {
+      terminals.input(terminalId, data);
+      return { ok: true };
+    },
+    'terminal.resize': async ({ terminalId, cols, rows }) => {
+      terminals.resize(terminalId, cols, rows);
+      return { ok: true };
+    },
+    'terminal.ack': async ({ terminalId, chars }) => {
+      terminals.ack(terminalId, chars);
+      return { ok: true };
+    },
+    'terminal.close': async ({ terminalId }) => {
+      terminals.close(terminalId);
+      return { ok: true };
+    },
     'processes.list': async ({ hostId }) => {
-      const list = await listProcesses(connection(hostId));
+      const host = await store.getHost(hostId);
+      const list = await listProcesses(connection(hostId), { sudo: host.useSudo });
       lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
       return list;
     },
@@ -132,7 +220,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         throw new ApiError('process-gone', `Process ${pid} does not exist on ${host.label}.`, 'Refresh the process list and pick a running process.');
       }
       const parsed = parseProcStatus(status.bytes.toString('utf8'));
-      const goMark = lastProcesses.get(hostId)?.get(pid)?.go ?? (await detectGo(conn, [pid])).get(pid);
+      const goMark = lastProcesses.get(hostId)?.get(pid)?.go ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
       const sessionId = await store.beginSession({
         hostId,
         hostLabel: host.label,
@@ -146,7 +234,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         try {
           const outcome = await runCapture(conn, store, sessionId, pid, controller.signal, {
             progress: (step, n, total) => emit('capture.progress', { captureId, sessionId, step, done: n, total }),
-          });
+          }, { sudo: host.useSudo });
           emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
@@ -187,6 +275,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       return () => listeners.delete(listener);
     },
     async close() {
+      prompts.cancelAll();
+      terminals.closeAll();
       for (const c of captures.values()) c.controller.abort();
       await Promise.all([...captures.values()].map((c) => c.done.catch(() => undefined)));
       for (const c of connections.values()) c.end();

@@ -1,5 +1,6 @@
 import type { EventName, EventPayload } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
+import type { SecretStore } from './secrets';
 
 export type EventListener = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
@@ -22,4 +23,10 @@ export interface BackendOptions {
   readonly dataDir: string;
   /** The user's OpenSSH known_hosts, read-only; default ~/.ssh/known_hosts. */
   readonly userKnownHostsFile?: string;
+  /** The user's ~/.ssh/config, for sshConfig.read. */
+  readonly sshConfigFile?: string;
+  /** ssh-agent socket; default $SSH_AUTH_SOCK. */
+  readonly agentSocket?: string;
+  /** Where remembered secrets may go; default: none (browser mode, CLI). */
+  readonly secretStore?: SecretStore;
 }

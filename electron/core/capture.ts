@@ -52,7 +52,7 @@ const REDACTORS: Record<string, (raw: string) => { text: string; redactions: Red
 function statusOf(file: CollectedFile): { status: ArtifactStatus; reason: string | null } {
   if (file.rc !== 0) {
     const why = file.stderr.replace(/^.*?:\s*/, '') || `read failed with exit status ${file.rc}`;
-    const hint = /permission denied/i.test(file.stderr) ? ' (needs the same user as the process, or root)' : '';
+    const hint = /permission denied|password is required|not allowed/i.test(file.stderr) ? ' (needs the same user as the process, or root: enable "use sudo -n" for this host and run the sudo probe)' : '';
     return { status: 'failed', reason: `${why}${hint}` };
   }
   if (file.truncated) return { status: 'truncated', reason: 'output cap reached; the rest was not read' };
@@ -66,6 +66,7 @@ export async function runCapture(
   pid: number,
   signal: AbortSignal,
   cb: CaptureCallbacks,
+  script: { sudo?: boolean } = {},
 ): Promise<CaptureOutcome> {
   const items = bundleItems(pid);
   const caps = new Map(items.map((i) => [i.name, i.cap]));
@@ -98,7 +99,7 @@ export async function runCapture(
 
   let result;
   try {
-    result = await collect(conn, captureScript(nonce, pid, items), {
+    result = await collect(conn, captureScript(nonce, pid, items, script), {
       nonce,
       timeoutMs: 120_000,
       maxTotalBytes: 512 * MiB,

@@ -14,9 +14,10 @@ import type { SshConnection } from './sshConnection';
 
 const BUILDINFO_READ = 16 * 1024;
 
-export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal } = {}): Promise<ProcessInfo[]> {
+export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal; sudo?: boolean } = {}): Promise<ProcessInfo[]> {
   const nonce = newNonce();
-  const first = await collect(conn, processListScript(nonce), {
+  const sudo = { sudo: opts.sudo === true };
+  const first = await collect(conn, processListScript(nonce, sudo), {
     nonce,
     timeoutMs: 30_000,
     maxTotalBytes: 64 * 1024 * 1024,
@@ -29,7 +30,7 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     const m = /^p\/(\d+)\//.exec(name);
     if (m) pids.add(Number(m[1]));
   }
-  const marks = await detectGo(conn, [...pids], first.files, opts.signal);
+  const marks = await detectGo(conn, [...pids], first.files, opts.signal, sudo);
 
   const list: ProcessInfo[] = [];
   for (const pid of [...pids].sort((a, b) => a - b)) {
@@ -58,13 +59,19 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
  * Go marks for the given PIDs. `headers` may already hold their p/PID/exe
  * reads (the process list has them); missing ones are read here.
  */
-export async function detectGo(conn: SshConnection, pids: readonly number[], headers: ReadonlyMap<string, CollectedFile> = new Map(), signal?: AbortSignal): Promise<Map<number, GoMark>> {
+export async function detectGo(
+  conn: SshConnection,
+  pids: readonly number[],
+  headers: ReadonlyMap<string, CollectedFile> = new Map(),
+  signal?: AbortSignal,
+  script: { sudo?: boolean } = {},
+): Promise<Map<number, GoMark>> {
   const opts = signal ? { signal } : {};
   const missing = pids.filter((pid) => !headers.has(`p/${pid}/exe`));
   let files = headers;
   if (missing.length > 0) {
     const nonce = newNonce();
-    const r = await collect(conn, exeHeaderScript(nonce, missing), { nonce, timeoutMs: 30_000, maxTotalBytes: 16 * 1024 * 1024, capFor: () => 2048, ...opts });
+    const r = await collect(conn, exeHeaderScript(nonce, missing, script), { nonce, timeoutMs: 30_000, maxTotalBytes: 16 * 1024 * 1024, capFor: () => 2048, ...opts });
     files = new Map([...headers, ...r.files]);
   }
   const marks = new Map<number, GoMark>();
@@ -76,7 +83,7 @@ export async function detectGo(conn: SshConnection, pids: readonly number[], hea
   }
   if (reads.length === 0) return marks;
   const nonce2 = newNonce();
-  const second = await collect(conn, buildInfoScript(nonce2, reads), {
+  const second = await collect(conn, buildInfoScript(nonce2, reads, script), {
     nonce: nonce2,
     timeoutMs: 30_000,
     maxTotalBytes: 64 * 1024 * 1024,

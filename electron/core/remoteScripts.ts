@@ -30,26 +30,35 @@ function checkPath(path: string): string {
 /**
  * Prelude: gs_file NAME PATH CAP prints a framed, base64-encoded copy of at
  * most CAP bytes of PATH; gs_range NAME PATH OFFSET LEN does the same for a
- * byte range. stderr of the read is captured into an ERR frame. The order of
- * redirections matters: stderr is pointed at the capture before the input
- * file is opened, so a failed open is reported too.
+ * byte range. The reader's stderr (a failed open included: the input
+ * redirection belongs to the reader, inside the captured group) goes into an
+ * ERR frame and its exit status into the END frame.
  */
-export function prelude(nonce: string): string {
+export function prelude(nonce: string, opts: { sudo?: boolean } = {}): string {
   if (!/^[0-9a-f]{8,64}$/.test(nonce)) throw new Error('bad nonce');
+  // A failing reader reports its status on stderr as gs-rc=N, because a pipeline's status is
+  // its last command's (base64), not the reader's. With sudo, the reader runs under `sudo -n`
+  // (never prompts, never wants a tty) and opens the file itself.
+  const read = opts.sudo ? 'sudo -n head -c "$3" "$2"' : 'head -c "$3" < "$2"';
+  // tail is cut off by head once it has enough: its SIGPIPE (status 141) is success here.
+  const tailRc = '|| { gs_t=$?; [ "$gs_t" -eq 141 ] || echo "gs-rc=$gs_t" >&2; }';
+  const range = opts.sudo ? `{ sudo -n tail -c +"$3" "$2" ${tailRc}; } | head -c "$4"` : `{ tail -c +"$3" < "$2" ${tailRc}; } | head -c "$4"`;
   return [
     'LC_ALL=C; export LC_ALL',
     `N=${nonce}`,
     'exec 3>&1',
     'gs_err() { [ -n "$2" ] && printf \'@@GS1 %s ERR %s %s\\n\' "$N" "$1" "$(printf \'%s\' "$2" | head -c 300 | base64 | tr -d \'\\n\')"; return 0; }',
+    'gs_end() {',
+    '  gs_rc=0; case "$gs_e" in *gs-rc=*) gs_rc=${gs_e##*gs-rc=}; gs_e=${gs_e%gs-rc=*};; esac',
+    '  printf \'\\n@@GS1 %s END %s rc=%s\\n\' "$N" "$1" "$gs_rc"; gs_err "$1" "$gs_e"',
+    '}',
     'gs_file() {',
     '  printf \'@@GS1 %s BEGIN %s\\n\' "$N" "$1"',
-    '  gs_e=$( { head -c "$3" | base64; } 2>&1 >&3 3>&- < "$2" ); gs_rc=$?',
-    '  printf \'\\n@@GS1 %s END %s rc=%s\\n\' "$N" "$1" "$gs_rc"; gs_err "$1" "$gs_e"',
+    `  gs_e=$( { { ${read} || echo "gs-rc=$?" >&2; } | base64; } 2>&1 >&3 3>&- ); gs_end "$1"`,
     '}',
     'gs_range() {',
     '  printf \'@@GS1 %s BEGIN %s\\n\' "$N" "$1"',
-    '  gs_e=$( { tail -c +"$3" | head -c "$4" | base64; } 2>&1 >&3 3>&- < "$2" ); gs_rc=$?',
-    '  printf \'\\n@@GS1 %s END %s rc=%s\\n\' "$N" "$1" "$gs_rc"; gs_err "$1" "$gs_e"',
+    `  gs_e=$( { ${range} | base64; } 2>&1 >&3 3>&- ); gs_end "$1"`,
     '}',
   ].join('\n');
 }
@@ -72,9 +81,9 @@ export function rangeLine(name: string, path: string, offset: number, length: nu
 export const done = `printf '@@GS1 %s DONE\\n' "$N"`;
 
 /** Every process's status, cmdline and the first bytes of its executable (ELF and program headers). */
-export function processListScript(nonce: string): string {
+export function processListScript(nonce: string, opts: { sudo?: boolean } = {}): string {
   return [
-    prelude(nonce),
+    prelude(nonce, opts),
     `gs_file 'etc/passwd' '/etc/passwd' ${256 * 1024 + 1}`,
     'for d in /proc/[0-9]*; do',
     '  p=${d#/proc/}',
@@ -88,19 +97,19 @@ export function processListScript(nonce: string): string {
   ].join('\n');
 }
 
-export function exeHeaderScript(nonce: string, pids: readonly number[]): string {
-  return [prelude(nonce), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/exe`, path: `/proc/${pid}/exe`, cap: 2048 })), done].join('\n');
+export function exeHeaderScript(nonce: string, pids: readonly number[], opts: { sudo?: boolean } = {}): string {
+  return [prelude(nonce, opts), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/exe`, path: `/proc/${pid}/exe`, cap: 2048 })), done].join('\n');
 }
 
-export function buildInfoScript(nonce: string, reads: ReadonlyArray<{ pid: number; offset: number; length: number }>): string {
-  return [prelude(nonce), ...reads.map((r) => rangeLine(`p/${checkInt(r.pid, 'pid')}/buildinfo`, `/proc/${r.pid}/exe`, r.offset, r.length)), done].join('\n');
+export function buildInfoScript(nonce: string, reads: ReadonlyArray<{ pid: number; offset: number; length: number }>, opts: { sudo?: boolean } = {}): string {
+  return [prelude(nonce, opts), ...reads.map((r) => rangeLine(`p/${checkInt(r.pid, 'pid')}/buildinfo`, `/proc/${r.pid}/exe`, r.offset, r.length)), done].join('\n');
 }
 
 /** The capture collector: a GONE frame when the process is missing, else one frame per file. */
-export function captureScript(nonce: string, pid: number, items: readonly FileItem[]): string {
+export function captureScript(nonce: string, pid: number, items: readonly FileItem[], opts: { sudo?: boolean } = {}): string {
   checkInt(pid, 'pid');
   return [
-    prelude(nonce),
+    prelude(nonce, opts),
     `if [ ! -d /proc/${pid} ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`,
     ...items.map(fileLine),
     done,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactMeta, ArtifactStatus, Host, HostInput, SessionDetail, SessionStatus, SessionSummary } from '../../shared/contract/api';
+import type { ArtifactMeta, ArtifactStatus, Host, SessionDetail, SessionStatus, SessionSummary } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import { BlobStore } from './blobs';
 import { Database } from './sqlite';
@@ -56,6 +56,13 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX redactions_session ON redactions(session_id);
   `,
+  // 2: jump chains, host-key policy, sudo
+  `
+  ALTER TABLE hosts ADD COLUMN jump TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE hosts ADD COLUMN strict_host_key_checking TEXT NOT NULL DEFAULT 'ask';
+  ALTER TABLE hosts ADD COLUMN identities_only INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE hosts ADD COLUMN use_sudo INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export interface NewArtifact {
@@ -65,6 +72,46 @@ export interface NewArtifact {
   readonly sizeBytes: number;
   readonly durationMs: number | null;
   readonly sha256: string | null;
+}
+
+/** A host as handlers receive it: the contract's input with defaults applied. */
+export type HostFields = Omit<Host, 'id' | 'createdAt'>;
+
+interface HostRow {
+  id: string;
+  label: string;
+  hostname: string;
+  port: number;
+  user: string;
+  identity_file: string | null;
+  jump: string;
+  strict_host_key_checking: Host['strictHostKeyChecking'];
+  identities_only: number;
+  use_sudo: number;
+  created_at: string;
+}
+
+function toHost(r: HostRow): Host {
+  let jump: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(r.jump);
+    if (Array.isArray(parsed)) jump = parsed.filter((x): x is string => typeof x === 'string');
+  } catch {
+    // a damaged row keeps working without its jump chain
+  }
+  return {
+    id: r.id,
+    label: r.label,
+    hostname: r.hostname,
+    port: r.port,
+    user: r.user,
+    ...(r.identity_file ? { identityFile: r.identity_file } : {}),
+    jump,
+    strictHostKeyChecking: r.strict_host_key_checking,
+    identitiesOnly: r.identities_only === 1,
+    useSudo: r.use_sudo === 1,
+    createdAt: r.created_at,
+  };
 }
 
 interface SessionRow {
@@ -124,18 +171,8 @@ export class Store {
   // ---------- hosts ----------
 
   async listHosts(): Promise<Host[]> {
-    const rows = await this.db.all<{ id: string; label: string; hostname: string; port: number; user: string; identity_file: string | null; created_at: string }>(
-      'SELECT * FROM hosts ORDER BY label COLLATE NOCASE, id',
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      label: r.label,
-      hostname: r.hostname,
-      port: r.port,
-      user: r.user,
-      ...(r.identity_file ? { identityFile: r.identity_file } : {}),
-      createdAt: r.created_at,
-    }));
+    const rows = await this.db.all<HostRow>('SELECT * FROM hosts ORDER BY label COLLATE NOCASE, id');
+    return rows.map(toHost);
   }
 
   async getHost(id: string): Promise<Host> {
@@ -144,18 +181,12 @@ export class Store {
     return host;
   }
 
-  async addHost(input: Required<Pick<HostInput, 'label' | 'hostname' | 'user'>> & { port: number; identityFile?: string | undefined }): Promise<Host> {
+  async addHost(input: HostFields): Promise<Host> {
     const id = randomUUID();
-    const createdAt = new Date().toISOString();
-    await this.db.run('INSERT INTO hosts(id,label,hostname,port,user,identity_file,created_at) VALUES (?,?,?,?,?,?,?)', [
-      id,
-      input.label,
-      input.hostname,
-      input.port,
-      input.user,
-      input.identityFile ?? null,
-      createdAt,
-    ]);
+    await this.db.run(
+      'INSERT INTO hosts(id,label,hostname,port,user,identity_file,jump,strict_host_key_checking,identities_only,use_sudo,created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+      [id, input.label, input.hostname, input.port, input.user, input.identityFile ?? null, JSON.stringify(input.jump), input.strictHostKeyChecking, input.identitiesOnly ? 1 : 0, input.useSudo ? 1 : 0, new Date().toISOString()],
+    );
     return this.getHost(id);
   }
 

@@ -29,12 +29,28 @@ export const UserName = z
 export const Port = z.number().int().min(1).max(65535);
 export const Pid = z.number().int().min(1).max(4_194_304);
 
+/** OpenSSH's StrictHostKeyChecking: ask (default) prompts for unknown keys, yes refuses them, accept-new records them; all refuse changed keys. */
+export const StrictHostKeyChecking = z.enum(['ask', 'yes', 'accept-new']);
+export type StrictHostKeyChecking = z.infer<typeof StrictHostKeyChecking>;
+
+/** One ProxyJump hop, [user@]host[:port], as ssh writes it. */
+export const JumpSpec = z
+  .string()
+  .max(300)
+  .regex(/^(?:[A-Za-z0-9._][A-Za-z0-9._-]*@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/, 'a jump hop is [user@]host[:port]');
+
 export const HostInput = z.object({
   label: z.string().min(1).max(100),
   hostname: Hostname,
   port: Port.default(22),
   user: UserName,
   identityFile: z.string().min(1).max(4096).optional(),
+  /** ProxyJump chain, first hop first. */
+  jump: z.array(JumpSpec).max(8).default([]),
+  strictHostKeyChecking: StrictHostKeyChecking.default('ask'),
+  identitiesOnly: z.boolean().default(false),
+  /** Privileged reads go through `sudo -n` (never a password, never a tty). */
+  useSudo: z.boolean().default(false),
 });
 export type HostInput = z.input<typeof HostInput>;
 
@@ -45,6 +61,10 @@ export const Host = z.object({
   port: z.number(),
   user: z.string(),
   identityFile: z.string().optional(),
+  jump: z.array(z.string()),
+  strictHostKeyChecking: StrictHostKeyChecking,
+  identitiesOnly: z.boolean(),
+  useSudo: z.boolean(),
   createdAt: z.string(),
 });
 export type Host = z.infer<typeof Host>;
@@ -64,14 +84,24 @@ export type ConnectionState = z.infer<typeof ConnectionState>;
 
 export const ConnectResult = z.discriminatedUnion('status', [
   z.object({ status: z.literal('connected'), hostId: HostId, fingerprint: z.string() }),
-  z.object({ status: z.literal('unknown-host-key'), hostId: HostId, presented: HostKeyInfo }),
+  z.object({
+    status: z.literal('unknown-host-key'),
+    hostId: HostId,
+    presented: HostKeyInfo,
+    /** The hop whose key this is, host:port; the target itself or a jump host. */
+    hop: z.string().optional(),
+    /** False under StrictHostKeyChecking=yes: the key must be added to known_hosts outside Gopherscope. */
+    canTrust: z.boolean().optional(),
+    notes: z.array(z.string()).optional(),
+  }),
   z.object({
     status: z.literal('changed-host-key'),
     hostId: HostId,
     presented: HostKeyInfo,
     expected: z.array(z.object({ keyType: z.string(), fingerprint: z.string(), source: z.string() })),
+    hop: z.string().optional(),
   }),
-  z.object({ status: z.literal('revoked-host-key'), hostId: HostId, presented: HostKeyInfo, source: z.string() }),
+  z.object({ status: z.literal('revoked-host-key'), hostId: HostId, presented: HostKeyInfo, source: z.string(), hop: z.string().optional() }),
 ]);
 export type ConnectResult = z.infer<typeof ConnectResult>;
 
@@ -143,6 +173,28 @@ export const SessionDetail = SessionSummary.extend({
 });
 export type SessionDetail = z.infer<typeof SessionDetail>;
 
+export const ImportedHost = z.object({
+  alias: z.string(),
+  hostname: z.string(),
+  port: z.number(),
+  user: z.string().optional(),
+  identityFiles: z.array(z.string()),
+  identitiesOnly: z.boolean(),
+  proxyJump: z.array(z.string()),
+  strictHostKeyChecking: z.string().optional(),
+  unsupported: z.array(z.string()),
+});
+export type ImportedHost = z.infer<typeof ImportedHost>;
+
+export const SudoProbe = z.object({
+  /** Passwordless sudo works for every command Gopherscope needs. */
+  ok: z.boolean(),
+  user: z.string(),
+  checks: z.array(z.object({ command: z.string(), allowed: z.boolean(), message: z.string() })),
+  summary: z.string(),
+});
+export type SudoProbe = z.infer<typeof SudoProbe>;
+
 // ---------- methods ----------
 
 const Empty = z.object({}).strict();
@@ -164,6 +216,28 @@ export const methods = {
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },
   'capture.cancel': { input: z.object({ captureId: z.string() }), output: z.object({ cancelled: z.boolean() }) },
+  'sshConfig.read': {
+    input: z.object({ path: z.string().min(1).max(4096).optional() }),
+    output: z.object({ path: z.string(), hosts: z.array(ImportedHost), warnings: z.array(z.string()) }),
+  },
+  /** Answers an auth.prompt event; null answers cancel it. */
+  'auth.respond': {
+    input: z.object({ promptId: z.string().min(1).max(64), answers: z.array(z.string().max(4096)).max(16).nullable(), remember: z.boolean().default(false) }),
+    output: z.object({ accepted: z.boolean() }),
+  },
+  'sudo.probe': { input: z.object({ hostId: HostId }), output: SudoProbe },
+  'terminal.open': {
+    input: z.object({ hostId: HostId, cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(1000) }),
+    output: z.object({ terminalId: z.string() }),
+  },
+  'terminal.input': { input: z.object({ terminalId: z.string().min(1).max(64), data: z.string().max(1024 * 1024) }), output: z.object({ ok: z.boolean() }) },
+  'terminal.resize': {
+    input: z.object({ terminalId: z.string().min(1).max(64), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(1000) }),
+    output: z.object({ ok: z.boolean() }),
+  },
+  /** Flow control: the renderer reports characters it has written to the screen. */
+  'terminal.ack': { input: z.object({ terminalId: z.string().min(1).max(64), chars: z.number().int().min(0).max(1 << 30) }), output: z.object({ ok: z.boolean() }) },
+  'terminal.close': { input: z.object({ terminalId: z.string().min(1).max(64) }), output: z.object({ ok: z.boolean() }) },
   'sessions.list': { input: Empty, output: z.array(SessionSummary) },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
   'artifacts.read': {
@@ -194,6 +268,21 @@ export const events = {
     reason: z.string().nullable(),
   }),
   'ssh.state': z.object({ hostId: z.string(), state: ConnectionState, reason: z.string().nullable() }),
+  /** The backend needs a secret to authenticate; answer with auth.respond. */
+  'auth.prompt': z.object({
+    promptId: z.string(),
+    hostId: z.string(),
+    hop: z.string(),
+    kind: z.enum(['passphrase', 'password', 'keyboard-interactive']),
+    title: z.string(),
+    instructions: z.string(),
+    prompts: z.array(z.object({ prompt: z.string(), echo: z.boolean() })),
+    /** Whether "remember" can work here, and why not when it cannot. */
+    canRemember: z.boolean(),
+    rememberNote: z.string(),
+  }),
+  'terminal.data': z.object({ terminalId: z.string(), data: z.string() }),
+  'terminal.exit': z.object({ terminalId: z.string(), code: z.number().nullable(), reason: z.string() }),
 } as const;
 
 export type Events = typeof events;

@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameParser, type FrameEvent } from '../../shared/capture/frames';
-import { captureScript, newNonce } from '../../electron/core/remoteScripts';
+import { buildInfoScript, captureScript, newNonce } from '../../electron/core/remoteScripts';
+import { readFileSync } from 'node:fs';
 
 const shells = [['dash'], ['busybox', 'sh']].filter(([bin]) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0);
 
@@ -80,5 +81,17 @@ for (const shell of shells) {
     const gone = runScript(shell, captureScript(nonce2, 4_000_000, [{ name: 'x', path: '/proc/4000000/status', cap: 10 }]), nonce2);
     assert.ok(gone.events.some((e) => e.kind === 'gone'));
     assert.ok(!gone.events.some((e) => e.kind === 'begin'));
+  });
+}
+
+for (const shell of shells) {
+  test(`${shell.join(' ')}: byte ranges of a large file come back exact, with status 0`, () => {
+    const nonce = newNonce();
+    // /proc/self/exe of the shell is the shell binary; read 64 bytes at offset 4096 of node's own binary instead.
+    const exe = `/proc/${process.pid}/exe`;
+    const r = runScript(shell, buildInfoScript(nonce, [{ pid: process.pid, offset: 4096, length: 64 }]), nonce);
+    const end = r.events.find((e) => e.kind === 'end');
+    assert.ok(end && end.kind === 'end' && end.rc === 0, JSON.stringify(r.events.filter((e) => e.kind !== 'data')));
+    assert.deepEqual(r.bodies.get(`p/${process.pid}/buildinfo`), readFileSync(exe).subarray(4096, 4096 + 64));
   });
 }

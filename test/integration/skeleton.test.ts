@@ -10,9 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { Database } from '../../electron/core/sqlite';
+import { inProcessApi } from '../../electron/core/inProcess';
 import { ApiError } from '../../shared/contract/errors';
 import type { EventPayload, Host } from '../../shared/contract/api';
 import { createLab, type Lab } from '../lab/lab';
+
+const api = (b: Backend) => inProcessApi(b);
 
 const PLANTED = {
   GS_TEST_API_TOKEN: 'planted-token-7f3a9c',
@@ -56,7 +59,7 @@ before(async () => {
   userKnownHosts = join(dataDir, '..', `${dataDir.split('/').pop()}-user_known_hosts`);
   writeFileSync(userKnownHosts, '');
   backend = await createBackend({ dataDir, userKnownHostsFile: userKnownHosts });
-  host = await backend.handlers['hosts.add']({ label: 'lab', hostname: lab.sshd.host, port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
+  host = await api(backend).call('hosts.add', { label: 'lab', hostname: lab.sshd.host, port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
 });
 
 after(async () => {
@@ -65,19 +68,19 @@ after(async () => {
 });
 
 test('an unknown host key is refused until trusted, then the connection is made', async () => {
-  const first = await backend.handlers['ssh.connect']({ hostId: host.id });
+  const first = await api(backend).call('ssh.connect', { hostId: host.id });
   assert.equal(first.status, 'unknown-host-key');
   assert.ok(first.status === 'unknown-host-key');
   assert.equal(first.presented.fingerprint, lab.sshd.hostKeyFingerprint);
   assert.equal(first.presented.keyType, 'ssh-ed25519');
-  await backend.handlers['hosts.trustKey']({ hostId: host.id, keyBase64: first.presented.keyBase64 });
-  const second = await backend.handlers['ssh.connect']({ hostId: host.id });
+  await api(backend).call('hosts.trustKey', { hostId: host.id, keyBase64: first.presented.keyBase64 });
+  const second = await api(backend).call('ssh.connect', { hostId: host.id });
   assert.equal(second.status, 'connected');
   assert.match(readFileSync(join(dataDir, 'known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${lab.sshd.port} ssh-ed25519 `, 'm'));
 });
 
 test('the Go target is listed and marked with its real Go version', async () => {
-  const list = await backend.handlers['processes.list']({ hostId: host.id });
+  const list = await api(backend).call('processes.list', { hostId: host.id });
   const p = list.find((x) => x.pid === target.pid);
   assert.ok(p, 'target in the list');
   assert.equal(p.go.kind, 'go');
@@ -93,19 +96,19 @@ test('capture stores every artifact, reads the lab cgroup back and redacts plant
   const off = backend.onEvent((e, p) => {
     if (e === 'capture.progress') progress.push((p as EventPayload<'capture.progress'>).step);
   });
-  const { captureId, sessionId } = await backend.handlers['capture.start']({ hostId: host.id, pid: target.pid });
+  const { captureId, sessionId } = await api(backend).call('capture.start', { hostId: host.id, pid: target.pid });
   const fin = await waitFinished(backend, captureId);
   off();
   assert.equal(fin.status, 'complete', fin.reason ?? '');
   assert.ok(progress.length >= 10);
-  const s = await backend.handlers['sessions.open']({ sessionId });
+  const s = await api(backend).call('sessions.open', { sessionId });
   assert.equal(s.status, 'complete');
   assert.equal(s.goVersion, target.goVersion);
   const names = s.artifacts.map((a) => a.name).sort();
   for (const n of ['proc/cgroup', 'proc/environ', 'proc/smaps', 'proc/smaps_rollup', 'proc/status']) assert.ok(names.includes(n), n);
   for (const a of s.artifacts) assert.equal(a.status, 'ok', `${a.name}: ${a.reason}`);
 
-  const read = async (name: string) => (await backend.handlers['artifacts.read']({ artifactId: s.artifacts.find((a) => a.name === name)!.id })).text;
+  const read = async (name: string) => (await api(backend).call('artifacts.read', { artifactId: s.artifacts.find((a) => a.name === name)!.id })).text;
   assert.match(await read('proc/smaps_rollup'), /^Rss:\s+\d+ kB$/m);
   assert.ok((await read('proc/cgroup')).includes(target.cgroup.relativePath), 'cgroup path of the lab');
   const environ = await read('proc/environ');
@@ -123,23 +126,23 @@ test('capture stores every artifact, reads the lab cgroup back and redacts plant
 test('sessions persist across a backend restart and read offline', async () => {
   await backend.close();
   backend = await createBackend({ dataDir, userKnownHostsFile: userKnownHosts });
-  const list = await backend.handlers['sessions.list']({});
+  const list = await api(backend).call('sessions.list', {});
   assert.ok(list.length >= 1);
-  const s = await backend.handlers['sessions.open']({ sessionId: list[0]!.id });
+  const s = await api(backend).call('sessions.open', { sessionId: list[0]!.id });
   const rollup = s.artifacts.find((a) => a.name === 'proc/smaps_rollup')!;
-  const text = (await backend.handlers['artifacts.read']({ artifactId: rollup.id })).text;
+  const text = (await api(backend).call('artifacts.read', { artifactId: rollup.id })).text;
   assert.match(text, /^Rss:/m);
-  const reconnect = await backend.handlers['ssh.connect']({ hostId: host.id });
+  const reconnect = await api(backend).call('ssh.connect', { hostId: host.id });
   assert.equal(reconnect.status, 'connected', 'the trusted key was stored');
 });
 
 test('a vanished PID is a clear error and leaves nothing in the store', async () => {
-  const before = (await backend.handlers['sessions.list']({})).length;
+  const before = (await api(backend).call('sessions.list', {})).length;
   await assert.rejects(
-    backend.handlers['capture.start']({ hostId: host.id, pid: 4_000_000 }),
+    api(backend).call('capture.start', { hostId: host.id, pid: 4_000_000 }),
     (err: unknown) => err instanceof ApiError && err.code === 'process-gone' && /4000000/.test(err.message),
   );
-  assert.equal((await backend.handlers['sessions.list']({})).length, before);
+  assert.equal((await api(backend).call('sessions.list', {})).length, before);
 });
 
 test('a changed host key is refused with both fingerprints and the old line', async () => {
@@ -151,8 +154,8 @@ test('a changed host key is refused with both fingerprints and the old line', as
   writeFileSync(kh, `# stale entry\n[127.0.0.1]:${lab.sshd.port} ${type} ${blob}\n`);
   const b2 = await createBackend({ dataDir: b2dir, userKnownHostsFile: kh });
   try {
-    const h = await b2.handlers['hosts.add']({ label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
-    const r = await b2.handlers['ssh.connect']({ hostId: h.id });
+    const h = await api(b2).call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
+    const r = await api(b2).call('ssh.connect', { hostId: h.id });
     assert.equal(r.status, 'changed-host-key');
     assert.ok(r.status === 'changed-host-key');
     assert.equal(r.presented.fingerprint, lab.sshd.hostKeyFingerprint);
@@ -160,7 +163,7 @@ test('a changed host key is refused with both fingerprints and the old line', as
     assert.equal(r.expected[0]?.fingerprint, expectedFp);
     assert.equal(r.expected[0]?.source, `${kh}:2`);
     // trusting through the app must not override a conflicting user entry silently
-    await assert.rejects(b2.handlers['processes.list']({ hostId: h.id }), (e: unknown) => e instanceof ApiError && e.code === 'not-connected');
+    await assert.rejects(api(b2).call('processes.list', { hostId: h.id }), (e: unknown) => e instanceof ApiError && e.code === 'not-connected');
   } finally {
     await b2.close();
   }
@@ -168,14 +171,14 @@ test('a changed host key is refused with both fingerprints and the old line', as
 
 test('wrong port, auth failure and a key that is not ours give clear errors', async () => {
   const b = backend;
-  const closed = await b.handlers['hosts.add']({ label: 'nothing', hostname: '127.0.0.1', port: 1, user: 'root', identityFile: lab.sshd.clientKeyPath });
-  await assert.rejects(b.handlers['ssh.connect']({ hostId: closed.id }), (e: unknown) => e instanceof ApiError && e.code === 'connect-refused' && /refused/.test(e.message));
+  const closed = await api(b).call('hosts.add', { label: 'nothing', hostname: '127.0.0.1', port: 1, user: 'root', identityFile: lab.sshd.clientKeyPath });
+  await assert.rejects(api(b).call('ssh.connect', { hostId: closed.id }), (e: unknown) => e instanceof ApiError && e.code === 'connect-refused' && /refused/.test(e.message));
   const otherKey = mkdtempSync(join(tmpdir(), 'gs-wrongkey-'));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(otherKey, 'id')]);
-  const wrong = await b.handlers['hosts.add']({ label: 'wrong key', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: join(otherKey, 'id') });
-  await assert.rejects(b.handlers['ssh.connect']({ hostId: wrong.id }), (e: unknown) => e instanceof ApiError && e.code === 'auth-failed');
-  const missing = await b.handlers['hosts.add']({ label: 'no key file', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: '/nonexistent/id' });
-  await assert.rejects(b.handlers['ssh.connect']({ hostId: missing.id }), (e: unknown) => e instanceof ApiError && e.code === 'auth-failed' && /nonexistent/.test(e.message));
+  const wrong = await api(b).call('hosts.add', { label: 'wrong key', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: join(otherKey, 'id') });
+  await assert.rejects(api(b).call('ssh.connect', { hostId: wrong.id }), (e: unknown) => e instanceof ApiError && e.code === 'auth-failed');
+  const missing = await api(b).call('hosts.add', { label: 'no key file', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: '/nonexistent/id' });
+  await assert.rejects(api(b).call('ssh.connect', { hostId: missing.id }), (e: unknown) => e instanceof ApiError && e.code === 'auth-failed' && /nonexistent/.test(e.message));
 });
 
 test('killing the process mid-capture never leaves a half session shown as complete', async () => {
@@ -199,14 +202,14 @@ test('killing the process mid-capture never leaves a half session shown as compl
   await db.close();
   const b = await createBackend({ dataDir: dir, userKnownHostsFile: userKnownHosts });
   try {
-    const sessions = await b.handlers['sessions.list']({});
+    const sessions = await api(b).call('sessions.list', {});
     for (const s of sessions) {
       assert.notEqual(s.status, 'capturing', 'reopening marks interrupted captures');
-      const detail = await b.handlers['sessions.open']({ sessionId: s.id });
+      const detail = await api(b).call('sessions.open', { sessionId: s.id });
       if (s.status === 'complete') assert.ok(detail.artifacts.every((a) => a.status === 'ok'), 'complete means every artifact is there');
       if (s.status === 'partial') assert.match(s.statusReason ?? '', /interrupted/);
       for (const a of detail.artifacts.filter((x) => x.sha256)) {
-        const body = await b.handlers['artifacts.read']({ artifactId: a.id });
+        const body = await api(b).call('artifacts.read', { artifactId: a.id });
         assert.equal(body.sizeBytes, a.sizeBytes, `${a.name} blob intact`);
       }
     }

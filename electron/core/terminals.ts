@@ -1,0 +1,142 @@
+/**
+ * Interactive shells over ssh2 ptys, batched and flow-controlled end to end:
+ * output is coalesced for a few milliseconds into one event, and the SSH
+ * stream is paused while the renderer has more than HIGH_WATERMARK characters
+ * it has not yet acknowledged as written to the screen (VS Code's
+ * FlowControlConstants use the same shape). A `cat` of a huge file therefore
+ * runs at the speed the screen can draw, with bounded memory on both sides.
+ */
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import type { ClientChannel } from 'ssh2';
+import type { EventPayload } from '../../shared/contract/api';
+import { ApiError } from '../../shared/contract/errors';
+import type { SshConnection } from './sshConnection';
+
+export const HIGH_WATERMARK_CHARS = 100_000;
+export const LOW_WATERMARK_CHARS = 5_000;
+const BATCH_MS = 5;
+const MAX_EVENT_CHARS = 64 * 1024;
+
+interface Terminal {
+  readonly id: string;
+  readonly hostId: string;
+  readonly stream: ClientChannel;
+  readonly release: () => void;
+  unacked: number;
+  paused: boolean;
+  buffer: string;
+  timer: NodeJS.Timeout | null;
+  closed: boolean;
+}
+
+export class Terminals {
+  private readonly terminals = new Map<string, Terminal>();
+
+  constructor(
+    private readonly emitData: (p: EventPayload<'terminal.data'>) => void,
+    private readonly emitExit: (p: EventPayload<'terminal.exit'>) => void,
+  ) {}
+
+  async open(hostId: string, conn: SshConnection, cols: number, rows: number): Promise<string> {
+    const release = await conn.acquireChannel();
+    let stream: ClientChannel;
+    try {
+      stream = await new Promise<ClientChannel>((resolve, reject) =>
+        conn.raw.shell({ term: 'xterm-256color', cols, rows }, (err, s) => (err ? reject(new ApiError('remote-failed', `The server refused a shell: ${err.message}`)) : resolve(s))),
+      );
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const id = randomUUID();
+    const t: Terminal = { id, hostId, stream, release, unacked: 0, paused: false, buffer: '', timer: null, closed: false };
+    this.terminals.set(id, t);
+    const decoder = new StringDecoder('utf8');
+    const onData = (chunk: Buffer) => this.push(t, decoder.write(chunk));
+    stream.on('data', onData);
+    stream.stderr.on('data', onData);
+    let exitCode: number | null = null;
+    stream.on('exit', (code: number | null) => {
+      exitCode = code;
+    });
+    stream.on('close', () => this.finish(t, exitCode, exitCode === null ? 'the connection closed' : `the shell exited with ${exitCode}`));
+    return id;
+  }
+
+  private push(t: Terminal, text: string): void {
+    if (text.length === 0 || t.closed) return;
+    t.buffer += text;
+    t.unacked += text.length;
+    if (!t.paused && t.unacked > HIGH_WATERMARK_CHARS) {
+      t.paused = true;
+      t.stream.pause();
+    }
+    if (t.buffer.length >= MAX_EVENT_CHARS) this.flush(t);
+    else t.timer ??= setTimeout(() => this.flush(t), BATCH_MS);
+  }
+
+  private flush(t: Terminal): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+    while (t.buffer.length > 0) {
+      const data = t.buffer.slice(0, MAX_EVENT_CHARS);
+      t.buffer = t.buffer.slice(data.length);
+      this.emitData({ terminalId: t.id, data });
+    }
+  }
+
+  private get(id: string): Terminal {
+    const t = this.terminals.get(id);
+    if (!t || t.closed) throw new ApiError('not-found', 'That terminal is closed.', 'Open a new terminal.');
+    return t;
+  }
+
+  input(id: string, data: string): void {
+    this.get(id).stream.write(data);
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    // ssh2's setWindow(rows, cols, height, width) sends the window-change request.
+    this.get(id).stream.setWindow(rows, cols, 0, 0);
+  }
+
+  ack(id: string, chars: number): void {
+    const t = this.terminals.get(id);
+    if (!t) return;
+    t.unacked = Math.max(0, t.unacked - chars);
+    if (t.paused && t.unacked < LOW_WATERMARK_CHARS) {
+      t.paused = false;
+      t.stream.resume();
+    }
+  }
+
+  /** Characters sent but not yet acknowledged; exposed for tests and the benchmark. */
+  pending(id: string): number {
+    return this.terminals.get(id)?.unacked ?? 0;
+  }
+
+  close(id: string): void {
+    const t = this.terminals.get(id);
+    if (!t || t.closed) return;
+    t.stream.close();
+    this.finish(t, null, 'closed by the user');
+  }
+
+  closeHost(hostId: string): void {
+    for (const t of this.terminals.values()) if (t.hostId === hostId) this.close(t.id);
+  }
+
+  private finish(t: Terminal, code: number | null, reason: string): void {
+    if (t.closed) return;
+    this.flush(t);
+    t.closed = true;
+    t.release();
+    this.terminals.delete(t.id);
+    this.emitExit({ terminalId: t.id, code, reason });
+  }
+
+  closeAll(): void {
+    for (const t of [...this.terminals.values()]) this.close(t.id);
+  }
+}
