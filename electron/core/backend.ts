@@ -132,7 +132,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       connections.delete(hostId);
       return { removed: await store.removeHost(hostId) };
     },
-    'hosts.trustKey': async ({ hostId, keyBase64 }) => {
+    'hosts.trustKey': async ({ hostId, keyBase64, hop }) => {
       const host = await store.getHost(hostId);
       if (host.strictHostKeyChecking === 'yes') {
         throw new ApiError('host-key', 'This host uses StrictHostKeyChecking=yes: keys are trusted only through known_hosts.', 'Add the key to ~/.ssh/known_hosts after checking its fingerprint, or change the host’s setting.');
@@ -140,17 +140,10 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const blob = Buffer.from(keyBase64, 'base64');
       const keyType = keyTypeOf(blob);
       if (keyType === 'unknown' || blob.toString('base64') !== keyBase64) throw new ApiError('invalid-input', 'That is not an SSH public key blob.');
-      // Trust goes to the hop that presented this key: the target or one of its jump hosts.
-      const candidates = [...jumpTargets(host), { hostname: host.hostname, port: host.port }];
-      let target = { hostname: host.hostname, port: host.port };
-      for (const c of candidates) {
-        const verdict = await knownHosts.verify(c.hostname, c.port, { keyType, keyBase64, fingerprint: fingerprintOf(keyBase64) });
-        if (verdict.kind === 'changed' || verdict.kind === 'revoked') continue;
-        if (verdict.kind === 'unknown') {
-          target = c;
-          break;
-        }
-      }
+      // Trust goes to the hop that presented this key: the target, or the jump host named by `hop`.
+      const chain = [...jumpTargets(host), { hostname: host.hostname, port: host.port }];
+      const target = hop === undefined ? chain[chain.length - 1]! : chain.find((c) => `${c.hostname}:${c.port}` === hop);
+      if (!target) throw new ApiError('invalid-input', `${hop} is not a hop of this host's connection.`);
       await knownHosts.trust(target.hostname, target.port, keyType, keyBase64);
       return { fingerprint: fingerprintOf(keyBase64) };
     },

@@ -374,7 +374,10 @@ export class SshConnection {
   private execOnce(command: string, opts: ExecOptions): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
-        if (err) return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
+        if (err) {
+          if (this.closed) return reject(new ApiError('not-connected', `The connection to ${this.target.hostname} was lost: ${this.closeReason ?? 'closed'}.`, 'Connect again.'));
+          return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
+        }
         const out: Buffer[] = [];
         let outBytes = 0;
         let stderr = '';

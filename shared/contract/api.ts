@@ -205,7 +205,7 @@ export const methods = {
   'hosts.remove': { input: z.object({ hostId: HostId }), output: z.object({ removed: z.boolean() }) },
   /** Trust exactly the key the user was shown; the backend re-checks it against the live host on next connect. */
   'hosts.trustKey': {
-    input: z.object({ hostId: HostId, keyBase64: z.string().min(16).max(8192) }),
+    input: z.object({ hostId: HostId, keyBase64: z.string().min(16).max(8192), hop: z.string().max(300).optional() }),
     output: z.object({ fingerprint: z.string() }),
   },
   'ssh.connect': { input: z.object({ hostId: HostId }), output: ConnectResult },

@@ -3,7 +3,7 @@
  * and client keys, in its own temp folder.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface SshdOptions {
   /** Listen on this port instead of a free one (to restart a server in place). */
   readonly port?: number;
   readonly extraConfig?: readonly string[];
+  /** Password and keyboard-interactive logins through PAM (for a lab test user). */
+  readonly passwordAuth?: boolean;
 }
 
 export interface Sshd {
@@ -88,24 +90,28 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!opts.hostKeyPath) keygen(hostKeyPath, type);
   const clientKeyPath = join(dir, 'client_ed25519');
   keygen(clientKeyPath, 'ed25519');
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKeyPath}.pub`));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKeyPath}.pub`), { mode: 0o644 });
+  // sshd reads AuthorizedKeysFile as the logging-in user: lab test users must reach it.
+  chmodSync(dir, 0o755);
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = opts.port ?? (await freePort());
+  // sshd keeps the first value it reads for a keyword, so extra settings go first to override.
   const config = [
+    ...(opts.extraConfig ?? []),
     `ListenAddress 127.0.0.1`,
     `Port ${port}`,
     `HostKey ${hostKeyPath}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'StrictModes no',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
+    `PasswordAuthentication ${opts.passwordAuth ? 'yes' : 'no'}`,
+    `KbdInteractiveAuthentication ${opts.passwordAuth ? 'yes' : 'no'}`,
     'PubkeyAuthentication yes',
     'PermitRootLogin prohibit-password',
-    'UsePAM no',
+    // keyboard-interactive on Linux needs PAM; the key-only servers keep it off.
+    `UsePAM ${opts.passwordAuth ? 'yes' : 'no'}`,
     `MaxSessions ${opts.maxSessions ?? 10}`,
     'LogLevel VERBOSE',
-    ...(opts.extraConfig ?? []),
   ];
   writeFileSync(join(dir, 'sshd_config'), `${config.join('\n')}\n`);
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -149,7 +155,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 3000);

@@ -36,7 +36,7 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
     const { host, result } = problem;
     setProblem(null);
     try {
-      await api.call('hosts.trustKey', { hostId: host.id, keyBase64: result.presented.keyBase64 });
+      await api.call('hosts.trustKey', { hostId: host.id, keyBase64: result.presented.keyBase64, ...(result.hop ? { hop: result.hop } : {}) });
       await connect(host);
     } catch (err) {
       report(err);

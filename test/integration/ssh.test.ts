@@ -1,0 +1,327 @@
+/**
+ * SSH as production users expect it, against real sshd instances on
+ * loopback: jump chains, known_hosts semantics, every auth method, sudo -n,
+ * MaxSessions 1, a dead server, and a pty terminal with flow control.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectResult, EventPayload, HostInput } from '../../shared/contract/api';
+import type { Api } from '../../shared/contract/client';
+import { ApiError } from '../../shared/contract/errors';
+import { createBackend, type Backend } from '../../electron/core/backend';
+import { inProcessApi } from '../../electron/core/inProcess';
+import { startSshd, type Sshd } from '../lab/sshd';
+import { ensureUser } from '../lab/users';
+import { startTarget } from '../lab/target';
+import { buildTarget } from '../lab/targets';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function sshd(opts: Parameters<typeof startSshd>[0] = {}): Promise<Sshd> {
+  const s = await startSshd(opts);
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+async function backendWith(userKnownHosts = '', extra: { agentSocket?: string } = {}): Promise<{ api: Api; backend: Backend; dir: string; userKnownHostsFile: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-ssh-'));
+  const userKnownHostsFile = join(dir, 'user_known_hosts');
+  writeFileSync(userKnownHostsFile, userKnownHosts);
+  // An empty agent socket path keeps the tests independent of the runner's own ssh-agent.
+  const backend = await createBackend({ dataDir: join(dir, 'data'), userKnownHostsFile, agentSocket: extra.agentSocket ?? '' });
+  cleanups.push(() => backend.close());
+  return { api: inProcessApi(backend), backend, dir, userKnownHostsFile };
+}
+
+function hostFor(s: Sshd, extra: Partial<HostInput> = {}): HostInput {
+  return { label: `lab ${s.port}`, hostname: '127.0.0.1', port: s.port, user: s.user, identityFile: s.clientKeyPath, ...extra };
+}
+
+/** Connects, trusting every unknown key (checking it against the lab's real fingerprint) until connected. */
+async function connectTrusting(api: Api, hostId: string, expected: Map<string, string>): Promise<string[]> {
+  const hops: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r: ConnectResult = await api.call('ssh.connect', { hostId });
+    if (r.status === 'connected') return hops;
+    assert.equal(r.status, 'unknown-host-key', JSON.stringify(r));
+    if (r.status !== 'unknown-host-key') throw new Error('unreachable');
+    assert.equal(r.presented.fingerprint, expected.get(r.hop!), `fingerprint of ${r.hop}`);
+    hops.push(r.hop!);
+    await api.call('hosts.trustKey', { hostId, keyBase64: r.presented.keyBase64, hop: r.hop! });
+  }
+  throw new Error('too many unknown keys');
+}
+
+function answerPrompts(backend: Backend, api: Api, answers: Array<string | null>): Array<EventPayload<'auth.prompt'>> {
+  const seen: Array<EventPayload<'auth.prompt'>> = [];
+  backend.onEvent((e, p) => {
+    if (e !== 'auth.prompt') return;
+    const prompt = p as EventPayload<'auth.prompt'>;
+    seen.push(prompt);
+    const a = answers.shift();
+    void api.call('auth.respond', { promptId: prompt.promptId, answers: a === null || a === undefined ? null : prompt.prompts.map(() => a) });
+  });
+  return seen;
+}
+
+test('a two-hop ProxyJump chain verifies the host key of every hop', async () => {
+  const [a, b, c] = [await sshd(), await sshd(), await sshd()];
+  // one client key for the whole chain, as with a bastion setup
+  for (const s of [b, c]) appendFileSync(join(s.dir, 'authorized_keys'), readFileSync(`${a.clientKeyPath}.pub`));
+  const { api } = await backendWith();
+  const host = await api.call('hosts.add', { ...hostFor(c), identityFile: a.clientKeyPath, jump: [`${a.user}@127.0.0.1:${a.port}`, `${b.user}@127.0.0.1:${b.port}`] });
+  const fps = new Map([a, b, c].map((s) => [`127.0.0.1:${s.port}`, s.hostKeyFingerprint]));
+  const hops = await connectTrusting(api, host.id, fps);
+  assert.deepEqual(hops, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, `127.0.0.1:${c.port}`]);
+  const probe = await api.call('sudo.probe', { hostId: host.id });
+  assert.equal(probe.user, a.user);
+  // The connection really runs through the first hop: killing it drops the target.
+  const dropped = new Promise<void>((resolve) => {
+    api.on('ssh.state', (s) => {
+      if (s.hostId === host.id && s.state === 'disconnected') resolve();
+    });
+  });
+  a.kill();
+  await dropped;
+  await assert.rejects(api.call('sudo.probe', { hostId: host.id }), (e: unknown) => e instanceof ApiError && e.code === 'not-connected');
+});
+
+test('a hashed known_hosts entry is accepted; @revoked is refused; a changed key names the old line', async () => {
+  const s = await sshd();
+  const hashedDir = mkdtempSync(join(tmpdir(), 'gs-hashed-'));
+  const plain = join(hashedDir, 'known_hosts');
+  writeFileSync(plain, `[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  execFileSync('ssh-keygen', ['-H', '-f', plain], { stdio: 'ignore' });
+  const hashed = readFileSync(plain, 'utf8');
+  assert.match(hashed, /^\|1\|/);
+  const ok = await backendWith(hashed);
+  const h1 = await ok.api.call('hosts.add', hostFor(s));
+  assert.equal((await ok.api.call('ssh.connect', { hostId: h1.id })).status, 'connected');
+
+  const revoked = await backendWith(`@revoked * ${s.hostPublicKeyLine}\n`);
+  const h2 = await revoked.api.call('hosts.add', hostFor(s));
+  const r2 = await revoked.api.call('ssh.connect', { hostId: h2.id });
+  assert.equal(r2.status, 'revoked-host-key');
+  assert.ok(r2.status === 'revoked-host-key' && r2.source === `${revoked.userKnownHostsFile}:1`);
+
+  // The same port, restarted with a new host key.
+  const first = await sshd();
+  const { api, dir } = await backendWith();
+  const h3 = await api.call('hosts.add', hostFor(first));
+  await connectTrusting(api, h3.id, new Map([[`127.0.0.1:${first.port}`, first.hostKeyFingerprint]]));
+  await api.call('ssh.disconnect', { hostId: h3.id });
+  const oldFingerprint = first.hostKeyFingerprint;
+  const keepKey = join(dir, 'client_key');
+  writeFileSync(keepKey, readFileSync(first.clientKeyPath), { mode: 0o600 });
+  const pub = readFileSync(`${first.clientKeyPath}.pub`);
+  await first.stop();
+  const second = await sshd({ port: first.port });
+  writeFileSync(join(second.dir, 'authorized_keys'), pub);
+  assert.notEqual(second.hostKeyFingerprint, oldFingerprint);
+  const r3 = await api.call('ssh.connect', { hostId: h3.id });
+  assert.equal(r3.status, 'changed-host-key');
+  if (r3.status !== 'changed-host-key') return;
+  assert.equal(r3.presented.fingerprint, second.hostKeyFingerprint);
+  assert.equal(r3.expected[0]?.fingerprint, oldFingerprint);
+  assert.equal(r3.expected[0]?.source, `${join(dir, 'data', 'known_hosts')}:1`);
+});
+
+test('StrictHostKeyChecking: yes refuses unknown keys without a trust option; accept-new records them', async () => {
+  const s = await sshd();
+  const { api } = await backendWith();
+  const strict = await api.call('hosts.add', { ...hostFor(s), strictHostKeyChecking: 'yes' });
+  const r = await api.call('ssh.connect', { hostId: strict.id });
+  assert.ok(r.status === 'unknown-host-key' && r.canTrust === false);
+  await assert.rejects(api.call('hosts.trustKey', { hostId: strict.id, keyBase64: r.presented.keyBase64 }), /StrictHostKeyChecking=yes/);
+  const acceptNew = await api.call('hosts.add', { ...hostFor(s), label: 'accept-new', strictHostKeyChecking: 'accept-new' });
+  assert.equal((await api.call('ssh.connect', { hostId: acceptNew.id })).status, 'connected');
+  // now recorded, so the strict host connects too
+  assert.equal((await api.call('ssh.connect', { hostId: strict.id })).status, 'connected');
+});
+
+test('ssh-agent authentication with a key that exists only in the agent', async () => {
+  const s = await sshd();
+  const dir = mkdtempSync(join(tmpdir(), 'gs-agent-'));
+  const sock = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  cleanups.push(() => void agent.kill());
+  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'agent_key')]);
+  execFileSync('ssh-add', [join(dir, 'agent_key')], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+  writeFileSync(join(s.dir, 'authorized_keys'), readFileSync(join(dir, 'agent_key.pub')));
+  rmSync(join(dir, 'agent_key'));
+  const { api } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`, { agentSocket: sock });
+  const { identityFile: _none, ...noKey } = hostFor(s);
+  const host = await api.call('hosts.add', noKey);
+  assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
+});
+
+test('an encrypted key asks for its passphrase through the contract, and retries a wrong one', async () => {
+  const s = await sshd();
+  const dir = mkdtempSync(join(tmpdir(), 'gs-enc-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', join(dir, 'id')]);
+  writeFileSync(join(s.dir, 'authorized_keys'), readFileSync(join(dir, 'id.pub')));
+  const { api, backend } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const prompts = answerPrompts(backend, api, ['wrong', 'correct horse']);
+  const host = await api.call('hosts.add', { ...hostFor(s), identityFile: join(dir, 'id') });
+  assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
+  assert.deepEqual(prompts.map((p) => p.kind), ['passphrase', 'passphrase']);
+  assert.match(prompts[1]!.instructions, /did not decrypt/);
+  assert.equal(prompts[0]!.canRemember, false, 'nothing is remembered outside the desktop keychain');
+});
+
+test('keyboard-interactive and password logins, in OpenSSH order, and a failure that lists what was tried', async () => {
+  const user = ensureUser('gs-lab-pw', { password: 'Lab-pw-4711' });
+  const kbd = await sshd({ passwordAuth: true });
+  const pwOnly = await sshd({ passwordAuth: true, extraConfig: ['KbdInteractiveAuthentication no'] });
+  const kh = [kbd, pwOnly].map((s) => `[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}`).join('\n') + '\n';
+  {
+    const { api, backend } = await backendWith(kh);
+    const prompts = answerPrompts(backend, api, [user.password]);
+    const h = await api.call('hosts.add', { label: 'kbd', hostname: '127.0.0.1', port: kbd.port, user: user.name, identityFile: '/nonexistent/key' });
+    assert.equal((await api.call('ssh.connect', { hostId: h.id })).status, 'connected');
+    assert.deepEqual(prompts.map((p) => p.kind), ['keyboard-interactive']);
+  }
+  {
+    const { api, backend } = await backendWith(kh);
+    const prompts = answerPrompts(backend, api, [user.password]);
+    const h = await api.call('hosts.add', { label: 'pw', hostname: '127.0.0.1', port: pwOnly.port, user: user.name, identityFile: '/nonexistent/key' });
+    assert.equal((await api.call('ssh.connect', { hostId: h.id })).status, 'connected');
+    assert.deepEqual(prompts.map((p) => p.kind), ['password']);
+  }
+  {
+    const { api, backend } = await backendWith(kh);
+    answerPrompts(backend, api, ['wrong', 'wrong again', null, null]);
+    const stranger = join(mkdtempSync(join(tmpdir(), 'gs-stranger-')), 'id');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const h = await api.call('hosts.add', { label: 'bad', hostname: '127.0.0.1', port: kbd.port, user: user.name, identityFile: stranger });
+    await assert.rejects(api.call('ssh.connect', { hostId: h.id }), (e: unknown) => {
+      assert.ok(e instanceof ApiError && e.code === 'auth-failed', String(e));
+      assert.match(e.message, new RegExp(`Tried, in order: publickey \\(${stranger.replace(/[.]/g, '\\.')}\\), keyboard-interactive, password`));
+      return true;
+    });
+  }
+});
+
+test('sudo -n: a user with a sudoers rule reads root-owned files; one without gets a clear permission message', async () => {
+  const withSudo = ensureUser('gs-lab-sudo', { password: 'x-Unused-1', sudoNoPasswd: ['head', 'tail'] });
+  const without = ensureUser('gs-lab-nosudo', { password: 'x-Unused-2' });
+  const s = await sshd();
+  const built = await buildTarget('service');
+  const target = await startTarget({ binary: built.binary, args: ['-goroutines', '5'], env: { GS_SECRET_TOKEN: 'root-only-value-1' } });
+  cleanups.push(() => target.stop());
+  const { api } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const capture = async (hostId: string) => {
+    const { captureId, sessionId } = await api.call('capture.start', { hostId, pid: target.pid });
+    await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));
+    return api.call('sessions.open', { sessionId });
+  };
+
+  const good = await api.call('hosts.add', { ...hostFor(s), user: withSudo.name, useSudo: true });
+  assert.equal((await api.call('ssh.connect', { hostId: good.id })).status, 'connected');
+  const probe = await api.call('sudo.probe', { hostId: good.id });
+  assert.equal(probe.ok, true, probe.summary);
+  const s1 = await capture(good.id);
+  assert.equal(s1.status, 'complete');
+  const env1 = s1.artifacts.find((a) => a.name === 'proc/environ')!;
+  assert.equal(env1.status, 'ok', env1.reason ?? '');
+  assert.match((await api.call('artifacts.read', { artifactId: env1.id })).text, /^GS_SECRET_TOKEN=\[REDACTED:secret-name\]$/m);
+  const list = await api.call('processes.list', { hostId: good.id });
+  assert.equal(list.find((p) => p.pid === target.pid)?.go.kind, 'go', 'root-owned exe readable through sudo');
+
+  const bad = await api.call('hosts.add', { ...hostFor(s), label: 'no sudo', user: without.name, useSudo: true });
+  assert.equal((await api.call('ssh.connect', { hostId: bad.id })).status, 'connected');
+  const probe2 = await api.call('sudo.probe', { hostId: bad.id });
+  assert.equal(probe2.ok, false);
+  assert.match(probe2.summary, /does not cover head, tail for gs-lab-nosudo/);
+  assert.match(probe2.checks[0]!.message, /password/);
+  const s2 = await capture(bad.id);
+  assert.equal(s2.status, 'complete', 'permission problems are marked per artifact, not a failed capture');
+  const env2 = s2.artifacts.find((a) => a.name === 'proc/environ')!;
+  assert.equal(env2.status, 'failed');
+  assert.match(env2.reason ?? '', /sudo/);
+});
+
+test('MaxSessions 1 still serves 10 concurrent requests: channels queue, never fail', async () => {
+  const s = await sshd({ maxSessions: 1 });
+  const { api } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const host = await api.call('hosts.add', hostFor(s));
+  assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
+  const results = await Promise.all(Array.from({ length: 10 }, () => api.call('sudo.probe', { hostId: host.id })));
+  assert.equal(results.length, 10);
+  for (const r of results) assert.equal(r.user, s.user);
+});
+
+test('sshd killed mid-session: a visible disconnected state and no hang', async () => {
+  const s = await sshd();
+  const { api } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const host = await api.call('hosts.add', hostFor(s));
+  const states: string[] = [];
+  api.on('ssh.state', (e) => e.hostId === host.id && states.push(e.state));
+  assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
+  const { terminalId } = await api.call('terminal.open', { hostId: host.id, cols: 80, rows: 24 });
+  const exited = new Promise<EventPayload<'terminal.exit'>>((resolve) => api.on('terminal.exit', (e) => e.terminalId === terminalId && resolve(e)));
+  const inFlight = api.call('processes.list', { hostId: host.id }).then(
+    () => 'done',
+    (e: unknown) => (e instanceof ApiError ? e.code : String(e)),
+  );
+  s.kill();
+  const started = Date.now();
+  const outcome = await inFlight;
+  await exited;
+  assert.ok(Date.now() - started < 10_000, 'no hang');
+  assert.ok(['done', 'not-connected'].includes(outcome), outcome);
+  assert.equal(states.at(-1), 'disconnected');
+  await assert.rejects(api.call('processes.list', { hostId: host.id }), (e: unknown) => e instanceof ApiError && e.code === 'not-connected');
+});
+
+test('a pty terminal: commands run, resize reaches stty, and output is flow-controlled', async () => {
+  const s = await sshd();
+  const { api } = await backendWith(`[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const host = await api.call('hosts.add', hostFor(s));
+  await api.call('ssh.connect', { hostId: host.id });
+  const { terminalId } = await api.call('terminal.open', { hostId: host.id, cols: 80, rows: 24 });
+  let screen = '';
+  let received = 0;
+  let ackAutomatically = true;
+  api.on('terminal.data', (d) => {
+    if (d.terminalId !== terminalId) return;
+    screen += d.data;
+    received += d.data.length;
+    if (ackAutomatically) void api.call('terminal.ack', { terminalId, chars: d.data.length });
+  });
+  const waitFor = async (re: RegExp, ms = 10_000) => {
+    const until = Date.now() + ms;
+    while (!re.test(screen)) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${re}; screen: ${JSON.stringify(screen.slice(-300))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await api.call('terminal.input', { terminalId, data: 'echo $((6*7))\n' });
+  await waitFor(/^42\r?$/m);
+  await api.call('terminal.resize', { terminalId, cols: 132, rows: 40 });
+  await api.call('terminal.input', { terminalId, data: 'stty size\n' });
+  await waitFor(/^40 132\r?$/m);
+
+  // Without acknowledgements the backend stops reading after the high watermark.
+  ackAutomatically = false;
+  received = 0;
+  await api.call('terminal.input', { terminalId, data: "head -c 20000000 /dev/zero | tr '\\0' x; echo; echo FLOW-$((1+1))-END\n" });
+  await new Promise((r) => setTimeout(r, 1500));
+  const stalled = received;
+  assert.ok(stalled < 1_000_000, `unacknowledged output must stay bounded, got ${stalled}`);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(received - stalled < 200_000, 'the stream is paused');
+  ackAutomatically = true;
+  await api.call('terminal.ack', { terminalId, chars: received });
+  await waitFor(/FLOW-2-END/, 60_000);
+  assert.ok(received >= 20_000_000, `all output arrives once acknowledged (${received})`);
+  await api.call('terminal.close', { terminalId });
+});
