@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { Suspense, lazy, useCallback, useState } from 'react';
 import type { Api } from '../../shared/contract/client';
 import { ApiError } from '../../shared/contract/errors';
 import { href, useRoute } from './route';
@@ -6,6 +6,10 @@ import { HostsView } from './views/HostsView';
 import { ProcessesView } from './views/ProcessesView';
 import { LibraryView } from './views/LibraryView';
 import { SessionView } from './views/SessionView';
+import { AuthPromptDialog } from './views/AuthPromptDialog';
+
+// xterm is large and only needed once a terminal opens.
+const TerminalsView = lazy(() => import('./views/TerminalsView').then((m) => ({ default: m.TerminalsView })));
 
 export interface ErrorReporter {
   (err: unknown): void;
@@ -22,7 +26,7 @@ export function App({ api }: { api: Api }) {
     <div className="app">
       <nav className="sidebar">
         <div className="brand">Gopherscope</div>
-        <a href={href({ view: 'hosts' })} data-testid="nav-hosts" className={route.view === 'hosts' || route.view === 'processes' ? 'active' : ''}>
+        <a href={href({ view: 'hosts' })} data-testid="nav-hosts" className={route.view === 'hosts' || route.view === 'processes' || route.view === 'terminal' ? 'active' : ''}>
           Hosts
         </a>
         <a href={href({ view: 'sessions' })} data-testid="nav-library" className={route.view === 'sessions' || route.view === 'session' ? 'active' : ''}>
@@ -43,9 +47,15 @@ export function App({ api }: { api: Api }) {
         )}
         {route.view === 'hosts' && <HostsView api={api} report={report} />}
         {route.view === 'processes' && <ProcessesView key={route.hostId} api={api} hostId={route.hostId} report={report} />}
+        {route.view === 'terminal' && (
+          <Suspense fallback={<div className="muted">Loading terminal…</div>}>
+            <TerminalsView key={route.hostId} api={api} hostId={route.hostId} report={report} />
+          </Suspense>
+        )}
         {route.view === 'sessions' && <LibraryView api={api} report={report} />}
         {route.view === 'session' && <SessionView key={route.sessionId} api={api} sessionId={route.sessionId} report={report} />}
       </main>
+      <AuthPromptDialog api={api} report={report} />
     </div>
   );
 }

@@ -3,12 +3,14 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { readonly view: 'hosts' }
   | { readonly view: 'processes'; readonly hostId: string }
+  | { readonly view: 'terminal'; readonly hostId: string }
   | { readonly view: 'sessions' }
   | { readonly view: 'session'; readonly sessionId: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (parts[0] === 'hosts' && parts[1] && parts[2] === 'processes') return { view: 'processes', hostId: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'hosts' && parts[1] && parts[2] === 'terminal') return { view: 'terminal', hostId: decodeURIComponent(parts[1]) };
   if (parts[0] === 'sessions' && parts[1]) return { view: 'session', sessionId: decodeURIComponent(parts[1]) };
   if (parts[0] === 'sessions') return { view: 'sessions' };
   return { view: 'hosts' };
@@ -20,6 +22,8 @@ export function href(route: Route): string {
       return '#/hosts';
     case 'processes':
       return `#/hosts/${encodeURIComponent(route.hostId)}/processes`;
+    case 'terminal':
+      return `#/hosts/${encodeURIComponent(route.hostId)}/terminal`;
     case 'sessions':
       return '#/sessions';
     case 'session':

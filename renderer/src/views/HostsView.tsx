@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { ConnectResult, ConnectionState, Host } from '../../../shared/contract/api';
+import type { ConnectResult, ConnectionState, Host, ImportedHost } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { navigate } from '../route';
@@ -18,11 +18,11 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
     return api.on('ssh.state', (s) => setStates((prev) => ({ ...prev, [s.hostId]: { state: s.state, reason: s.reason } })));
   }, [api, refresh]);
 
-  const connect = async (host: Host) => {
+  const connect = async (host: Host, then: 'processes' | 'terminal' = 'processes') => {
     setBusy(host.id);
     try {
       const result = await api.call('ssh.connect', { hostId: host.id });
-      if (result.status === 'connected') navigate({ view: 'processes', hostId: host.id });
+      if (result.status === 'connected') navigate({ view: then, hostId: host.id });
       else setProblem({ host, result });
     } catch (err) {
       report(err);
@@ -68,6 +68,8 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
               <td>{h.label}</td>
               <td className="mono">
                 {h.user}@{h.hostname}:{h.port}
+                {h.jump.length > 0 && <span className="muted"> via {h.jump.join(' → ')}</span>}
+                {h.useSudo && <span className="badge">sudo -n</span>}
               </td>
               <td>
                 <span className={`state state-${states[h.id]?.state ?? 'disconnected'}`} title={states[h.id]?.reason ?? ''}>
@@ -77,6 +79,9 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
               <td className="actions">
                 <button data-testid="host-connect" disabled={busy === h.id} onClick={() => void connect(h)}>
                   {busy === h.id ? 'Connecting…' : 'Connect'}
+                </button>{' '}
+                <button data-testid="host-terminal" disabled={busy === h.id} onClick={() => void connect(h, 'terminal')}>
+                  Terminal
                 </button>
               </td>
             </tr>
@@ -84,13 +89,16 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
         </tbody>
       </table>
       <AddHostForm api={api} report={report} onAdded={() => void refresh()} />
+      <ImportSshConfig api={api} report={report} onAdded={() => void refresh()} />
       {problem && <HostKeyDialog problem={problem} onTrust={() => void trust()} onCancel={() => setProblem(null)} />}
     </section>
   );
 }
 
+const EMPTY_FORM = { label: '', hostname: '', port: '22', user: '', identityFile: '', jump: '', strict: 'ask', useSudo: false };
+
 function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter; onAdded: () => void }) {
-  const [form, setForm] = useState({ label: '', hostname: '', port: '22', user: '', identityFile: '' });
+  const [form, setForm] = useState(EMPTY_FORM);
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -101,8 +109,11 @@ function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter
         port: Number(form.port) || 22,
         user: form.user.trim(),
         ...(form.identityFile.trim() ? { identityFile: form.identityFile.trim() } : {}),
+        jump: form.jump.split(',').map((j) => j.trim()).filter(Boolean),
+        strictHostKeyChecking: form.strict as 'ask' | 'yes' | 'accept-new',
+        useSudo: form.useSudo,
       });
-      setForm({ label: '', hostname: '', port: '22', user: '', identityFile: '' });
+      setForm(EMPTY_FORM);
       onAdded();
     } catch (err) {
       report(err);
@@ -126,10 +137,99 @@ function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter
       <label>
         Identity file <input data-testid="host-identity" value={form.identityFile} onChange={set('identityFile')} placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults)" />
       </label>
+      <label>
+        Jump hosts <input data-testid="host-jump" value={form.jump} onChange={set('jump')} placeholder="user@bastion:22, user@inner (ProxyJump order)" />
+      </label>
+      <label>
+        Host key checking
+        <select value={form.strict} onChange={set('strict')} data-testid="host-strict">
+          <option value="ask">ask (default)</option>
+          <option value="yes">yes: known_hosts only</option>
+          <option value="accept-new">accept-new</option>
+        </select>
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={form.useSudo} onChange={(e) => setForm({ ...form, useSudo: e.target.checked })} data-testid="host-sudo" /> Privileged reads with sudo -n
+      </label>
       <button type="submit" data-testid="host-add-submit">
         Add host
       </button>
     </form>
+  );
+}
+
+function ImportSshConfig({ api, report, onAdded }: { api: Api; report: ErrorReporter; onAdded: () => void }) {
+  const [result, setResult] = useState<{ path: string; hosts: ImportedHost[]; warnings: string[] } | null>(null);
+  const [added, setAdded] = useState<Set<string>>(new Set());
+  const read = async () => {
+    try {
+      setResult(await api.call('sshConfig.read', {}));
+    } catch (err) {
+      report(err);
+    }
+  };
+  const add = async (h: ImportedHost) => {
+    try {
+      await api.call('hosts.add', {
+        label: h.alias,
+        hostname: h.hostname,
+        port: h.port,
+        user: h.user ?? 'root',
+        ...(h.identityFiles[0] ? { identityFile: h.identityFiles[0] } : {}),
+        identitiesOnly: h.identitiesOnly,
+        jump: h.proxyJump,
+        strictHostKeyChecking: h.strictHostKeyChecking === 'yes' || h.strictHostKeyChecking === 'accept-new' ? h.strictHostKeyChecking : 'ask',
+      });
+      setAdded((a) => new Set(a).add(h.alias));
+      onAdded();
+    } catch (err) {
+      report(err);
+    }
+  };
+  return (
+    <div className="card import-list">
+      <h2>Import from ~/.ssh/config</h2>
+      {!result && (
+        <button onClick={() => void read()} data-testid="import-ssh-config">
+          Read ~/.ssh/config
+        </button>
+      )}
+      {result && (
+        <>
+          <div className="muted small">{result.path}</div>
+          {result.warnings.map((w) => (
+            <div key={w} className="unsupported">
+              {w}
+            </div>
+          ))}
+          <table className="table">
+            <tbody>
+              {result.hosts.map((h) => (
+                <tr key={h.alias}>
+                  <td className="mono">{h.alias}</td>
+                  <td className="mono">
+                    {h.user ?? '?'}@{h.hostname}:{h.port}
+                    {h.proxyJump.length > 0 && <span className="muted"> via {h.proxyJump.join(' → ')}</span>}
+                  </td>
+                  <td>
+                    {h.unsupported.map((u) => (
+                      <div key={u} className="unsupported">
+                        not supported: {u}
+                      </div>
+                    ))}
+                  </td>
+                  <td className="actions">
+                    <button disabled={added.has(h.alias)} onClick={() => void add(h)}>
+                      {added.has(h.alias) ? 'Added' : 'Add'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -146,6 +246,12 @@ function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; 
             (<span className="mono">ssh-keygen -lf /etc/ssh/ssh_host_{result.presented.keyType.replace(/^ssh-|ecdsa-sha2-/, '')}_key.pub</span>) before trusting it.
           </p>
           <dl className="kv">
+            {result.hop && (
+              <div>
+                <dt>Hop</dt>
+                <dd className="mono">{result.hop}</dd>
+              </div>
+            )}
             <dt>Key type</dt>
             <dd className="mono">{result.presented.keyType}</dd>
             <dt>Fingerprint</dt>
@@ -157,9 +263,13 @@ function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; 
             <button data-testid="trust-cancel" onClick={onCancel}>
               Cancel
             </button>
-            <button className="primary" data-testid="trust-accept" onClick={onTrust}>
-              Trust and connect
-            </button>
+            {result.canTrust === false ? (
+              <span className="muted">This host uses StrictHostKeyChecking=yes: add the key to ~/.ssh/known_hosts to connect.</span>
+            ) : (
+              <button className="primary" data-testid="trust-accept" onClick={onTrust}>
+                Trust and connect
+              </button>
+            )}
           </div>
         </div>
       </div>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ProcessInfo } from '../../../shared/contract/api';
+import type { ProcessInfo, SudoProbe } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatKiB } from '../format';
@@ -21,6 +21,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   const [goOnly, setGoOnly] = useState(false);
   const [loading, setLoading] = useState(false);
   const [capture, setCapture] = useState<CaptureState | null>(null);
+  const [probe, setProbe] = useState<SudoProbe | null>(null);
 
   const refresh = useCallback(async () => {
     setLoading(true);
@@ -73,6 +74,26 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   return (
     <section>
       <h1>Processes</h1>
+      <div className="hostbar">
+        <a href={href({ view: 'terminal', hostId })} data-testid="open-terminal">
+          Terminal
+        </a>
+        <button onClick={() => void api.call('sudo.probe', { hostId }).then(setProbe, report)} data-testid="sudo-probe">
+          Check sudo -n
+        </button>
+      </div>
+      {probe && (
+        <div className={`card probe ${probe.ok ? '' : 'warn'}`} data-testid="sudo-result">
+          <strong>{probe.ok ? 'sudo -n works' : 'sudo -n is not enough'}</strong> — {probe.summary}
+          <ul>
+            {probe.checks.map((c) => (
+              <li key={c.command}>
+                <span className="mono">{c.command}</span>: {c.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="toolbar">
         <input placeholder="Filter by pid, user or command" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="process-filter" />
         <label className="check">

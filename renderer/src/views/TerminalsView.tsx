@@ -1,0 +1,199 @@
+import { useEffect, useRef, useState } from 'react';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import '@xterm/xterm/css/xterm.css';
+import type { Api } from '../../../shared/contract/client';
+import type { ErrorReporter } from '../App';
+
+/** Acknowledge written characters in batches, like VS Code's CharCountAckSize. */
+const ACK_BATCH_CHARS = 5_000;
+
+interface Tab {
+  readonly terminalId: string;
+  readonly title: string;
+  exited: string | null;
+}
+
+export function TerminalsView({ api, hostId, report }: { api: Api; hostId: string; report: ErrorReporter }) {
+  const [tabs, setTabs] = useState<Tab[]>([]);
+  const [active, setActive] = useState<string | null>(null);
+  const opened = useRef(false);
+
+  const open = async () => {
+    try {
+      const { terminalId } = await api.call('terminal.open', { hostId, cols: 80, rows: 24 });
+      setTabs((t) => [...t, { terminalId, title: `Shell ${t.length + 1}`, exited: null }]);
+      setActive(terminalId);
+    } catch (err) {
+      report(err);
+    }
+  };
+
+  useEffect(() => {
+    if (!opened.current) {
+      opened.current = true;
+      void open();
+    }
+    return api.on('terminal.exit', (e) => setTabs((t) => t.map((x) => (x.terminalId === e.terminalId ? { ...x, exited: e.reason } : x))));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, hostId]);
+
+  useEffect(
+    () => () => {
+      for (const t of tabs) void api.call('terminal.close', { terminalId: t.terminalId }).catch(() => undefined);
+    },
+    // close every shell when the view goes away
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [],
+  );
+
+  const close = (id: string) => {
+    void api.call('terminal.close', { terminalId: id }).catch(() => undefined);
+    setTabs((t) => t.filter((x) => x.terminalId !== id));
+    setActive((a) => (a === id ? (tabs.find((x) => x.terminalId !== id)?.terminalId ?? null) : a));
+  };
+
+  return (
+    <section className="terminals">
+      <div className="tabs" role="tablist">
+        {tabs.map((t) => (
+          <div key={t.terminalId} className={`tab ${t.terminalId === active ? 'active' : ''}`} role="tab" data-testid="terminal-tab" onClick={() => setActive(t.terminalId)}>
+            {t.title}
+            {t.exited && <span className="muted"> (ended)</span>}
+            <button className="tab-close" aria-label="Close terminal" onClick={(e) => (e.stopPropagation(), close(t.terminalId))}>
+              ×
+            </button>
+          </div>
+        ))}
+        <button data-testid="terminal-new" onClick={() => void open()}>
+          + New terminal
+        </button>
+      </div>
+      {tabs.map((t) => (
+        <TerminalPane key={t.terminalId} api={api} terminalId={t.terminalId} visible={t.terminalId === active} exited={t.exited} report={report} />
+      ))}
+    </section>
+  );
+}
+
+function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; terminalId: string; visible: boolean; exited: string | null; report: ErrorReporter }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ cols: 80, rows: 24 });
+  const [searching, setSearching] = useState(false);
+  const [query, setQuery] = useState('');
+  const search = useRef<SearchAddon | null>(null);
+  const term = useRef<Terminal | null>(null);
+  const fit = useRef<FitAddon | null>(null);
+
+  useEffect(() => {
+    const t = new Terminal({ fontSize: 13, fontFamily: 'ui-monospace, Menlo, Consolas, monospace', scrollback: 5000, allowProposedApi: false, cursorBlink: true });
+    const f = new FitAddon();
+    const s = new SearchAddon();
+    t.loadAddon(f);
+    t.loadAddon(s);
+    t.loadAddon(new WebLinksAddon());
+    t.open(host.current!);
+    term.current = t;
+    fit.current = f;
+    search.current = s;
+    let unacked = 0;
+    const offData = api.on('terminal.data', (d) => {
+      if (d.terminalId !== terminalId) return;
+      // Acknowledge only once xterm has parsed the data: the backend pauses the SSH stream meanwhile.
+      t.write(d.data, () => {
+        unacked += d.data.length;
+        if (unacked >= ACK_BATCH_CHARS) {
+          const chars = unacked;
+          unacked = 0;
+          void api.call('terminal.ack', { terminalId, chars }).catch(() => undefined);
+        }
+      });
+    });
+    // Flush small acknowledgements too, so a quiet shell never sits just under the batch size.
+    const ackTimer = setInterval(() => {
+      if (unacked > 0) {
+        const chars = unacked;
+        unacked = 0;
+        void api.call('terminal.ack', { terminalId, chars }).catch(() => undefined);
+      }
+    }, 250);
+    const input = t.onData((data) => void api.call('terminal.input', { terminalId, data }).catch(report));
+    const resize = t.onResize(({ cols, rows }) => {
+      setSize({ cols, rows });
+      void api.call('terminal.resize', { terminalId, cols, rows }).catch(() => undefined);
+    });
+    t.attachCustomKeyEventHandler((e) => {
+      if (e.type !== 'keydown') return true;
+      if (e.ctrlKey && e.shiftKey && e.code === 'KeyC') {
+        const sel = t.getSelection();
+        if (sel) void navigator.clipboard?.writeText(sel);
+        return false;
+      }
+      if (e.ctrlKey && e.shiftKey && e.code === 'KeyV') {
+        void navigator.clipboard?.readText().then((text) => t.paste(text));
+        return false;
+      }
+      if (e.ctrlKey && e.shiftKey && e.code === 'KeyF') {
+        setSearching(true);
+        return false;
+      }
+      return true;
+    });
+    const observer = new ResizeObserver(() => {
+      if (host.current && host.current.offsetParent !== null) f.fit();
+    });
+    observer.observe(host.current!);
+    f.fit();
+    return () => {
+      observer.disconnect();
+      clearInterval(ackTimer);
+      offData();
+      input.dispose();
+      resize.dispose();
+      t.dispose();
+    };
+  }, [api, terminalId, report]);
+
+  useEffect(() => {
+    if (visible) {
+      fit.current?.fit();
+      term.current?.focus();
+    }
+  }, [visible]);
+
+  return (
+    <div className="terminal-pane" style={{ display: visible ? 'flex' : 'none' }} data-testid="terminal" data-terminal-id={terminalId} data-cols={size.cols} data-rows={size.rows}>
+      <div className="terminal-bar">
+        <span className="muted">
+          {size.cols}×{size.rows}
+          {exited ? ` — ${exited}` : ''}
+        </span>
+        <span className="muted small">Ctrl+Shift+C copy · Ctrl+Shift+V paste · Ctrl+Shift+F search</span>
+        {searching && (
+          <span className="search">
+            <input
+              autoFocus
+              value={query}
+              placeholder="Search"
+              data-testid="terminal-search"
+              onChange={(e) => {
+                setQuery(e.target.value);
+                search.current?.findNext(e.target.value, { incremental: true });
+              }}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') search.current?.findNext(query);
+                if (e.key === 'Escape') {
+                  setSearching(false);
+                  term.current?.focus();
+                }
+              }}
+            />
+          </span>
+        )}
+      </div>
+      <div className="terminal-host" ref={host} />
+    </div>
+  );
+}
