@@ -3,11 +3,12 @@
  * file://), and the security checklist — context isolation, sandbox, no node
  * integration, CSP, navigation, new windows and permissions denied.
  */
-import { app, BrowserWindow, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, net, protocol, safeStorage, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createBackend } from './core/backend';
+import { safeStorageSecrets } from './core/safeSecrets';
 import type { Backend } from './core/backendTypes';
 import { APP_ORIGIN, registerIpc } from './ipcMain';
 
@@ -101,7 +102,8 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp();
-    backend = await createBackend({ dataDir: dataDirFromArgs() });
+    const dataDir = dataDirFromArgs();
+    backend = await createBackend({ dataDir, secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')) });
     registerIpc(backend, () => mainWindow);
     mainWindow = createWindow();
     mainWindow.on('closed', () => (mainWindow = null));

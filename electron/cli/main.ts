@@ -3,10 +3,11 @@
  * Progress and diagnostics go to stderr; results to stdout.
  */
 import { writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Host } from '../../shared/contract/api';
+import type { EventPayload, Host } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
@@ -20,15 +21,15 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, proces
 
 const USAGE = `Usage:
   gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
-  gopherscope ps [user@]host[:port] [--identity FILE] [--data-dir DIR]
-  gopherscope capture [user@]host[:port] --pid N [--out FILE] [--identity FILE] [--data-dir DIR]
-  gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--data-dir DIR]
+  gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
+  gopherscope capture [user@]host[:port] --pid N [--out FILE] [--identity FILE] [--jump SPEC] [--sudo]
+  gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
 
-const SWITCHES = new Set(['json', 'allow-non-loopback', 'help']);
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo']);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -43,13 +44,62 @@ async function withBackend<T>(dataDir: string, fn: (b: Backend) => Promise<T>): 
   }
 }
 
+interface HostFlags {
+  readonly identity: string | undefined;
+  /** ProxyJump, comma-separated as ssh -J takes it. */
+  readonly jump: string | undefined;
+  readonly sudo: boolean;
+}
+
 /** Finds or records the host so CLI captures show up in the app's library under it. */
-async function hostFor(b: Backend, spec: string, identity: string | undefined): Promise<Host> {
+async function hostFor(b: Backend, spec: string, flags: HostFlags): Promise<Host> {
   const t = parseTarget(spec, userInfo().username);
+  const identityFile = flags.identity === undefined ? undefined : resolve(flags.identity);
+  const jump = (flags.jump ?? '').split(',').map((j) => j.trim()).filter(Boolean);
   const hosts = await api(b).call('hosts.list', {});
-  const found = hosts.find((h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && (identity === undefined || h.identityFile === resolve(identity)));
+  const found = hosts.find(
+    (h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && h.identityFile === identityFile && h.jump.join(',') === jump.join(',') && h.useSudo === flags.sudo,
+  );
   if (found) return found;
-  return api(b).call('hosts.add', { label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identity ? { identityFile: resolve(identity) } : {}) });
+  return api(b).call('hosts.add', { label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identityFile ? { identityFile } : {}), jump, useSudo: flags.sudo });
+}
+
+/** Answers auth prompts on the terminal, with input hidden; without a terminal, declines with advice. */
+function promptOnTty(b: Backend): () => void {
+  return b.onEvent((event, payload) => {
+    if (event !== 'auth.prompt') return;
+    const p = payload as EventPayload<'auth.prompt'>;
+    void (async () => {
+      if (!process.stdin.isTTY) {
+        log(`${p.title}: cannot ask without a terminal. Load the key into ssh-agent (ssh-add) or run interactively.`);
+        await api(b).call('auth.respond', { promptId: p.promptId, answers: null });
+        return;
+      }
+      if (p.instructions) log(p.instructions);
+      const answers: string[] = [];
+      for (const q of p.prompts) answers.push(await askHidden(`${p.title} — ${q.prompt} `, !q.echo));
+      await api(b).call('auth.respond', { promptId: p.promptId, answers });
+    })();
+  });
+}
+
+function askHidden(question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolveAnswer) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const out = rl as unknown as { _writeToOutput?: (s: string) => void };
+    let asked = false;
+    if (hidden) {
+      out._writeToOutput = (s: string) => {
+        if (!asked) process.stderr.write(s);
+      };
+    }
+    rl.question(question, (answer) => {
+      rl.close();
+      if (hidden) process.stderr.write('\n');
+      resolveAnswer(answer);
+    });
+    asked = true;
+  });
 }
 
 class ExitError extends Error {
@@ -62,18 +112,23 @@ class ExitError extends Error {
 }
 
 async function connect(b: Backend, host: Host): Promise<void> {
-  log(`connecting to ${host.user}@${host.hostname}:${host.port} …`);
+  log(`connecting to ${host.user}@${host.hostname}:${host.port}${host.jump.length ? ` via ${host.jump.join(' → ')}` : ''} …`);
+  promptOnTty(b);
   const r = await api(b).call('ssh.connect', { hostId: host.id });
   const where = `${host.hostname}:${host.port}`;
   switch (r.status) {
     case 'connected':
       log(`connected (host key ${r.fingerprint})`);
       return;
-    case 'unknown-host-key':
+    case 'unknown-host-key': {
+      const hop = r.hop ?? where;
+      const jumpFlag = host.jump.length ? ` --jump ${host.jump.join(',')}` : '';
+      const hopFlag = hop !== where ? ` --hop ${hop}` : '';
       throw new ExitError(
         EXIT.hostKey,
-        `The host key of ${where} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on the host), trust it with:\n  gopherscope trust ${host.user}@${where} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
+        `The host key of ${hop}${hop !== where ? ` (a jump host on the way to ${where})` : ''} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host), trust it with:\n  gopherscope trust ${host.user}@${where}${jumpFlag}${hopFlag} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
       );
+    }
     case 'changed-host-key':
       throw new ExitError(
         EXIT.hostKey,
@@ -97,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       return typeof v === 'string' ? v : undefined;
     };
     const dataDir = resolve(flag('data-dir') ?? defaultDataDir());
+    const hostFlags: HostFlags = { identity: flag('identity'), jump: flag('jump'), sudo: args.flags.has('sudo') };
     switch (command) {
       case 'serve':
         return await serve(dataDir, flag('host') ?? '127.0.0.1', Number(flag('port') ?? 0), args.flags.has('allow-non-loopback'));
@@ -104,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
         return await withBackend(dataDir, async (b) => {
           const spec = args.positionals[0];
           if (!spec) throw new UsageError('ps needs [user@]host[:port]');
-          const host = await hostFor(b, spec, flag('identity'));
+          const host = await hostFor(b, spec, hostFlags);
           await connect(b, host);
           const list = await api(b).call('processes.list', { hostId: host.id });
           if (args.flags.has('json')) {
@@ -124,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
           const spec = args.positionals[0];
           const pid = Number(flag('pid'));
           if (!spec || !Number.isInteger(pid) || pid < 1) throw new UsageError('capture needs [user@]host[:port] and --pid N');
-          const host = await hostFor(b, spec, flag('identity'));
+          const host = await hostFor(b, spec, hostFlags);
           await connect(b, host);
           const finished = new Promise<{ status: string; reason: string | null; sessionId: string }>((resolveDone) => {
             b.onEvent((event, payload) => {
@@ -164,16 +220,18 @@ export async function main(argv: string[]): Promise<number> {
           const spec = args.positionals[0];
           const fp = flag('fingerprint');
           if (!spec || !fp) throw new UsageError('trust needs [user@]host[:port] and --fingerprint SHA256:...');
-          const host = await hostFor(b, spec, flag('identity'));
+          const host = await hostFor(b, spec, hostFlags);
           const r = await api(b).call('ssh.connect', { hostId: host.id });
           if (r.status === 'connected') {
             log('already trusted');
             return EXIT.ok;
           }
           if (r.status !== 'unknown-host-key') throw new ExitError(EXIT.hostKey, `Not trusting: the host key is ${r.status.replace('-host-key', '')}; see \`gopherscope ps\` for details.`);
-          if (r.presented.fingerprint !== fp) throw new ExitError(EXIT.hostKey, `Not trusting: the host presented ${r.presented.fingerprint}, not ${fp}.`);
-          await api(b).call('hosts.trustKey', { hostId: host.id, keyBase64: r.presented.keyBase64 });
-          log(`trusted ${r.presented.keyType} ${fp} for ${host.hostname}:${host.port}`);
+          const wantHop = flag('hop');
+          if (wantHop && r.hop !== wantHop) throw new ExitError(EXIT.hostKey, `Not trusting: the unknown key belongs to ${r.hop}, not ${wantHop}.`);
+          if (r.presented.fingerprint !== fp) throw new ExitError(EXIT.hostKey, `Not trusting: ${r.hop ?? 'the host'} presented ${r.presented.fingerprint}, not ${fp}.`);
+          await api(b).call('hosts.trustKey', { hostId: host.id, keyBase64: r.presented.keyBase64, ...(r.hop ? { hop: r.hop } : {}) });
+          log(`trusted ${r.presented.keyType} ${fp} for ${r.hop ?? `${host.hostname}:${host.port}`}`);
           return EXIT.ok;
         });
       case 'sessions':

@@ -14,6 +14,9 @@ import type { Api } from '../../shared/contract/client';
 import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { inProcessApi } from '../../electron/core/inProcess';
+import { httpGetViaTunnel } from '../../electron/core/forward';
+import { KnownHosts } from '../../electron/core/knownHosts';
+import { connectSsh } from '../../electron/core/sshConnection';
 import { startSshd, type Sshd } from '../lab/sshd';
 import { ensureUser } from '../lab/users';
 import { startTarget } from '../lab/target';
@@ -324,4 +327,25 @@ test('a pty terminal: commands run, resize reaches stty, and output is flow-cont
   await waitFor(/FLOW-2-END/, 60_000);
   assert.ok(received >= 20_000_000, `all output arrives once acknowledged (${received})`);
   await api.call('terminal.close', { terminalId });
+});
+
+test('direct-tcpip reaches a Go process pprof endpoint on the host loopback, with timeout and cap', async () => {
+  const s = await sshd();
+  const built = await buildTarget('service');
+  const target = await startTarget({ binary: built.binary, args: ['-goroutines', '30'] });
+  cleanups.push(() => target.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'gs-fwd-'));
+  writeFileSync(join(dir, 'kh'), `[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const outcome = await connectSsh({ hostname: '127.0.0.1', port: s.port, user: s.user, identityFile: s.clientKeyPath }, { knownHosts: new KnownHosts([join(dir, 'kh')], join(dir, 'app')) });
+  assert.equal(outcome.kind, 'connected');
+  if (outcome.kind !== 'connected') return;
+  cleanups.push(() => outcome.connection.end());
+  const port = Number(target.pprofAddr!.split(':')[1]);
+  const index = await httpGetViaTunnel(outcome.connection, port, '/debug/pprof/', { timeoutMs: 10_000, maxBytes: 1 << 20 });
+  assert.equal(index.status, 200);
+  assert.match(index.body.toString(), /goroutine/);
+  const dump = await httpGetViaTunnel(outcome.connection, port, '/debug/pprof/goroutine?debug=2', { timeoutMs: 10_000, maxBytes: 2048 });
+  assert.equal(dump.truncated, true);
+  assert.equal(dump.body.length, 2048);
+  await assert.rejects(httpGetViaTunnel(outcome.connection, 1, '/', { timeoutMs: 5_000, maxBytes: 10 }), (e: unknown) => e instanceof ApiError && /tunnel|answer|HTTP/.test(e.message));
 });
