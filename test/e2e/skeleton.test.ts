@@ -64,7 +64,19 @@ test('add host, trust key, connect, capture, browse offline', async () => {
   await page.getByTestId('host-add-submit').click();
   await page.getByTestId('host-row').first().waitFor();
 
-  await page.getByTestId('host-connect').first().click();
+  // A host nobody listens on: a clear error in the UI, nothing else.
+  await page.getByTestId('host-label').fill('nowhere');
+  await page.getByTestId('host-hostname').fill('127.0.0.1');
+  await page.getByTestId('host-port').fill('1');
+  await page.getByTestId('host-user').fill('root');
+  await page.getByTestId('host-add-submit').click();
+  await page.locator('[data-testid="host-row"]', { hasText: 'nowhere' }).getByTestId('host-connect').click();
+  const banner = page.getByTestId('error-banner');
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /refused/);
+  await shot(page, '01b-connect-refused');
+
+  await page.locator('[data-testid="host-row"]', { hasText: 'lab' }).getByTestId('host-connect').click();
   const dialog = page.getByTestId('trust-dialog');
   await dialog.waitFor();
   assert.match(await page.getByTestId('trust-fingerprint').innerText(), new RegExp(lab.sshd.hostKeyFingerprint.replace(/[+/]/g, (c) => `\\${c}`)));

@@ -259,6 +259,11 @@ function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; 
               {result.presented.fingerprint}
             </dd>
           </dl>
+          {result.notes?.map((n) => (
+            <p key={n} className="muted small">
+              {n}
+            </p>
+          ))}
           <div className="buttons">
             <button data-testid="trust-cancel" onClick={onCancel}>
               Cancel
