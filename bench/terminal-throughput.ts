@@ -12,7 +12,7 @@ import { mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSshd } from '../test/lab/sshd';
-import { launchChromium, startServe } from '../test/e2e/browser';
+import { addHostViaUi, launchChromium, startServe } from '../test/e2e/browser';
 
 const MB = Number(process.argv[2] ?? 50);
 const dir = mkdtempSync(join(tmpdir(), 'gs-bench-term-'));
@@ -46,12 +46,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.setDefaultTimeout(600_000);
   await page.goto(serve.url);
-  await page.getByTestId('host-label').fill('bench');
-  await page.getByTestId('host-hostname').fill('127.0.0.1');
-  await page.getByTestId('host-port').fill(String(sshd.port));
-  await page.getByTestId('host-user').fill(sshd.user);
-  await page.getByTestId('host-identity').fill(sshd.clientKeyPath);
-  await page.getByTestId('host-add-submit').click();
+  await addHostViaUi(page, { label: 'bench', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath });
   await page.getByTestId('host-terminal').first().click();
   await page.locator('[data-testid="terminal"]').waitFor();
   await page.locator('.xterm-helper-textarea').first().focus();

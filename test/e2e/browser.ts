@@ -71,3 +71,14 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/** Adds a host through the Hosts form, as a user would. */
+export async function addHostViaUi(page: Page, host: { label: string; port: number; user: string; identityFile: string; hostname?: string }): Promise<void> {
+  await page.getByTestId('host-label').fill(host.label);
+  await page.getByTestId('host-hostname').fill(host.hostname ?? '127.0.0.1');
+  await page.getByTestId('host-port').fill(String(host.port));
+  await page.getByTestId('host-user').fill(host.user);
+  await page.getByTestId('host-identity').fill(host.identityFile);
+  await page.getByTestId('host-add-submit').click();
+  await page.locator('[data-testid="host-row"]', { hasText: host.label }).waitFor();
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createLab, type Lab } from '../lab/lab';
-import { launchChromium, shot, startServe, type ServeProcess } from './browser';
+import { addHostViaUi, launchChromium, shot, startServe, type ServeProcess } from './browser';
 
 let lab: Lab;
 let serve: ServeProcess;
@@ -56,12 +56,7 @@ test('add host, trust key, connect, capture, browse offline', async () => {
   await page.getByTestId('add-host-form').waitFor();
   await shot(page, '01-hosts-empty');
 
-  await page.getByTestId('host-label').fill('lab');
-  await page.getByTestId('host-hostname').fill('127.0.0.1');
-  await page.getByTestId('host-port').fill(String(lab.sshd.port));
-  await page.getByTestId('host-user').fill(lab.sshd.user);
-  await page.getByTestId('host-identity').fill(lab.sshd.clientKeyPath);
-  await page.getByTestId('host-add-submit').click();
+  await addHostViaUi(page, { label: 'lab', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
   await page.getByTestId('host-row').first().waitFor();
 
   // A host nobody listens on: a clear error in the UI, nothing else.

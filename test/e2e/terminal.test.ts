@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSshd, type Sshd } from '../lab/sshd';
-import { launchChromium, shot, startServe, type ServeProcess } from './browser';
+import { addHostViaUi, launchChromium, shot, startServe, type ServeProcess } from './browser';
 
 let sshd: Sshd;
 let serve: ServeProcess;
@@ -50,12 +50,7 @@ async function waitForScreen(re: RegExp): Promise<string> {
 
 test('type a command, see its output; resize and see stty size follow', async () => {
   await page.goto(serve.url);
-  await page.getByTestId('host-label').fill('lab');
-  await page.getByTestId('host-hostname').fill('127.0.0.1');
-  await page.getByTestId('host-port').fill(String(sshd.port));
-  await page.getByTestId('host-user').fill(sshd.user);
-  await page.getByTestId('host-identity').fill(sshd.clientKeyPath);
-  await page.getByTestId('host-add-submit').click();
+  await addHostViaUi(page, { label: 'lab', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath });
   await page.getByTestId('host-terminal').first().click();
   const term = page.locator('[data-testid="terminal"]:visible');
   await term.waitFor();

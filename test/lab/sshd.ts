@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, w
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { onTeardown } from './teardown';
+import { onTeardown, stopChild } from './teardown';
 
 export interface SshdOptions {
   readonly maxSessions?: number;
@@ -155,13 +155,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child);
       // Session children of sshd (one per connection) exit when their client goes.
       unregister();
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LabCgroup } from './cgroup';
-import { onTeardown } from './teardown';
+import { onTeardown, stopChild } from './teardown';
 
 export interface TargetOptions {
   readonly binary: string;
@@ -68,13 +68,7 @@ export async function startTarget(opts: TargetOptions): Promise<RunningTarget> {
     child,
     stdout: () => out,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child);
       unregister();
     },
   };

@@ -2,6 +2,18 @@
  * Teardown that runs even when a test fails or the test process is killed
  * by a signal: every lab resource registers its cleanup here.
  */
+import type { ChildProcess } from 'node:child_process';
+
+/** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
+export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}
+
 type Cleanup = { readonly name: string; readonly sync: () => void };
 const pending = new Set<Cleanup>();
 let installed = false;
