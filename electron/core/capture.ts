@@ -10,27 +10,23 @@ import type { ArtifactStatus } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redact/secrets';
 import { collect, type CollectedFile } from './frameCollector';
-import { captureScript, newNonce, type FileItem } from './remoteScripts';
+import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
+import { newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
 import type { NewArtifact, Store } from './store';
 
 const MiB = 1024 * 1024;
 
-/** What the walking-skeleton bundle reads, in order: small files first so a drop loses the least. */
-export function bundleItems(pid: number): FileItem[] {
-  const p = `/proc/${pid}`;
-  return [
-    { name: 'proc/status', path: `${p}/status`, cap: MiB },
-    { name: 'proc/stat', path: `${p}/stat`, cap: MiB },
-    { name: 'proc/statm', path: `${p}/statm`, cap: MiB },
-    { name: 'proc/cmdline', path: `${p}/cmdline`, cap: MiB },
-    { name: 'proc/environ', path: `${p}/environ`, cap: 4 * MiB },
-    { name: 'proc/limits', path: `${p}/limits`, cap: MiB },
-    { name: 'proc/cgroup', path: `${p}/cgroup`, cap: MiB },
-    { name: 'proc/smaps_rollup', path: `${p}/smaps_rollup`, cap: MiB },
-    { name: 'proc/maps', path: `${p}/maps`, cap: 64 * MiB },
-    { name: 'proc/smaps', path: `${p}/smaps`, cap: 256 * MiB },
-  ];
+/** Artifacts every capture must account for: read, or failed or skipped with a reason. */
+export function expectedArtifacts(): string[] {
+  return ['system/uname', ...SYSTEM_FILES.map(([n]) => n), 'scheduler/sched_debug', ...PROCESS_FILES.map(([f]) => `proc/${f}`), 'proc/fd'];
+}
+
+/** Caps per artifact name, for the frame parser (the script reads one byte more). */
+function capFor(name: string): number {
+  if (name.startsWith('proc/')) return PROCESS_FILES.find(([f]) => `proc/${f}` === name)?.[1] ?? 16 * MiB;
+  if (name === 'scheduler/sched_debug') return 64 * MiB;
+  return MiB;
 }
 
 export interface CaptureCallbacks {
@@ -50,6 +46,7 @@ const REDACTORS: Record<string, (raw: string) => { text: string; redactions: Red
 };
 
 function statusOf(file: CollectedFile): { status: ArtifactStatus; reason: string | null } {
+  if (file.skipped !== undefined) return { status: 'skipped', reason: file.skipped };
   if (file.rc !== 0) {
     const why = file.stderr.replace(/^.*?:\s*/, '') || `read failed with exit status ${file.rc}`;
     const hint = /permission denied|password is required|not allowed/i.test(file.stderr) ? ' (needs the same user as the process, or root: enable "use sudo -n" for this host and run the sudo probe)' : '';
@@ -68,12 +65,12 @@ export async function runCapture(
   cb: CaptureCallbacks,
   script: { sudo?: boolean } = {},
 ): Promise<CaptureOutcome> {
-  const items = bundleItems(pid);
-  const caps = new Map(items.map((i) => [i.name, i.cap]));
+  const expected = expectedArtifacts();
   const saved = new Set<string>();
   const nonce = newNonce();
   let done = 0;
-  cb.progress('starting', 0, items.length);
+  const total = () => Math.max(expected.length, done + 1);
+  cb.progress('starting', 0, expected.length);
 
   const save = async (file: CollectedFile) => {
     let { status, reason } = statusOf(file);
@@ -86,7 +83,7 @@ export async function runCapture(
       redactions = r.redactions;
     }
     let sha256: string | null = null;
-    if (body.length > 0 || status === 'ok') {
+    if (status !== 'skipped' && (body.length > 0 || status === 'ok')) {
       const blob = await store.blobs.put(body);
       sha256 = blob.sha256;
     }
@@ -94,23 +91,23 @@ export async function runCapture(
     await store.addArtifact(sessionId, artifact, redactions);
     saved.add(file.name);
     done++;
-    cb.progress(file.name, done, items.length);
+    cb.progress(file.name, done, total());
   };
 
   let result;
   try {
-    result = await collect(conn, captureScript(nonce, pid, items, script), {
+    result = await collect(conn, bundleScript(nonce, pid, script), {
       nonce,
-      timeoutMs: 120_000,
-      maxTotalBytes: 512 * MiB,
-      capFor: (name) => caps.get(name) ?? MiB,
+      timeoutMs: 180_000,
+      maxTotalBytes: 1024 * MiB,
+      capFor,
       signal,
-      onBegin: (name) => cb.progress(name, done, items.length),
+      onBegin: (name) => cb.progress(name, done, total()),
       onFile: save,
     });
   } catch (err) {
     const reason = err instanceof ApiError ? err.message : `capture failed: ${(err as Error).message}`;
-    await finish(store, sessionId, items, saved, 'partial', reason);
+    await finish(store, sessionId, expected, saved, 'partial', reason);
     return { status: saved.size > 0 ? 'partial' : 'failed', reason, kept: true };
   }
 
@@ -130,14 +127,14 @@ export async function runCapture(
     status = 'partial';
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
   }
-  await finish(store, sessionId, items, saved, status, reason);
+  await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
 }
 
-async function finish(store: Store, sessionId: string, items: readonly FileItem[], saved: ReadonlySet<string>, status: 'complete' | 'partial' | 'failed', reason: string | null): Promise<void> {
-  const missing: NewArtifact[] = items
-    .filter((i) => !saved.has(i.name))
-    .map((i) => ({ name: i.name, status: 'failed' as const, reason: `not captured: ${reason ?? 'no data received'}`, sizeBytes: 0, durationMs: null, sha256: null }));
+async function finish(store: Store, sessionId: string, expected: readonly string[], saved: ReadonlySet<string>, status: 'complete' | 'partial' | 'failed', reason: string | null): Promise<void> {
+  const missing: NewArtifact[] = expected
+    .filter((name) => !saved.has(name))
+    .map((name) => ({ name, status: 'failed' as const, reason: `not captured: ${reason ?? 'no data received'}`, sizeBytes: 0, durationMs: null, sha256: null }));
   await store.finishSession(sessionId, status, reason, missing);
 }
 

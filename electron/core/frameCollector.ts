@@ -12,6 +12,8 @@ export interface CollectedFile {
   readonly truncated: boolean;
   readonly stderr: string;
   readonly durationMs: number;
+  /** Set when the collector chose not to read it, with the reason. */
+  readonly skipped?: string;
 }
 
 export interface CollectOptions {
@@ -70,6 +72,11 @@ export async function collect(conn: SshConnection, script: string, opts: Collect
         break;
       case 'stderr':
         if (pendingFile && pendingFile.name === e.name) pendingFile = { ...pendingFile, stderr: e.text };
+        break;
+      case 'skip':
+        flush();
+        pendingFile = { name: e.name, bytes: Buffer.alloc(0), rc: 0, truncated: false, stderr: '', durationMs: 0, skipped: e.reason };
+        flush();
         break;
       case 'gone':
         gone = true;

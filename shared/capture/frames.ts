@@ -8,6 +8,7 @@
  *   <base64 lines>
  *   @@GS1 <nonce> END <name> rc=<n>
  *   @@GS1 <nonce> ERR <name> <base64 of the first 300 bytes of stderr>
+ *   @@GS1 <nonce> SKIP <name> <base64 reason>   (not read, on purpose, and why)
  *   @@GS1 <nonce> GONE            (the target process does not exist)
  *   @@GS1 <nonce> DONE
  *
@@ -22,6 +23,7 @@ export type FrameEvent =
   | { readonly kind: 'data'; readonly name: string; readonly bytes: Uint8Array }
   | { readonly kind: 'end'; readonly name: string; readonly rc: number; readonly truncated: boolean; readonly size: number }
   | { readonly kind: 'stderr'; readonly name: string; readonly text: string }
+  | { readonly kind: 'skip'; readonly name: string; readonly reason: string }
   | { readonly kind: 'gone' }
   | { readonly kind: 'done' }
   | { readonly kind: 'noise'; readonly line: string };
@@ -83,6 +85,11 @@ export class FrameParser {
       if (verb === 'ERR' && NAME_RE.test(name)) {
         const { bytes } = decodeBase64(rest[2] ?? '');
         emit({ kind: 'stderr', name, text: decodeUtf8(bytes).trim() });
+        return;
+      }
+      if (verb === 'SKIP' && NAME_RE.test(name)) {
+        const { bytes } = decodeBase64(rest[2] ?? '');
+        emit({ kind: 'skip', name, reason: decodeUtf8(bytes).trim() });
         return;
       }
       if (verb === 'GONE') return emit({ kind: 'gone' });
