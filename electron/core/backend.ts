@@ -197,7 +197,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
       return list;
     },
-    'capture.start': async ({ hostId, pid }) => {
+    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort }) => {
       const host = await store.getHost(hostId);
       const conn = connection(hostId);
       // Check the process exists before any row is written, so a vanished PID leaves nothing behind.
@@ -227,7 +227,13 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         try {
           const outcome = await runCapture(conn, store, sessionId, pid, controller.signal, {
             progress: (step, n, total) => emit('capture.progress', { captureId, sessionId, step, done: n, total }),
-          }, { sudo: host.useSudo });
+          }, { sudo: host.useSudo }, {
+            isGo: goMark?.kind === 'go',
+            ...(cpuProfileSeconds ? { cpuProfileSeconds } : {}),
+            ...(traceSeconds ? { traceSeconds } : {}),
+            ...(traceCapBytes ? { traceCapBytes } : {}),
+            ...(pprofPort ? { pprofPort } : {}),
+          });
           emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);

@@ -11,6 +11,7 @@ import { ApiError } from '../../shared/contract/errors';
 import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redact/secrets';
 import { collect, type CollectedFile } from './frameCollector';
 import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
+import { fetchToBlob, findPprofPort, goFetches, type GoCaptureOptions } from './goArtifacts';
 import { newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
 import type { NewArtifact, Store } from './store';
@@ -64,8 +65,12 @@ export async function runCapture(
   signal: AbortSignal,
   cb: CaptureCallbacks,
   script: { sudo?: boolean } = {},
+  go: (GoCaptureOptions & { isGo: boolean }) | null = null,
 ): Promise<CaptureOutcome> {
-  const expected = expectedArtifacts();
+  const goList = go?.isGo ? goFetches(go) : [];
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name)];
+  // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
+  const kept = new Map<string, string>();
   const saved = new Set<string>();
   const nonce = newNonce();
   let done = 0;
@@ -73,6 +78,7 @@ export async function runCapture(
   cb.progress('starting', 0, expected.length);
 
   const save = async (file: CollectedFile) => {
+    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd'].includes(file.name) && file.rc === 0) kept.set(file.name, file.bytes.toString('utf8'));
     let { status, reason } = statusOf(file);
     let body: Buffer = file.bytes;
     let redactions: Redaction[] = [];
@@ -127,6 +133,21 @@ export async function runCapture(
     status = 'partial';
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
   }
+  if (status === 'complete' && goList.length > 0) {
+    await captureGo(conn, store, sessionId, goList, go!, kept, signal, async (a) => {
+      await store.addArtifact(sessionId, a);
+      saved.add(a.name);
+      done++;
+      cb.progress(a.name, done, total());
+    });
+    if (signal.aborted) {
+      status = 'partial';
+      reason = 'cancelled by the user';
+    } else if (!conn.isOpen) {
+      status = 'partial';
+      reason = 'the SSH connection dropped during capture';
+    }
+  }
   await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
 }
@@ -140,4 +161,41 @@ async function finish(store: Store, sessionId: string, expected: readonly string
 
 export function newCaptureId(): string {
   return randomUUID();
+}
+
+const NO_PPROF =
+  'no net/http/pprof endpoint found among the process’s listening sockets. To get goroutine, heap and profile data, import _ "net/http/pprof" and serve http.DefaultServeMux on 127.0.0.1 (or give its port). Gopherscope never signals the target: SIGQUIT would kill a Go process.';
+
+/** The pprof half: find the endpoint, then fetch everything over tunnels, three at a time. */
+async function captureGo(
+  conn: SshConnection,
+  store: Store,
+  sessionId: string,
+  list: ReturnType<typeof goFetches>,
+  opts: GoCaptureOptions,
+  kept: ReadonlyMap<string, string>,
+  signal: AbortSignal,
+  saveOne: (a: NewArtifact) => Promise<void>,
+): Promise<void> {
+  let port = opts.pprofPort ?? null;
+  let why = '';
+  if (port === null) {
+    const found = await findPprofPort(conn, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+    port = found.port;
+    why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')})` : ' (it listens on no TCP port we could see)';
+  }
+  if (port === null) {
+    for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: `${NO_PPROF}${why}`, sizeBytes: 0, durationMs: null, sha256: null });
+    return;
+  }
+  const queue = [...list];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      if (signal.aborted) return;
+      const timeout = (opts.requestTimeoutMs ?? 30_000) + (f.seconds ?? 0) * 1000;
+      const r = await fetchToBlob(conn, store.blobs, port!, f, timeout, signal);
+      await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
 }

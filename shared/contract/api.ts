@@ -212,7 +212,18 @@ export const methods = {
   'ssh.disconnect': { input: z.object({ hostId: HostId }), output: z.object({ ok: z.boolean() }) },
   'processes.list': { input: z.object({ hostId: HostId }), output: z.array(ProcessInfo) },
   'capture.start': {
-    input: z.object({ hostId: HostId, pid: Pid }),
+    input: z.object({
+      hostId: HostId,
+      pid: Pid,
+      /** Optional CPU profile through pprof, in seconds. */
+      cpuProfileSeconds: z.number().int().min(1).max(300).optional(),
+      /** Optional execution trace through pprof, in seconds. */
+      traceSeconds: z.number().min(0.1).max(120).optional(),
+      /** Stop the trace download here and mark it truncated (default 256 MiB). */
+      traceCapBytes: z.number().int().min(64 * 1024).max(16 * 1024 * 1024 * 1024).optional(),
+      /** The pprof port on the host's loopback, when discovery cannot find it. */
+      pprofPort: Port.optional(),
+    }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },
   'capture.cancel': { input: z.object({ captureId: z.string() }), output: z.object({ cancelled: z.boolean() }) },

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +28,7 @@ var (
 	heapMiB    = flag.Int("heap", 8, "retained live heap, MiB")
 	threads    = flag.Int("threads", 0, "goroutines locked to their own OS thread and blocked")
 	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
+	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
 )
 
 var (
@@ -104,7 +106,18 @@ func main() {
 			fmt.Fprintln(os.Stderr, "listen:", err)
 			os.Exit(1)
 		}
-		srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+		var handler http.Handler = http.DefaultServeMux
+		if *stall != "" {
+			prefix := *stall
+			handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, prefix) {
+					<-r.Context().Done()
+					return
+				}
+				http.DefaultServeMux.ServeHTTP(w, r)
+			})
+		}
+		srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: handler}
 		go func() { _ = srv.Serve(ln) }()
 		fmt.Printf("PPROF_ADDR=%s\n", ln.Addr().String())
 	}

@@ -1,0 +1,119 @@
+/**
+ * Go's own evidence over the pprof endpoint, through SSH tunnels, from real
+ * lab targets: discovery, streaming to blobs, the trace cap, a missing
+ * endpoint, a stalling endpoint.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Api } from '../../shared/contract/client';
+import type { SessionDetail } from '../../shared/contract/api';
+import { createBackend, type Backend } from '../../electron/core/backend';
+import { BlobStore } from '../../electron/core/blobs';
+import { fetchToBlob } from '../../electron/core/goArtifacts';
+import { inProcessApi } from '../../electron/core/inProcess';
+import { KnownHosts } from '../../electron/core/knownHosts';
+import { connectSsh } from '../../electron/core/sshConnection';
+import { createLab, type Lab } from '../lab/lab';
+
+let lab: Lab;
+let backend: Backend;
+let api: Api;
+let hostId: string;
+let dataDir: string;
+
+before(async () => {
+  lab = await createLab();
+  dataDir = mkdtempSync(join(tmpdir(), 'gs-capgo-'));
+  const kh = join(dataDir, 'kh');
+  writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
+  backend = await createBackend({ dataDir: join(dataDir, 'data'), userKnownHostsFile: kh, agentSocket: '' });
+  api = inProcessApi(backend);
+  hostId = (await api.call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath })).id;
+  assert.equal((await api.call('ssh.connect', { hostId })).status, 'connected');
+});
+
+after(async () => {
+  await backend?.close();
+  await lab?.cleanup();
+});
+
+async function capture(input: Parameters<Api['call']>[1] & object): Promise<SessionDetail> {
+  const { captureId, sessionId } = await api.call('capture.start', input as never);
+  await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));
+  return api.call('sessions.open', { sessionId });
+}
+
+const artifact = (s: SessionDetail, name: string) => s.artifacts.find((a) => a.name === name)!;
+const text = async (s: SessionDetail, name: string) => (await api.call('artifacts.read', { artifactId: artifact(s, name).id })).text;
+
+test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come through the discovered endpoint', async () => {
+  const t = await lab.startGoService({ memoryMaxBytes: 512 * 1024 * 1024, cpuQuotaUs: 100_000, cpuPeriodUs: 100_000, args: ['-goroutines', '300', '-alloc-rate', '8000000'], env: { GRAFANA_API_KEY: 'planted-go-capture-secret' } });
+  const s = await capture({ hostId, pid: t.pid, cpuProfileSeconds: 1, traceSeconds: 1 });
+  assert.equal(s.status, 'complete', s.statusReason ?? '');
+  for (const name of ['go/goroutine-debug2.txt', 'go/heap-debug1.txt', 'go/allocs.pb.gz', 'go/threadcreate.pb.gz', 'go/mutex.pb.gz', 'go/block.pb.gz', 'go/cpu.pb.gz', 'go/trace']) {
+    const a = artifact(s, name);
+    assert.equal(a?.status, 'ok', `${name}: ${a?.reason}`);
+    assert.ok(a.sizeBytes > 0, name);
+  }
+  const dump = await text(s, 'go/goroutine-debug2.txt');
+  assert.ok((dump.match(/^goroutine \d+ \[/gm) ?? []).length >= 300, 'every goroutine is in the dump');
+  assert.match(await text(s, 'go/heap-debug1.txt'), /^# runtime\.MemStats$/m);
+  const blobsDir = join(dataDir, 'data', 'blobs');
+  const blob = (name: string) => readFileSync(join(blobsDir, artifact(s, name).sha256!.slice(0, 2), artifact(s, name).sha256!.slice(2)));
+  assert.deepEqual([...blob('go/allocs.pb.gz').subarray(0, 2)], [0x1f, 0x8b], 'gzipped protobuf');
+  assert.ok(gunzipSync(blob('go/cpu.pb.gz')).length > 0);
+  assert.match(blob('go/trace').subarray(0, 16).toString('latin1'), /^go 1\.\d+ trace\0/, 'the Go trace header');
+  for (const f of readdirSync(blobsDir, { recursive: true }) as string[]) {
+    const p = join(blobsDir, f);
+    if (statSync(p).isFile()) assert.equal(readFileSync(p).includes('planted-go-capture-secret'), false, `secret in ${f}`);
+  }
+});
+
+test('the trace cap stops the download cleanly and marks the artifact truncated', async () => {
+  const t = await lab.startGoService({ args: ['-goroutines', '5000', '-alloc-rate', '50000000'] });
+  const s = await capture({ hostId, pid: t.pid, traceSeconds: 2, traceCapBytes: 128 * 1024 });
+  const trace = artifact(s, 'go/trace');
+  assert.equal(trace.status, 'truncated', trace.reason ?? '');
+  assert.equal(trace.sizeBytes, 128 * 1024);
+  assert.match(trace.reason ?? '', /128 KiB cap/);
+  assert.equal(s.status, 'complete');
+});
+
+test('no pprof endpoint: the Go artifacts are skipped with the recommendation, never a signal', async () => {
+  const t = await lab.startGoService({ args: ['-pprof', '', '-goroutines', '10'] });
+  const s = await capture({ hostId, pid: t.pid });
+  assert.equal(s.status, 'complete');
+  const g = artifact(s, 'go/goroutine-debug2.txt');
+  assert.equal(g.status, 'skipped');
+  assert.match(g.reason ?? '', /net\/http\/pprof/);
+  assert.match(g.reason ?? '', /never signals/);
+  assert.ok(t.child.exitCode === null && t.child.signalCode === null, 'the target is still running');
+});
+
+test('an endpoint that stalls forever hits its timeout', async () => {
+  const t = await lab.startGoService({ args: ['-stall', '/debug/pprof/heap', '-goroutines', '10'] });
+  const outcome = await connectSsh(
+    { hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath },
+    { knownHosts: new KnownHosts([join(dataDir, 'kh')], join(dataDir, 'app_kh')) },
+  );
+  assert.equal(outcome.kind, 'connected');
+  if (outcome.kind !== 'connected') return;
+  try {
+    const blobs = new BlobStore(join(dataDir, 'stall-blobs'));
+    await blobs.init();
+    const port = Number(t.pprofAddr!.split(':')[1]);
+    const started = Date.now();
+    const r = await fetchToBlob(outcome.connection, blobs, port, { name: 'go/heap-debug1.txt', path: '/debug/pprof/heap?debug=1', cap: 1 << 20 }, 2000);
+    assert.ok(Date.now() - started < 6000);
+    assert.equal(r.status, 'failed');
+    assert.match(r.reason ?? '', /stalled/);
+    const ok = await fetchToBlob(outcome.connection, blobs, port, { name: 'go/goroutine-debug2.txt', path: '/debug/pprof/goroutine?debug=2', cap: 1 << 20 }, 5000);
+    assert.equal(ok.status, 'ok', 'other endpoints still answer');
+  } finally {
+    outcome.connection.end();
+  }
+});
