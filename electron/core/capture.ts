@@ -12,6 +12,7 @@ import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redac
 import { collect, type CollectedFile } from './frameCollector';
 import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
 import { fetchToBlob, findPprofPort, goFetches, type GoCaptureOptions } from './goArtifacts';
+import { captureStacks, type StackTool } from './stacks';
 import { newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
 import type { NewArtifact, Store } from './store';
@@ -66,9 +67,10 @@ export async function runCapture(
   cb: CaptureCallbacks,
   script: { sudo?: boolean } = {},
   go: (GoCaptureOptions & { isGo: boolean }) | null = null,
+  stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
 ): Promise<CaptureOutcome> {
   const goList = go?.isGo ? goFetches(go) : [];
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name)];
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(stacks.enabled ? ['stacks/native.txt'] : [])];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
   const saved = new Set<string>();
@@ -133,13 +135,26 @@ export async function runCapture(
     status = 'partial';
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
   }
-  if (status === 'complete' && goList.length > 0) {
-    await captureGo(conn, store, sessionId, goList, go!, kept, signal, async (a) => {
+  if (status === 'complete' && (goList.length > 0 || stacks.enabled)) {
+    const saveSlow = async (a: NewArtifact) => {
       await store.addArtifact(sessionId, a);
       saved.add(a.name);
       done++;
       cb.progress(a.name, done, total());
-    });
+    };
+    // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
+    await Promise.all([
+      goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow) : Promise.resolve(),
+      stacks.enabled && !signal.aborted
+        ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
+            async (st) => {
+              const blob = st.body.length > 0 ? await store.blobs.put(st.body) : null;
+              await saveSlow({ name: st.name, status: st.status, reason: st.reason, sizeBytes: st.body.length, durationMs: st.pausedAtMostMs, sha256: blob?.sha256 ?? null });
+            },
+            async (err: unknown) => saveSlow({ name: 'stacks/native.txt', status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
+          )
+        : Promise.resolve(),
+    ]);
     if (signal.aborted) {
       status = 'partial';
       reason = 'cancelled by the user';

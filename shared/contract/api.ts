@@ -8,6 +8,7 @@
  * the backend a shape it did not expect.
  */
 import { z } from 'zod';
+import { STACK_TOOLS } from '../capture/plan';
 
 // ---------- shared shapes ----------
 
@@ -223,6 +224,10 @@ export const methods = {
       traceCapBytes: z.number().int().min(64 * 1024).max(16 * 1024 * 1024 * 1024).optional(),
       /** The pprof port on the host's loopback, when discovery cannot find it. */
       pprofPort: Port.optional(),
+      /** Native stacks pause the target (see CAPTURE_COSTS.stacks); on by default, can be switched off. */
+      stacks: z.boolean().default(true),
+      /** Stack tools to consider, in order; default pstack, gstack, eu-stack, gdb. */
+      stackTools: z.array(z.enum(STACK_TOOLS)).min(1).max(4).optional(),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },

@@ -117,3 +117,25 @@ test('an endpoint that stalls forever hits its timeout', async () => {
     outcome.connection.end();
   }
 });
+
+test('native stacks: the first available tool runs and says how long the target was held; missing tools and opt-out are explicit', async () => {
+  const t = await lab.startGoService({ args: ['-goroutines', '20', '-threads', '8'] });
+  const s = await capture({ hostId, pid: t.pid });
+  const st = artifact(s, 'stacks/native.txt');
+  assert.equal(st.status, 'ok', st.reason ?? '');
+  assert.match(st.reason ?? '', /^(pstack|gstack|eu-stack|gdb) ran; the target was stopped for at most \d+ ms/);
+  assert.match(await text(s, 'stacks/native.txt'), /runtime\.|main\./);
+
+  const none = await capture({ hostId, pid: t.pid, stackTools: ['pstack'] });
+  const sk = artifact(none, 'stacks/native.txt');
+  assert.equal(sk.status, 'skipped');
+  assert.match(sk.reason ?? '', /none of pstack is installed/);
+
+  const gdb = await capture({ hostId, pid: t.pid, stackTools: ['gdb'] });
+  assert.equal(artifact(gdb, 'stacks/native.txt').status, 'ok');
+  assert.match(artifact(gdb, 'stacks/native.txt').reason ?? '', /^gdb ran/);
+
+  const off = await capture({ hostId, pid: t.pid, stacks: false });
+  assert.equal(off.artifacts.find((a) => a.name === 'stacks/native.txt'), undefined);
+  assert.ok(t.child.exitCode === null && t.child.signalCode === null, 'the target survives every stack tool');
+});

@@ -1,0 +1,17 @@
+/**
+ * What a capture does to the target, stated before it runs: the UI shows
+ * these next to each option, so the cost of anything that pauses the
+ * process is known and can be switched off.
+ */
+export const STACK_TOOLS = ['pstack', 'gstack', 'eu-stack', 'gdb'] as const;
+export type StackTool = (typeof STACK_TOOLS)[number];
+
+export const CAPTURE_COSTS = {
+  fast: 'Reads /proc, /sys and cgroup files in one SSH command. The target is not paused.',
+  stacks:
+    'Native stacks attach with ptrace and stop every thread of the process until the tool finishes: typically tens to a few hundred milliseconds with eu-stack, a second or more with gdb on large processes. Bounded by a 30 s timeout.',
+  goroutines: 'goroutine?debug=2 stops the world for the length of the dump (milliseconds for thousands of goroutines).',
+  heap: 'heap?debug=1 and the profiles read data the runtime already keeps; no pause beyond a brief lock.',
+  cpuProfile: 'A CPU profile samples at 100 Hz for the chosen seconds: about 1–5% CPU while it runs.',
+  trace: 'An execution trace costs roughly 1–2% CPU while it runs and produces several MB per second on a busy service.',
+} as const;
