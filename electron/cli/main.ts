@@ -22,14 +22,15 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, proces
 const USAGE = `Usage:
   gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
-  gopherscope capture [user@]host[:port] --pid N [--out FILE] [--identity FILE] [--jump SPEC] [--sudo]
+  gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
+                      [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
   gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
 
-const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo']);
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks']);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -191,7 +192,24 @@ export async function main(argv: string[]): Promise<number> {
             });
           });
           const controller = new AbortController();
-          const { captureId } = await api(b).call('capture.start', { hostId: host.id, pid });
+          const num = (name: string) => {
+            const v = flag(name);
+            if (v === undefined) return undefined;
+            const n = Number(v);
+            if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number`);
+            return n;
+          };
+          const traceSeconds = num('trace-seconds');
+          const cpuProfileSeconds = num('cpu-profile-seconds');
+          const pprofPort = num('pprof-port');
+          const { captureId } = await api(b).call('capture.start', {
+            hostId: host.id,
+            pid,
+            stacks: !args.flags.has('no-stacks'),
+            ...(traceSeconds ? { traceSeconds } : {}),
+            ...(cpuProfileSeconds ? { cpuProfileSeconds: Math.round(cpuProfileSeconds) } : {}),
+            ...(pprofPort ? { pprofPort } : {}),
+          });
           const onSigint = () => {
             log('cancelling …');
             controller.abort();

@@ -85,6 +85,10 @@ test('add host, trust key, connect, capture, browse offline', async () => {
   await shot(page, '03-processes');
 
   await row.getByTestId('capture-button').click();
+  await page.getByTestId('capture-dialog').waitFor();
+  assert.match(await page.getByTestId('capture-dialog').innerText(), /ptrace/);
+  await shot(page, '03b-capture-dialog');
+  await page.getByTestId('capture-start').click();
   await page.getByTestId('capture-done').waitFor({ timeout: 60_000 });
   await shot(page, '04-capture-done');
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ProcessInfo, SudoProbe } from '../../../shared/contract/api';
+import { CAPTURE_COSTS } from '../../../shared/capture/plan';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatKiB } from '../format';
@@ -52,9 +53,12 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
     return (list ?? []).filter((p) => (!goOnly || p.go.kind === 'go') && (!f || `${p.pid} ${p.user} ${p.command}`.toLowerCase().includes(f)));
   }, [list, filter, goOnly]);
 
-  const start = async (pid: number) => {
+  const [planFor, setPlanFor] = useState<ProcessInfo | null>(null);
+
+  const start = async (pid: number, options: CaptureOptions) => {
+    setPlanFor(null);
     try {
-      const { captureId, sessionId } = await api.call('capture.start', { hostId, pid });
+      const { captureId, sessionId } = await api.call('capture.start', { hostId, pid, ...options });
       setCapture((c) => (c && c.captureId === captureId ? c : { captureId, sessionId, pid, step: 'starting', done: 0, total: 0, finished: null }));
     } catch (err) {
       report(err);
@@ -126,6 +130,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
           )}
         </div>
       )}
+      {planFor && <CaptureDialog process={planFor} onStart={(o) => void start(planFor.pid, o)} onCancel={() => setPlanFor(null)} />}
       <table className="table processes">
         <thead>
           <tr>
@@ -158,7 +163,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
                 ) : null}
               </td>
               <td className="actions">
-                <button data-testid="capture-button" disabled={running} onClick={() => void start(p.pid)}>
+                <button data-testid="capture-button" disabled={running} onClick={() => setPlanFor(p)}>
                   Capture
                 </button>
               </td>
@@ -167,5 +172,91 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
         </tbody>
       </table>
     </section>
+  );
+}
+
+interface CaptureOptions {
+  stacks: boolean;
+  cpuProfileSeconds?: number;
+  traceSeconds?: number;
+  pprofPort?: number;
+}
+
+/** What the capture will collect and what each part costs the target, before anything runs. */
+function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo; onStart: (o: CaptureOptions) => void; onCancel: () => void }) {
+  const [stacks, setStacks] = useState(true);
+  const [cpu, setCpu] = useState('0');
+  const [trace, setTrace] = useState('0');
+  const [port, setPort] = useState('');
+  const isGo = p.go.kind === 'go';
+  const submit = () => {
+    const cpuS = Math.round(Number(cpu));
+    const traceS = Number(trace);
+    const portN = Number(port);
+    onStart({
+      stacks,
+      ...(cpuS > 0 ? { cpuProfileSeconds: Math.min(cpuS, 300) } : {}),
+      ...(traceS > 0 ? { traceSeconds: Math.min(traceS, 120) } : {}),
+      ...(Number.isInteger(portN) && portN > 0 && portN < 65536 ? { pprofPort: portN } : {}),
+    });
+  };
+  return (
+    <div className="modal-backdrop">
+      <div className="modal wide" role="dialog" aria-modal="true" data-testid="capture-dialog">
+        <h2>
+          Capture <span className="mono">{p.comm}</span> (pid {p.pid}){isGo ? ` — ${p.go.goVersion}` : ''}
+        </h2>
+        <table className="table small plan">
+          <tbody>
+            <tr>
+              <td>System, scheduler, process, threads, cgroups</td>
+              <td>{CAPTURE_COSTS.fast}</td>
+            </tr>
+            <tr>
+              <td>
+                <label className="check">
+                  <input type="checkbox" checked={stacks} onChange={(e) => setStacks(e.target.checked)} data-testid="capture-stacks" /> Native stacks
+                </label>
+              </td>
+              <td className={stacks ? 'cost' : 'muted'}>{CAPTURE_COSTS.stacks}</td>
+            </tr>
+            {isGo && (
+              <>
+                <tr>
+                  <td>Goroutines, heap and MemStats, allocs, threadcreate, mutex, block (via pprof)</td>
+                  <td>
+                    {CAPTURE_COSTS.goroutines} {CAPTURE_COSTS.heap}
+                  </td>
+                </tr>
+                <tr>
+                  <td>
+                    CPU profile <input className="num" value={cpu} onChange={(e) => setCpu(e.target.value)} data-testid="capture-cpu-seconds" /> s (0 = off)
+                  </td>
+                  <td>{CAPTURE_COSTS.cpuProfile}</td>
+                </tr>
+                <tr>
+                  <td>
+                    Execution trace <input className="num" value={trace} onChange={(e) => setTrace(e.target.value)} data-testid="capture-trace-seconds" /> s (0 = off)
+                  </td>
+                  <td>{CAPTURE_COSTS.trace} Capped at 256 MiB.</td>
+                </tr>
+                <tr>
+                  <td>
+                    pprof port <input className="num" value={port} placeholder="auto" onChange={(e) => setPort(e.target.value)} />
+                  </td>
+                  <td className="muted">Found from the process's own listening sockets unless given; reached through an SSH tunnel, never exposed.</td>
+                </tr>
+              </>
+            )}
+          </tbody>
+        </table>
+        <div className="buttons">
+          <button onClick={onCancel}>Cancel</button>
+          <button className="primary" onClick={submit} data-testid="capture-start">
+            Start capture
+          </button>
+        </div>
+      </div>
+    </div>
   );
 }
