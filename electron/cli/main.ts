@@ -26,6 +26,8 @@ const USAGE = `Usage:
                       [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
   gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
+  gopherscope export SESSION_ID FILE [--data-dir DIR]
+  gopherscope import FILE [--data-dir DIR]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
@@ -257,6 +259,23 @@ export async function main(argv: string[]): Promise<number> {
           const list = await api(b).call('sessions.list', {});
           if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
           else for (const s of list) process.stdout.write(`${s.id}  ${s.startedAt}  ${s.status.padEnd(9)} ${s.hostLabel}  pid ${s.pid} ${s.processName} ${s.goVersion ?? ''}\n`);
+          return EXIT.ok;
+        });
+      case 'export':
+        return await withBackend(dataDir, async (b) => {
+          const [id, file] = args.positionals;
+          if (!id || !file) throw new UsageError('export needs SESSION_ID FILE');
+          const r = await api(b).call('sessions.export', { sessionId: id, path: file });
+          log(`wrote ${r.path}: ${r.artifacts} artifacts, ${r.bytes} bytes`);
+          return EXIT.ok;
+        });
+      case 'import':
+        return await withBackend(dataDir, async (b) => {
+          const [file] = args.positionals;
+          if (!file) throw new UsageError('import needs FILE');
+          const r = await api(b).call('sessions.import', { path: file });
+          log(r.alreadyPresent ? `session ${r.sessionId} was already in the library` : `imported session ${r.sessionId}`);
+          process.stdout.write(`${r.sessionId}\n`);
           return EXIT.ok;
         });
       default:

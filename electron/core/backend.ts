@@ -6,12 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ConnectResult, EventName, EventPayload, Host, ProcessInfo } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
 import { ApiError } from '../../shared/contract/errors';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
 import type { Backend, BackendOptions, EventListener } from './backendTypes';
+import { exportSession, importBundle } from './bundles';
 import { newCaptureId, runCapture } from './capture';
 import { collect } from './frameCollector';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
@@ -254,6 +255,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       return { cancelled: true };
     },
     'sessions.list': async () => store.listSessions(),
+    'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
+    'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),
     'artifacts.read': async ({ artifactId, maxBytes }) => {
       const a = await store.getArtifact(artifactId);

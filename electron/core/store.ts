@@ -234,6 +234,37 @@ export class Store {
     });
   }
 
+  /** Inserts an imported session with its artifacts and redactions in one transaction; an existing id is left alone. */
+  async importSession(m: {
+    session: { id: string; hostLabel: string; pid: number; processName: string; goVersion: string | null; status: SessionStatus; statusReason: string | null; startedAt: string; finishedAt: string | null };
+    artifacts: ReadonlyArray<NewArtifact>;
+    redactions: ReadonlyArray<{ artifact: string; key: string; rule: string }>;
+  }): Promise<{ sessionId: string; alreadyPresent: boolean }> {
+    const existing = await this.db.get<{ id: string }>('SELECT id FROM sessions WHERE id=?', [m.session.id]);
+    if (existing) return { sessionId: existing.id, alreadyPresent: true };
+    const s = m.session;
+    await this.db.transaction(async () => {
+      await this.db.run(
+        `INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,status_reason,started_at,finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+        [s.id, null, s.hostLabel, s.pid, s.processName, s.goVersion, s.status === 'capturing' ? 'partial' : s.status, s.statusReason, s.startedAt, s.finishedAt],
+      );
+      for (const a of m.artifacts) {
+        await this.db.run('INSERT INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)', [
+          randomUUID(),
+          s.id,
+          a.name,
+          a.status,
+          a.reason,
+          a.sizeBytes,
+          a.durationMs,
+          a.sha256,
+        ]);
+      }
+      for (const r of m.redactions) await this.db.run('INSERT INTO redactions(session_id,artifact,key,rule) VALUES (?,?,?,?)', [s.id, r.artifact, r.key, r.rule]);
+    });
+    return { sessionId: s.id, alreadyPresent: false };
+  }
+
   async deleteSession(sessionId: string): Promise<void> {
     await this.db.run('DELETE FROM sessions WHERE id=?', [sessionId]);
   }

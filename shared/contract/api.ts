@@ -255,6 +255,9 @@ export const methods = {
   'terminal.ack': { input: z.object({ terminalId: z.string().min(1).max(64), chars: z.number().int().min(0).max(1 << 30) }), output: z.object({ ok: z.boolean() }) },
   'terminal.close': { input: z.object({ terminalId: z.string().min(1).max(64) }), output: z.object({ ok: z.boolean() }) },
   'sessions.list': { input: Empty, output: z.array(SessionSummary) },
+  /** Writes one bundle file (manifest with sha256 per artifact, plus the artifacts) on the backend's machine. */
+  'sessions.export': { input: z.object({ sessionId: z.string().min(1).max(64), path: z.string().min(1).max(4096) }), output: z.object({ path: z.string(), bytes: z.number(), artifacts: z.number() }) },
+  'sessions.import': { input: z.object({ path: z.string().min(1).max(4096) }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
   'artifacts.read': {
     input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional() }),

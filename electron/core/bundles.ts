@@ -1,0 +1,196 @@
+/**
+ * Session bundles: one .tar.gz file with manifest.json first (schema version,
+ * the session, its redaction record, and name, size and sha256 of every
+ * artifact), then the artifact bodies under artifacts/. Export is
+ * deterministic (fixed mtimes, order by name). Import trusts nothing: only
+ * regular files, no absolute or parent paths, nothing the manifest does not
+ * declare, every size and sha256 checked while streaming, and a compression
+ * ratio limit against decompression bombs. Blobs are content-addressed, so
+ * importing the same bundle twice stores nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, stat, unlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { Header, Parser, type ReadEntry } from 'tar';
+import { z } from 'zod';
+import { ArtifactStatus, SessionStatus, type SessionDetail } from '../../shared/contract/api';
+import { ApiError } from '../../shared/contract/errors';
+import type { Store } from './store';
+
+export const BUNDLE_FORMAT = 'gopherscope-bundle';
+export const BUNDLE_SCHEMA_VERSION = 1;
+const MAX_MANIFEST = 16 * 1024 * 1024;
+/** Declared bytes may exceed the compressed file by this much before we call it a bomb. */
+const MAX_RATIO = 200;
+const MAX_TOTAL = 64 * 1024 * 1024 * 1024;
+const NAME = /^[a-z0-9_.-]+(?:\/[a-z0-9_.-]+)*$/;
+
+const Manifest = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  schemaVersion: z.number().int(),
+  exportedAt: z.string(),
+  session: z.object({
+    id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+    hostLabel: z.string().max(300),
+    pid: z.number().int(),
+    processName: z.string().max(300),
+    goVersion: z.string().max(100).nullable(),
+    status: SessionStatus,
+    statusReason: z.string().max(4000).nullable(),
+    startedAt: z.string().max(64),
+    finishedAt: z.string().max(64).nullable(),
+  }),
+  redactions: z.array(z.object({ artifact: z.string().max(200), key: z.string().max(500), rule: z.string().max(100) })).max(100_000),
+  artifacts: z
+    .array(
+      z.object({
+        name: z.string().max(200).regex(NAME),
+        status: ArtifactStatus,
+        reason: z.string().max(4000).nullable(),
+        sizeBytes: z.number().int().min(0),
+        durationMs: z.number().nullable(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+      }),
+    )
+    .max(200_000),
+});
+type Manifest = z.infer<typeof Manifest>;
+
+function tarHeader(path: string, size: number): Buffer {
+  const block = Buffer.alloc(512);
+  new Header({ path, mode: 0o644, uid: 0, gid: 0, size, mtime: new Date(0), type: 'File', uname: '', gname: '' }).encode(block, 0);
+  return block;
+}
+
+const pad = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+
+export async function exportSession(store: Store, sessionId: string, file: string): Promise<{ bytes: number; artifacts: number }> {
+  const s: SessionDetail = await store.openSession(sessionId);
+  if (s.status === 'capturing') throw new ApiError('invalid-input', 'This session is still being captured.', 'Export it when the capture has finished.');
+  const artifacts = [...s.artifacts].sort((a, b) => a.name.localeCompare(b.name));
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    exportedAt: new Date().toISOString(),
+    session: { id: s.id, hostLabel: s.hostLabel, pid: s.pid, processName: s.processName, goVersion: s.goVersion, status: s.status, statusReason: s.statusReason, startedAt: s.startedAt, finishedAt: s.finishedAt },
+    redactions: s.redactions.map((r) => ({ ...r })),
+    artifacts: artifacts.map((a) => ({ name: a.name, status: a.status, reason: a.reason, sizeBytes: a.sizeBytes, durationMs: a.durationMs, sha256: a.sha256 })),
+  };
+  async function* entries(): AsyncGenerator<Buffer> {
+    const m = Buffer.from(JSON.stringify(manifest, null, 2));
+    yield tarHeader('manifest.json', m.length);
+    yield m;
+    yield pad(m.length);
+    for (const a of artifacts) {
+      if (!a.sha256) continue;
+      yield tarHeader(`artifacts/${a.name}`, a.sizeBytes);
+      for await (const chunk of createReadStream(store.blobs.pathOf(a.sha256))) yield chunk as Buffer;
+      yield pad(a.sizeBytes);
+    }
+    yield Buffer.alloc(1024);
+  }
+  const tmp = `${file}.partial-${process.pid}`;
+  try {
+    await pipeline(Readable.from(entries()), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600 }));
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new ApiError('storage', `Could not write ${file}: ${(err as Error).message}`);
+  }
+  return { bytes: (await stat(file)).size, artifacts: artifacts.filter((a) => a.sha256).length };
+}
+
+class BundleError extends ApiError {
+  constructor(message: string) {
+    super('invalid-input', `Not a valid Gopherscope bundle: ${message}`, 'Nothing was imported.');
+  }
+}
+
+export async function importBundle(store: Store, file: string): Promise<{ sessionId: string; alreadyPresent: boolean }> {
+  let compressedSize: number;
+  try {
+    compressedSize = (await stat(file)).size;
+  } catch (err) {
+    throw new ApiError('not-found', `Cannot read ${file}: ${(err as Error).message}`);
+  }
+  let manifest: Manifest | undefined;
+  const pending = new Map<string, Manifest['artifacts'][number]>();
+  const stored = new Set<string>();
+  let failure: Error | undefined;
+  const parser = new Parser({ strict: true, maxMetaEntrySize: 1024 * 1024 });
+  const work: Array<Promise<void>> = [];
+  const fail = (err: Error) => {
+    failure ??= err;
+    parser.abort(err);
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    if (failure) return entry.resume();
+    const path = entry.path;
+    if (entry.type !== 'File') return fail(new BundleError(`${path} is a ${entry.type}; bundles hold regular files only (links are refused)`));
+    if (path.startsWith('/') || path.split('/').includes('..') || path.includes('\\')) return fail(new BundleError(`unsafe path ${JSON.stringify(path)}`));
+    if (path === 'manifest.json') {
+      if (manifest) return fail(new BundleError('two manifests'));
+      if ((entry.size ?? 0) > MAX_MANIFEST) return fail(new BundleError('manifest.json is too large'));
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => {
+        try {
+          const parsed = Manifest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          if (!parsed.success) return fail(new BundleError(`manifest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`));
+          if (parsed.data.schemaVersion > BUNDLE_SCHEMA_VERSION) return fail(new BundleError(`schema version ${parsed.data.schemaVersion} is newer than this Gopherscope reads (${BUNDLE_SCHEMA_VERSION})`));
+          const declared = parsed.data.artifacts.reduce((n, a) => n + a.sizeBytes, 0);
+          if (declared > MAX_TOTAL || declared > Math.max(compressedSize * MAX_RATIO, 64 * 1024 * 1024)) {
+            return fail(new BundleError(`it declares ${declared} bytes from a ${compressedSize}-byte file (a decompression bomb?)`));
+          }
+          manifest = parsed.data;
+          for (const a of manifest.artifacts) if (a.sha256) pending.set(`artifacts/${a.name}`, a);
+        } catch (err) {
+          fail(new BundleError(`manifest.json is not JSON: ${(err as Error).message}`));
+        }
+      });
+      return;
+    }
+    if (!manifest) return fail(new BundleError(`${path} comes before manifest.json`));
+    const declared = pending.get(path);
+    if (!declared) return fail(new BundleError(`${path} is not declared in the manifest`));
+    if (entry.size !== declared.sizeBytes) return fail(new BundleError(`${path} is ${entry.size} bytes; the manifest says ${declared.sizeBytes}`));
+    pending.delete(path);
+    entry.pause();
+    work.push(
+      (async () => {
+        const writer = await store.blobs.begin();
+        const hash = createHash('sha256');
+        try {
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            await writer.write(chunk);
+            if (writer.bytesWritten > declared.sizeBytes) throw new BundleError(`${path} is longer than declared`);
+          }
+          const digest = hash.digest('hex');
+          if (digest !== declared.sha256) throw new BundleError(`${path} does not match its sha256 (${digest.slice(0, 12)}… ≠ ${declared.sha256!.slice(0, 12)}…)`);
+          await writer.commit();
+          stored.add(declared.name);
+        } catch (err) {
+          await writer.abort();
+          fail(err as Error);
+        }
+      })(),
+    );
+  });
+  parser.on('error', (err: Error) => {
+    failure ??= err instanceof ApiError ? err : new BundleError(err.message);
+  });
+  try {
+    await pipeline(createReadStream(file), parser);
+  } catch (err) {
+    failure ??= err instanceof ApiError ? (err as Error) : new BundleError((err as Error).message);
+  }
+  await Promise.all(work);
+  if (failure) throw failure instanceof ApiError ? failure : new BundleError(failure.message);
+  if (!manifest) throw new BundleError('no manifest.json');
+  if (pending.size > 0) throw new BundleError(`missing ${[...pending.keys()].slice(0, 3).join(', ')}`);
+  return store.importSession(manifest);
+}
