@@ -13,6 +13,8 @@ import { collect, type CollectedFile } from './frameCollector';
 import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
 import { fetchToBlob, findPprofPort, goFetches, type GoCaptureOptions } from './goArtifacts';
 import { captureStacks, type StackTool } from './stacks';
+import { containerOf, goEnvOf } from '../../shared/parsers/container';
+import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
 import type { NewArtifact, Store } from './store';
@@ -70,9 +72,10 @@ export async function runCapture(
   stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
 ): Promise<CaptureOutcome> {
   const goList = go?.isGo ? goFetches(go) : [];
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(stacks.enabled ? ['stacks/native.txt'] : [])];
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
+  const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null } = {};
   const saved = new Set<string>();
   const nonce = newNonce();
   let done = 0;
@@ -80,7 +83,9 @@ export async function runCapture(
   cb.progress('starting', 0, expected.length);
 
   const save = async (file: CollectedFile) => {
-    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd'].includes(file.name) && file.rc === 0) kept.set(file.name, file.bytes.toString('utf8'));
+    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd', 'proc/cgroup'].includes(file.name) && file.rc === 0) kept.set(file.name, file.bytes.toString('utf8'));
+    // Only the Go runtime settings are taken from the raw environ; it is redacted before storage below.
+    if (file.name === 'proc/environ' && file.rc === 0) discovery.goEnv = goEnvOf(file.bytes.toString('utf8'));
     let { status, reason } = statusOf(file);
     let body: Buffer = file.bytes;
     let redactions: Redaction[] = [];
@@ -144,7 +149,7 @@ export async function runCapture(
     };
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
-      goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow) : Promise.resolve(),
+      goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow).then((port) => void (discovery.pprofPort = port)) : Promise.resolve(),
       stacks.enabled && !signal.aborted
         ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
             async (st) => {
@@ -162,6 +167,15 @@ export async function runCapture(
       status = 'partial';
       reason = 'the SSH connection dropped during capture';
     }
+  }
+  if (status === 'complete') {
+    const cgroupText = kept.get('proc/cgroup') ?? '';
+    const meta = Buffer.from(
+      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null }, null, 2),
+    );
+    const blob = await store.blobs.put(meta);
+    await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
+    saved.add('meta/discovery.json');
   }
   await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
@@ -191,7 +205,7 @@ async function captureGo(
   kept: ReadonlyMap<string, string>,
   signal: AbortSignal,
   saveOne: (a: NewArtifact) => Promise<void>,
-): Promise<void> {
+): Promise<number | null> {
   let port = opts.pprofPort ?? null;
   let why = '';
   if (port === null) {
@@ -201,7 +215,7 @@ async function captureGo(
   }
   if (port === null) {
     for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: `${NO_PPROF}${why}`, sizeBytes: 0, durationMs: null, sha256: null });
-    return;
+    return null;
   }
   const queue = [...list];
   const worker = async () => {
@@ -213,4 +227,5 @@ async function captureGo(
     }
   };
   await Promise.all([worker(), worker(), worker()]);
+  return port;
 }

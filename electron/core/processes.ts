@@ -9,7 +9,9 @@ import { parseBuildInfo } from '../../shared/parsers/buildinfo';
 import { firstWritableLoad, parseElfHeader } from '../../shared/parsers/elf';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
 import { collect, type CollectedFile } from './frameCollector';
-import { buildInfoScript, exeHeaderScript, newNonce, processListScript } from './remoteScripts';
+import { buildInfoScript, environScript, exeHeaderScript, newNonce, processListScript } from './remoteScripts';
+import { containerOf, goEnvOf } from '../../shared/parsers/container';
+import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import type { SshConnection } from './sshConnection';
 
 const BUILDINFO_READ = 16 * 1024;
@@ -31,6 +33,18 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     if (m) pids.add(Number(m[1]));
   }
   const marks = await detectGo(conn, [...pids], first.files, opts.signal, sudo);
+  // Go processes: their runtime settings from environ. Only the GO* keys leave this function;
+  // the rest of the environment is dropped here and never stored.
+  const goPids = [...marks].filter(([, m]) => m.kind === 'go').map(([pid]) => pid);
+  const goEnvs = new Map<number, Record<string, string>>();
+  if (goPids.length > 0) {
+    const n3 = newNonce();
+    const env = await collect(conn, environScript(n3, goPids, sudo), { nonce: n3, timeoutMs: 30_000, maxTotalBytes: 64 * 1024 * 1024, capFor: () => 256 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for (const pid of goPids) {
+      const f = env.files.get(`p/${pid}/environ`);
+      if (f && f.rc === 0) goEnvs.set(pid, goEnvOf(f.bytes.toString('utf8')));
+    }
+  }
 
   const list: ProcessInfo[] = [];
   for (const pid of [...pids].sort((a, b) => a - b)) {
@@ -40,6 +54,8 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     if (!status.ok) continue;
     const cmdline = (first.files.get(`p/${pid}/cmdline`)?.bytes.toString('utf8') ?? '').replace(/\0+$/, '').split('\0').join(' ');
     const uid = status.value.uids[0] ?? -1;
+    const cgroupFile = first.files.get(`p/${pid}/cgroup`);
+    const cgroupText = cgroupFile && cgroupFile.rc === 0 ? cgroupFile.bytes.toString('utf8') : undefined;
     list.push({
       pid,
       ppid: status.value.ppid ?? 0,
@@ -50,6 +66,8 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
       rssKiB: status.value.vmRssKiB,
       threads: status.value.threads,
       go: marks.get(pid) ?? { kind: 'unknown', reason: 'executable not examined' },
+      ...(goEnvs.has(pid) ? { goEnv: goEnvs.get(pid)! } : {}),
+      ...(cgroupText ? { cgroupPath: cgroupPathOf(cgroupText) ?? undefined, container: containerOf(cgroupText) } : {}),
     });
   }
   return list;

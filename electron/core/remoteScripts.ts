@@ -92,6 +92,7 @@ export function processListScript(nonce: string, opts: { sudo?: boolean } = {}):
     `  gs_file "p/$p/status" "$d/status" ${16 * 1024 + 1}`,
     `  gs_file "p/$p/cmdline" "$d/cmdline" ${4096 + 1}`,
     `  gs_file "p/$p/exe" "$d/exe" ${2048 + 1}`,
+    `  gs_file "p/$p/cgroup" "$d/cgroup" ${16 * 1024 + 1}`,
     'done',
     done,
   ].join('\n');
@@ -99,6 +100,11 @@ export function processListScript(nonce: string, opts: { sudo?: boolean } = {}):
 
 export function exeHeaderScript(nonce: string, pids: readonly number[], opts: { sudo?: boolean } = {}): string {
   return [prelude(nonce, opts), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/exe`, path: `/proc/${pid}/exe`, cap: 2048 })), done].join('\n');
+}
+
+/** environ of the given processes, only to pick out the Go runtime settings locally. */
+export function environScript(nonce: string, pids: readonly number[], opts: { sudo?: boolean } = {}): string {
+  return [prelude(nonce, opts), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/environ`, path: `/proc/${pid}/environ`, cap: 256 * 1024 })), done].join('\n');
 }
 
 export function buildInfoScript(nonce: string, reads: ReadonlyArray<{ pid: number; offset: number; length: number }>, opts: { sudo?: boolean } = {}): string {

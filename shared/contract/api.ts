@@ -125,6 +125,11 @@ export const ProcessInfo = z.object({
   rssKiB: z.number().nullable(),
   threads: z.number().nullable(),
   go: GoMark,
+  /** GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG, GOTRACEBACK as set in the environment (Go processes; only these keys are kept). */
+  goEnv: z.record(z.string(), z.string()).optional(),
+  /** The cgroup the process's memory is accounted to. */
+  cgroupPath: z.string().optional(),
+  container: z.object({ runtime: z.string(), id: z.string().nullable(), podUid: z.string().nullable(), qos: z.string().nullable(), cgroupPath: z.string() }).nullable().optional(),
 });
 export type ProcessInfo = z.infer<typeof ProcessInfo>;
 

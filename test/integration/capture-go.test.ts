@@ -59,6 +59,10 @@ test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come t
     assert.equal(a?.status, 'ok', `${name}: ${a?.reason}`);
     assert.ok(a.sizeBytes > 0, name);
   }
+  const meta = JSON.parse(await text(s, 'meta/discovery.json'));
+  assert.equal(meta.pprofPort, Number(t.pprofAddr!.split(':')[1]), 'the endpoint was discovered from the process sockets');
+  assert.equal(meta.cgroupPath, t.cgroup.relativePath);
+  assert.deepEqual(meta.goEnv, {});
   const dump = await text(s, 'go/goroutine-debug2.txt');
   assert.ok((dump.match(/^goroutine \d+ \[/gm) ?? []).length >= 300, 'every goroutine is in the dump');
   assert.match(await text(s, 'go/heap-debug1.txt'), /^# runtime\.MemStats$/m);

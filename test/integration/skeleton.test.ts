@@ -54,7 +54,7 @@ async function waitFinished(b: Backend, captureId: string): Promise<EventPayload
 
 before(async () => {
   lab = await createLab();
-  target = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, env: PLANTED, args: ['-goroutines', '50', '-heap', '16'] });
+  target = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, env: { ...PLANTED, GOMAXPROCS: '2', GOMEMLIMIT: '200MiB' }, args: ['-goroutines', '50', '-heap', '16'] });
   dataDir = mkdtempSync(join(tmpdir(), 'gs-data-'));
   userKnownHosts = join(dataDir, '..', `${dataDir.split('/').pop()}-user_known_hosts`);
   writeFileSync(userKnownHosts, '');
@@ -87,6 +87,9 @@ test('the Go target is listed and marked with its real Go version', async () => 
   assert.equal(p.go.goVersion, target.goVersion);
   assert.ok(p.rssKiB !== null && p.rssKiB > 1000, `rss ${p.rssKiB}`);
   assert.ok((p.threads ?? 0) >= 2);
+  assert.deepEqual(p.goEnv, { GOMAXPROCS: '2', GOMEMLIMIT: '200MiB' }, 'Go runtime settings from environ, nothing else');
+  assert.equal(p.cgroupPath, target.cgroup.relativePath);
+  assert.equal(p.container, null, 'a lab cgroup is not a container');
   const self = list.find((x) => x.pid === process.pid);
   assert.equal(self?.go.kind, 'not-go', 'node is not Go');
 });

@@ -137,6 +137,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
             <th className="num">PID</th>
             <th>User</th>
             <th>Command</th>
+            <th>Container</th>
             <th className="num">RSS</th>
             <th className="num">Threads</th>
             <th>Go</th>
@@ -151,13 +152,23 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
               <td className="mono command" title={p.command}>
                 {p.command}
               </td>
+              <td className="small" title={p.cgroupPath ?? ''}>
+                {p.container ? `${p.container.runtime}${p.container.id ? ` ${p.container.id.slice(0, 12)}` : ''}${p.container.podUid ? ` pod ${p.container.podUid.slice(0, 8)}` : ''}` : ''}
+              </td>
               <td className="num">{formatKiB(p.rssKiB)}</td>
               <td className="num">{p.threads ?? '—'}</td>
               <td title={p.go.reason}>
                 {p.go.kind === 'go' ? (
-                  <span className="badge go" data-testid="go-badge">
-                    Go {p.go.goVersion}
-                  </span>
+                  <>
+                    <span className="badge go" data-testid="go-badge">
+                      Go {p.go.goVersion}
+                    </span>
+                    {Object.entries(p.goEnv ?? {}).map(([k, v]) => (
+                      <span key={k} className="badge env" title={`${k}=${v}`}>
+                        {k}={v.length > 24 ? `${v.slice(0, 24)}…` : v}
+                      </span>
+                    ))}
+                  </>
                 ) : p.go.kind === 'unknown' ? (
                   <span className="muted">?</span>
                 ) : null}
