@@ -120,8 +120,9 @@ export async function runCapture(
     });
   } catch (err) {
     const reason = err instanceof ApiError ? err.message : `capture failed: ${(err as Error).message}`;
-    await finish(store, sessionId, expected, saved, 'partial', reason);
-    return { status: saved.size > 0 ? 'partial' : 'failed', reason, kept: true };
+    const status = saved.size > 0 ? 'partial' : 'failed';
+    await finish(store, sessionId, expected, saved, status, reason);
+    return { status, reason, kept: true };
   }
 
   if (result.gone) {

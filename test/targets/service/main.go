@@ -29,6 +29,7 @@ var (
 	threads    = flag.Int("threads", 0, "goroutines locked to their own OS thread and blocked")
 	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
 	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
+	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
 )
 
 var (
@@ -75,6 +76,10 @@ func main() {
 				<-block
 			}()
 		}
+	}
+
+	if *mappings > 0 {
+		makeMappings(*mappings)
 	}
 
 	for i := 0; i < *threads; i++ {
@@ -165,3 +170,26 @@ func measureTicks() {
 		last = now
 	}
 }
+
+// makeMappings maps one page at a time, alternating read-only and read-write
+// so the kernel cannot merge neighbours: each becomes its own line in smaps.
+func makeMappings(n int) {
+	page := os.Getpagesize()
+	for i := 0; i < n; i++ {
+		prot := syscall.PROT_READ
+		if i%2 == 1 {
+			prot |= syscall.PROT_WRITE
+		}
+		b, err := syscall.Mmap(-1, 0, page, prot, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mmap:", err)
+			return
+		}
+		if prot&syscall.PROT_WRITE != 0 {
+			b[0] = 1
+		}
+		mapped = append(mapped, b)
+	}
+}
+
+var mapped [][]byte
