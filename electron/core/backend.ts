@@ -254,7 +254,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       await c.done;
       return { cancelled: true };
     },
-    'sessions.list': async () => store.listSessions(),
+    'sessions.list': async (filter) => store.listSessions(filter),
+    'sessions.update': async ({ sessionId, notes, tags }) => store.updateSession(sessionId, { notes, tags }),
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
     'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),

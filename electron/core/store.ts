@@ -63,7 +63,31 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE hosts ADD COLUMN identities_only INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE hosts ADD COLUMN use_sudo INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: a library that filters quickly: tags, and indexes for the filters
+  `
+  CREATE TABLE session_tags(
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY(session_id, tag)
+  );
+  CREATE INDEX session_tags_tag ON session_tags(tag);
+  CREATE INDEX sessions_host ON sessions(host_label);
+  CREATE INDEX sessions_process ON sessions(process_name);
+  CREATE INDEX artifacts_session ON artifacts(session_id);
+  `,
 ];
+
+export interface SessionFilter {
+  readonly host?: string | undefined;
+  readonly process?: string | undefined;
+  readonly tag?: string | undefined;
+  readonly text?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export interface NewArtifact {
   readonly name: string;
@@ -126,6 +150,8 @@ interface SessionRow {
   started_at: string;
   finished_at: string | null;
   artifact_count: number;
+  notes: string;
+  tag_list: string | null;
 }
 
 export class Store {
@@ -269,17 +295,64 @@ export class Store {
     await this.db.run('DELETE FROM sessions WHERE id=?', [sessionId]);
   }
 
-  async listSessions(): Promise<SessionSummary[]> {
+  async listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.host) {
+      where.push("s.host_label LIKE ? ESCAPE '\\'");
+      params.push(like(filter.host));
+    }
+    if (filter.process) {
+      where.push("(s.process_name LIKE ? ESCAPE '\\' OR CAST(s.pid AS TEXT) = ?)");
+      params.push(like(filter.process), filter.process);
+    }
+    if (filter.tag) {
+      where.push('EXISTS (SELECT 1 FROM session_tags t WHERE t.session_id = s.id AND t.tag = ?)');
+      params.push(filter.tag);
+    }
+    if (filter.text) {
+      where.push("(s.notes LIKE ?1 ESCAPE '\\' OR s.host_label LIKE ?1 ESCAPE '\\' OR s.process_name LIKE ?1 ESCAPE '\\' OR IFNULL(s.go_version,'') LIKE ?1 ESCAPE '\\')".replace(/\?1/g, `?${params.length + 1}`));
+      params.push(like(filter.text));
+    }
+    if (filter.from) {
+      where.push('s.started_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to) {
+      where.push('s.started_at <= ?');
+      params.push(filter.to);
+    }
+    params.push(filter.limit ?? 1000);
     const rows = await this.db.all<SessionRow>(
-      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count
-       FROM sessions s ORDER BY s.started_at DESC, s.id`,
+      `SELECT s.*,
+         (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count,
+         (SELECT group_concat(tag, ',') FROM session_tags t WHERE t.session_id=s.id) AS tag_list
+       FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY s.started_at DESC, s.id LIMIT ?`,
+      params,
     );
     return rows.map(toSummary);
   }
 
+  async updateSession(sessionId: string, patch: { notes?: string | undefined; tags?: readonly string[] | undefined }): Promise<SessionSummary> {
+    await this.db.transaction(async () => {
+      const exists = await this.db.get('SELECT 1 AS x FROM sessions WHERE id=?', [sessionId]);
+      if (!exists) throw new ApiError('not-found', `No session with id ${sessionId}.`);
+      if (patch.notes !== undefined) await this.db.run('UPDATE sessions SET notes=? WHERE id=?', [patch.notes, sessionId]);
+      if (patch.tags !== undefined) {
+        await this.db.run('DELETE FROM session_tags WHERE session_id=?', [sessionId]);
+        for (const tag of new Set(patch.tags)) await this.db.run('INSERT INTO session_tags(session_id, tag) VALUES (?,?)', [sessionId, tag]);
+      }
+    });
+    const { artifacts: _a, redactions: _r, ...summary } = await this.openSession(sessionId);
+    return summary;
+  }
+
   async openSession(sessionId: string): Promise<SessionDetail> {
     const row = await this.db.get<SessionRow>(
-      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count FROM sessions s WHERE s.id=?`,
+      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count,
+         (SELECT group_concat(tag, ',') FROM session_tags t WHERE t.session_id=s.id) AS tag_list
+       FROM sessions s WHERE s.id=?`,
       [sessionId],
     );
     if (!row) throw new ApiError('not-found', `No session with id ${sessionId}.`);
@@ -333,5 +406,7 @@ function toSummary(r: SessionRow): SessionSummary {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     artifactCount: r.artifact_count,
+    notes: r.notes,
+    tags: r.tag_list ? r.tag_list.split(',').sort() : [],
   };
 }

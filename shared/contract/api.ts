@@ -163,6 +163,8 @@ export const SessionSummary = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   artifactCount: z.number(),
+  notes: z.string(),
+  tags: z.array(z.string()),
 });
 export type SessionSummary = z.infer<typeof SessionSummary>;
 
@@ -259,7 +261,26 @@ export const methods = {
   /** Flow control: the renderer reports characters it has written to the screen. */
   'terminal.ack': { input: z.object({ terminalId: z.string().min(1).max(64), chars: z.number().int().min(0).max(1 << 30) }), output: z.object({ ok: z.boolean() }) },
   'terminal.close': { input: z.object({ terminalId: z.string().min(1).max(64) }), output: z.object({ ok: z.boolean() }) },
-  'sessions.list': { input: Empty, output: z.array(SessionSummary) },
+  'sessions.list': {
+    input: z
+      .object({
+        host: z.string().max(200).optional(),
+        process: z.string().max(200).optional(),
+        tag: z.string().max(100).optional(),
+        /** Matched against notes, host, process and Go version. */
+        text: z.string().max(200).optional(),
+        /** ISO timestamps bounding startedAt. */
+        from: z.string().max(40).optional(),
+        to: z.string().max(40).optional(),
+        limit: z.number().int().min(1).max(10_000).default(1000),
+      })
+      .strict(),
+    output: z.array(SessionSummary),
+  },
+  'sessions.update': {
+    input: z.object({ sessionId: z.string().min(1).max(64), notes: z.string().max(100_000).optional(), tags: z.array(z.string().min(1).max(100).regex(/^[^,]+$/)).max(50).optional() }),
+    output: SessionSummary,
+  },
   /** Writes one bundle file (manifest with sha256 per artifact, plus the artifacts) on the backend's machine. */
   'sessions.export': { input: z.object({ sessionId: z.string().min(1).max(64), path: z.string().min(1).max(4096) }), output: z.object({ path: z.string(), bytes: z.number(), artifacts: z.number() }) },
   'sessions.import': { input: z.object({ path: z.string().min(1).max(4096) }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },

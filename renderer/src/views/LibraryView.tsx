@@ -15,13 +15,13 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
   }, [api, report]);
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    return (sessions ?? []).filter((s) => !f || `${s.hostLabel} ${s.processName} ${s.pid} ${s.goVersion ?? ''} ${s.status}`.toLowerCase().includes(f));
+    return (sessions ?? []).filter((s) => !f || `${s.hostLabel} ${s.processName} ${s.pid} ${s.goVersion ?? ''} ${s.status} ${s.tags.join(' ')} ${s.notes}`.toLowerCase().includes(f));
   }, [sessions, filter]);
   return (
     <section>
       <h1>Session library</h1>
       <div className="toolbar">
-        <input placeholder="Filter by host, process, Go version or status" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input placeholder="Filter by host, process, Go version, status, tag or notes" value={filter} onChange={(e) => setFilter(e.target.value)} />
         <span className="muted">{sessions ? `${shown.length} of ${sessions.length}` : 'Loading…'}</span>
       </div>
       <table className="table">
@@ -32,13 +32,14 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
             <th>Process</th>
             <th>Go</th>
             <th>Status</th>
+            <th>Tags</th>
             <th className="num">Artifacts</th>
           </tr>
         </thead>
         <tbody>
           {sessions?.length === 0 && (
             <tr>
-              <td colSpan={6} className="muted">
+              <td colSpan={7} className="muted">
                 No sessions yet. Connect to a host and capture a process.
               </td>
             </tr>
@@ -55,6 +56,13 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
                 <span className={`status status-${s.status}`} data-testid="session-status" title={s.statusReason ?? ''}>
                   {s.status}
                 </span>
+              </td>
+              <td>
+                {s.tags.map((t) => (
+                  <span key={t} className="badge env">
+                    {t}
+                  </span>
+                ))}
               </td>
               <td className="num">{s.artifactCount}</td>
             </tr>

@@ -52,6 +52,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
         </span>
         {session.statusReason && <span className="muted">{session.statusReason}</span>}
       </div>
+      <NotesEditor api={api} session={session} onSaved={(u) => setSession({ ...session, notes: u.notes, tags: u.tags })} report={report} />
       {memory && (
         <div className="card memory">
           <h2>Memory</h2>
@@ -144,6 +145,33 @@ function Figure({ label, kib, testId }: { label: string; kib: number | null; tes
       <div className="value" data-testid={testId} data-kib={kib ?? ''}>
         {formatKiB(kib)}
       </div>
+    </div>
+  );
+}
+
+function NotesEditor({ api, session, onSaved, report }: { api: Api; session: SessionDetail; onSaved: (s: { notes: string; tags: string[] }) => void; report: ErrorReporter }) {
+  const [notes, setNotes] = useState(session.notes);
+  const [tags, setTags] = useState(session.tags.join(', '));
+  const dirty = notes !== session.notes || tags !== session.tags.join(', ');
+  const save = async () => {
+    try {
+      const u = await api.call('sessions.update', { sessionId: session.id, notes, tags: tags.split(',').map((t) => t.trim()).filter(Boolean) });
+      onSaved(u);
+    } catch (err) {
+      report(err);
+    }
+  };
+  return (
+    <div className="card notes">
+      <label>
+        Tags <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="incident-42, oom" data-testid="session-tags" />
+      </label>
+      <label>
+        Notes <textarea value={notes} rows={2} onChange={(e) => setNotes(e.target.value)} placeholder="What happened, what changed" data-testid="session-notes" />
+      </label>
+      <button disabled={!dirty} onClick={() => void save()} data-testid="session-save-notes">
+        Save
+      </button>
     </div>
   );
 }
