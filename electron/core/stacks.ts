@@ -1,6 +1,6 @@
 /**
- * Native thread stacks of the target, with the first tool the host has:
- * pstack, gstack, eu-stack, then `gdb -batch`. Every one of them stops the
+ * Native thread stacks of the target, with the first tool the host has, in
+ * STACK_TOOLS order (the shortest pause first; `gdb -batch` last). Every one of them stops the
  * process while it unwinds (ptrace), so this step is optional, bounded by a
  * timeout, and reports which tool ran and how long the target was held at
  * most (the tool's run time; the pause itself is shorter).

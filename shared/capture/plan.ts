@@ -3,7 +3,12 @@
  * these next to each option, so the cost of anything that pauses the
  * process is known and can be switched off.
  */
-export const STACK_TOOLS = ['pstack', 'gstack', 'eu-stack', 'gdb'] as const;
+/**
+ * Tried in this order. eu-stack comes first because it holds the target the
+ * shortest time (bench/stack-pause.ts: about 3–5 ms against 190–520 ms for
+ * gdb at 50–500 threads); pstack and gstack next; gdb -batch is the fallback.
+ */
+export const STACK_TOOLS = ['eu-stack', 'pstack', 'gstack', 'gdb'] as const;
 export type StackTool = (typeof STACK_TOOLS)[number];
 
 export const CAPTURE_COSTS = {

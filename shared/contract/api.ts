@@ -233,7 +233,7 @@ export const methods = {
       pprofPort: Port.optional(),
       /** Native stacks pause the target (see CAPTURE_COSTS.stacks); on by default, can be switched off. */
       stacks: z.boolean().default(true),
-      /** Stack tools to consider, in order; default pstack, gstack, eu-stack, gdb. */
+      /** Stack tools to consider, in order; default STACK_TOOLS (eu-stack, pstack, gstack, gdb). */
       stackTools: z.array(z.enum(STACK_TOOLS)).min(1).max(4).optional(),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),

@@ -97,11 +97,13 @@ func main() {
 	}
 
 	http.HandleFunc("/debug/maxgap", func(w http.ResponseWriter, r *http.Request) {
+		// reset=1 returns the gap seen so far and starts a new measurement.
+		gap := maxGapNs.Load()
 		if r.URL.Query().Get("reset") == "1" {
-			maxGapNs.Store(0)
+			gap = maxGapNs.Swap(0)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int64{"maxGapNs": maxGapNs.Load()})
+		_ = json.NewEncoder(w).Encode(map[string]int64{"maxGapNs": gap})
 	})
 
 	var srv *http.Server
