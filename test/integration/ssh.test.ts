@@ -84,7 +84,7 @@ test('a two-hop ProxyJump chain verifies the host key of every hop', async () =>
   const hops = await connectTrusting(api, host.id, fps);
   assert.deepEqual(hops, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, `127.0.0.1:${c.port}`]);
   const probe = await api.call('sudo.probe', { hostId: host.id });
-  assert.equal(probe.user, a.user);
+  assert.equal(probe.user, a.remoteUserName);
   // The connection really runs through the first hop: killing it drops the target.
   const dropped = new Promise<void>((resolve) => {
     api.on('ssh.state', (s) => {
@@ -259,7 +259,7 @@ test('MaxSessions 1 still serves 10 concurrent requests: channels queue, never f
   assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
   const results = await Promise.all(Array.from({ length: 10 }, () => api.call('sudo.probe', { hostId: host.id })));
   assert.equal(results.length, 10);
-  for (const r of results) assert.equal(r.user, s.user);
+  for (const r of results) assert.equal(r.user, s.remoteUserName);
 });
 
 test('sshd killed mid-session: a visible disconnected state and no hang', async () => {

@@ -8,6 +8,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { onTeardown, stopChild } from './teardown';
+import { ensureLabRoot } from './users';
 
 export interface SshdOptions {
   readonly maxSessions?: number;
@@ -25,6 +26,8 @@ export interface Sshd {
   readonly host: '127.0.0.1';
   readonly port: number;
   readonly user: string;
+  /** What `id -un` prints after logging in as user: 'root' for the lab's uid-0 alias. */
+  readonly remoteUserName: string;
   readonly clientKeyPath: string;
   readonly hostKeyPath: string;
   readonly hostPublicKeyLine: string;
@@ -145,7 +148,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   return {
     host: '127.0.0.1',
     port,
-    user: userInfo().username,
+    user: userInfo().uid === 0 ? ensureLabRoot() : userInfo().username,
+    remoteUserName: userInfo().username,
     clientKeyPath,
     hostKeyPath,
     hostPublicKeyLine,

@@ -4,7 +4,7 @@
  * sudoers rule for exactly the commands Gopherscope runs with `sudo -n`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { onTeardown } from './teardown';
 
 export interface LabUser {
@@ -37,4 +37,25 @@ export function ensureUser(name: string, opts: { password: string; sudoNoPasswd?
   const remove = () => rmSync(sudoers, { force: true });
   onTeardown(`sudoers ${name}`, remove);
   return { name, password: opts.password, remove };
+}
+
+/**
+ * The lab logs in as root through an alias account (uid 0, its own empty
+ * home, bash): the machine's root may have a ~/.bashrc that hangs or prints
+ * (pyenv's rehash lock, left behind when the fault tests kill sshd
+ * mid-login, blocks every later login for a minute). Production hosts vary
+ * the same way; the lab must not depend on this machine's dotfiles.
+ */
+export function ensureLabRoot(): string {
+  const name = 'gs-root';
+  const home = '/var/lib/gopherscope-lab/root';
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    execFileSync('id', [name], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['-o', '-u', '0', '-g', '0', '-M', '-d', home, '-s', '/bin/bash', name]);
+  }
+  // useradd leaves the password "!" (locked), and sshd refuses locked accounts even for keys; "*" means no password, not locked.
+  execFileSync('usermod', ['-p', '*', name]);
+  return name;
 }
