@@ -286,8 +286,9 @@ export const methods = {
   'sessions.import': { input: z.object({ path: z.string().min(1).max(4096) }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
   'artifacts.read': {
-    input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional() }),
-    output: z.object({ text: z.string(), sizeBytes: z.number(), truncated: z.boolean() }),
+    // 'base64' for binary artifacts (pprof, traces): text is then the bytes in base64.
+    input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(), encoding: z.enum(['text', 'base64']).optional() }),
+    output: z.object({ text: z.string(), sizeBytes: z.number(), truncated: z.boolean(), encoding: z.enum(['text', 'base64']) }),
   },
 } as const;
 

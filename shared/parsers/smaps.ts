@@ -5,6 +5,7 @@
  * are kept. Names cover [heap], [stack], [vdso], [anon: …] and
  * [anon: Go: …] (Go 1.25+ names its own mappings).
  */
+import { createLineSplitter } from '../util/lines';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
 export interface Mapping {
@@ -37,12 +38,24 @@ const MAX_WARNINGS = 100;
 
 /** Parses smaps or maps text. Memory is linear in the number of mappings; each line is visited once. */
 export function parseSmaps(text: string): ParseResult<MemoryMaps> {
+  const p = createSmapsParser();
+  p.push(text);
+  return p.finish();
+}
+
+export interface SmapsParser {
+  push(chunk: string): void;
+  finish(): ParseResult<MemoryMaps>;
+}
+
+/** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
+export function createSmapsParser(): SmapsParser {
   const mappings: Mapping[] = [];
   const warnings: ParseWarning[] = [];
   let current: { m: Omit<Mapping, 'kib' | 'vmFlags' | 'sizeKiB'> & { sizeKiB: number }; kib: Record<string, number>; vmFlags: string[] } | undefined;
   let hasCounters = false;
+  let error: ParseResult<MemoryMaps> | null = null;
   let lineNo = 0;
-  let pos = 0;
   const warn = (message: string) => {
     if (warnings.length < MAX_WARNINGS) warnings.push({ message, line: lineNo });
   };
@@ -52,62 +65,59 @@ export function parseSmaps(text: string): ParseResult<MemoryMaps> {
     mappings.push({ ...current.m, sizeKiB, kib: current.kib, vmFlags: current.vmFlags });
     current = undefined;
   };
-  while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    const line = text.slice(pos, nl);
-    pos = nl + 1;
-    lineNo++;
-    if (line.length === 0) continue;
+  const onLine = (line: string, n: number) => {
+    lineNo = n;
+    if (error || line.length === 0) return;
     const h = HEADER.exec(line);
     if (h) {
       flush();
       const start = BigInt(`0x${h[1]}`);
       const end = BigInt(`0x${h[2]}`);
       if (end < start) {
-        if (mappings.length === 0 && !current) return failed({ message: `mapping ends before it starts: ${line.slice(0, 40)}`, line: lineNo }, warnings);
-        warn('mapping ends before it starts; skipped');
-        continue;
+        if (mappings.length === 0) error = failed({ message: `mapping ends before it starts: ${line.slice(0, 40)}`, line: lineNo }, warnings);
+        else warn('mapping ends before it starts; skipped');
+        return;
       }
       current = {
-        m: {
-          start,
-          end,
-          perms: h[3]!,
-          offset: BigInt(`0x${h[4]}`),
-          dev: h[5]!,
-          inode: Number(h[6]),
-          name: h[7]!.trim(),
-          sizeKiB: Number((end - start) / 1024n),
-          line: lineNo,
-        },
+        m: { start, end, perms: h[3]!, offset: BigInt(`0x${h[4]}`), dev: h[5]!, inode: Number(h[6]), name: h[7]!.trim(), sizeKiB: Number((end - start) / 1024n), line: lineNo },
         kib: {},
         vmFlags: [],
       };
-      continue;
+      return;
     }
     if (!current) {
-      return failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${JSON.stringify(line.slice(0, 60))}`, line: lineNo }, warnings);
+      if (mappings.length === 0) error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${JSON.stringify(line.slice(0, 60))}`, line: lineNo }, warnings);
+      else warn(`unrecognised line ${JSON.stringify(line.slice(0, 60))}`);
+      return;
     }
     const f = FIELD.exec(line);
     if (f) {
       current.kib[f[1]!] = Number(f[2]);
       hasCounters = true;
-      continue;
+      return;
     }
     if (line.startsWith('VmFlags:')) {
       current.vmFlags = line.slice(8).trim().split(/\s+/).filter(Boolean);
-      continue;
+      return;
     }
     if (/^[A-Za-z_]+:\s+\S+$/.test(line)) {
       // THPeligible:    0, ProtectionKey:  0 — numbers without kB; keep as counters.
       const [k, v] = line.split(/:\s+/);
       const n = Number(v);
       if (Number.isFinite(n)) current.kib[k!] = n;
-      continue;
+      return;
     }
     warn(`unrecognised line ${JSON.stringify(line.slice(0, 60))}`);
-  }
-  flush();
-  return parsed({ mappings, hasCounters }, warnings);
+  };
+  const splitter = createLineSplitter(onLine, { maxLineLength: 64 * 1024, onOverlong: (n) => warnings.length < MAX_WARNINGS && warnings.push({ message: 'line longer than 64 KiB cut', line: n }) });
+  return {
+    push: (chunk) => splitter.push(chunk),
+    finish() {
+      splitter.end();
+      if (error) return error;
+      flush();
+      if (mappings.length === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, warnings);
+      return parsed({ mappings, hasCounters }, warnings);
+    },
+  };
 }

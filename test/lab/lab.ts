@@ -36,7 +36,7 @@ export async function createLab(opts: { sshd?: SshdOptions } = {}): Promise<Lab>
       const cgroup = await createCgroup(o);
       try {
         const t = await startTarget({ binary: built.binary, args: o.args ?? [], env: o.env ?? {}, cgroup });
-        const lt: LabTarget = { ...t, stdout: t.stdout, stop: t.stop, cgroup, goVersion: built.goVersion, binary: built.binary };
+        const lt: LabTarget = { ...t, stdout: t.stdout, stderr: t.stderr, stop: t.stop, cgroup, goVersion: built.goVersion, binary: built.binary };
         targets.push(lt);
         return lt;
       } catch (err) {

@@ -19,6 +19,7 @@ export interface RunningTarget {
   readonly pprofAddr: string | null;
   readonly child: ChildProcess;
   stdout(): string;
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +68,7 @@ export async function startTarget(opts: TargetOptions): Promise<RunningTarget> {
     pprofAddr: pprof,
     child,
     stdout: () => out,
+    stderr: () => err,
     async stop() {
       await stopChild(child);
       unregister();

@@ -1,0 +1,211 @@
+/**
+ * Goroutine dumps: /debug/pprof/goroutine?debug=2 and the tracebacks a Go
+ * program prints on panic or SIGQUIT (GOTRACEBACK=all/system/crash). A
+ * header is "goroutine N [state, W minutes, locked to thread]:"; Go 1.23+
+ * may add "gp=… m=… mp=…" before the bracket. Then pairs of lines
+ * "func(args)" / "\tfile:line +0xoff", "...additional frames elided...",
+ * "created by F in goroutine M" (Go 1.21+; older dumps omit the parent),
+ * and with GODEBUG=tracebackancestors "[originating from goroutine K]:".
+ * Anything outside goroutine blocks (panic message, registers) is skipped.
+ */
+import { failed, parsed, type ParseResult, type ParseWarning } from './result';
+
+export interface GoFrame {
+  readonly func: string;
+  readonly file: string;
+  readonly line: number;
+  /** The argument list as printed, "(...)" for inlined frames. */
+  readonly args: string;
+}
+
+export interface Goroutine {
+  readonly id: number;
+  /** "chan receive", "select", "IO wait", "running", "syscall", … */
+  readonly state: string;
+  readonly waitMinutes: number;
+  readonly lockedToThread: boolean;
+  readonly frames: readonly GoFrame[];
+  readonly elided: boolean;
+  readonly createdBy: { readonly func: string; readonly file: string; readonly line: number; readonly parent: number | null } | null;
+  /** Goroutine IDs from "[originating from goroutine K]" (GODEBUG=tracebackancestors). */
+  readonly ancestors: readonly number[];
+  /** At least one frame is C code reached through cgo. */
+  readonly cgo: boolean;
+  /** 1-based line of the header in the dump. */
+  readonly line: number;
+}
+
+export interface GoroutineGroup {
+  readonly state: string;
+  /** "func file:line" top to bottom, plus the creator; the grouping key. */
+  readonly key: string;
+  readonly count: number;
+  readonly ids: readonly number[];
+  readonly maxWaitMinutes: number;
+  readonly lockedCount: number;
+  readonly frames: readonly GoFrame[];
+  readonly createdBy: Goroutine['createdBy'];
+}
+
+export interface GoroutineDump {
+  readonly goroutines: readonly Goroutine[];
+  readonly groups: readonly GoroutineGroup[];
+  /** Count per state, most common first. */
+  readonly states: readonly { readonly state: string; readonly count: number }[];
+  /** The panic or signal message before the first goroutine, if any. */
+  readonly preamble: string;
+}
+
+const HEADER = /^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\]:$/;
+const ORIGIN = /^\[originating from goroutine (\d+)\]:$/;
+const LOCATION = /^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$/;
+const CREATED = /^created by (.+?)(?: in goroutine (\d+))?$/;
+const MAX_PREAMBLE = 4096;
+
+function splitState(raw: string): { state: string; waitMinutes: number; lockedToThread: boolean } {
+  let state = raw;
+  let waitMinutes = 0;
+  let locked = false;
+  const parts = raw.split(', ');
+  state = parts[0] ?? '';
+  for (const p of parts.slice(1)) {
+    const m = /^(\d+) minutes?$/.exec(p);
+    if (m) waitMinutes = Number(m[1]);
+    else if (p === 'locked to thread') locked = true;
+    else state += `, ${p}`; // e.g. "syscall, 5 minutes" handled above; keep unknown qualifiers
+  }
+  return { state, waitMinutes, lockedToThread: locked };
+}
+
+/** "pkg.(*T).Method(0x1, {0x2, 0x3})" → ["pkg.(*T).Method", "(0x1, {0x2, 0x3})"]. */
+function splitCall(line: string): [string, string] {
+  if (!line.endsWith(')')) return [line, ''];
+  let depth = 0;
+  for (let i = line.length - 1; i >= 0; i--) {
+    const c = line[i];
+    if (c === ')') depth++;
+    else if (c === '(') {
+      depth--;
+      if (depth === 0) {
+        // "(*T)" inside the name is preceded by '.', an argument list is not.
+        if (i > 0 && line[i - 1] === '.') return [line, ''];
+        return [line.slice(0, i), line.slice(i)];
+      }
+    }
+  }
+  return [line, ''];
+}
+
+export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
+  const goroutines: Goroutine[] = [];
+  const warnings: ParseWarning[] = [];
+  const warn = (message: string, line: number) => {
+    if (warnings.length < 100) warnings.push({ message, line });
+  };
+  let preamble = '';
+  type Building = { id: number; state: string; waitMinutes: number; lockedToThread: boolean; frames: GoFrame[]; elided: boolean; createdBy: Goroutine['createdBy']; ancestors: number[]; cgo: boolean; line: number; pendingFunc: [string, string] | null; inAncestor: boolean };
+  let cur: Building | null = null;
+  const flush = () => {
+    if (!cur) return;
+    if (cur.pendingFunc) cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
+    const { pendingFunc: _p, inAncestor: _a, ...g } = cur;
+    goroutines.push(g);
+    cur = null;
+  };
+  let pos = 0;
+  let n = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const raw = text.slice(pos, nl);
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    pos = nl + 1;
+    n++;
+    const h = HEADER.exec(line);
+    if (h) {
+      flush();
+      const s = splitState(h[2]!);
+      cur = { id: Number(h[1]), ...s, frames: [], elided: false, createdBy: null, ancestors: [], cgo: false, line: n, pendingFunc: null, inAncestor: false };
+      continue;
+    }
+    if (!cur) {
+      if (goroutines.length === 0 && preamble.length < MAX_PREAMBLE) preamble += `${line}\n`;
+      continue;
+    }
+    if (line === '') {
+      if (cur.pendingFunc) {
+        cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
+        cur.pendingFunc = null;
+      }
+      continue;
+    }
+    const origin = ORIGIN.exec(line);
+    if (origin) {
+      cur.ancestors.push(Number(origin[1]));
+      cur.inAncestor = true;
+      continue;
+    }
+    if (cur.inAncestor) continue; // ancestor frames describe the parent's stack at creation
+    const loc = LOCATION.exec(line);
+    if (loc) {
+      if (!cur.pendingFunc) {
+        warn('a file:line without a function line before it', n);
+        continue;
+      }
+      const [func, args] = cur.pendingFunc;
+      cur.pendingFunc = null;
+      if (func.startsWith('created by ')) {
+        const c = CREATED.exec(func)!;
+        cur.createdBy = { func: c[1]!, file: loc[1]!, line: Number(loc[2]), parent: c[2] ? Number(c[2]) : null };
+      } else {
+        cur.frames.push({ func, args, file: loc[1]!, line: Number(loc[2]) });
+        if (func === 'runtime.cgocall' || func === 'runtime.asmcgocall' || func.startsWith('_cgo_')) cur.cgo = true;
+      }
+      continue;
+    }
+    if (line.startsWith('...') && line.includes('frames elided')) {
+      cur.elided = true;
+      continue;
+    }
+    if (line.startsWith('\t')) {
+      warn(`unrecognised location line ${JSON.stringify(line.slice(0, 60))}`, n);
+      continue;
+    }
+    if (/^(r[a-z0-9]+|rip|rflags|cs|fs|gs|PC|pc|sp|lr)\s*[= ]\s*0x/i.test(line) || /^(SIGQUIT|SIG[A-Z]+|PC=|signal arrived|\[signal )/.test(line)) {
+      flush();
+      continue;
+    }
+    if (cur.pendingFunc) cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
+    cur.pendingFunc = line.startsWith('created by ') ? [line, ''] : splitCall(line);
+  }
+  flush();
+  if (goroutines.length === 0) {
+    return failed({ message: 'no "goroutine N [state]:" header found; is this a goroutine dump (debug=2) or a Go traceback?', line: 1 }, warnings);
+  }
+  return parsed({ goroutines, groups: groupGoroutines(goroutines), states: countStates(goroutines), preamble: preamble.trimEnd() }, warnings);
+}
+
+function countStates(gs: readonly Goroutine[]): GoroutineDump['states'] {
+  const m = new Map<string, number>();
+  for (const g of gs) m.set(g.state, (m.get(g.state) ?? 0) + 1);
+  return [...m.entries()].map(([state, count]) => ({ state, count })).sort((a, b) => b.count - a.count || a.state.localeCompare(b.state));
+}
+
+/** Same state, same frames (function and line) and same creator form one group, as panicparse does in its exact mode. */
+export function groupGoroutines(gs: readonly Goroutine[]): GoroutineGroup[] {
+  const groups = new Map<string, { state: string; key: string; ids: number[]; maxWait: number; locked: number; frames: readonly GoFrame[]; createdBy: Goroutine['createdBy'] }>();
+  for (const g of gs) {
+    const stack = g.frames.map((f) => `${f.func} ${f.file}:${f.line}`).join('\n');
+    const creator = g.createdBy ? `created by ${g.createdBy.func} ${g.createdBy.file}:${g.createdBy.line}` : '';
+    const key = `${g.state}\n${stack}\n${creator}`;
+    const e = groups.get(key);
+    if (e) {
+      e.ids.push(g.id);
+      if (g.waitMinutes > e.maxWait) e.maxWait = g.waitMinutes;
+      if (g.lockedToThread) e.locked++;
+    } else groups.set(key, { state: g.state, key, ids: [g.id], maxWait: g.waitMinutes, locked: g.lockedToThread ? 1 : 0, frames: g.frames, createdBy: g.createdBy });
+  }
+  return [...groups.values()]
+    .map((e) => ({ state: e.state, key: e.key, count: e.ids.length, ids: e.ids, maxWaitMinutes: e.maxWait, lockedCount: e.locked, frames: e.frames, createdBy: e.createdBy }))
+    .sort((a, b) => b.count - a.count || b.maxWaitMinutes - a.maxWaitMinutes || a.key.localeCompare(b.key));
+}

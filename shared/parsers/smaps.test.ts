@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { assertGolden } from '../../test/support/golden';
+import { dumpModel } from '../util/dump';
+import { createSmapsParser, parseSmaps } from './smaps';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
+const read = (f: string) => readFileSync(join(fixtures, f), 'utf8');
+
+for (const go of ['go1.26', 'go1.24']) {
+  test(`smaps and maps of a ${go} lab target`, () => {
+    const smaps = parseSmaps(read(`${go}.smaps.txt`));
+    assert.ok(smaps.ok, smaps.ok ? '' : smaps.error.message);
+    assert.equal(smaps.value.hasCounters, true);
+    assert.deepEqual(smaps.warnings, []);
+    const rss = smaps.value.mappings.reduce((a, m) => a + (m.kib.Rss ?? 0), 0);
+    assert.ok(rss > 0);
+    assert.ok(smaps.value.mappings.some((m) => m.name === '[vdso]') && smaps.value.mappings.some((m) => m.name === '[stack]'));
+    const maps = parseSmaps(read(`${go}.maps.txt`));
+    assert.ok(maps.ok);
+    assert.equal(maps.value.hasCounters, false);
+    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel(smaps.value, { maxItems: 4 }));
+  });
+}
+
+test('old and new kernel field sets, and every kind of name', () => {
+  const text = [
+    '00400000-00401000 r-xp 00000000 08:01 42 /usr/bin/app',
+    'Size:                  4 kB',
+    'Rss:                   4 kB',
+    'Pss:                   4 kB',
+    'VmFlags: rd ex mr mw me',
+    '7f0000000000-7f0000001000 rw-p 00000000 00:00 0    [anon: Go: heap]',
+    'Size:                  4 kB',
+    'KernelPageSize:        4 kB',
+    'Rss:                   4 kB',
+    'Pss_Dirty:             4 kB',
+    'LazyFree:              0 kB',
+    'THPeligible:    0',
+    'ProtectionKey:         0',
+    '7f0000001000-7f0000002000 rw-p 00000000 00:00 0    [anon:some buffer]',
+    'Size:                  4 kB',
+    '7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0    [stack]',
+    'Size:                132 kB',
+    '',
+  ].join('\n');
+  const r = parseSmaps(text);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.mappings.map((m) => m.name), ['/usr/bin/app', '[anon: Go: heap]', '[anon:some buffer]', '[stack]']);
+  assert.deepEqual(r.value.mappings[0]!.vmFlags, ['rd', 'ex', 'mr', 'mw', 'me']);
+  assert.equal(r.value.mappings[1]!.kib.THPeligible, 0);
+  assert.equal(r.value.mappings[1]!.kib.Pss_Dirty, 4);
+  assert.equal(r.value.mappings[3]!.sizeKiB, 132);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('errors say where', () => {
+  const r = parseSmaps('Rss: 4 kB\n');
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.error.line === 1 && /mapping header/.test(r.error.message));
+  const e = parseSmaps('');
+  assert.equal(e.ok, false);
+});
+
+test('a chunked read equals a whole read', () => {
+  const text = read('go1.26.smaps.txt');
+  const whole = parseSmaps(text);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }), (cuts) => {
+      const p = createSmapsParser();
+      let at = 0;
+      for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
+        p.push(text.slice(at, c));
+        at = c;
+      }
+      p.push(text.slice(at));
+      assert.deepEqual(p.finish(), whole);
+    }),
+    { numRuns: 100 },
+  );
+});
