@@ -14,6 +14,7 @@ import { defaultDataDir } from '../core/paths';
 import { inProcessApi } from '../core/inProcess';
 import { startServer } from '../serve/server';
 import { parseArgs, parseTarget, UsageError } from './args';
+import { inspectFile } from './inspect';
 
 const api = (b: Backend) => inProcessApi(b);
 
@@ -28,6 +29,7 @@ const USAGE = `Usage:
   gopherscope sessions [--json] [--data-dir DIR]
   gopherscope export SESSION_ID FILE [--data-dir DIR]
   gopherscope import FILE [--data-dir DIR]
+  gopherscope inspect FILE [--kind KIND] [--json]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
@@ -278,6 +280,14 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(`${r.sessionId}\n`);
           return EXIT.ok;
         });
+      case 'inspect': {
+        const [file] = args.positionals;
+        if (!file) throw new UsageError('inspect needs a FILE');
+        const r = await inspectFile(file, { kind: flag('kind'), json: args.flags.has('json') });
+        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stderr) log(r.stderr);
+        return r.code === 2 ? EXIT.usage : r.code === 1 ? EXIT.failed : EXIT.ok;
+      }
       default:
         throw new UsageError(`unknown command ${command}`);
     }
