@@ -4,11 +4,25 @@ import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatBytes, formatKiB, formatTime } from '../format';
 import { memorySummary, type MemorySummary } from './memorySummary';
+import { GoroutinesView } from './session/GoroutinesView';
+import { MemoryView } from './session/MemoryView';
+import { ProfilesView } from './session/ProfilesView';
+import { ThreadsView } from './session/ThreadsView';
+
+const TABS = [
+  ['overview', 'Overview'],
+  ['memory', 'Memory'],
+  ['threads', 'Threads'],
+  ['goroutines', 'Goroutines'],
+  ['profiles', 'Profiles'],
+] as const;
+type Tab = (typeof TABS)[number][0];
 
 export function SessionView({ api, sessionId, report }: { api: Api; sessionId: string; report: ErrorReporter }) {
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [memory, setMemory] = useState<MemorySummary | null>(null);
   const [raw, setRaw] = useState<{ artifact: ArtifactMeta; text: string; truncated: boolean } | null>(null);
+  const [tab, setTab] = useState<Tab>('overview');
 
   useEffect(() => {
     let live = true;
@@ -53,7 +67,18 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
         {session.statusReason && <span className="muted">{session.statusReason}</span>}
       </div>
       <NotesEditor api={api} session={session} onSaved={(u) => setSession({ ...session, notes: u.notes, tags: u.tags })} report={report} />
-      {memory && (
+      <nav className="tabs" role="tablist">
+        {TABS.map(([id, text]) => (
+          <button key={id} role="tab" aria-selected={tab === id} className={`tab ${tab === id ? 'on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>
+            {text}
+          </button>
+        ))}
+      </nav>
+      {tab === 'memory' && <MemoryView api={api} session={session} />}
+      {tab === 'threads' && <ThreadsView api={api} session={session} />}
+      {tab === 'goroutines' && <GoroutinesView api={api} session={session} />}
+      {tab === 'profiles' && <ProfilesView api={api} session={session} />}
+      {tab === 'overview' && memory && (
         <div className="card memory">
           <h2>Memory</h2>
           <div className="figures">
@@ -70,7 +95,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
           {memory.problems.length > 0 && <div className="muted">{memory.problems.join('; ')}</div>}
         </div>
       )}
-      <div className="split">
+      {tab === 'overview' && <div className="split">
         <div className="card">
           <h2>Artifacts</h2>
           <table className="table">
@@ -133,7 +158,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
             <div className="muted">Select an artifact to see its raw text.</div>
           )}
         </div>
-      </div>
+      </div>}
     </section>
   );
 }

@@ -1,0 +1,291 @@
+import { useMemo, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { SessionDetail } from '../../../../shared/contract/api';
+import type { Api } from '../../../../shared/contract/client';
+import { MEMORY_CLASSES, type MemoryClass } from '../../../../shared/analysis/memoryLayout';
+import type { MappingRow, MemoryView as Model } from '../../../../shared/analysis/sessionViews';
+import { formatBytes, formatKiB } from '../../format';
+import { useView, ViewStatus } from './useView';
+
+export const CLASS_COLORS: Readonly<Record<MemoryClass, string>> = {
+  'go-heap': '#2f80ed',
+  'go-metadata': '#9b51e0',
+  'binary-text': '#27ae60',
+  'binary-rodata': '#6fcf97',
+  'binary-data': '#219653',
+  'binary-bss': '#a8e6c1',
+  'shared-library': '#f2994a',
+  'thread-stack': '#eb5757',
+  'cgo-malloc': '#f2c94c',
+  'anon-other': '#828282',
+  'file-data': '#56ccf2',
+  shm: '#bb6bd9',
+  kernel: '#bdbdbd',
+};
+const label = (c: MemoryClass) => MEMORY_CLASSES.find((x) => x.id === c)?.label ?? c;
+
+const wantMemory = (n: string) => n === 'proc/smaps' || n === 'proc/smaps_rollup' || n.startsWith('cgroup/') || n === 'go/heap-debug1.txt' || n === 'proc/maps';
+
+export function MemoryView({ api, session }: { api: Api; session: SessionDetail }) {
+  const state = useView(api, session, 'memory', wantMemory, { isGo: session.goVersion ? true : undefined });
+  if (state.status !== 'ready') return <ViewStatus state={state} />;
+  const m = state.model;
+  if (m.error) return <div className="error-inline" data-testid="view-error">{m.error}</div>;
+  return (
+    <div data-testid="memory-view">
+      <p className="muted" data-testid="memory-go-evidence">
+        {m.isGo ? 'Go process' : 'Not recognised as Go'}: {m.goEvidence}. {m.rows.length} mappings, RSS {formatKiB(m.grandTotal?.Rss)}.
+      </p>
+      <AddressStrip model={m} />
+      <div className="split">
+        <div className="card">
+          <h2>Resident memory by class</h2>
+          <Treemap model={m} />
+          <ClassTable model={m} />
+        </div>
+        <CgroupCard model={m} />
+      </div>
+      <MappingTable rows={m.rows} />
+    </div>
+  );
+}
+
+function AddressStrip({ model }: { model: Model }) {
+  // Sizes span 4 KiB to terabytes of reservation: widths on a log scale keep every region visible.
+  const weights = model.regions.map((r) => Math.log2(Math.max(4, r.sizeKiB)));
+  const sum = weights.reduce((a, b) => a + b, 0) || 1;
+  return (
+    <div className="card">
+      <h2>Address space</h2>
+      <div className="strip" data-testid="address-strip">
+        {model.regions.map((r, i) => (
+          <div key={`${r.start}-${i}`} className="strip-cell" style={{ width: `${(weights[i]! / sum) * 100}%`, background: CLASS_COLORS[r.class] }} title={`${label(r.class)}\n0x${r.start}–0x${r.end}\n${formatKiB(r.sizeKiB)} mapped, ${formatKiB(r.rssKiB)} resident, ${r.mappings} mapping(s)`} />
+        ))}
+      </div>
+      <div className="muted small">low addresses on the left; widths are log-scaled by size</div>
+    </div>
+  );
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Squarified enough for a dozen classes: split the longer side in proportion, largest first. */
+function layoutTreemap(items: readonly { key: string; value: number }[], rect: Rect): (Rect & { key: string })[] {
+  if (items.length === 0) return [];
+  if (items.length === 1) return [{ ...rect, key: items[0]!.key }];
+  const total = items.reduce((a, b) => a + b.value, 0);
+  let acc = 0;
+  let cut = 0;
+  while (cut < items.length - 1 && acc + items[cut]!.value <= total / 2) acc += items[cut++]!.value;
+  if (cut === 0) acc = items[cut++]!.value;
+  const f = total > 0 ? acc / total : 0.5;
+  const [a, b]: [Rect, Rect] = rect.w >= rect.h ? [{ ...rect, w: rect.w * f }, { ...rect, x: rect.x + rect.w * f, w: rect.w * (1 - f) }] : [{ ...rect, h: rect.h * f }, { ...rect, y: rect.y + rect.h * f, h: rect.h * (1 - f) }];
+  return [...layoutTreemap(items.slice(0, cut), a), ...layoutTreemap(items.slice(cut), b)];
+}
+
+function Treemap({ model }: { model: Model }) {
+  const items = model.totals.filter((t) => t.kib.Rss > 0).map((t) => ({ key: t.class, value: t.kib.Rss })).sort((a, b) => b.value - a.value);
+  const cells = layoutTreemap(items, { x: 0, y: 0, w: 100, h: 100 });
+  return (
+    <div className="treemap" data-testid="memory-treemap">
+      {cells.map((c) => {
+        const t = model.totals.find((x) => x.class === c.key)!;
+        return (
+          <div key={c.key} className="treemap-cell" style={{ left: `${c.x}%`, top: `${c.y}%`, width: `${c.w}%`, height: `${c.h}%`, background: CLASS_COLORS[t.class] }} title={`${label(t.class)}: ${formatKiB(t.kib.Rss)} resident`}>
+            {c.w > 12 && c.h > 10 && (
+              <span>
+                {label(t.class)}
+                <br />
+                {formatKiB(t.kib.Rss)}
+              </span>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function ClassTable({ model }: { model: Model }) {
+  return (
+    <table className="table compact" data-testid="memory-classes">
+      <thead>
+        <tr>
+          <th>Class</th>
+          <th>Maps</th>
+          <th>Size</th>
+          <th>RSS</th>
+          <th>PSS</th>
+          <th>Private dirty</th>
+          <th>Swap</th>
+          <th>LazyFree</th>
+          <th>THP</th>
+        </tr>
+      </thead>
+      <tbody>
+        {model.totals.map((t) => (
+          <tr key={t.class} data-testid={`memory-class-${t.class}`}>
+            <td>
+              <span className="swatch" style={{ background: CLASS_COLORS[t.class] }} /> {label(t.class)}
+            </td>
+            <td>{t.mappings}</td>
+            <td>{formatKiB(t.kib.Size)}</td>
+            <td>{formatKiB(t.kib.Rss)}</td>
+            <td>{formatKiB(t.kib.Pss)}</td>
+            <td>{formatKiB(t.kib.Private_Dirty)}</td>
+            <td>{formatKiB(t.kib.Swap)}</td>
+            <td>{formatKiB(t.kib.LazyFree)}</td>
+            <td>{formatKiB(t.kib.AnonHugePages)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CgroupCard({ model }: { model: Model }) {
+  const c = model.cgroup;
+  const mem = c?.memory;
+  const cpu = c?.cpu;
+  const ms = model.memStats;
+  const rss = (model.rollup?.rssKiB ?? model.grandTotal?.Rss ?? 0) * 1024;
+  const limit = mem?.limit?.value ?? null;
+  return (
+    <div className="card" data-testid="cgroup-card">
+      <h2>Container limits</h2>
+      {!c || (!mem && !cpu) ? (
+        <p className="muted">{c?.missing.join('; ') || 'No cgroup files in this session.'}</p>
+      ) : (
+        <dl className="facts">
+          <dt>cgroup</dt>
+          <dd className="mono small">{Object.entries(c.paths).map(([k, v]) => `${k}: ${v}`).join(', ')}</dd>
+          <dt>memory limit</dt>
+          <dd data-testid="cgroup-memory-limit">{limit !== null ? `${formatBytes(limit)} (set by ${mem!.limit!.path})` : 'none'}</dd>
+          {limit !== null && (
+            <>
+              <dt>RSS / limit</dt>
+              <dd>
+                <div className="bar" title={`${formatBytes(rss)} of ${formatBytes(limit)}`}>
+                  <div style={{ width: `${Math.min(100, (rss / limit) * 100)}%` }} />
+                </div>
+                {((rss / limit) * 100).toFixed(1)}%
+              </dd>
+            </>
+          )}
+          <dt>cgroup usage</dt>
+          <dd>{mem?.usageBytes != null ? formatBytes(mem.usageBytes) : '—'} (anon {mem?.anonBytes != null ? formatBytes(mem.anonBytes) : '—'}, file {mem?.fileBytes != null ? formatBytes(mem.fileBytes) : '—'}, kernel {mem?.kernelBytes != null ? formatBytes(mem.kernelBytes) : '—'})</dd>
+          <dt>memory.high</dt>
+          <dd>{mem?.high ? formatBytes(mem.high.value) : 'none'}</dd>
+          <dt>OOM kills</dt>
+          <dd>{mem?.oomKills ?? '—'}</dd>
+          <dt>CPU limit</dt>
+          <dd data-testid="cgroup-cpu-limit">{cpu?.limitCpus ? `${cpu.limitCpus.value.toFixed(2)} CPUs (set by ${cpu.limitCpus.path})` : 'none'}</dd>
+          <dt>throttled</dt>
+          <dd>{cpu?.nrThrottled != null ? `${cpu.nrThrottled} of ${cpu.nrPeriods} periods, ${((cpu.throttledUs ?? 0) / 1000).toFixed(1)} ms` : '—'}</dd>
+          <dt>cpuset</dt>
+          <dd>{c.cpuset ? `${c.cpuset.cpus} (${c.cpuset.count} CPUs)` : '—'}</dd>
+        </dl>
+      )}
+      {ms && (
+        <>
+          <h2>Go runtime (MemStats)</h2>
+          <dl className="facts" data-testid="memstats">
+            <dt>HeapAlloc / HeapSys</dt>
+            <dd>
+              {formatBytes(ms.values.HeapAlloc ?? 0)} / {formatBytes(ms.values.HeapSys ?? 0)}
+            </dd>
+            <dt>HeapReleased</dt>
+            <dd>{formatBytes(ms.values.HeapReleased ?? 0)}</dd>
+            <dt>Stacks</dt>
+            <dd>{formatBytes(ms.stackSys ?? 0)}</dd>
+            <dt>NextGC</dt>
+            <dd>{formatBytes(ms.values.NextGC ?? 0)}</dd>
+            <dt>GCs</dt>
+            <dd>
+              {ms.values.NumGC ?? 0}, GC CPU {((ms.gcCpuFraction ?? 0) * 100).toFixed(2)}%
+            </dd>
+            {ms.maxRssBytes !== null && (
+              <>
+                <dt>MaxRSS</dt>
+                <dd>{formatBytes(ms.maxRssBytes)}</dd>
+              </>
+            )}
+          </dl>
+        </>
+      )}
+    </div>
+  );
+}
+
+type SortKey = 'start' | 'sizeKiB' | 'rssKiB' | 'pssKiB' | 'privateDirtyKiB' | 'swapKiB' | 'class' | 'name';
+
+function MappingTable({ rows }: { rows: readonly MappingRow[] }) {
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'start', desc: false });
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    const list = f ? rows.filter((r) => r.name.toLowerCase().includes(f) || r.class.includes(f) || r.start.includes(f) || r.perms.includes(f)) : rows.slice();
+    const k = sort.key;
+    list.sort((a, b) => {
+      const x = a[k];
+      const y = b[k];
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      return sort.desc ? -c : c;
+    });
+    return list;
+  }, [rows, filter, sort]);
+  const parent = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: shown.length, getScrollElement: () => parent.current, estimateSize: () => 24, overscan: 20 });
+  const head = (key: SortKey, text: string) => (
+    <div className={`th clickable ${sort.key === key ? 'sorted' : ''}`} onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : key !== 'start' && key !== 'name' && key !== 'class' })}>
+      {text}
+      {sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
+    </div>
+  );
+  return (
+    <div className="card">
+      <h2>
+        Mappings <span className="muted">{shown.length === rows.length ? rows.length : `${shown.length} of ${rows.length}`}</span>
+      </h2>
+      <input className="filter" placeholder="filter by name, class, address or perms" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="mapping-filter" />
+      <div className="vrow vhead">
+        {head('start', 'Address')}
+        <div className="th">Perms</div>
+        {head('sizeKiB', 'Size')}
+        {head('rssKiB', 'RSS')}
+        {head('pssKiB', 'PSS')}
+        {head('privateDirtyKiB', 'Priv. dirty')}
+        {head('swapKiB', 'Swap')}
+        {head('class', 'Class')}
+        {head('name', 'Name')}
+      </div>
+      <div ref={parent} className="vscroll" data-testid="mapping-table">
+        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+          {v.getVirtualItems().map((item) => {
+            const r = shown[item.index]!;
+            return (
+              <div key={item.key} className="vrow" data-testid="mapping-row" style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }} title={r.reason}>
+                <div className="mono">{r.start}</div>
+                <div className="mono">{r.perms}</div>
+                <div>{formatKiB(r.sizeKiB)}</div>
+                <div>{formatKiB(r.rssKiB)}</div>
+                <div>{formatKiB(r.pssKiB)}</div>
+                <div>{formatKiB(r.privateDirtyKiB)}</div>
+                <div>{formatKiB(r.swapKiB)}</div>
+                <div>
+                  <span className="swatch" style={{ background: CLASS_COLORS[r.class] }} /> {label(r.class)}
+                </div>
+                <div className="mono ellipsis">{r.name || '(anonymous)'}</div>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

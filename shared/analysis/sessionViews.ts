@@ -1,0 +1,195 @@
+/**
+ * View models for the session views (Memory, Threads, Goroutines,
+ * Profiles), built from a session's raw artifacts. Pure and synchronous so
+ * the renderer runs them in a Web Worker and tests run them in Node; the
+ * output is plain structured-clonable data (addresses as hex strings).
+ */
+import { parseCgroupFiles, type CgroupModel } from '../parsers/cgroup';
+import { parseGoroutineDump, type GoFrame, type Goroutine } from '../parsers/goroutines';
+import { parseHeapDebug1, type MemStats } from '../parsers/memstats';
+import { parsePprof, pprofFlame, pprofTop, type FlameNode } from '../parsers/pprof';
+import { parseProcSched } from '../parsers/procSched';
+import { parseProcStat } from '../parsers/procStat';
+import { describeError } from '../parsers/result';
+import { parseSmaps } from '../parsers/smaps';
+import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
+import { parseNativeStacks } from '../parsers/stacks';
+import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
+
+/** Artifact name → text; binary artifacts arrive as Uint8Array. */
+export type ArtifactFiles = Readonly<Record<string, string | Uint8Array>>;
+
+const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export interface MappingRow {
+  readonly start: string;
+  readonly end: string;
+  readonly perms: string;
+  readonly name: string;
+  readonly class: MemoryClass;
+  readonly reason: string;
+  readonly sizeKiB: number;
+  readonly rssKiB: number;
+  readonly pssKiB: number;
+  readonly privateDirtyKiB: number;
+  readonly swapKiB: number;
+}
+
+export interface MemoryView {
+  readonly error: string | null;
+  readonly warnings: readonly string[];
+  readonly isGo: boolean;
+  readonly goEvidence: string;
+  readonly totals: readonly { readonly class: MemoryClass; readonly mappings: number; readonly kib: Totals }[];
+  readonly grandTotal: Totals | null;
+  readonly regions: readonly { readonly start: string; readonly end: string; readonly class: MemoryClass; readonly sizeKiB: number; readonly rssKiB: number; readonly mappings: number }[];
+  readonly rows: readonly MappingRow[];
+  readonly rollup: SmapsRollup | null;
+  readonly cgroup: CgroupModel | null;
+  readonly memStats: MemStats | null;
+}
+
+export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } = {}): MemoryView {
+  const warnings: string[] = [];
+  const rollupText = text(files['proc/smaps_rollup']);
+  const rollup = rollupText ? parseSmapsRollup(rollupText) : null;
+  const cgroupFiles: Record<string, string> = {};
+  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/') && typeof v === 'string') cgroupFiles[k] = v;
+  const cgroup = parseCgroupFiles(cgroupFiles);
+  const heapText = text(files['go/heap-debug1.txt']);
+  const heap = heapText ? parseHeapDebug1(heapText) : null;
+  if (heap && !heap.ok) warnings.push(`heap?debug=1: ${describeError(heap.error)}`);
+  const base = {
+    rollup: rollup?.ok ? rollup.value : null,
+    cgroup: cgroup.ok ? cgroup.value : null,
+    memStats: heap?.ok ? heap.value.memStats : null,
+  };
+  const smapsText = text(files['proc/smaps']) ?? text(files['proc/maps']);
+  if (smapsText === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
+  const maps = parseSmaps(smapsText);
+  if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
+  warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
+  const layout = classifyMemory(maps.value, { isGo: opts.isGo });
+  const hex = (b: bigint) => b.toString(16).padStart(12, '0');
+  const rows = maps.value.mappings.map((m, i): MappingRow => {
+    const c = layout.mappings[i]!;
+    return { start: hex(m.start), end: hex(m.end), perms: m.perms, name: m.name, class: c.class, reason: c.reason, sizeKiB: m.sizeKiB, rssKiB: m.kib.Rss ?? 0, pssKiB: m.kib.Pss ?? 0, privateDirtyKiB: m.kib.Private_Dirty ?? 0, swapKiB: m.kib.Swap ?? 0 };
+  });
+  return {
+    error: null,
+    warnings,
+    isGo: layout.isGo,
+    goEvidence: layout.goEvidence,
+    totals: layout.totals,
+    grandTotal: layout.grandTotal,
+    regions: layout.regions.map((r) => ({ start: hex(r.start), end: hex(r.end), class: r.class, sizeKiB: r.sizeKiB, rssKiB: r.rssKiB, mappings: r.mappings })),
+    rows,
+    ...base,
+  };
+}
+
+export interface ThreadRow {
+  readonly tid: number;
+  readonly comm: string;
+  readonly state: string;
+  readonly utimeTicks: number | null;
+  readonly stimeTicks: number | null;
+  readonly processor: number | null;
+  readonly voluntarySwitches: number | null;
+  readonly involuntarySwitches: number | null;
+  readonly groupIndex: number | null;
+}
+
+export interface ThreadsView {
+  readonly error: string | null;
+  readonly tool: string | null;
+  readonly groups: readonly { readonly count: number; readonly state: string; readonly tids: readonly number[]; readonly frames: readonly { readonly func: string; readonly file: string | null; readonly line: number | null; readonly goRuntime: boolean }[] }[];
+  readonly threads: readonly ThreadRow[];
+}
+
+export function buildThreadsView(files: ArtifactFiles): ThreadsView {
+  const stacksText = text(files['stacks/native.txt']);
+  const stacks = stacksText ? parseNativeStacks(stacksText) : null;
+  const groups = stacks?.ok ? stacks.value.groups.map((g) => ({ count: g.count, state: g.state, tids: g.tids, frames: g.frames.map((f) => ({ func: f.func, file: f.file, line: f.line, goRuntime: f.goRuntime })) })) : [];
+  const groupOf = new Map<number, number>();
+  groups.forEach((g, i) => g.tids.forEach((t) => groupOf.set(t, i)));
+  const tids = new Set<number>();
+  for (const k of Object.keys(files)) {
+    const m = /(?:^|\/)task\/(\d+)\//.exec(k);
+    if (m) tids.add(Number(m[1]));
+  }
+  const find = (tid: number, f: string) => text(Object.entries(files).find(([k]) => k.endsWith(`task/${tid}/${f}`))?.[1]);
+  const threads = [...tids].sort((a, b) => a - b).map((tid): ThreadRow => {
+    const st = find(tid, 'stat');
+    const stat = st ? parseProcStat(st) : null;
+    const sc = find(tid, 'sched');
+    const sched = sc ? parseProcSched(sc) : null;
+    return {
+      tid,
+      comm: (find(tid, 'comm') ?? (stat?.ok ? stat.value.comm : '')).trim(),
+      state: stat?.ok ? stat.value.state : '?',
+      utimeTicks: stat?.ok ? stat.value.utimeTicks : null,
+      stimeTicks: stat?.ok ? stat.value.stimeTicks : null,
+      processor: stat?.ok ? stat.value.processor : null,
+      voluntarySwitches: sched?.ok ? sched.value.voluntarySwitches : null,
+      involuntarySwitches: sched?.ok ? sched.value.involuntarySwitches : null,
+      groupIndex: groupOf.get(tid) ?? null,
+    };
+  });
+  const error = !stacksText ? 'no native stacks in this session (stacks were off, or no stack tool was installed)' : stacks && !stacks.ok ? `stacks: ${describeError(stacks.error)}` : null;
+  return { error, tool: stacks?.ok ? stacks.value.tool : null, groups, threads };
+}
+
+export interface GoroutinesView {
+  readonly error: string | null;
+  readonly total: number;
+  readonly states: readonly { readonly state: string; readonly count: number }[];
+  readonly groups: readonly { readonly state: string; readonly count: number; readonly maxWaitMinutes: number; readonly lockedCount: number; readonly ids: readonly number[]; readonly frames: readonly GoFrame[]; readonly createdBy: Goroutine['createdBy']; readonly search: string }[];
+}
+
+export function buildGoroutinesView(files: ArtifactFiles): GoroutinesView {
+  const t = text(files['go/goroutine-debug2.txt']);
+  if (t === undefined) return { error: 'no goroutine dump in this session (no pprof endpoint was found)', total: 0, states: [], groups: [] };
+  const r = parseGoroutineDump(t);
+  if (!r.ok) return { error: `goroutine dump: ${describeError(r.error)}`, total: 0, states: [], groups: [] };
+  return {
+    error: null,
+    total: r.value.goroutines.length,
+    states: r.value.states,
+    groups: r.value.groups.map((g) => ({
+      state: g.state,
+      count: g.count,
+      maxWaitMinutes: g.maxWaitMinutes,
+      lockedCount: g.lockedCount,
+      ids: g.ids.slice(0, 200),
+      frames: g.frames,
+      createdBy: g.createdBy,
+      search: `${g.state}\n${g.frames.map((f) => `${f.func} ${f.file}`).join('\n')}\n${g.createdBy?.func ?? ''}`.toLowerCase(),
+    })),
+  };
+}
+
+export interface ProfileView {
+  readonly error: string | null;
+  readonly sampleTypes: readonly { readonly type: string; readonly unit: string }[];
+  readonly valueIndex: number;
+  readonly top: readonly { readonly name: string; readonly file: string; readonly flat: number; readonly cum: number }[];
+  readonly flame: FlameNode | null;
+  readonly total: number;
+}
+
+export function buildProfileView(bytes: Uint8Array | undefined, valueIndex?: number): ProfileView {
+  if (!bytes) return { error: 'this profile was not captured', sampleTypes: [], valueIndex: 0, top: [], flame: null, total: 0 };
+  const r = parsePprof(bytes);
+  if (!r.ok) return { error: `pprof: ${describeError(r.error)}`, sampleTypes: [], valueIndex: 0, top: [], flame: null, total: 0 };
+  const idx = valueIndex !== undefined && valueIndex < r.value.sampleTypes.length ? valueIndex : r.value.defaultIndex;
+  const flame = pprofFlame(r.value, idx);
+  return {
+    error: null,
+    sampleTypes: r.value.sampleTypes,
+    valueIndex: idx,
+    top: pprofTop(r.value, idx, 100).map((e) => ({ name: e.frame.name, file: e.frame.file, flat: e.flat, cum: e.cum })),
+    flame,
+    total: flame.value,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The Memory, Threads, Goroutines and Profiles views in real Chromium on a
+ * session captured from the lab (a Go target in a cgroup with limits), opened
+ * offline through browser mode: the numbers shown come from the worker's
+ * parse of the stored artifacts and agree with what the lab set.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createBackend } from '../../electron/core/backend';
+import { inProcessApi } from '../../electron/core/inProcess';
+import { createLab, type Lab } from '../lab/lab';
+import { launchChromium, shot, startServe, type ServeProcess } from './browser';
+
+let lab: Lab | null;
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+let sessionId: string;
+
+before(async () => {
+  lab = await createLab();
+  const target = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, args: ['-goroutines', '40', '-threads', '4', '-heap', '16'] });
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-views-'));
+  const kh = join(dataDir, 'kh');
+  writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
+  const backend = await createBackend({ dataDir, userKnownHostsFile: kh, agentSocket: '' });
+  try {
+    const api = inProcessApi(backend);
+    const host = await api.call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
+    await api.call('ssh.connect', { hostId: host.id });
+    const started = await api.call('capture.start', { hostId: host.id, pid: target.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+    await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === started.captureId && resolve()));
+    sessionId = started.sessionId;
+  } finally {
+    await backend.close();
+  }
+  // Offline from here: the host and its sshd are gone before the UI opens the session.
+  await lab.cleanup();
+  lab = null;
+  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: kh });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await serve?.stop();
+  await lab?.cleanup();
+});
+
+test('Memory: classes, address strip, treemap, a virtualized table and the cgroup limits, first paint measured', async () => {
+  await page.goto(`${serve.url}#/sessions/${sessionId}`);
+  await page.getByTestId('tab-memory').click();
+  await page.getByTestId('memory-view').waitFor();
+  assert.match(await page.getByTestId('memory-go-evidence').innerText(), /^Go process/);
+  assert.ok((await page.getByTestId('memory-treemap').locator('.treemap-cell').count()) >= 3);
+  assert.ok((await page.getByTestId('address-strip').locator('.strip-cell').count()) >= 5);
+  assert.match(await page.getByTestId('memory-class-go-heap').innerText(), /Go heap arenas/);
+  assert.match(await page.getByTestId('cgroup-memory-limit').innerText(), /^256\.0 MiB \(set by \/gopherscope-lab\//);
+  assert.match(await page.getByTestId('cgroup-cpu-limit').innerText(), /^0\.50 CPUs/);
+  assert.match(await page.getByTestId('memstats').innerText(), /HeapAlloc/);
+  const rows = await page.getByTestId('mapping-row').count();
+  assert.ok(rows >= 10);
+  await page.getByTestId('mapping-filter').fill('vdso');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="mapping-row"]').length === 1);
+  const paint = await page.evaluate(() => performance.getEntriesByName('gs-memory-open-to-paint').map((e) => e.duration));
+  assert.equal(paint.length, 1);
+  await page.getByTestId('mapping-filter').fill('');
+  await shot(page, '20-memory-view');
+});
+
+test('Threads: stack groups from eu-stack with per-thread counters', async () => {
+  await page.getByTestId('tab-threads').click();
+  await page.getByTestId('threads-view').waitFor();
+  const groups = page.getByTestId('thread-group');
+  await groups.first().waitFor();
+  assert.ok((await page.getByTestId('thread-row').count()) >= 6, 'four locked threads plus the runtime ones');
+  assert.ok(/idle M/.test(await page.getByTestId('threads-view').innerText()));
+  await shot(page, '21-threads-view');
+});
+
+test('Goroutines: groups by state and stack, counts, search', async () => {
+  await page.getByTestId('tab-goroutines').click();
+  await page.getByTestId('goroutines-view').waitFor();
+  const total = Number(await page.getByTestId('goroutine-total').innerText());
+  assert.ok(total >= 44);
+  await page.getByTestId('goroutine-search').fill('time.Sleep');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="goroutine-group"]').length === 1);
+  await page.getByTestId('goroutine-group').first().locator('.group-head').click();
+  assert.match(await page.getByTestId('goroutine-group').first().innerText(), /10×\s+sleep[\s\S]*created by main\.main in goroutine 1/);
+  await page.getByTestId('goroutine-search').fill('');
+  await shot(page, '22-goroutines-view');
+});
+
+test('Profiles: a flame graph on canvas and a top table for the CPU and heap profiles', async () => {
+  await page.getByTestId('tab-profiles').click();
+  await page.getByTestId('profiles-view').waitFor();
+  await page.getByTestId('profile-choice').filter({ hasText: 'allocs' }).click();
+  await page.getByTestId('flame-graph').waitFor();
+  await page.getByTestId('profile-sample-type').selectOption({ label: 'inuse_space (bytes)' });
+  await page.waitForFunction(() => /main\.main/.test(document.querySelector('[data-testid="profile-top"]')?.textContent ?? ''));
+  const box = await page.getByTestId('flame-graph').boundingBox();
+  assert.ok(box && box.height >= 18);
+  await page.mouse.move(box.x + 20, box.y + 5);
+  await page.waitForFunction(() => /^all:/.test(document.querySelector('[data-testid="flame-hover"]')?.textContent ?? ''));
+  await shot(page, '23-profiles-view');
+});
