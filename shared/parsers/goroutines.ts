@@ -63,6 +63,7 @@ const CREATED = /^created by (.+?)(?: in goroutine (\d+))?$/;
 const MAX_PREAMBLE = 4096;
 
 function splitState(raw: string): { state: string; waitMinutes: number; lockedToThread: boolean } {
+  if (!raw.includes(', ')) return { state: raw, waitMinutes: 0, lockedToThread: false };
   let state = raw;
   let waitMinutes = 0;
   let locked = false;
@@ -103,13 +104,20 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     if (warnings.length < 100) warnings.push({ message, line });
   };
   let preamble = '';
-  type Building = { id: number; state: string; waitMinutes: number; lockedToThread: boolean; frames: GoFrame[]; elided: boolean; createdBy: Goroutine['createdBy']; ancestors: number[]; cgo: boolean; line: number; pendingFunc: [string, string] | null; inAncestor: boolean };
+  type Building = { id: number; state: string; waitMinutes: number; lockedToThread: boolean; frames: GoFrame[]; elided: boolean; createdBy: Goroutine['createdBy']; ancestors: number[]; cgo: boolean; line: number; pendingFunc: string | null; inAncestor: boolean };
   let cur: Building | null = null;
+  // Dumps repeat the same frames across thousands of goroutines: one object per distinct
+  // (function line, location line) pair keeps memory and GC proportional to distinct frames.
+  const frameCache = new Map<string, Map<string, GoFrame>>();
+  const creatorCache = new Map<string, Map<string, NonNullable<Goroutine['createdBy']>>>();
+  const bareFrame = (funcLine: string): GoFrame => {
+    const [func, args] = splitCall(funcLine);
+    return { func, args, file: '', line: 0 };
+  };
   const flush = () => {
     if (!cur) return;
-    if (cur.pendingFunc) cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
-    const { pendingFunc: _p, inAncestor: _a, ...g } = cur;
-    goroutines.push(g);
+    if (cur.pendingFunc) cur.frames.push(bareFrame(cur.pendingFunc));
+    goroutines.push({ id: cur.id, state: cur.state, waitMinutes: cur.waitMinutes, lockedToThread: cur.lockedToThread, frames: cur.frames, elided: cur.elided, createdBy: cur.createdBy, ancestors: cur.ancestors, cgo: cur.cgo, line: cur.line });
     cur = null;
   };
   let pos = 0;
@@ -121,7 +129,9 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     pos = nl + 1;
     n++;
-    const h = HEADER.exec(line);
+    const c0 = line.charCodeAt(0);
+    // Cheap first-character dispatch before any regex: most lines are frames ("func(" / "\tfile:line").
+    const h = c0 === 103 /* g */ && line.startsWith('goroutine ') ? HEADER.exec(line) : null;
     if (h) {
       flush();
       const s = splitState(h[2]!);
@@ -134,33 +144,58 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     }
     if (line === '') {
       if (cur.pendingFunc) {
-        cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
+        cur.frames.push(bareFrame(cur.pendingFunc));
         cur.pendingFunc = null;
       }
       continue;
     }
-    const origin = ORIGIN.exec(line);
+    const origin = c0 === 91 /* [ */ ? ORIGIN.exec(line) : null;
     if (origin) {
       cur.ancestors.push(Number(origin[1]));
       cur.inAncestor = true;
       continue;
     }
     if (cur.inAncestor) continue; // ancestor frames describe the parent's stack at creation
-    const loc = LOCATION.exec(line);
-    if (loc) {
-      if (!cur.pendingFunc) {
-        warn('a file:line without a function line before it', n);
+    if (c0 === 9 /* \t */ && cur.pendingFunc !== null) {
+      const funcLine = cur.pendingFunc;
+      if (funcLine.startsWith('created by ')) {
+        let inner = creatorCache.get(funcLine);
+        let created = inner?.get(line);
+        if (!created) {
+          const loc = LOCATION.exec(line);
+          if (!loc) {
+            warn(`unrecognised location line ${JSON.stringify(line.slice(0, 60))}`, n);
+            continue;
+          }
+          const c = CREATED.exec(funcLine)!;
+          created = { func: c[1]!, file: loc[1]!, line: Number(loc[2]), parent: c[2] ? Number(c[2]) : null };
+          if (!inner) creatorCache.set(funcLine, (inner = new Map()));
+          inner.set(line, created);
+        }
+        cur.pendingFunc = null;
+        cur.createdBy = created;
         continue;
       }
-      const [func, args] = cur.pendingFunc;
-      cur.pendingFunc = null;
-      if (func.startsWith('created by ')) {
-        const c = CREATED.exec(func)!;
-        cur.createdBy = { func: c[1]!, file: loc[1]!, line: Number(loc[2]), parent: c[2] ? Number(c[2]) : null };
-      } else {
-        cur.frames.push({ func, args, file: loc[1]!, line: Number(loc[2]) });
-        if (func === 'runtime.cgocall' || func === 'runtime.asmcgocall' || func.startsWith('_cgo_')) cur.cgo = true;
+      let inner = frameCache.get(funcLine);
+      let frame = inner?.get(line);
+      if (!frame) {
+        const loc = LOCATION.exec(line);
+        if (!loc) {
+          warn(`unrecognised location line ${JSON.stringify(line.slice(0, 60))}`, n);
+          continue;
+        }
+        const [func, args] = splitCall(funcLine);
+        frame = { func, args, file: loc[1]!, line: Number(loc[2]) };
+        if (!inner) frameCache.set(funcLine, (inner = new Map()));
+        inner.set(line, frame);
       }
+      cur.pendingFunc = null;
+      cur.frames.push(frame);
+      if (frame.func === 'runtime.cgocall' || frame.func === 'runtime.asmcgocall' || frame.func.startsWith('_cgo_')) cur.cgo = true;
+      continue;
+    }
+    if (c0 === 9 && cur.pendingFunc === null && LOCATION.test(line)) {
+      warn('a file:line without a function line before it', n);
       continue;
     }
     if (line.startsWith('...') && line.includes('frames elided')) {
@@ -171,12 +206,12 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
       warn(`unrecognised location line ${JSON.stringify(line.slice(0, 60))}`, n);
       continue;
     }
-    if (/^(r[a-z0-9]+|rip|rflags|cs|fs|gs|PC|pc|sp|lr)\s*[= ]\s*0x/i.test(line) || /^(SIGQUIT|SIG[A-Z]+|PC=|signal arrived|\[signal )/.test(line)) {
+    if (!line.includes('(') && (/^(r[a-z0-9]+|rip|rflags|cs|fs|gs|PC|pc|sp|lr)\s*[= ]\s*0x/i.test(line) || /^(SIGQUIT|SIG[A-Z]+|PC=|signal arrived|\[signal )/.test(line))) {
       flush();
       continue;
     }
-    if (cur.pendingFunc) cur.frames.push({ func: cur.pendingFunc[0], args: cur.pendingFunc[1], file: '', line: 0 });
-    cur.pendingFunc = line.startsWith('created by ') ? [line, ''] : splitCall(line);
+    if (cur.pendingFunc) cur.frames.push(bareFrame(cur.pendingFunc));
+    cur.pendingFunc = line;
   }
   flush();
   if (goroutines.length === 0) {
@@ -194,10 +229,24 @@ function countStates(gs: readonly Goroutine[]): GoroutineDump['states'] {
 /** Same state, same frames (function and line) and same creator form one group, as panicparse does in its exact mode. */
 export function groupGoroutines(gs: readonly Goroutine[]): GoroutineGroup[] {
   const groups = new Map<string, { state: string; key: string; ids: number[]; maxWait: number; locked: number; frames: readonly GoFrame[]; createdBy: Goroutine['createdBy'] }>();
+  // Frames and creators get small integer ids by content (once per distinct object), so a
+  // goroutine's key is a short string of ids rather than its whole stack text.
+  const idOfObject = new Map<object, number>();
+  const idOfText = new Map<string, number>();
+  const idOf = (o: object, text: () => string): number => {
+    let id = idOfObject.get(o);
+    if (id === undefined) {
+      const t = text();
+      id = idOfText.get(t);
+      if (id === undefined) idOfText.set(t, (id = idOfText.size));
+      idOfObject.set(o, id);
+    }
+    return id;
+  };
   for (const g of gs) {
-    const stack = g.frames.map((f) => `${f.func} ${f.file}:${f.line}`).join('\n');
-    const creator = g.createdBy ? `created by ${g.createdBy.func} ${g.createdBy.file}:${g.createdBy.line}` : '';
-    const key = `${g.state}\n${stack}\n${creator}`;
+    let key = g.state;
+    for (const f of g.frames) key += `,${idOf(f, () => `${f.func} ${f.file}:${f.line}`)}`;
+    if (g.createdBy) key += `|${idOf(g.createdBy, () => `${g.createdBy!.func} ${g.createdBy!.file}:${g.createdBy!.line}`)}`;
     const e = groups.get(key);
     if (e) {
       e.ids.push(g.id);
@@ -207,5 +256,5 @@ export function groupGoroutines(gs: readonly Goroutine[]): GoroutineGroup[] {
   }
   return [...groups.values()]
     .map((e) => ({ state: e.state, key: e.key, count: e.ids.length, ids: e.ids, maxWaitMinutes: e.maxWait, lockedCount: e.locked, frames: e.frames, createdBy: e.createdBy }))
-    .sort((a, b) => b.count - a.count || b.maxWaitMinutes - a.maxWaitMinutes || a.key.localeCompare(b.key));
+    .sort((a, b) => b.count - a.count || b.maxWaitMinutes - a.maxWaitMinutes || a.ids[0]! - b.ids[0]!);
 }
