@@ -1,0 +1,64 @@
+/**
+ * smaps of a real process with 100,000 mappings (the lab target's
+ * -mappings flag): our parse + Go classification against `wc -l` on the
+ * same file (the I/O floor), side by side in one run; best of 3. Also the
+ * peak memory of our side, measured in a child process of its own.
+ *
+ *   node --import tsx bench/smaps-100k.ts [mappings]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTarget } from '../test/lab/target';
+import { buildTarget } from '../test/lab/targets';
+
+const n = Number(process.argv[2] ?? 100_000);
+if (process.argv[2] === '--child') {
+  // The measured side: read, parse, classify; report time and peak RSS of this process.
+  const { parseSmaps } = await import('../shared/parsers/smaps');
+  const { classifyMemory } = await import('../shared/analysis/memoryLayout');
+  const file = process.argv[3]!;
+  let best = Infinity;
+  let mappings = 0;
+  let classes = 0;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = parseSmaps(readFileSync(file, 'utf8'));
+    if (!r.ok) throw new Error(r.error.message);
+    const layout = classifyMemory(r.value);
+    best = Math.min(best, performance.now() - t0);
+    mappings = r.value.mappings.length;
+    classes = layout.totals.length;
+  }
+  const peak = Number(readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
+  console.log(JSON.stringify({ ms: best, mappings, classes, peakKiB: peak }));
+  process.exit(0);
+}
+
+// The kernel caps a process at vm.max_map_count mappings (65530 by default); raise it on this
+// lab machine so the target can really hold n of them.
+const maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
+if (maxMapCount < n + 1000) writeFileSync('/proc/sys/vm/max_map_count', String(n + 10_000));
+const dir = mkdtempSync(join(tmpdir(), 'gs-bench-smaps-'));
+const file = join(dir, 'smaps');
+const built = await buildTarget('service');
+const t = await startTarget({ binary: built.binary, args: ['-goroutines', '10', '-mappings', String(n)], readyTimeoutMs: 120_000 });
+try {
+  writeFileSync(file, readFileSync(`/proc/${t.pid}/smaps`));
+} finally {
+  await t.stop();
+  if (maxMapCount < n + 1000) writeFileSync('/proc/sys/vm/max_map_count', String(maxMapCount));
+}
+let wcMs = Infinity;
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now();
+  execFileSync('wc', ['-l', file]);
+  wcMs = Math.min(wcMs, performance.now() - t0);
+}
+const ours = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', file], { encoding: 'utf8' })) as { ms: number; mappings: number; classes: number; peakKiB: number };
+const size = readFileSync(file).length;
+console.log(`smaps with ${ours.mappings} mappings (${(size / 1024 / 1024).toFixed(1)} MiB), best of 3, one run on 2 noisy cores:`);
+console.log(`  wc -l (I/O floor):              ${wcMs.toFixed(0)} ms`);
+console.log(`  gopherscope parse + classify:   ${ours.ms.toFixed(0)} ms into ${ours.classes} classes, peak RSS ${(ours.peakKiB / 1024).toFixed(0)} MiB`);
+console.log(`  ratio ours/wc: ${(ours.ms / wcMs).toFixed(2)}x (goal: at most 5x)`);
