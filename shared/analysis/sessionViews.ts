@@ -16,6 +16,9 @@ import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
 
+/** Pseudo-artifact listing artifacts that were read only in part, one per line. */
+export const TRUNCATED = 'meta/view-truncated';
+
 /** Artifact name → text; binary artifacts arrive as Uint8Array. */
 export type ArtifactFiles = Readonly<Record<string, string | Uint8Array>>;
 
@@ -51,6 +54,7 @@ export interface MemoryView {
 
 export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } = {}): MemoryView {
   const warnings: string[] = [];
+  for (const line of (text(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
   const rollupText = text(files['proc/smaps_rollup']);
   const rollup = rollupText ? parseSmapsRollup(rollupText) : null;
   const cgroupFiles: Record<string, string> = {};

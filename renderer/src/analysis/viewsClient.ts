@@ -48,6 +48,8 @@ function getWorker(): Worker {
   return worker;
 }
 
+import { TRUNCATED } from '../../../shared/analysis/sessionViews';
+
 const BINARY = /\.pb\.gz$|^go\/trace$/;
 
 /** Reads the matching artifacts of a session (at most `concurrency` at a time). */
@@ -61,6 +63,8 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
       const binary = BINARY.test(a.name);
       const r = await api.call('artifacts.read', { artifactId: a.id, maxBytes: 64 * 1024 * 1024, encoding: binary ? 'base64' : 'text' });
       files[a.name] = binary ? decodeBase64(r.text).bytes : r.text;
+      // The views must say when they show a prefix: the contract reads at most 64 MiB at once.
+      if (r.truncated) files[TRUNCATED] = `${(files[TRUNCATED] as string | undefined) ?? ''}${a.name} (first ${Math.round(r.text.length / 1024 / 1024)} MiB of ${Math.round(r.sizeBytes / 1024 / 1024)} MiB)\n`;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));

@@ -36,6 +36,13 @@ export function MemoryView({ api, session }: { api: Api; session: SessionDetail 
       <p className="muted" data-testid="memory-go-evidence">
         {m.isGo ? 'Go process' : 'Not recognised as Go'}: {m.goEvidence}. {m.rows.length} mappings, RSS {formatKiB(m.grandTotal?.Rss)}.
       </p>
+      {m.warnings.length > 0 && (
+        <div className="probe warn" data-testid="memory-warnings">
+          {m.warnings.map((w) => (
+            <div key={w}>{w}</div>
+          ))}
+        </div>
+      )}
       <AddressStrip model={m} />
       <div className="split">
         <div className="card">
