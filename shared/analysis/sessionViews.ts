@@ -117,12 +117,18 @@ export function buildThreadsView(files: ArtifactFiles): ThreadsView {
   const groups = stacks?.ok ? stacks.value.groups.map((g) => ({ count: g.count, state: g.state, tids: g.tids, frames: g.frames.map((f) => ({ func: f.func, file: f.file, line: f.line, goRuntime: f.goRuntime })) })) : [];
   const groupOf = new Map<number, number>();
   groups.forEach((g, i) => g.tids.forEach((t) => groupOf.set(t, i)));
-  const tids = new Set<number>();
-  for (const k of Object.keys(files)) {
-    const m = /(?:^|\/)task\/(\d+)\//.exec(k);
-    if (m) tids.add(Number(m[1]));
+  // One pass over the names: tid → file → text (a lookup per thread would be quadratic at 4,096 threads).
+  const byTid = new Map<number, Map<string, string>>();
+  for (const [k, v] of Object.entries(files)) {
+    const m = /(?:^|\/)task\/(\d+)\/(\w+)$/.exec(k);
+    if (!m || typeof v !== 'string') continue;
+    const tid = Number(m[1]);
+    let per = byTid.get(tid);
+    if (!per) byTid.set(tid, (per = new Map()));
+    per.set(m[2]!, v);
   }
-  const find = (tid: number, f: string) => text(Object.entries(files).find(([k]) => k.endsWith(`task/${tid}/${f}`))?.[1]);
+  const tids = byTid.keys();
+  const find = (tid: number, f: string) => byTid.get(tid)?.get(f);
   const threads = [...tids].sort((a, b) => a - b).map((tid): ThreadRow => {
     const st = find(tid, 'stat');
     const stat = st ? parseProcStat(st) : null;

@@ -6,13 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createBackend } from '../../electron/core/backend';
-import { inProcessApi } from '../../electron/core/inProcess';
 import { createLab, type Lab } from '../lab/lab';
+import { captureLabSession } from '../lab/labCapture';
 import { launchChromium, shot, startServe, type ServeProcess } from './browser';
 
 let lab: Lab | null;
@@ -25,23 +24,12 @@ before(async () => {
   lab = await createLab();
   const target = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, args: ['-goroutines', '40', '-threads', '4', '-heap', '16'] });
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-views-'));
-  const kh = join(dataDir, 'kh');
-  writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
-  const backend = await createBackend({ dataDir, userKnownHostsFile: kh, agentSocket: '' });
-  try {
-    const api = inProcessApi(backend);
-    const host = await api.call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: lab.sshd.user, identityFile: lab.sshd.clientKeyPath });
-    await api.call('ssh.connect', { hostId: host.id });
-    const started = await api.call('capture.start', { hostId: host.id, pid: target.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
-    await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === started.captureId && resolve()));
-    sessionId = started.sessionId;
-  } finally {
-    await backend.close();
-  }
+  const captured = await captureLabSession(lab, dataDir, { pid: target.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+  sessionId = captured.sessionId;
   // Offline from here: the host and its sshd are gone before the UI opens the session.
   await lab.cleanup();
   lab = null;
-  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: kh });
+  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: captured.knownHosts });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.setDefaultTimeout(20_000);
