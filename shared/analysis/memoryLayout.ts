@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import type { Mapping, MemoryMaps } from '../parsers/smaps';
+import { counterColumn, type Mapping, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -76,6 +76,8 @@ const MiB = 1024n * 1024n;
 const ARENA = 64n * MiB;
 /** Below this the kernel's top-down mmap area does not reach on x86-64; the Go hints live here. */
 const MMAP_AREA = 0x7e0000000000n;
+const ARENA_N = Number(ARENA);
+const MMAP_AREA_N = Number(MMAP_AREA);
 
 const GO_NAME_CLASS: Readonly<Record<string, MemoryClass>> = {
   heap: 'go-heap',
@@ -84,11 +86,6 @@ const GO_NAME_CLASS: Readonly<Record<string, MemoryClass>> = {
   'goroutine stack (system)': 'thread-stack',
   'OS thread stack': 'thread-stack',
 };
-
-function kib(m: Mapping, key: TotalKey): number {
-  if (key === 'Size') return m.sizeKiB;
-  return m.kib[key] ?? 0;
-}
 
 function isAnon(m: Mapping): boolean {
   return m.inode === 0 && (m.name === '' || m.name.startsWith('[anon'));
@@ -100,6 +97,21 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   const set = (i: number, c: MemoryClass, reason: string) => {
     if (!cls[i]) cls[i] = { index: i, class: c, reason };
   };
+  // Page-aligned addresses are exact as doubles up to 2^64; comparing numbers instead of bigints
+  // keeps a 100,000-mapping classification from allocating a bigint per comparison.
+  const starts = new Float64Array(ms.length);
+  const ends = new Float64Array(ms.length);
+  ms.forEach((m, i) => {
+    starts[i] = Number(m.start);
+    ends[i] = Number(m.end);
+  });
+  const reasons = new Map<string, string>();
+  /** One string per distinct reason, not one per mapping. */
+  const reason = (text: string) => {
+    let r = reasons.get(text);
+    if (r === undefined) reasons.set(text, (r = text));
+    return r;
+  };
   const executable = opts.executable ?? ms.find((m) => m.name.startsWith('/'))?.name ?? null;
 
   // Anonymous runs: contiguous anonymous mappings; Go heap arenas are 64 MiB-aligned runs.
@@ -110,10 +122,8 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       continue;
     }
     let j = i;
-    while (j + 1 < ms.length && isAnon(ms[j + 1]!) && !ms[j + 1]!.name.startsWith('[anon:') && ms[j + 1]!.start === ms[j]!.end) j++;
-    const start = ms[i]!.start;
-    const end = ms[j]!.end;
-    if (start % ARENA === 0n && end - start >= ARENA) alignedRuns.push({ from: i, to: j, start, end });
+    while (j + 1 < ms.length && isAnon(ms[j + 1]!) && !ms[j + 1]!.name.startsWith('[anon:') && starts[j + 1] === ends[j]) j++;
+    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: ms[i]!.start, end: ms[j]!.end });
     i = j + 1;
   }
   const goNamed = ms.some((m) => m.name.startsWith('[anon: Go:'));
@@ -139,7 +149,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   }
 
   // Binary: its file's mappings, then the anonymous bss right after its last one.
-  let binaryEnd: bigint | null = null;
+  let binaryEnd: number | null = null;
   ms.forEach((m, i) => {
     if (executable === null || m.name !== executable) return;
     const r = m.perms[0] === 'r';
@@ -147,25 +157,25 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     else if (m.perms[1] === 'w') set(i, 'binary-data', 'initialised data of the program binary');
     else if (r) set(i, 'binary-rodata', 'read-only data of the program binary (rodata, pclntab, type info)');
     else set(i, 'binary-rodata', 'inaccessible part of the program binary');
-    binaryEnd = m.end;
+    binaryEnd = ends[i]!;
   });
 
   // Named and special mappings.
   const libs = new Set(ms.filter((m) => m.name.startsWith('/') && m.perms[2] === 'x' && m.name !== executable).map((m) => m.name));
   ms.forEach((m, i) => {
     const n = m.name;
-    if (n === '[vdso]' || n === '[vvar]' || n === '[vvar_vclock]' || n === '[vsyscall]') return set(i, 'kernel', `${n}: mapped by the kernel for fast system calls`);
+    if (n === '[vdso]' || n === '[vvar]' || n === '[vvar_vclock]' || n === '[vsyscall]') return set(i, 'kernel', reason(`${n}: mapped by the kernel for fast system calls`));
     if (n === '[stack]') return set(i, 'thread-stack', 'the main thread stack');
     if (n === '[heap]') return set(i, 'cgo-malloc', 'the brk heap: C malloc (libc or cgo code); the Go heap never uses brk');
-    const go = /^\[anon: Go: (.*)\]$/.exec(n);
-    if (go) return set(i, GO_NAME_CLASS[go[1]!] ?? 'go-metadata', `named by the Go runtime: "${go[1]}"`);
-    const anon = /^\[anon: ?(.*)\]$/.exec(n);
-    if (anon) return set(i, /malloc|glibc/i.test(anon[1]!) ? 'cgo-malloc' : 'anon-other', `named by the program: "${anon[1]}"`);
+    const go = n.startsWith('[anon') ? /^\[anon: Go: (.*)\]$/.exec(n) : null;
+    if (go) return set(i, GO_NAME_CLASS[go[1]!] ?? 'go-metadata', reason(`named by the Go runtime: "${go[1]}"`));
+    const anon = n.startsWith('[anon') ? /^\[anon: ?(.*)\]$/.exec(n) : null;
+    if (anon) return set(i, /malloc|glibc/i.test(anon[1]!) ? 'cgo-malloc' : 'anon-other', reason(`named by the program: "${anon[1]}"`));
     if (m.perms[3] === 's' || n.startsWith('/dev/shm/') || n.startsWith('/SYSV') || n.startsWith('/memfd:')) return set(i, 'shm', m.perms[3] === 's' ? 'a shared mapping' : 'shared memory object');
-    if (libs.has(n)) return set(i, 'shared-library', `part of the shared library ${n.slice(n.lastIndexOf('/') + 1)}`);
+    if (libs.has(n)) return set(i, 'shared-library', reason(`part of the shared library ${n.slice(n.lastIndexOf('/') + 1)}`));
     if (n.startsWith('/') || (m.inode !== 0 && n !== '')) return set(i, 'file-data', 'a file mapped into memory');
-    if (n.startsWith('[')) return set(i, 'anon-other', `kernel-named mapping ${n}`);
-    if (binaryEnd !== null && m.start === binaryEnd && m.perms === 'rw-p') return set(i, 'binary-bss', 'zero-initialised data (bss) right after the binary');
+    if (n.startsWith('[')) return set(i, 'anon-other', reason(`kernel-named mapping ${n}`));
+    if (binaryEnd !== null && starts[i] === binaryEnd && m.perms === 'rw-p') return set(i, 'binary-bss', 'zero-initialised data (bss) right after the binary');
   });
 
   // Go heap arenas.
@@ -176,7 +186,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       if (r.start >= MMAP_AREA && r.end - r.start === ARENA) continue; // one 64 MiB heap up high: glibc's malloc arena shape, decided below
       for (let i = r.from; i <= r.to; i++) {
         const m = ms[i]!;
-        set(i, 'go-heap', m.perms.startsWith('---') ? `reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})` : `Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`);
+        set(i, 'go-heap', reason(m.perms.startsWith('---') ? `reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})` : `Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`));
       }
     }
   }
@@ -189,14 +199,14 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   for (let i = 1; i < ms.length; i++) {
     const g = ms[i - 1]!;
     const s = ms[i]!;
-    if (!isAnon(g) || !isAnon(s) || g.name || s.name || g.perms !== '---p' || s.perms !== 'rw-p' || g.end !== s.start) continue;
+    if (!isAnon(g) || !isAnon(s) || g.name || s.name || g.perms !== '---p' || s.perms !== 'rw-p' || ends[i - 1] !== starts[i]) continue;
     if (g.sizeKiB > 64 || s.sizeKiB < 64 || s.sizeKiB > 64 * 1024) continue;
     set(i - 1, 'thread-stack', 'guard page of the thread stack above it');
-    set(i, 'thread-stack', `thread stack (${s.sizeKiB} KiB) with a guard page below: a pthread from cgo or a C library`);
+    set(i, 'thread-stack', reason(`thread stack (${s.sizeKiB} KiB) with a guard page below: a pthread from cgo or a C library`));
   }
   ms.forEach((m, i) => {
     if (cls[i]) return;
-    if (isGo && isAnon(m) && m.start >= MMAP_AREA) {
+    if (isGo && isAnon(m) && starts[i]! >= MMAP_AREA_N) {
       set(i, 'go-metadata', m.perms.startsWith('---') ? 'reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)' : 'anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
       return;
     }
@@ -204,28 +214,56 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   });
 
   const mappings = cls as ClassifiedMapping[];
+  const columns = TOTAL_KEYS.map((k) => (k === 'Size' ? (i: number) => ms[i]!.sizeKiB : counterColumn(maps, k)));
+  const rss = columns[TOTAL_KEYS.indexOf('Rss')]!;
   const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
-  const byClass = new Map<MemoryClass, { mappings: number; kib: Record<TotalKey, number> }>();
-  const grand = zero();
-  mappings.forEach((c, i) => {
-    let t = byClass.get(c.class);
-    if (!t) byClass.set(c.class, (t = { mappings: 0, kib: zero() }));
-    t.mappings++;
-    for (const k of TOTAL_KEYS) {
-      const v = kib(ms[i]!, k);
-      t.kib[k] += v;
-      grand[k] += v;
+  // Sums per class in one typed array (class × key), made into records once at the end.
+  const K = TOTAL_KEYS.length;
+  const classIndex = new Map(MEMORY_CLASSES.map((c, i) => [c.id, i]));
+  const sums = new Float64Array(MEMORY_CLASSES.length * K);
+  const counts = new Float64Array(MEMORY_CLASSES.length);
+  for (let k = 0; k < K; k++) {
+    const col = columns[k]!;
+    for (let i = 0; i < mappings.length; i++) {
+      const at = classIndex.get(mappings[i]!.class)! * K + k;
+      sums[at] = sums[at]! + col(i);
     }
+  }
+  for (const c of mappings) {
+    const at = classIndex.get(c.class)!;
+    counts[at] = counts[at]! + 1;
+  }
+  const grand = zero();
+  const byClass = new Map<MemoryClass, { mappings: number; kib: Record<TotalKey, number> }>();
+  MEMORY_CLASSES.forEach((c, ci) => {
+    if (counts[ci] === 0) return;
+    const kib = zero();
+    TOTAL_KEYS.forEach((key, k) => {
+      kib[key] = sums[ci * K + k]!;
+      grand[key] += kib[key];
+    });
+    byClass.set(c.id, { mappings: counts[ci]!, kib });
   });
   const totals = MEMORY_CLASSES.filter((c) => byClass.has(c.id)).map((c) => ({ class: c.id, ...byClass.get(c.id)! }));
 
   const regions: AddressRegion[] = [];
+  let open: { start: bigint; class: MemoryClass; mappings: number; sizeKiB: number; rssKiB: number; endN: number; last: number } | null = null;
+  const close = () => {
+    if (open) regions.push({ start: open.start, end: ms[open.last]!.end, class: open.class, mappings: open.mappings, sizeKiB: open.sizeKiB, rssKiB: open.rssKiB });
+  };
   mappings.forEach((c, i) => {
     const m = ms[i]!;
-    const last = regions[regions.length - 1];
-    if (last && last.class === c.class && last.end === m.start) {
-      regions[regions.length - 1] = { ...last, end: m.end, mappings: last.mappings + 1, sizeKiB: last.sizeKiB + m.sizeKiB, rssKiB: last.rssKiB + (m.kib.Rss ?? 0) };
-    } else regions.push({ start: m.start, end: m.end, class: c.class, mappings: 1, sizeKiB: m.sizeKiB, rssKiB: m.kib.Rss ?? 0 });
+    if (open && open.class === c.class && open.endN === starts[i]) {
+      open.mappings++;
+      open.sizeKiB += m.sizeKiB;
+      open.rssKiB += rss(i);
+      open.endN = ends[i]!;
+      open.last = i;
+    } else {
+      close();
+      open = { start: m.start, class: c.class, mappings: 1, sizeKiB: m.sizeKiB, rssKiB: rss(i), endN: ends[i]!, last: i };
+    }
   });
+  close();
   return { isGo, goEvidence, executable, mappings, totals, grandTotal: grand, regions };
 }

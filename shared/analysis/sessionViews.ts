@@ -11,7 +11,7 @@ import { parsePprof, pprofFlame, pprofTop, type FlameNode } from '../parsers/ppr
 import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
-import { parseSmaps } from '../parsers/smaps';
+import { counterColumn, parseSmaps } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
@@ -75,9 +75,10 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
   const layout = classifyMemory(maps.value, { isGo: opts.isGo });
   const hex = (b: bigint) => b.toString(16).padStart(12, '0');
+  const [rss, pss, privateDirty, swap] = ['Rss', 'Pss', 'Private_Dirty', 'Swap'].map((k) => counterColumn(maps.value, k)) as [(i: number) => number, (i: number) => number, (i: number) => number, (i: number) => number];
   const rows = maps.value.mappings.map((m, i): MappingRow => {
     const c = layout.mappings[i]!;
-    return { start: hex(m.start), end: hex(m.end), perms: m.perms, name: m.name, class: c.class, reason: c.reason, sizeKiB: m.sizeKiB, rssKiB: m.kib.Rss ?? 0, pssKiB: m.kib.Pss ?? 0, privateDirtyKiB: m.kib.Private_Dirty ?? 0, swapKiB: m.kib.Swap ?? 0 };
+    return { start: hex(m.start), end: hex(m.end), perms: m.perms, name: m.name, class: c.class, reason: c.reason, sizeKiB: m.sizeKiB, rssKiB: rss(i), pssKiB: pss(i), privateDirtyKiB: privateDirty(i), swapKiB: swap(i) };
   });
   return {
     error: null,

@@ -61,6 +61,8 @@ const ORIGIN = /^\[originating from goroutine (\d+)\]:$/;
 const LOCATION = /^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$/;
 const CREATED = /^created by (.+?)(?: in goroutine (\d+))?$/;
 const MAX_PREAMBLE = 4096;
+/** Shared by every goroutine without tracebackancestors, which is nearly all of them. */
+const NO_ANCESTORS: readonly number[] = Object.freeze([]);
 
 function splitState(raw: string): { state: string; waitMinutes: number; lockedToThread: boolean } {
   if (!raw.includes(', ')) return { state: raw, waitMinutes: 0, lockedToThread: false };
@@ -104,21 +106,38 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     if (warnings.length < 100) warnings.push({ message, line });
   };
   let preamble = '';
-  type Building = { id: number; state: string; waitMinutes: number; lockedToThread: boolean; frames: GoFrame[]; elided: boolean; createdBy: Goroutine['createdBy']; ancestors: number[]; cgo: boolean; line: number; pendingFunc: string | null; inAncestor: boolean };
+  // The goroutine being read is the model object itself, filled in place: one allocation per
+  // goroutine instead of a builder and a copy (100,000 goroutines made that the GC's main work).
+  type Building = { -readonly [K in keyof Goroutine]: Goroutine[K] } & { frames: GoFrame[] };
   let cur: Building | null = null;
+  let pendingFunc: string | null = null;
+  let inAncestor = false;
   // Dumps repeat the same frames across thousands of goroutines: one object per distinct
   // (function line, location line) pair keeps memory and GC proportional to distinct frames.
   const frameCache = new Map<string, Map<string, GoFrame>>();
   const creatorCache = new Map<string, Map<string, NonNullable<Goroutine['createdBy']>>>();
+  const stateCache = new Map<string, ReturnType<typeof splitState>>();
   const bareFrame = (funcLine: string): GoFrame => {
     const [func, args] = splitCall(funcLine);
     return { func, args, file: '', line: 0 };
   };
   const flush = () => {
     if (!cur) return;
-    if (cur.pendingFunc) cur.frames.push(bareFrame(cur.pendingFunc));
-    goroutines.push({ id: cur.id, state: cur.state, waitMinutes: cur.waitMinutes, lockedToThread: cur.lockedToThread, frames: cur.frames, elided: cur.elided, createdBy: cur.createdBy, ancestors: cur.ancestors, cgo: cur.cgo, line: cur.line });
+    if (pendingFunc) cur.frames.push(bareFrame(pendingFunc));
+    pendingFunc = null;
+    inAncestor = false;
+    goroutines.push(cur);
     cur = null;
+  };
+  /** "goroutine N [state]:" without a regex for the common shape; null when it is not one. */
+  const header = (line: string): { id: number; rawState: string } | null => {
+    const open = line.indexOf(' [', 10);
+    if (open < 0 || !line.endsWith(']:')) return null;
+    const idEnd = line.indexOf(' ', 10);
+    const id = Number(line.slice(10, idEnd));
+    if (idEnd === open && Number.isSafeInteger(id) && idEnd > 10) return { id, rawState: line.slice(open + 2, -2) };
+    const h = HEADER.exec(line);
+    return h ? { id: Number(h[1]), rawState: h[2]! } : null;
   };
   let pos = 0;
   let n = 0;
@@ -131,11 +150,12 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     n++;
     const c0 = line.charCodeAt(0);
     // Cheap first-character dispatch before any regex: most lines are frames ("func(" / "\tfile:line").
-    const h = c0 === 103 /* g */ && line.startsWith('goroutine ') ? HEADER.exec(line) : null;
+    const h = c0 === 103 /* g */ && line.startsWith('goroutine ') ? header(line) : null;
     if (h) {
       flush();
-      const s = splitState(h[2]!);
-      cur = { id: Number(h[1]), ...s, frames: [], elided: false, createdBy: null, ancestors: [], cgo: false, line: n, pendingFunc: null, inAncestor: false };
+      let st = stateCache.get(h.rawState);
+      if (!st) stateCache.set(h.rawState, (st = splitState(h.rawState)));
+      cur = { id: h.id, state: st.state, waitMinutes: st.waitMinutes, lockedToThread: st.lockedToThread, frames: [], elided: false, createdBy: null, ancestors: NO_ANCESTORS, cgo: false, line: n };
       continue;
     }
     if (!cur) {
@@ -143,21 +163,22 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
       continue;
     }
     if (line === '') {
-      if (cur.pendingFunc) {
-        cur.frames.push(bareFrame(cur.pendingFunc));
-        cur.pendingFunc = null;
+      if (pendingFunc) {
+        cur.frames.push(bareFrame(pendingFunc));
+        pendingFunc = null;
       }
       continue;
     }
     const origin = c0 === 91 /* [ */ ? ORIGIN.exec(line) : null;
     if (origin) {
-      cur.ancestors.push(Number(origin[1]));
-      cur.inAncestor = true;
+      if (cur.ancestors === NO_ANCESTORS) cur.ancestors = [];
+      (cur.ancestors as number[]).push(Number(origin[1]));
+      inAncestor = true;
       continue;
     }
-    if (cur.inAncestor) continue; // ancestor frames describe the parent's stack at creation
-    if (c0 === 9 /* \t */ && cur.pendingFunc !== null) {
-      const funcLine = cur.pendingFunc;
+    if (inAncestor) continue; // ancestor frames describe the parent's stack at creation
+    if (c0 === 9 /* \t */ && pendingFunc !== null) {
+      const funcLine = pendingFunc;
       if (funcLine.startsWith('created by ')) {
         let inner = creatorCache.get(funcLine);
         let created = inner?.get(line);
@@ -172,7 +193,7 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
           if (!inner) creatorCache.set(funcLine, (inner = new Map()));
           inner.set(line, created);
         }
-        cur.pendingFunc = null;
+        pendingFunc = null;
         cur.createdBy = created;
         continue;
       }
@@ -189,12 +210,12 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
         if (!inner) frameCache.set(funcLine, (inner = new Map()));
         inner.set(line, frame);
       }
-      cur.pendingFunc = null;
+      pendingFunc = null;
       cur.frames.push(frame);
       if (frame.func === 'runtime.cgocall' || frame.func === 'runtime.asmcgocall' || frame.func.startsWith('_cgo_')) cur.cgo = true;
       continue;
     }
-    if (c0 === 9 && cur.pendingFunc === null && LOCATION.test(line)) {
+    if (c0 === 9 && pendingFunc === null && LOCATION.test(line)) {
       warn('a file:line without a function line before it', n);
       continue;
     }
@@ -210,8 +231,8 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
       flush();
       continue;
     }
-    if (cur.pendingFunc) cur.frames.push(bareFrame(cur.pendingFunc));
-    cur.pendingFunc = line;
+    if (pendingFunc) cur.frames.push(bareFrame(pendingFunc));
+    pendingFunc = line;
   }
   flush();
   if (goroutines.length === 0) {

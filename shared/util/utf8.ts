@@ -21,3 +21,14 @@ export function decodeUtf8(bytes: Uint8Array): string {
   shared ??= utf8Decoder();
   return shared.decode(bytes);
 }
+
+type EncoderCtor = new () => { encode(input: string): Uint8Array };
+let encoder: { encode(input: string): Uint8Array } | undefined;
+export function encodeUtf8(text: string): Uint8Array {
+  if (!encoder) {
+    const Ctor = (globalThis as unknown as { TextEncoder?: EncoderCtor }).TextEncoder;
+    if (!Ctor) throw new Error('this runtime has no TextEncoder');
+    encoder = new Ctor();
+  }
+  return encoder.encode(text);
+}
