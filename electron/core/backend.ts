@@ -259,15 +259,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
     'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),
-    'artifacts.read': async ({ artifactId, maxBytes, encoding }) => {
+    'artifacts.read': async ({ artifactId, maxBytes, encoding, offset }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) return { text: '', sizeBytes: 0, truncated: false, encoding: encoding ?? 'text' };
       const limit = maxBytes ?? 16 * 1024 * 1024;
-      const { bytes, size } = await store.blobs.read(a.sha256, limit);
-      if (encoding === 'base64') return { text: bytes.toString('base64'), sizeBytes: size, truncated: size > bytes.length, encoding };
+      const from = offset ?? 0;
+      const { bytes, size } = await store.blobs.read(a.sha256, limit, from);
+      if (encoding === 'base64') return { text: bytes.toString('base64'), sizeBytes: size, truncated: from + bytes.length < size, encoding };
       // NUL-separated files (environ, cmdline) read better one entry per line.
       const text = a.name === 'proc/environ' || a.name === 'proc/cmdline' ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
-      return { text, sizeBytes: size, truncated: size > bytes.length, encoding: 'text' };
+      return { text, sizeBytes: size, truncated: from + bytes.length < size, encoding: 'text' };
     },
   };
 

@@ -33,15 +33,22 @@ export class BlobStore {
     return w.commit();
   }
 
-  async read(sha256: string, maxBytes?: number): Promise<{ bytes: Buffer; size: number }> {
+  /** Reads at most maxBytes from byte `offset` (a large artifact is read in chunks, never whole). */
+  async read(sha256: string, maxBytes?: number, offset = 0): Promise<{ bytes: Buffer; size: number }> {
     const path = this.pathOf(sha256);
     const { size } = await stat(path);
-    if (maxBytes === undefined || size <= maxBytes) return { bytes: await readFile(path), size };
+    if (offset === 0 && (maxBytes === undefined || size <= maxBytes)) return { bytes: await readFile(path), size };
+    const want = Math.max(0, Math.min(maxBytes ?? size, size - offset));
     const fh = await open(path, 'r');
     try {
-      const buf = Buffer.alloc(maxBytes);
-      const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
-      return { bytes: buf.subarray(0, bytesRead), size };
+      const buf = Buffer.alloc(want);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { bytes: buf.subarray(0, got), size };
     } finally {
       await fh.close();
     }

@@ -12,6 +12,7 @@ import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
 import { counterColumn, parseSmaps } from '../parsers/smaps';
+import { decodeUtf8 } from '../util/utf8';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
@@ -22,7 +23,8 @@ export const TRUNCATED = 'meta/view-truncated';
 /** Artifact name → text; binary artifacts arrive as Uint8Array. */
 export type ArtifactFiles = Readonly<Record<string, string | Uint8Array>>;
 
-const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+/** Large artifacts arrive as bytes (read in chunks); text parsers get them decoded. */
+const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
 
 export interface MappingRow {
   readonly start: string;
@@ -68,7 +70,8 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
     cgroup: cgroup.ok ? cgroup.value : null,
     memStats: heap?.ok ? heap.value.memStats : null,
   };
-  const smapsText = text(files['proc/smaps']) ?? text(files['proc/maps']);
+  // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
+  const smapsText = files['proc/smaps'] ?? files['proc/maps'];
   if (smapsText === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
   const maps = parseSmaps(smapsText);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };

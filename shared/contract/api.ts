@@ -287,7 +287,8 @@ export const methods = {
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
   'artifacts.read': {
     // 'base64' for binary artifacts (pprof, traces): text is then the bytes in base64.
-    input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(), encoding: z.enum(['text', 'base64']).optional() }),
+    // `offset` reads a later part: large artifacts are read in chunks (a 600 MB trace, a 70 MB smaps).
+    input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(), encoding: z.enum(['text', 'base64']).optional(), offset: z.number().int().min(0).optional() }),
     output: z.object({ text: z.string(), sizeBytes: z.number(), truncated: z.boolean(), encoding: z.enum(['text', 'base64']) }),
   },
 } as const;

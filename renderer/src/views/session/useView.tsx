@@ -15,9 +15,11 @@ export function useView<V extends ViewName>(api: Api, session: SessionDetail, vi
     (async () => {
       const files = await loadArtifacts(api, session, want);
       if (!live) return;
+      performance.measure(`gs-${view}-read`, `gs-${view}-open`);
       setState({ status: 'loading', step: 'parsing in the background' });
       const t0 = performance.now();
       const model = await requestView(view, files, extra);
+      performance.measure(`gs-${view}-model`, { start: t0 });
       if (live) setState({ status: 'ready', model, ms: performance.now() - t0 });
     })().catch((err: unknown) => live && setState({ status: 'error', message: (err as Error).message }));
     return () => {
