@@ -30,6 +30,7 @@ var (
 	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
 	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
 	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
+	busy       = flag.Int("busy", 0, "pairs of goroutines doing traceable work: channel ping-pong, garbage, syscalls, sleeps, plus periodic ReadMemStats and GOMAXPROCS changes")
 )
 
 var (
@@ -91,6 +92,9 @@ func main() {
 
 	if *allocRate > 0 {
 		go allocate(*allocRate)
+	}
+	if *busy > 0 {
+		startBusy(*busy)
 	}
 	if *tickGap {
 		go measureTicks()
@@ -195,3 +199,52 @@ func makeMappings(n int) {
 }
 
 var mapped [][]byte
+
+// startBusy gives an execution trace every kind of evidence: goroutines that
+// block and unblock each other, allocate (so GC runs and assists), make real
+// syscalls and sleep; and stop-the-world pauses for reasons other than GC.
+func startBusy(pairs int) {
+	devnull, err := os.OpenFile("/dev/null", os.O_WRONLY, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "busy:", err)
+		os.Exit(1)
+	}
+	for i := 0; i < pairs; i++ {
+		ping, pong := make(chan []byte), make(chan []byte)
+		worker := func(in <-chan []byte, out chan<- []byte, first bool) {
+			if first {
+				out <- make([]byte, 64)
+			}
+			for n := 0; ; n++ {
+				b := <-in
+				garbage := make([]byte, 32<<10)
+				garbage[n%len(garbage)] = b[0]
+				if n%16 == 0 {
+					_, _ = devnull.Write(garbage[:1])
+				}
+				if n%256 == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+				out <- garbage[:64]
+			}
+		}
+		go worker(ping, pong, true)
+		go worker(pong, ping, false)
+	}
+	go func() {
+		var ms runtime.MemStats
+		procs := runtime.GOMAXPROCS(0)
+		for n := 0; ; n++ {
+			time.Sleep(200 * time.Millisecond)
+			runtime.ReadMemStats(&ms)
+			if n%5 == 4 {
+				// Alternate between the value in effect and one more: each change stops the world.
+				if runtime.GOMAXPROCS(0) == procs {
+					runtime.GOMAXPROCS(procs + 1)
+				} else {
+					runtime.GOMAXPROCS(procs)
+				}
+			}
+		}
+	}()
+}
