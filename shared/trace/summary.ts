@@ -138,17 +138,26 @@ function pauseStats(ds: number[]): PauseStats {
 /** Aggregates durations per stack, keyed by the frames' text (stack IDs differ per generation). */
 class StackTable {
   private readonly rows = new Map<string, { count: number; totalNs: number; frames: readonly TraceFrame[] }>();
-  add(frames: readonly TraceFrame[] | undefined, ns: number): void {
-    const f = frames ?? [];
-    const key = f.map((x) => `${x.func} ${x.file}:${x.line}`).join('\n');
-    let r = this.rows.get(key);
+  /** The same frames array (one per stack per generation) finds its row without building text. */
+  private readonly byFrames = new Map<readonly TraceFrame[], { count: number; totalNs: number; frames: readonly TraceFrame[] }>();
+  add(frames: readonly TraceFrame[], ns: number): void {
+    let r = this.byFrames.get(frames);
     if (!r) {
-      // Bounded: past a limit, new stacks are folded into one row.
-      if (this.rows.size >= 10_000) return this.add([{ pc: 0, func: '(other stacks)', file: '', line: 0 }], ns);
-      this.rows.set(key, (r = { count: 0, totalNs: 0, frames: f }));
+      const key = frames.map((x) => `${x.func} ${x.file}:${x.line}`).join('\n');
+      r = this.rows.get(key);
+      if (!r) {
+        // Bounded: past a limit, new stacks are folded into one row.
+        if (this.rows.size >= 10_000) return this.add(OTHER_STACKS, ns);
+        this.rows.set(key, (r = { count: 0, totalNs: 0, frames }));
+      }
+      this.byFrames.set(frames, r);
     }
     r.count++;
     r.totalNs += ns;
+  }
+  /** Frames arrays belong to one generation; forget them when it ends so memory stays bounded. */
+  newGeneration(): void {
+    this.byFrames.clear();
   }
   top(): StackTotal[] {
     return [...this.rows.entries()]
@@ -157,6 +166,79 @@ class StackTable {
       .slice(0, MAX_STACK_ROWS);
   }
 }
+const NO_FRAMES: readonly TraceFrame[] = Object.freeze([]);
+const OTHER_STACKS: readonly TraceFrame[] = Object.freeze([{ pc: 0, func: '(other stacks)', file: '', line: 0 }]);
+
+/**
+ * Latency distribution in log-linear buckets (64 per power of two, about 1.1% wide): percentiles
+ * of millions of runnable-to-running waits without keeping or sorting them.
+ */
+class Histogram {
+  readonly buckets = new Float64Array(64 * 64);
+  count = 0;
+  total = 0;
+  max = 0;
+  add(d: number) {
+    this.count++;
+    this.total += d;
+    if (d > this.max) this.max = d;
+    this.buckets[Histogram.index(d)]!++;
+  }
+  static index(d: number): number {
+    if (d < 64) return d < 0 ? 0 : Math.floor(d);
+    const e = Math.floor(Math.log2(d));
+    return Math.min(64 * 64 - 1, (e - 5) * 64 + Math.floor(d / 2 ** (e - 6)) - 64 + 0);
+  }
+  static lower(i: number): number {
+    if (i < 64) return i;
+    const e = Math.floor(i / 64) + 5;
+    return (64 + (i % 64)) * 2 ** (e - 6);
+  }
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const want = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      seen += this.buckets[i]!;
+      if (seen >= want) return Math.min(this.max, Histogram.lower(i));
+    }
+    return this.max;
+  }
+  /** Counts per power of two, for drawing. */
+  powersOfTwo(): number[] {
+    const out = new Array<number>(48).fill(0);
+    this.buckets.forEach((n, i) => {
+      if (n === 0) return;
+      const lo = Histogram.lower(i);
+      out[Math.min(47, lo <= 1 ? 0 : Math.floor(Math.log2(lo)))]! += n;
+    });
+    return out;
+  }
+}
+
+/** What we track per goroutine: one object per goroutine, updated in place by its events. */
+interface GRec {
+  readonly id: number;
+  state: number;
+  runnableAt: number;
+  runnableStack: number;
+  blockedAt: number;
+  blockReason: string;
+  blockFrames: readonly TraceFrame[];
+  syscallAt: number;
+  syscallFrames: readonly TraceFrame[];
+  assistAt: number;
+  gcWorker: boolean;
+}
+/** Per OS thread: the goroutine it runs, since when, and its P. */
+interface MRec {
+  g: GRec | null;
+  runningSince: number;
+  p: number;
+  stwAt: number;
+  stwReason: string;
+}
+const GONE = -1;
 
 /** The accumulator behind summarizeTrace, usable as a sink for a reader fed elsewhere (a worker, the CLI). */
 export class TraceSummarizer implements TraceSink {
@@ -164,13 +246,15 @@ export class TraceSummarizer implements TraceSink {
   private firstNs = -1;
   private lastNs = 0;
   private events = 0;
-  private readonly byKind: Record<string, number> = {};
+  private syncs = 0;
+  /** Events Go's reader adds (a GoSwitch is three state transitions), counted apart from wire events. */
+  private extraTransitions = 0;
   private readonly byTypeN = new Float64Array(256);
 
   private gcOpen: { startNs: number; seq: number } | null = null;
   private readonly cycles: { startNs: number; durationNs: number; seq: number; sweepTerminationNs: number | null; markTerminationNs: number | null }[] = [];
-  private pendingStw: { sweep: number | null; mark: number | null } = { sweep: null, mark: null };
-  private readonly stwOpen = new Map<number, { startNs: number; reason: string }>();
+  private pendingSweep: number | null = null;
+  private pendingMark: number | null = null;
   private readonly stw: StwPause[] = [];
   private readonly metrics: Record<string, { count: number; last: number; min: number; max: number }> = {};
   private readonly live = new Series();
@@ -178,32 +262,24 @@ export class TraceSummarizer implements TraceSink {
   private gomaxprocs: number | null = null;
   private readonly procChanges: SeriesPoint[] = [];
 
-  // Goroutines: state per goroutine and per-state counts.
-  private readonly gState = new Map<number, number>();
+  private readonly gs = new Map<number, GRec>();
+  private readonly ms = new Map<number, MRec>();
+  private lastMId = NaN;
+  private lastM: MRec | null = null;
   private readonly counts = [0, 0, 0, 0, 0];
   private maxGoroutines = 0;
   private readonly gSeries: GoroutineCountPoint[] = [];
   private gSeriesStep = 1e6;
   private gSeriesNext = 0;
-  private readonly curG = new Map<number, number>();
-  private readonly runnableSince = new Map<number, { t: number; stack: number }>();
-  private readonly blockedSince = new Map<number, { t: number; reason: string; frames: readonly TraceFrame[] | undefined }>();
-  private readonly syscallSince = new Map<number, { t: number; frames: readonly TraceFrame[] | undefined }>();
-  private readonly latencies: number[] = [];
-  private readonly latencyHistogram = new Array<number>(48).fill(0);
+  private readonly latency = new Histogram();
   private worst: { g: number; atNs: number; latencyNs: number; frames: readonly TraceFrame[] }[] = [];
+  private worstFloor = -1;
   private readonly blockByReason = new Map<string, { count: number; totalNs: number }>();
   private readonly blockByStack = new StackTable();
   private readonly syscallByStack = new StackTable();
   private syscallCount = 0;
   private syscallNs = 0;
-
-  // Ps and execution.
-  private readonly mP = new Map<number, number>();
-  private readonly runningSince = new Map<number, number>();
-  private readonly pBusy = new Map<number, number>();
-  private readonly label = new Map<number, string>();
-  private readonly assistSince = new Map<number, number>();
+  private readonly pBusy: number[] = [];
   private workerNs = 0;
   private assistNs = 0;
   private procTimeNs = 0;
@@ -214,19 +290,20 @@ export class TraceSummarizer implements TraceSink {
 
   generation(g: TraceGeneration): void {
     this.gen = g;
+    this.blockByStack.newGeneration();
+    this.syscallByStack.newGeneration();
   }
 
   sync(t: number): void {
     this.touch(t);
-    this.kind('Sync');
+    this.syncs++;
   }
 
   cpuSample(t: number, _m: number, _p: number, _g: number, stack: number): void {
     this.touch(t);
-    this.kind('StackSample');
     this.byTypeN[Ev.CPUSample]!++;
     this.sampleCount++;
-    const frames = this.gen?.stacks.get(stack) ?? [];
+    const frames = this.gen?.stacks.get(stack) ?? NO_FRAMES;
     const key = frames.map((f) => f.func).join(';');
     const r = this.samples.get(key);
     if (r) r.count++;
@@ -242,16 +319,27 @@ export class TraceSummarizer implements TraceSink {
     this.events++;
   }
 
-  private kind(k: string, n = 1) {
-    this.byKind[k] = (this.byKind[k] ?? 0) + n;
-  }
-
   private str(id: number): string {
     return id === 0 ? '' : (this.gen?.strings.get(id) ?? '');
   }
 
-  private frames(stack: number): readonly TraceFrame[] | undefined {
-    return stack === 0 ? undefined : this.gen?.stacks.get(stack);
+  private frames(stack: number): readonly TraceFrame[] {
+    return stack === 0 ? NO_FRAMES : (this.gen?.stacks.get(stack) ?? NO_FRAMES);
+  }
+
+  private m(id: number): MRec {
+    if (id === this.lastMId) return this.lastM!;
+    let r = this.ms.get(id);
+    if (!r) this.ms.set(id, (r = { g: null, runningSince: -1, p: -1, stwAt: -1, stwReason: '' }));
+    this.lastMId = id;
+    this.lastM = r;
+    return r;
+  }
+
+  private g(id: number): GRec {
+    let r = this.gs.get(id);
+    if (!r) this.gs.set(id, (r = { id, state: GONE, runnableAt: -1, runnableStack: 0, blockedAt: -1, blockReason: '', blockFrames: NO_FRAMES, syscallAt: -1, syscallFrames: NO_FRAMES, assistAt: -1, gcWorker: false }));
+    return r;
   }
 
   /** GOMAXPROCS × time, integrated as GOMAXPROCS changes: the CPU time available to Go code. */
@@ -260,94 +348,216 @@ export class TraceSummarizer implements TraceSink {
     this.procTimeAt = t;
   }
 
-  private setState(g: number, to: number, t: number) {
-    const from = this.gState.get(g);
-    if (from !== undefined) this.counts[from]!--;
-    if (to < 0) this.gState.delete(g);
-    else {
-      this.gState.set(g, to);
-      this.counts[to]!++;
-    }
-    const total = this.counts[1]! + this.counts[2]! + this.counts[3]! + this.counts[4]!;
+  private setState(g: GRec, to: number, t: number) {
+    if (g.state !== GONE) this.counts[g.state]!--;
+    g.state = to;
+    if (to === GONE) this.gs.delete(g.id);
+    else this.counts[to]!++;
+    if (t >= this.gSeriesNext) this.sampleCounts(t);
+  }
+
+  private sampleCounts(t: number) {
+    const c = this.counts;
+    const total = c[1]! + c[2]! + c[3]! + c[4]!;
     if (total > this.maxGoroutines) this.maxGoroutines = total;
-    if (t >= this.gSeriesNext) {
-      this.gSeries.push({ tNs: t, running: this.counts[GoStatus.Running]!, runnable: this.counts[GoStatus.Runnable]!, waiting: this.counts[GoStatus.Waiting]!, syscall: this.counts[GoStatus.Syscall]! });
-      this.gSeriesNext = t + this.gSeriesStep;
-      if (this.gSeries.length >= MAX_SERIES) {
-        const kept = this.gSeries.filter((_, i) => i % 2 === 0);
-        this.gSeries.length = 0;
-        this.gSeries.push(...kept);
-        this.gSeriesStep *= 2;
-      }
+    this.gSeries.push({ tNs: t, running: c[GoStatus.Running]!, runnable: c[GoStatus.Runnable]!, waiting: c[GoStatus.Waiting]!, syscall: c[GoStatus.Syscall]! });
+    this.gSeriesNext = t + this.gSeriesStep;
+    if (this.gSeries.length >= MAX_SERIES) {
+      const kept = this.gSeries.filter((_, i) => i % 2 === 0);
+      this.gSeries.length = 0;
+      this.gSeries.push(...kept);
+      this.gSeriesStep *= 2;
     }
   }
 
-  private becameRunnable(g: number, t: number, stack: number) {
-    this.runnableSince.set(g, { t, stack });
+  private becameRunnable(g: GRec, t: number, stack: number) {
+    this.setState(g, GoStatus.Runnable, t);
+    g.runnableAt = t;
+    g.runnableStack = stack;
   }
 
-  private startRunning(g: number, m: number, t: number) {
-    const r = this.runnableSince.get(g);
-    if (r) {
-      this.runnableSince.delete(g);
-      const d = t - r.t;
-      this.latencies.push(d);
-      this.latencyHistogram[Math.min(47, d <= 1 ? 0 : Math.floor(Math.log2(d)))]!++;
-      if (this.worst.length < MAX_WORST || d > this.worst[this.worst.length - 1]!.latencyNs) {
-        this.worst.push({ g, atNs: t, latencyNs: d, frames: this.frames(r.stack) ?? [] });
+  private startRunning(g: GRec, m: MRec, t: number) {
+    if (g.runnableAt >= 0) {
+      const d = t - g.runnableAt;
+      g.runnableAt = -1;
+      this.latency.add(d);
+      if (d > this.worstFloor) {
+        this.worst.push({ g: g.id, atNs: t, latencyNs: d, frames: this.frames(g.runnableStack) });
         this.worst.sort((a, b) => b.latencyNs - a.latencyNs);
         if (this.worst.length > MAX_WORST) this.worst.length = MAX_WORST;
+        if (this.worst.length === MAX_WORST) this.worstFloor = this.worst[MAX_WORST - 1]!.latencyNs;
       }
     }
-    const b = this.blockedSince.get(g);
-    if (b) this.endBlock(g, t);
-    this.curG.set(m, g);
-    this.runningSince.set(m, t);
+    if (g.blockedAt >= 0) this.endBlock(g, t);
+    this.setState(g, GoStatus.Running, t);
+    m.g = g;
+    m.runningSince = t;
   }
 
-  /** The goroutine on m stops executing (block, stop, syscall, exit): its run time goes to its P. */
-  private stopRunning(m: number, t: number) {
-    const since = this.runningSince.get(m);
-    const g = this.curG.get(m);
-    if (since !== undefined) {
-      const p = this.mP.get(m);
-      if (p !== undefined) this.pBusy.set(p, (this.pBusy.get(p) ?? 0) + (t - since));
-      if (g !== undefined && GC_WORKER_LABELS.has(this.label.get(g) ?? '')) this.workerNs += t - since;
-      this.runningSince.delete(m);
+  /** The goroutine on m stops executing (block, stop, syscall end, exit): its run time goes to its P. */
+  private stopRunning(m: MRec, t: number): GRec | null {
+    const g = m.g;
+    if (m.runningSince >= 0) {
+      const d = t - m.runningSince;
+      if (m.p >= 0) this.pBusy[m.p] = (this.pBusy[m.p] ?? 0) + d;
+      if (g?.gcWorker) this.workerNs += d;
+      m.runningSince = -1;
     }
-    this.curG.delete(m);
+    m.g = null;
     return g;
   }
 
-  private endBlock(g: number, t: number) {
-    const b = this.blockedSince.get(g);
-    if (!b) return;
-    this.blockedSince.delete(g);
-    const d = t - b.t;
-    const r = this.blockByReason.get(b.reason);
-    if (r) {
-      r.count++;
-      r.totalNs += d;
-    } else this.blockByReason.set(b.reason, { count: 1, totalNs: d });
-    this.blockByStack.add(b.frames, d);
+  private endBlock(g: GRec, t: number) {
+    const d = t - g.blockedAt;
+    g.blockedAt = -1;
+    let r = this.blockByReason.get(g.blockReason);
+    if (!r) this.blockByReason.set(g.blockReason, (r = { count: 0, totalNs: 0 }));
+    r.count++;
+    r.totalNs += d;
+    this.blockByStack.add(g.blockFrames, d);
   }
 
-  private endSyscall(g: number, t: number) {
-    const s = this.syscallSince.get(g);
-    if (!s) return;
-    this.syscallSince.delete(g);
+  private endSyscall(g: GRec, t: number) {
+    if (g.syscallAt < 0) return;
+    const d = t - g.syscallAt;
+    g.syscallAt = -1;
     this.syscallCount++;
-    this.syscallNs += t - s.t;
-    this.syscallByStack.add(s.frames, t - s.t);
+    this.syscallNs += d;
+    this.syscallByStack.add(g.syscallFrames, d);
   }
 
-  event(type: number, t: number, m: number, a: Float64Array): void {
-    this.touch(t);
+  event(type: number, t: number, mid: number, a: Float64Array): void {
+    if (this.firstNs < 0) {
+      this.firstNs = t;
+      this.gSeriesNext = t;
+    }
+    this.lastNs = t;
+    this.events++;
     this.byTypeN[type]!++;
-    const k = KIND_OF[type];
-    if (k) this.kind(k);
     switch (type) {
-      case Ev.ProcsChange: {
+      case Ev.GoStart: {
+        this.startRunning(this.g(a[0]!), this.m(mid), t);
+        break;
+      }
+      case Ev.GoBlock: {
+        const g = this.stopRunning(this.m(mid), t);
+        if (g) {
+          this.setState(g, GoStatus.Waiting, t);
+          g.blockedAt = t;
+          g.blockReason = this.str(a[0]!) || 'unspecified';
+          g.blockFrames = this.frames(a[1]!);
+        }
+        break;
+      }
+      case Ev.GoUnblock: {
+        const g = this.g(a[0]!);
+        if (g.blockedAt >= 0) this.endBlock(g, t);
+        this.becameRunnable(g, t, a[2]!);
+        break;
+      }
+      case Ev.GoStop: {
+        const g = this.stopRunning(this.m(mid), t);
+        if (g) this.becameRunnable(g, t, a[1]!);
+        break;
+      }
+      case Ev.GoSyscallBegin: {
+        const g = this.m(mid).g;
+        if (g) {
+          this.setState(g, GoStatus.Syscall, t);
+          g.syscallAt = t;
+          g.syscallFrames = this.frames(a[1]!);
+        }
+        break;
+      }
+      case Ev.GoSyscallEnd: {
+        const g = this.m(mid).g;
+        if (g) {
+          this.endSyscall(g, t);
+          this.setState(g, GoStatus.Running, t);
+        }
+        break;
+      }
+      case Ev.GoSyscallEndBlocked: {
+        const g = this.stopRunning(this.m(mid), t);
+        if (g) {
+          this.endSyscall(g, t);
+          this.becameRunnable(g, t, 0);
+        }
+        break;
+      }
+      case Ev.GoCreate:
+        this.becameRunnable(this.g(a[0]!), t, a[2]!);
+        break;
+      case Ev.GoCreateBlocked:
+        this.setState(this.g(a[0]!), GoStatus.Waiting, t);
+        break;
+      case Ev.GoCreateSyscall: {
+        const g = this.g(a[0]!);
+        this.setState(g, GoStatus.Syscall, t);
+        this.m(mid).g = g;
+        break;
+      }
+      case Ev.GoDestroy:
+      case Ev.GoDestroySyscall: {
+        const m = this.m(mid);
+        const g = this.stopRunning(m, t);
+        if (g) this.setState(g, GONE, t);
+        if (type === Ev.GoDestroySyscall && m.p >= 0) {
+          // Go's reader adds a ProcSteal: the thread gives up the P it held.
+          this.extraTransitions++;
+          this.events++;
+          m.p = -1;
+        }
+        break;
+      }
+      case Ev.GoStatus:
+      case Ev.GoStatusStack: {
+        const g = this.g(a[0]!);
+        const status = a[2]!;
+        this.setState(g, status === GoStatus.Bad || status > GoStatus.Waiting ? GONE : status, t);
+        if (status === GoStatus.Running) {
+          const m = this.m(mid);
+          m.g = g;
+          m.runningSince = t;
+        } else if (status === GoStatus.Syscall && a[1] === mid) this.m(mid).g = g;
+        break;
+      }
+      case Ev.GoSwitch:
+      case Ev.GoSwitchDestroy: {
+        // Go's reader expands a switch into three events: unblock of the next goroutine (this
+        // one), block or exit of the current one, and start of the next.
+        this.extraTransitions += 2;
+        this.events += 2;
+        const m = this.m(mid);
+        const cur = this.stopRunning(m, t);
+        if (cur) {
+          if (type === Ev.GoSwitch) {
+            this.setState(cur, GoStatus.Waiting, t);
+            cur.blockedAt = t;
+            cur.blockReason = 'unspecified';
+            cur.blockFrames = NO_FRAMES;
+          } else this.setState(cur, GONE, t);
+        }
+        this.startRunning(this.g(a[0]!), m, t);
+        break;
+      }
+      case Ev.ProcStart:
+        this.m(mid).p = a[0]!;
+        break;
+      case Ev.ProcStop:
+        this.m(mid).p = -1;
+        break;
+      case Ev.ProcSteal: {
+        // The P leaves the thread it was stolen from (args: p, p_seq, m).
+        const from = this.ms.get(a[2]!);
+        if (from && from.p === a[0]) from.p = -1;
+        if (a[2] === this.lastMId) this.lastM = from ?? null;
+        break;
+      }
+      case Ev.ProcStatus:
+        if (a[1] === ProcStatus.Running || a[1] === ProcStatus.Syscall) this.m(mid).p = a[0]!;
+        break;
+      case Ev.ProcsChange:
         this.metric(type, a[0]!);
         this.accountProcs(t);
         if (this.gomaxprocs !== a[0]) {
@@ -355,7 +565,6 @@ export class TraceSummarizer implements TraceSink {
           this.gomaxprocs = a[0]!;
         }
         break;
-      }
       case Ev.HeapAlloc:
         this.metric(type, a[0]!);
         this.live.add(t, a[0]!);
@@ -367,166 +576,45 @@ export class TraceSummarizer implements TraceSink {
       case Ev.GCBegin:
         this.gcOpen = { startNs: t, seq: a[0]! };
         break;
-      case Ev.GCActive:
-        break;
       case Ev.GCEnd:
-        if (this.gcOpen) {
-          this.cycles.push({ startNs: this.gcOpen.startNs, durationNs: t - this.gcOpen.startNs, seq: this.gcOpen.seq, sweepTerminationNs: this.pendingStw.sweep, markTerminationNs: this.pendingStw.mark });
-        }
+        if (this.gcOpen) this.cycles.push({ startNs: this.gcOpen.startNs, durationNs: t - this.gcOpen.startNs, seq: this.gcOpen.seq, sweepTerminationNs: this.pendingSweep, markTerminationNs: this.pendingMark });
         this.gcOpen = null;
-        this.pendingStw = { sweep: null, mark: null };
+        this.pendingSweep = null;
+        this.pendingMark = null;
         break;
-      case Ev.STWBegin:
-        this.stwOpen.set(m, { startNs: t, reason: this.str(a[0]!) });
+      case Ev.STWBegin: {
+        const m = this.m(mid);
+        m.stwAt = t;
+        m.stwReason = this.str(a[0]!);
         break;
+      }
       case Ev.STWEnd: {
-        const o = this.stwOpen.get(m);
-        if (!o) break;
-        this.stwOpen.delete(m);
-        const d = t - o.startNs;
-        this.stw.push({ startNs: o.startNs, durationNs: d, reason: o.reason });
+        const m = this.m(mid);
+        if (m.stwAt < 0) break;
+        const d = t - m.stwAt;
+        this.stw.push({ startNs: m.stwAt, durationNs: d, reason: m.stwReason });
+        m.stwAt = -1;
         // Sweep termination opens a cycle (its STW precedes GCBegin); mark termination ends it.
-        if (o.reason === 'GC sweep termination') this.pendingStw.sweep = d;
-        else if (o.reason === 'GC mark termination') this.pendingStw.mark = d;
+        if (m.stwReason === 'GC sweep termination') this.pendingSweep = d;
+        else if (m.stwReason === 'GC mark termination') this.pendingMark = d;
         break;
       }
       case Ev.GCMarkAssistBegin: {
-        const g = this.curG.get(m);
-        if (g !== undefined) this.assistSince.set(g, t);
+        const g = this.m(mid).g;
+        if (g) g.assistAt = t;
         break;
       }
       case Ev.GCMarkAssistEnd: {
-        const g = this.curG.get(m);
-        const since = g === undefined ? undefined : this.assistSince.get(g);
-        if (since !== undefined) {
-          this.assistNs += t - since;
-          this.assistSince.delete(g!);
+        const g = this.m(mid).g;
+        if (g && g.assistAt >= 0) {
+          this.assistNs += t - g.assistAt;
+          g.assistAt = -1;
         }
         break;
       }
       case Ev.GoLabel: {
-        const g = this.curG.get(m);
-        if (g !== undefined) this.label.set(g, this.str(a[0]!));
-        break;
-      }
-      case Ev.ProcStart:
-        this.mP.set(m, a[0]!);
-        break;
-      case Ev.ProcStop:
-        this.mP.delete(m);
-        break;
-      case Ev.ProcSteal:
-        // The P leaves the thread it was stolen from (args: p, p_seq, m).
-        if (this.mP.get(a[2]!) === a[0]) this.mP.delete(a[2]!);
-        break;
-      case Ev.ProcStatus:
-        if (a[1] === ProcStatus.Running || a[1] === ProcStatus.Syscall) this.mP.set(m, a[0]!);
-        break;
-      case Ev.GoCreate:
-        this.setState(a[0]!, GoStatus.Runnable, t);
-        this.becameRunnable(a[0]!, t, a[2]!);
-        break;
-      case Ev.GoCreateBlocked:
-        this.setState(a[0]!, GoStatus.Waiting, t);
-        break;
-      case Ev.GoCreateSyscall:
-        this.setState(a[0]!, GoStatus.Syscall, t);
-        this.curG.set(m, a[0]!);
-        break;
-      case Ev.GoStart:
-        this.setState(a[0]!, GoStatus.Running, t);
-        this.startRunning(a[0]!, m, t);
-        break;
-      case Ev.GoStop: {
-        const g = this.stopRunning(m, t);
-        if (g !== undefined) {
-          this.setState(g, GoStatus.Runnable, t);
-          this.becameRunnable(g, t, a[1]!);
-        }
-        break;
-      }
-      case Ev.GoBlock: {
-        const g = this.stopRunning(m, t);
-        if (g !== undefined) {
-          this.setState(g, GoStatus.Waiting, t);
-          this.blockedSince.set(g, { t, reason: this.str(a[0]!) || 'unspecified', frames: this.frames(a[1]!) });
-        }
-        break;
-      }
-      case Ev.GoUnblock: {
-        const g = a[0]!;
-        this.endBlock(g, t);
-        this.setState(g, GoStatus.Runnable, t);
-        this.becameRunnable(g, t, a[2]!);
-        break;
-      }
-      case Ev.GoDestroy:
-      case Ev.GoDestroySyscall: {
-        const g = this.stopRunning(m, t);
-        if (g !== undefined) {
-          this.setState(g, -1, t);
-          this.label.delete(g);
-        }
-        if (type === Ev.GoDestroySyscall && this.mP.has(m)) {
-          // Go's reader adds a ProcSteal: the thread gives up the P it held.
-          this.kind('StateTransition');
-          this.events++;
-          this.mP.delete(m);
-        }
-        break;
-      }
-      case Ev.GoSyscallBegin: {
-        const g = this.curG.get(m);
-        if (g !== undefined) {
-          this.setState(g, GoStatus.Syscall, t);
-          this.syscallSince.set(g, { t, frames: this.frames(a[1]!) });
-        }
-        break;
-      }
-      case Ev.GoSyscallEnd: {
-        const g = this.curG.get(m);
-        if (g !== undefined) {
-          this.endSyscall(g, t);
-          this.setState(g, GoStatus.Running, t);
-        }
-        break;
-      }
-      case Ev.GoSyscallEndBlocked: {
-        const g = this.stopRunning(m, t);
-        if (g !== undefined) {
-          this.endSyscall(g, t);
-          this.setState(g, GoStatus.Runnable, t);
-          this.becameRunnable(g, t, 0);
-        }
-        break;
-      }
-      case Ev.GoStatus:
-      case Ev.GoStatusStack: {
-        const g = a[0]!;
-        const status = a[2]!;
-        this.setState(g, status === GoStatus.Bad ? -1 : status, t);
-        if (status === GoStatus.Running) {
-          this.curG.set(m, g);
-          this.runningSince.set(m, t);
-        } else if (status === GoStatus.Syscall && a[1] === m) this.curG.set(m, g);
-        break;
-      }
-      case Ev.GoSwitch:
-      case Ev.GoSwitchDestroy: {
-        // Go's reader expands a switch into three events: unblock of the next goroutine (this
-        // one), block or exit of the current one, and start of the next.
-        this.kind('StateTransition', 2);
-        this.events += 2;
-        const cur = this.stopRunning(m, t);
-        if (cur !== undefined) {
-          if (type === Ev.GoSwitch) {
-            this.setState(cur, GoStatus.Waiting, t);
-            this.blockedSince.set(cur, { t, reason: 'unspecified', frames: undefined });
-          } else this.setState(cur, -1, t);
-        }
-        this.endBlock(a[0]!, t);
-        this.setState(a[0]!, GoStatus.Running, t);
-        this.startRunning(a[0]!, m, t);
+        const g = this.m(mid).g;
+        if (g) g.gcWorker = GC_WORKER_LABELS.has(this.str(a[0]!));
         break;
       }
     }
@@ -568,7 +656,15 @@ export class TraceSummarizer implements TraceSink {
         if (frames.findIndex((x) => x.func === f.func) === i) e.total += count;
       });
     }
-    const lat = pauseStats(this.latencies);
+    const h = this.latency;
+    const lat = { count: h.count, totalNs: h.total, p50Ns: h.quantile(0.5), p99Ns: h.quantile(0.99), maxNs: h.max };
+    const byKind: Record<string, number> = {};
+    this.byTypeN.forEach((n, t) => {
+      const k = KIND_OF[t];
+      if (n > 0 && k) byKind[k] = (byKind[k] ?? 0) + n;
+    });
+    if (this.syncs > 0) byKind.Sync = this.syncs;
+    if (this.extraTransitions > 0) byKind.StateTransition = (byKind.StateTransition ?? 0) + this.extraTransitions;
     return {
       version: read.version,
       bytes: read.bytes,
@@ -577,7 +673,7 @@ export class TraceSummarizer implements TraceSink {
       lastNs: this.lastNs,
       durationNs,
       events: this.events,
-      byKind: { ...this.byKind },
+      byKind,
       byType,
       gc: {
         cycles: this.cycles,
@@ -592,10 +688,10 @@ export class TraceSummarizer implements TraceSink {
       heap: { live: this.live.points, goal: this.goal.points },
       gomaxprocs: { initial: this.procChanges[0]?.value ?? null, changes: this.procChanges.slice(1) },
       goroutines: { max: this.maxGoroutines, series: this.gSeries },
-      schedLatency: { ...lat, histogram: this.latencyHistogram, worst: this.worst },
+      schedLatency: { ...lat, histogram: h.powersOfTwo(), worst: this.worst },
       blocking: { byReason: [...this.blockByReason.entries()].map(([reason, r]) => ({ reason, ...r })).sort((a, b) => b.totalNs - a.totalNs), byStack: this.blockByStack.top() },
       syscalls: { count: this.syscallCount, totalNs: this.syscallNs, byStack: this.syscallByStack.top() },
-      procs: [...this.pBusy.entries()].sort((a, b) => a[0] - b[0]).map(([p, busyNs]) => ({ p, busyNs, utilization: durationNs > 0 ? busyNs / durationNs : 0 })),
+      procs: this.pBusy.flatMap((busyNs, p) => (busyNs === undefined ? [] : [{ p, busyNs, utilization: durationNs > 0 ? busyNs / durationNs : 0 }])),
       cpuSamples: { count: this.sampleCount, top: [...profile.entries()].map(([func, e]) => ({ func, ...e })).sort((a, b) => b.self - a.self || b.total - a.total).slice(0, MAX_STACK_ROWS) },
     };
   }
