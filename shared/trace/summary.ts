@@ -268,6 +268,7 @@ export class TraceSummarizer implements TraceSink {
   private lastM: MRec | null = null;
   private readonly counts = [0, 0, 0, 0, 0];
   private maxGoroutines = 0;
+  private alive = 0;
   private readonly gSeries: GoroutineCountPoint[] = [];
   private gSeriesStep = 1e6;
   private gSeriesNext = 0;
@@ -350,6 +351,8 @@ export class TraceSummarizer implements TraceSink {
 
   private setState(g: GRec, to: number, t: number) {
     if (g.state !== GONE) this.counts[g.state]!--;
+    else if (to !== GONE && ++this.alive > this.maxGoroutines) this.maxGoroutines = this.alive;
+    if (to === GONE && g.state !== GONE) this.alive--;
     g.state = to;
     if (to === GONE) this.gs.delete(g.id);
     else this.counts[to]!++;
@@ -358,8 +361,6 @@ export class TraceSummarizer implements TraceSink {
 
   private sampleCounts(t: number) {
     const c = this.counts;
-    const total = c[1]! + c[2]! + c[3]! + c[4]!;
-    if (total > this.maxGoroutines) this.maxGoroutines = total;
     this.gSeries.push({ tNs: t, running: c[GoStatus.Running]!, runnable: c[GoStatus.Runnable]!, waiting: c[GoStatus.Waiting]!, syscall: c[GoStatus.Syscall]! });
     this.gSeriesNext = t + this.gSeriesStep;
     if (this.gSeries.length >= MAX_SERIES) {
