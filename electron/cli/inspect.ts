@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ARTIFACT_KINDS, detectKind, isArtifactKind, parseArtifact, type ArtifactKind } from '../../shared/parsers/artifactKinds';
-import type { MemoryMaps } from '../../shared/parsers/smaps';
+import { countersOf, type MemoryMaps } from '../../shared/parsers/smaps';
 import { describeError } from '../../shared/parsers/result';
 import { classifyMemory } from '../../shared/analysis/memoryLayout';
 import { dumpModel } from '../../shared/util/dump';
@@ -41,7 +41,9 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
   const r = parseArtifact(kind, bytes);
   const warnings = r.warnings.map((w) => `${file}: warning: ${describeError(w)}`).join('\n');
   if (!r.ok) return { code: 1, stdout: '', stderr: [`${file}: ${kind}: ${describeError(r.error)}`, warnings].filter(Boolean).join('\n') };
-  const model = kind === 'smaps' || kind === 'maps' ? { maps: r.value, layout: classifyMemory(r.value as MemoryMaps) } : r.value;
+  // smaps keeps its counters in a table; print each mapping with its own, as the file has them.
+  const maps = kind === 'smaps' || kind === 'maps' ? (r.value as MemoryMaps) : null;
+  const model = maps ? { maps: { mappings: maps.mappings.map((m, i) => ({ ...m, kib: countersOf(maps, i) })), hasCounters: maps.hasCounters }, layout: classifyMemory(maps) } : r.value;
   const stdout = opts.json
     ? JSON.stringify({ kind, model, warnings: r.warnings }, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 1)
     : `kind: ${kind}\n${dumpModel(model, { maxItems: 20 })}`;

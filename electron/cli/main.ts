@@ -15,6 +15,7 @@ import { inProcessApi } from '../core/inProcess';
 import { startServer } from '../serve/server';
 import { parseArgs, parseTarget, UsageError } from './args';
 import { inspectFile } from './inspect';
+import { traceFile } from './trace';
 
 const api = (b: Backend) => inProcessApi(b);
 
@@ -30,6 +31,7 @@ const USAGE = `Usage:
   gopherscope export SESSION_ID FILE [--data-dir DIR]
   gopherscope import FILE [--data-dir DIR]
   gopherscope inspect FILE [--kind KIND] [--json]
+  gopherscope trace FILE [--json] [--perfetto OUT.json]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
@@ -287,6 +289,14 @@ export async function main(argv: string[]): Promise<number> {
         if (r.stdout) process.stdout.write(r.stdout);
         if (r.stderr) log(r.stderr);
         return r.code === 2 ? EXIT.usage : r.code === 1 ? EXIT.failed : EXIT.ok;
+      }
+      case 'trace': {
+        const [file] = args.positionals;
+        if (!file) throw new UsageError('trace needs a FILE (a Go execution trace, e.g. from /debug/pprof/trace)');
+        const r = await traceFile(file, { json: args.flags.has('json'), perfetto: flag('perfetto') });
+        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stderr) log(r.stderr);
+        return r.code === 1 ? EXIT.failed : EXIT.ok;
       }
       default:
         throw new UsageError(`unknown command ${command}`);

@@ -496,3 +496,15 @@ function readSync(b: Batch): { freq: number; clock: { ticks: number; wallSec: nu
   }
   return { freq, clock };
 }
+
+/** One pass, several consumers (a summary and an export, say). */
+export function teeSinks(...sinks: TraceSink[]): TraceSink {
+  return {
+    generation: (g) => sinks.forEach((s) => s.generation(g)),
+    event: (type, t, m, args) => {
+      for (const s of sinks) s.event(type, t, m, args);
+    },
+    cpuSample: (t, m, p, g, stack) => sinks.forEach((s) => s.cpuSample(t, m, p, g, stack)),
+    sync: (t) => sinks.forEach((s) => s.sync(t)),
+  };
+}
