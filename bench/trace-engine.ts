@@ -53,8 +53,8 @@ async function record(mib: number, pairs: number): Promise<string> {
   const file = join(dir, `busy-${mib}.trace`);
   const t = await startTarget({ binary: built.binary, args: ['-busy', String(pairs), '-goroutines', '200'] });
   try {
-    // About 8 MB/s per busy pair on these machines; ask for enough seconds, then check.
-    const seconds = Math.ceil((mib * 1.3) / (4 * pairs)) + 2;
+    // About 3-4 MB/s per busy pair on these machines; ask for enough seconds, then check.
+    const seconds = Math.ceil((mib * 1.3) / (3 * pairs)) + 3;
     const res = await fetch(`http://${t.pprofAddr}/debug/pprof/trace?seconds=${seconds}`);
     await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(file));
   } finally {
