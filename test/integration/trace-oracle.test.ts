@@ -19,6 +19,8 @@ import { buildTarget } from '../lab/targets';
 const dir = mkdtempSync(join(tmpdir(), 'gs-trace-oracle-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const oracle = buildTraceOracle();
+// Awaited by each test; this keeps an early build failure from being an unhandled rejection.
+oracle.catch(() => undefined);
 
 for (const toolchain of ['go1.22.12', 'go1.23.12', 'go1.25.5', 'local']) {
   test(`a busy ${toolchain} target's trace: our summary agrees with golang.org/x/exp/trace`, { timeout: 600_000 }, async () => {
