@@ -1,10 +1,10 @@
 /**
  * Live agreement with Go's own trace reader: the lab target, built with each
  * Go whose trace format differs, runs busy (GC, channel blocking, syscalls,
- * sleeps, ReadMemStats and GOMAXPROCS stop-the-world pauses) and is traced
- * for a second; our summary of that file must match the oracle's
- * (test/oracle/trace, golang.org/x/exp/trace): event and GC counts exactly,
- * durations within 1 µs.
+ * sleeps, ReadMemStats and GOMAXPROCS stop-the-world pauses; GOMAXPROCS
+ * changes every 400 ms) and is traced for two seconds; our summary of that
+ * file must match the oracle's (test/oracle/trace, golang.org/x/exp/trace):
+ * event and GC counts exactly, durations within 1 µs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ for (const toolchain of ['go1.22.12', 'go1.23.12', 'go1.25.5', 'local']) {
     const t = await startTarget({ binary: built.binary, args: ['-busy', '2', '-goroutines', '50'], env: { GODEBUG: 'traceadvanceperiod=300000000' } });
     const file = join(dir, `${toolchain}.trace`);
     try {
-      const res = await fetch(`http://${t.pprofAddr}/debug/pprof/trace?seconds=1`);
+      const res = await fetch(`http://${t.pprofAddr}/debug/pprof/trace?seconds=2`);
       assert.equal(res.status, 200);
       writeFileSync(file, Buffer.from(await res.arrayBuffer()));
     } finally {

@@ -237,7 +237,7 @@ func startBusy(pairs int) {
 		for n := 0; ; n++ {
 			time.Sleep(200 * time.Millisecond)
 			runtime.ReadMemStats(&ms)
-			if n%5 == 4 {
+			if n%2 == 1 {
 				// Alternate between the value in effect and one more: each change stops the world.
 				if runtime.GOMAXPROCS(0) == procs {
 					runtime.GOMAXPROCS(procs + 1)
