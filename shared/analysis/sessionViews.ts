@@ -71,9 +71,9 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
     memStats: heap?.ok ? heap.value.memStats : null,
   };
   // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
-  const smapsText = files['proc/smaps'] ?? files['proc/maps'];
-  if (smapsText === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
-  const maps = parseSmaps(smapsText);
+  const smaps = files['proc/smaps'] ?? files['proc/maps'];
+  if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
+  const maps = parseSmaps(smaps);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
   const layout = classifyMemory(maps.value, { isGo: opts.isGo });

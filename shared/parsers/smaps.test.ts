@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { splitAt } from '../../test/support/chunks';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
 import { counterOf, countersOf, createSmapsParser, parseSmaps } from './smaps';
@@ -71,12 +72,7 @@ test('a chunked read equals a whole read', () => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }), (cuts) => {
       const p = createSmapsParser();
-      let at = 0;
-      for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
-        p.push(text.slice(at, c));
-        at = c;
-      }
-      p.push(text.slice(at));
+      for (const piece of splitAt(text, cuts)) p.push(piece);
       assert.deepEqual(p.finish(), whole);
     }),
     { numRuns: 100 },
@@ -92,12 +88,7 @@ test('bytes cut anywhere, even inside a UTF-8 name, parse like the whole text', 
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 40 }), (cuts) => {
       const p = createSmapsParser();
-      let at = 0;
-      for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
-        p.push(bytes.subarray(at, c));
-        at = c;
-      }
-      p.push(bytes.subarray(at));
+      for (const piece of splitAt(bytes, cuts)) p.push(piece);
       assert.deepEqual(p.finish(), whole);
     }),
     { numRuns: 100 },

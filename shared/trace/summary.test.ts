@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { splitAt } from '../../test/support/chunks';
 import { assertGolden } from '../../test/support/golden';
 import { assertAgreesWithOracle, type OracleSummary } from '../../test/lab/traceOracle';
 import { dumpModel } from '../util/dump';
@@ -64,9 +65,7 @@ test('a chunked read equals a whole read', () => {
   const whole = summarizeTrace([bytes]);
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 30 }), (cuts) => {
-      const points = [0, ...[...new Set(cuts)].sort((a, b) => a - b), bytes.length];
-      const chunks = points.slice(1).map((end, i) => bytes.subarray(points[i], end));
-      assert.deepEqual(summarizeTrace(chunks), whole);
+      assert.deepEqual(summarizeTrace(splitAt(bytes, cuts)), whole);
     }),
     { numRuns: 40 },
   );

@@ -187,7 +187,7 @@ class Histogram {
   static index(d: number): number {
     if (d < 64) return d < 0 ? 0 : Math.floor(d);
     const e = Math.floor(Math.log2(d));
-    return Math.min(64 * 64 - 1, (e - 5) * 64 + Math.floor(d / 2 ** (e - 6)) - 64 + 0);
+    return Math.min(64 * 64 - 1, (e - 5) * 64 + Math.floor(d / 2 ** (e - 6)) - 64);
   }
   static lower(i: number): number {
     if (i < 64) return i;
@@ -428,12 +428,7 @@ export class TraceSummarizer implements TraceSink {
   }
 
   event(type: number, t: number, mid: number, a: Float64Array): void {
-    if (this.firstNs < 0) {
-      this.firstNs = t;
-      this.gSeriesNext = t;
-    }
-    this.lastNs = t;
-    this.events++;
+    this.touch(t);
     this.byTypeN[type]!++;
     switch (type) {
       case Ev.GoStart: {

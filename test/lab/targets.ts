@@ -28,7 +28,7 @@ function sourceHash(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-function goBinary(): string {
+export function goBinary(): string {
   for (const p of ['/usr/local/go/bin/go', '/usr/bin/go']) if (existsSync(p)) return p;
   return 'go';
 }

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TraceSummary } from '../../shared/trace/summary';
+import { goBinary } from './targets';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -24,11 +25,6 @@ export interface OracleSummary {
   readonly metrics: Record<string, { count: number; last: number; min: number; max: number }>;
   readonly stackSamples: number;
   readonly readMs: number;
-}
-
-function goBinary(): string {
-  for (const p of ['/usr/local/go/bin/go', '/usr/bin/go']) if (existsSync(p)) return p;
-  return 'go';
 }
 
 export async function buildTraceOracle(): Promise<string> {
