@@ -16,6 +16,7 @@ import { exportSession, importBundle } from './bundles';
 import { newCaptureId, runCapture } from './capture';
 import { collect } from './frameCollector';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
+import { GoTraceTool } from './goTraceTool';
 import { detectGo, listProcesses } from './processes';
 import { PromptBroker } from './prompts';
 import { captureScript, newNonce } from './remoteScripts';
@@ -75,6 +76,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       }
     }
   };
+  const goTrace = new GoTraceTool();
   const prompts = new PromptBroker((p) => emit('auth.prompt', p), secrets);
   const terminals = new Terminals(
     (p) => emit('terminal.data', p),
@@ -270,6 +272,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const text = a.name === 'proc/environ' || a.name === 'proc/cmdline' ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
       return { text, sizeBytes: size, truncated: from + bytes.length < size, encoding: 'text' };
     },
+    'tools.goTrace.status': async () => {
+      const s = await goTrace.status();
+      return { available: s.available, goVersion: s.goVersion, reason: s.reason };
+    },
+    'tools.goTrace.open': async ({ artifactId }) => {
+      const a = await store.getArtifact(artifactId);
+      if (!a.sha256) throw new ApiError('not-found', `${a.name} has no stored content (${a.status}${a.reason ? `: ${a.reason}` : ''}).`);
+      if (a.name !== 'go/trace') throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
+      return goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
+    },
   };
 
   return {
@@ -280,6 +292,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       return () => listeners.delete(listener);
     },
     async close() {
+      goTrace.closeAll();
       prompts.cancelAll();
       terminals.closeAll();
       for (const c of captures.values()) c.controller.abort();

@@ -291,6 +291,10 @@ export const methods = {
     input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(), encoding: z.enum(['text', 'base64']).optional(), offset: z.number().int().min(0).optional() }),
     output: z.object({ text: z.string(), sizeBytes: z.number(), truncated: z.boolean(), encoding: z.enum(['text', 'base64']) }),
   },
+  /** Whether Go is installed where the backend runs, for "open with go tool trace". */
+  'tools.goTrace.status': { input: z.object({}).strict(), output: z.object({ available: z.boolean(), goVersion: z.string().nullable(), reason: z.string().nullable() }) },
+  /** Runs go tool trace on a stored trace; it opens the user's browser itself and we return its address. */
+  'tools.goTrace.open': { input: z.object({ artifactId: z.string().min(1).max(64) }), output: z.object({ url: z.string(), goVersion: z.string() }) },
 } as const;
 
 export type Methods = typeof methods;

@@ -16,6 +16,8 @@ export type ApiErrorCode =
   | 'remote-failed'
   | 'cancelled'
   | 'storage'
+  /** A local tool the call needs (go tool trace) is missing or failed. */
+  | 'tool-failed'
   | 'internal';
 
 export interface ApiErrorData {

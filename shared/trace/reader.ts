@@ -31,6 +31,11 @@ export interface TraceGeneration {
   /** Trace clock ticks per second. */
   readonly freq: number;
   readonly startNs: number;
+  /**
+   * File offset of the generation's first batch. Generations are contiguous in the file, so the
+   * header plus the bytes from one generation's offset to a later one's read on their own.
+   */
+  readonly offset: number;
   readonly strings: ReadonlyMap<number, string>;
   /** Stack ID → frames, innermost first. */
   readonly stacks: ReadonlyMap<number, readonly TraceFrame[]>;
@@ -125,6 +130,7 @@ export function createTraceReader(sink: TraceSink): TraceReader {
 
   // The generation being collected.
   let gen = 0;
+  let genOffset = 0;
   let genBytes = 0;
   let batches: Batch[] = [];
 
@@ -181,12 +187,15 @@ export function createTraceReader(sink: TraceSink): TraceReader {
       const bodyAt = varintEnd;
       if (bodyAt + size > pendingLen) return pos;
       if (g === 0) throw new TraceError('batch of generation 0 (invalid)', at);
-      if (gen === 0) gen = g;
-      else if (g !== gen) {
+      if (gen === 0) {
+        gen = g;
+        genOffset = at;
+      } else if (g !== gen) {
         if (version! >= 26) throw new TraceError(`batch of generation ${g} inside generation ${gen}: missing EndOfGeneration, or generations interleaved`, at);
         if (g !== gen + 1) throw new TraceError(`generations out of order: ${g} after ${gen}`, at);
         endGeneration(at);
         gen = g;
+        genOffset = at;
       }
       // Experimental batches are raw data for experiments we do not interpret.
       if (exp === 0) {
@@ -200,14 +209,14 @@ export function createTraceReader(sink: TraceSink): TraceReader {
 
   const endGeneration = (at: number) => {
     if (batches.length === 0 && gen === 0) return;
-    processGeneration(gen, batches, at);
+    processGeneration(gen, genOffset, batches, at);
     generations++;
     batches = [];
     genBytes = 0;
     gen = 0;
   };
 
-  const processGeneration = (g: number, list: Batch[], at: number) => {
+  const processGeneration = (g: number, offset: number, list: Batch[], at: number) => {
     const strings = new Map<number, string>();
     const stackPcs = new Map<number, number[]>();
     const frames = new Map<number, { func: number; file: number; line: number }>();
@@ -251,7 +260,7 @@ export function createTraceReader(sink: TraceSink): TraceReader {
         }),
       );
     }
-    sink.generation({ gen: g, freq, startNs: mul(minTicks), strings, stacks, clock: clock && { traceNs: mul(clock.ticks), wallSec: clock.wallSec, wallNsec: clock.wallNsec } });
+    sink.generation({ gen: g, freq, startNs: mul(minTicks), offset, strings, stacks, clock: clock && { traceNs: mul(clock.ticks), wallSec: clock.wallSec, wallNsec: clock.wallNsec } });
     emitSync(mul(minTicks));
     for (const s of samples) s.t = mul(s.t);
     samples.sort((a, b) => a.t - b.t);

@@ -5,21 +5,22 @@
  */
 import type { PauseStats, StackTotal, TraceSummary } from './summary';
 
-const ms = (ns: number) => (ns >= 1e9 ? `${(ns / 1e9).toFixed(2)} s` : ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(1)} µs` : `${Math.round(ns)} ns`);
+/** A duration in the unit that reads best: 1.23 s, 4.56 ms, 7.8 µs, 90 ns. */
+export const formatDuration = (ns: number): string => (ns >= 1e9 ? `${(ns / 1e9).toFixed(2)} s` : ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(1)} µs` : `${Math.round(ns)} ns`);
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
-const pauses = (p: PauseStats) => (p.count === 0 ? 'none' : `${p.count}, p50 ${ms(p.p50Ns)}, p99 ${ms(p.p99Ns)}, max ${ms(p.maxNs)}, total ${ms(p.totalNs)}`);
+const pauses = (p: PauseStats) => (p.count === 0 ? 'none' : `${p.count}, p50 ${formatDuration(p.p50Ns)}, p99 ${formatDuration(p.p99Ns)}, max ${formatDuration(p.maxNs)}, total ${formatDuration(p.totalNs)}`);
 
 function stacks(rows: readonly StackTotal[], n: number): string[] {
-  return rows.slice(0, n).flatMap((r) => [`    ${ms(r.totalNs)} in ${r.count}:`, ...(r.frames.length === 0 ? ['      (no stack)'] : r.frames.slice(0, 4).map((f) => `      ${f.func} ${f.file}:${f.line}`))]);
+  return rows.slice(0, n).flatMap((r) => [`    ${formatDuration(r.totalNs)} in ${r.count}:`, ...(r.frames.length === 0 ? ['      (no stack)'] : r.frames.slice(0, 4).map((f) => `      ${f.func} ${f.file}:${f.line}`))]);
 }
 
 export function formatTraceSummary(s: TraceSummary): string {
   const lines: string[] = [];
-  lines.push(`Go execution trace, format 1.${s.version ?? '?'}: ${mib(s.bytes)}, ${s.events.toLocaleString('en-US')} events, ${s.generations} generations, ${ms(s.durationNs)}`);
+  lines.push(`Go execution trace, format 1.${s.version ?? '?'}: ${mib(s.bytes)}, ${s.events.toLocaleString('en-US')} events, ${s.generations} generations, ${formatDuration(s.durationNs)}`);
   lines.push(`GOMAXPROCS ${s.gomaxprocs.initial ?? 'unknown'}${s.gomaxprocs.changes.length > 0 ? `, changed ${s.gomaxprocs.changes.length} times (to ${[...new Set(s.gomaxprocs.changes.map((c) => c.value))].join(', ')})` : ''}`);
   lines.push('');
-  lines.push(`GC: ${s.gc.cycles.length} cycles${s.durationNs > 0 ? ` (${(s.gc.cycles.length / (s.durationNs / 1e9)).toFixed(1)}/s)` : ''}; CPU ${s.gc.cpuFraction === null ? 'unknown' : pct(s.gc.cpuFraction)} (workers ${ms(s.gc.workerNs)}, mark assist ${ms(s.gc.assistNs)})`);
+  lines.push(`GC: ${s.gc.cycles.length} cycles${s.durationNs > 0 ? ` (${(s.gc.cycles.length / (s.durationNs / 1e9)).toFixed(1)}/s)` : ''}; CPU ${s.gc.cpuFraction === null ? 'unknown' : pct(s.gc.cpuFraction)} (workers ${formatDuration(s.gc.workerNs)}, mark assist ${formatDuration(s.gc.assistNs)})`);
   lines.push(`  GC pauses (sweep and mark termination): ${pauses(s.gc.pauses)}`);
   for (const r of s.stwByReason) lines.push(`  stop-the-world "${r.reason}": ${pauses(r)}`);
   const live = s.heap.live.at(-1);
@@ -28,11 +29,11 @@ export function formatTraceSummary(s: TraceSummary): string {
   lines.push('');
   lines.push(`Goroutines: at most ${s.goroutines.max}`);
   lines.push(`Scheduling latency (runnable to running): ${pauses(s.schedLatency)}`);
-  for (const w of s.schedLatency.worst.slice(0, 3)) lines.push(`  G${w.g} waited ${ms(w.latencyNs)}${w.frames[0] ? `, made runnable at ${w.frames[0].func} ${w.frames[0].file}:${w.frames[0].line}` : ''}`);
+  for (const w of s.schedLatency.worst.slice(0, 3)) lines.push(`  G${w.g} waited ${formatDuration(w.latencyNs)}${w.frames[0] ? `, made runnable at ${w.frames[0].func} ${w.frames[0].file}:${w.frames[0].line}` : ''}`);
   lines.push(`Blocking by reason:`);
-  for (const r of s.blocking.byReason.slice(0, 8)) lines.push(`  ${r.reason}: ${r.count} times, ${ms(r.totalNs)}`);
+  for (const r of s.blocking.byReason.slice(0, 8)) lines.push(`  ${r.reason}: ${r.count} times, ${formatDuration(r.totalNs)}`);
   lines.push(`  heaviest stacks:`, ...stacks(s.blocking.byStack, 3));
-  lines.push(`Syscalls: ${s.syscalls.count}, ${ms(s.syscalls.totalNs)}`, ...stacks(s.syscalls.byStack, 3));
+  lines.push(`Syscalls: ${s.syscalls.count}, ${formatDuration(s.syscalls.totalNs)}`, ...stacks(s.syscalls.byStack, 3));
   lines.push(`P utilization: ${s.procs.map((p) => `P${p.p} ${pct(p.utilization)}`).join(', ') || 'none'}`);
   if (s.cpuSamples.count > 0) {
     lines.push(`CPU samples: ${s.cpuSamples.count}; top functions (self):`);

@@ -232,6 +232,7 @@ interface GRec {
 }
 /** Per OS thread: the goroutine it runs, since when, and its P. */
 interface MRec {
+  readonly id: number;
   g: GRec | null;
   runningSince: number;
   p: number;
@@ -240,8 +241,19 @@ interface MRec {
 }
 const GONE = -1;
 
+/**
+ * Told each interval the summary accounts for, as it closes: what a timeline draws. The frames
+ * belong to the current generation's tables.
+ */
+export interface TraceIntervalObserver {
+  /** Goroutine g ran on P p (on thread m; p is -1 when it held none) until it stopped for `why`, at `frames`. */
+  run(p: number, m: number, g: number, startNs: number, endNs: number, why: string, frames: readonly TraceFrame[]): void;
+  syscall(m: number, g: number, startNs: number, endNs: number, frames: readonly TraceFrame[]): void;
+}
+
 /** The accumulator behind summarizeTrace, usable as a sink for a reader fed elsewhere (a worker, the CLI). */
 export class TraceSummarizer implements TraceSink {
+  constructor(private readonly observer: TraceIntervalObserver | null = null) {}
   private gen: TraceGeneration | null = null;
   private firstNs = -1;
   private lastNs = 0;
@@ -311,6 +323,11 @@ export class TraceSummarizer implements TraceSink {
     else if (this.samples.size < 50_000) this.samples.set(key, { count: 1, frames });
   }
 
+  /** The time of the last event so far. */
+  get lastEventNs(): number {
+    return this.lastNs;
+  }
+
   private touch(t: number) {
     if (this.firstNs < 0) {
       this.firstNs = t;
@@ -331,7 +348,7 @@ export class TraceSummarizer implements TraceSink {
   private m(id: number): MRec {
     if (id === this.lastMId) return this.lastM!;
     let r = this.ms.get(id);
-    if (!r) this.ms.set(id, (r = { g: null, runningSince: -1, p: -1, stwAt: -1, stwReason: '' }));
+    if (!r) this.ms.set(id, (r = { id, g: null, runningSince: -1, p: -1, stwAt: -1, stwReason: '' }));
     this.lastMId = id;
     this.lastM = r;
     return r;
@@ -396,12 +413,13 @@ export class TraceSummarizer implements TraceSink {
   }
 
   /** The goroutine on m stops executing (block, stop, syscall end, exit): its run time goes to its P. */
-  private stopRunning(m: MRec, t: number): GRec | null {
+  private stopRunning(m: MRec, t: number, why: string, stack: number): GRec | null {
     const g = m.g;
     if (m.runningSince >= 0) {
       const d = t - m.runningSince;
       if (m.p >= 0) this.pBusy[m.p] = (this.pBusy[m.p] ?? 0) + d;
       if (g?.gcWorker) this.workerNs += d;
+      if (this.observer && g) this.observer.run(m.p, m.id, g.id, m.runningSince, t, why, this.frames(stack));
       m.runningSince = -1;
     }
     m.g = null;
@@ -418,9 +436,10 @@ export class TraceSummarizer implements TraceSink {
     this.blockByStack.add(g.blockFrames, d);
   }
 
-  private endSyscall(g: GRec, t: number) {
+  private endSyscall(g: GRec, t: number, m: number) {
     if (g.syscallAt < 0) return;
     const d = t - g.syscallAt;
+    this.observer?.syscall(m, g.id, g.syscallAt, t, g.syscallFrames);
     g.syscallAt = -1;
     this.syscallCount++;
     this.syscallNs += d;
@@ -436,11 +455,12 @@ export class TraceSummarizer implements TraceSink {
         break;
       }
       case Ev.GoBlock: {
-        const g = this.stopRunning(this.m(mid), t);
+        const reason = this.str(a[0]!) || 'unspecified';
+        const g = this.stopRunning(this.m(mid), t, reason, a[1]!);
         if (g) {
           this.setState(g, GoStatus.Waiting, t);
           g.blockedAt = t;
-          g.blockReason = this.str(a[0]!) || 'unspecified';
+          g.blockReason = reason;
           g.blockFrames = this.frames(a[1]!);
         }
         break;
@@ -452,7 +472,7 @@ export class TraceSummarizer implements TraceSink {
         break;
       }
       case Ev.GoStop: {
-        const g = this.stopRunning(this.m(mid), t);
+        const g = this.stopRunning(this.m(mid), t, this.str(a[0]!) || 'stopped', a[1]!);
         if (g) this.becameRunnable(g, t, a[1]!);
         break;
       }
@@ -468,15 +488,15 @@ export class TraceSummarizer implements TraceSink {
       case Ev.GoSyscallEnd: {
         const g = this.m(mid).g;
         if (g) {
-          this.endSyscall(g, t);
+          this.endSyscall(g, t, mid);
           this.setState(g, GoStatus.Running, t);
         }
         break;
       }
       case Ev.GoSyscallEndBlocked: {
-        const g = this.stopRunning(this.m(mid), t);
+        const g = this.stopRunning(this.m(mid), t, 'syscall returned without its P', 0);
         if (g) {
-          this.endSyscall(g, t);
+          this.endSyscall(g, t, mid);
           this.becameRunnable(g, t, 0);
         }
         break;
@@ -496,7 +516,7 @@ export class TraceSummarizer implements TraceSink {
       case Ev.GoDestroy:
       case Ev.GoDestroySyscall: {
         const m = this.m(mid);
-        const g = this.stopRunning(m, t);
+        const g = this.stopRunning(m, t, 'exited', 0);
         if (g) this.setState(g, GONE, t);
         if (type === Ev.GoDestroySyscall && m.p >= 0) {
           // Go's reader adds a ProcSteal: the thread gives up the P it held.
@@ -512,9 +532,12 @@ export class TraceSummarizer implements TraceSink {
         const status = a[2]!;
         this.setState(g, status === GoStatus.Bad || status > GoStatus.Waiting ? GONE : status, t);
         if (status === GoStatus.Running) {
+          // A new generation restates what runs: the interval continues, it does not restart.
           const m = this.m(mid);
-          m.g = g;
-          m.runningSince = t;
+          if (m.g !== g || m.runningSince < 0) {
+            m.g = g;
+            m.runningSince = t;
+          }
         } else if (status === GoStatus.Syscall && a[1] === mid) this.m(mid).g = g;
         break;
       }
@@ -525,7 +548,7 @@ export class TraceSummarizer implements TraceSink {
         this.extraTransitions += 2;
         this.events += 2;
         const m = this.m(mid);
-        const cur = this.stopRunning(m, t);
+        const cur = this.stopRunning(m, t, type === Ev.GoSwitch ? 'switched to another goroutine' : 'exited', 0);
         if (cur) {
           if (type === Ev.GoSwitch) {
             this.setState(cur, GoStatus.Waiting, t);

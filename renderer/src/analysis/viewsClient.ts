@@ -53,7 +53,7 @@ import { TRUNCATED } from '../../../shared/analysis/sessionViews';
 const BINARY = /\.pb\.gz$|^go\/trace$/;
 
 /** Larger artifacts are read in chunks of this size, as bytes, and assembled without a string copy. */
-const CHUNK = 8 * 1024 * 1024;
+export const CHUNK = 8 * 1024 * 1024;
 /** What a view reads of one artifact at most; beyond it the view says it shows a prefix. */
 const MAX_ARTIFACT = 1024 * 1024 * 1024;
 
@@ -62,6 +62,17 @@ type NativeBase64 = { fromBase64?: (s: string) => Uint8Array };
 function base64Bytes(text: string): Uint8Array {
   const native = (Uint8Array as unknown as NativeBase64).fromBase64;
   return native ? native(text) : decodeBase64(text).bytes;
+}
+
+/** Bytes [offset, offset + length) of an artifact (fewer at its end), through the contract. */
+export async function readRange(api: Api, artifactId: string, offset: number, length: number): Promise<Uint8Array> {
+  const t0 = performance.now();
+  const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: length, encoding: 'base64' });
+  const t1 = performance.now();
+  const part = base64Bytes(r.text);
+  performance.measure('gs-read-chunk', { start: t0, end: t1 });
+  performance.measure('gs-decode-chunk', { start: t1 });
+  return part;
 }
 
 /** One artifact as bytes, read CHUNK at a time (a few chunks in flight) into one buffer. */
@@ -75,12 +86,7 @@ async function readBytes(api: Api, artifactId: string, size: number): Promise<{ 
   const reader = async () => {
     while (next < offsets.length) {
       const offset = offsets[next++]!;
-      const t0 = performance.now();
-      const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: Math.min(CHUNK, total - offset), encoding: 'base64' });
-      const t1 = performance.now();
-      const part = base64Bytes(r.text);
-      performance.measure('gs-read-chunk', { start: t0, end: t1 });
-      performance.measure('gs-decode-chunk', { start: t1 });
+      const part = await readRange(api, artifactId, offset, Math.min(CHUNK, total - offset));
       out.set(part.subarray(0, total - offset), offset);
       filled += part.length;
     }

@@ -8,6 +8,7 @@ import { GoroutinesView } from './session/GoroutinesView';
 import { MemoryView } from './session/MemoryView';
 import { ProfilesView } from './session/ProfilesView';
 import { ThreadsView } from './session/ThreadsView';
+import { TraceView } from './session/TraceView';
 
 const TABS = [
   ['overview', 'Overview'],
@@ -15,6 +16,7 @@ const TABS = [
   ['threads', 'Threads'],
   ['goroutines', 'Goroutines'],
   ['profiles', 'Profiles'],
+  ['trace', 'Trace'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -78,6 +80,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
       {tab === 'threads' && <ThreadsView api={api} session={session} />}
       {tab === 'goroutines' && <GoroutinesView api={api} session={session} />}
       {tab === 'profiles' && <ProfilesView api={api} session={session} />}
+      {tab === 'trace' && <TraceView api={api} session={session} />}
       {tab === 'overview' && memory && (
         <div className="card memory">
           <h2>Memory</h2>
