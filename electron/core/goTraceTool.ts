@@ -24,9 +24,9 @@ export interface GoToolStatus {
   readonly reason: string | null;
 }
 
-function findGo(env: NodeJS.ProcessEnv): string | null {
+function findGo(env: NodeJS.ProcessEnv, usual: readonly string[]): string | null {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const p of [...dirs.map((d) => join(d, 'go')), ...USUAL_GO]) {
+  for (const p of [...dirs.map((d) => join(d, 'go')), ...usual]) {
     try {
       accessSync(p, constants.X_OK);
       return p;
@@ -41,11 +41,14 @@ export class GoTraceTool {
   private readonly viewers = new Map<string, { child: ChildProcess; url: Promise<string> }>();
   private cached: Promise<GoToolStatus> | null = null;
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly usual: readonly string[] = USUAL_GO,
+  ) {}
 
   status(): Promise<GoToolStatus> {
     this.cached ??= new Promise((resolve) => {
-      const goPath = findGo(this.env);
+      const goPath = findGo(this.env, this.usual);
       if (!goPath) {
         resolve({ available: false, goPath: null, goVersion: null, reason: 'Go is not installed on this machine (no `go` on PATH or in /usr/local/go/bin). Install Go 1.22 or newer to use go tool trace, or export the trace for Perfetto with `gopherscope trace FILE --perfetto OUT.json`.' });
         return;
