@@ -20,6 +20,11 @@ export type TraceWorkerResponse =
 
 /** The detail of a window is read only when its generations add up to at most this. */
 export const MAX_DETAIL_BYTES = 64 * 1024 * 1024;
+/**
+ * The trace streams in chunks smaller than the views' 8 MiB: each one is decoded on the UI thread,
+ * and smaller pieces keep those tasks short while the timeline loads.
+ */
+const TRACE_CHUNK = 4 * 1024 * 1024;
 /** Chunks sent to the worker and not yet acknowledged, at most. */
 const UNACKED = 2;
 
@@ -74,8 +79,8 @@ export class TraceTimelineClient {
       let nextOffset = 0;
       const fill = () => {
         while (reads.length < 3 && nextOffset < total) {
-          reads.push(readRange(this.api, this.artifactId, nextOffset, Math.min(CHUNK, total - nextOffset)));
-          nextOffset += CHUNK;
+          reads.push(readRange(this.api, this.artifactId, nextOffset, Math.min(TRACE_CHUNK, total - nextOffset)));
+          nextOffset += TRACE_CHUNK;
         }
       };
       fill();
@@ -85,7 +90,7 @@ export class TraceTimelineClient {
         const bytes = await reads.shift()!;
         fill();
         if (!this.header) this.header = bytes.slice(0, TRACE_HEADER_BYTES);
-        while (chunks - Math.ceil(acked / CHUNK) >= UNACKED) await this.next((m) => (m.type === 'ack' ? true : undefined));
+        while (chunks - Math.ceil(acked / TRACE_CHUNK) >= UNACKED) await this.next((m) => (m.type === 'ack' ? true : undefined));
         sent += bytes.length;
         this.worker.postMessage({ type: 'chunk', bytes } satisfies TraceWorkerRequest, [bytes.buffer as ArrayBuffer]);
         chunks++;

@@ -96,11 +96,15 @@ function drawRanges(g: CanvasRenderingContext2D, list: readonly TraceRange[], w:
     else hi = mid;
   }
   // Ranges can nest a little (a pause begins inside the previous one's pixel); step back a few.
+  let lastPx = -1;
   for (let i = Math.max(0, lo - 4); i < list.length; i++) {
     const r = list[i]!;
     if (r.startNs > w.toNs) break;
     const x0 = x(r.startNs);
     const x1 = x(r.startNs + r.durationNs);
+    // Thousands of pauses share pixels when the whole trace is in view: one rectangle per pixel.
+    if (x1 - x0 < 1 && Math.floor(x0) === lastPx) continue;
+    lastPx = Math.floor(x1);
     g.fillRect(x0, y, Math.max(1, x1 - x0), h);
   }
 }
@@ -159,11 +163,14 @@ function drawGoroutines(g: CanvasRenderingContext2D, input: DrawInput, covered: 
   const max = Math.max(1, input.overview.summary.goroutines.max);
   const colors = ['#3a9d5d', '#e0a030', '#4a7fd6', '#c9cdd3'] as const;
   const w = input.window;
+  let lastPx = -1;
   for (let i = 0; i < series.length; i++) {
     const p = series[i]!;
     const next = series[i + 1]?.tNs ?? input.overview.lastNs;
     if (next < w.fromNs || p.tNs > w.toNs) continue;
     const x0 = x(p.tNs);
+    if (x(next) - x0 < 1 && Math.floor(x0) === lastPx) continue;
+    lastPx = Math.floor(x0);
     const x1 = Math.max(x0 + 1, x(next));
     let y = row.y + row.h;
     const values = [p.running, p.runnable, p.syscall, p.waiting];
@@ -181,12 +188,15 @@ function drawHeap(g: CanvasRenderingContext2D, input: DrawInput, covered: Timeli
   const live = covered?.heap ?? s.heap.live;
   const max = Math.max(1, s.metrics['/gc/heap/goal:bytes']?.max ?? 0, s.metrics['/memory/classes/heap/objects:bytes']?.max ?? 0);
   const w = input.window;
+  let lastPx = -1;
   g.fillStyle = '#7fb3e6';
   for (let i = 0; i < live.length; i++) {
     const p = live[i]!;
     const next = live[i + 1]?.tNs ?? input.overview.lastNs;
     if (next < w.fromNs || p.tNs > w.toNs) continue;
     const x0 = x(p.tNs);
+    if (x(next) - x0 < 1 && Math.floor(x0) === lastPx) continue;
+    lastPx = Math.floor(x0);
     const h = (p.value / max) * row.h;
     g.fillRect(x0, row.y + row.h - h, Math.max(1, x(next) - x0), h);
   }
