@@ -3,7 +3,7 @@
  * Chromium through browser mode: time from clicking the Memory tab to the
  * view's first paint, read from the renderer's own performance measure
  * (gs-memory-open-to-paint: artifact reads, worker parse and classify,
- * React commit, next frame). Goal: under one second.
+ * React commit, next frame), three times. Goal: under one second.
  *
  *   npm run build && node --import tsx bench/memory-view-100k.ts [mappings]
  */
@@ -33,27 +33,32 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.setDefaultTimeout(300_000);
-  await page.goto(`${serve.url}#/sessions/${sessionId!}`);
-  await page.getByTestId('tab-overview').waitFor();
-  await page.getByTestId('tab-memory').click();
-  await page.getByTestId('memory-view').waitFor();
-  await page.waitForFunction(() => performance.getEntriesByName('gs-memory-open-to-paint').length > 0);
-  const ms = await page.evaluate(() => performance.getEntriesByName('gs-memory-open-to-paint')[0]!.duration);
-  // Where the time went: reading the artifacts over the contract, then the worker's model (parse, classify, rows, post back).
-  const parts = await page.evaluate(() =>
-    [
-      ...['gs-memory-read', 'gs-memory-model'].map((n) => `${n.slice(10)} ${Math.round(performance.getEntriesByName(n)[0]?.duration ?? NaN)} ms`),
-      ...['gs-read-chunk', 'gs-decode-chunk'].map((n) => {
-        const d = performance.getEntriesByName(n).map((e) => e.duration);
-        return `${d.length} × ${n.slice(3)} max ${Math.round(Math.max(...d))} ms`;
-      }),
-    ].join(', '),
-  );
-  const rows = await page.evaluate(() => [document.querySelector('[data-testid="memory-go-evidence"]')?.textContent ?? '', document.querySelector('[data-testid="memory-warnings"]')?.textContent ?? ''].join(' '));
-  console.log(`Memory view of a ${n}-mapping session, Chromium ${browser.version()}, 2 noisy cores:`);
-  console.log(`  ${rows.trim()}`);
-  console.log(`  open to first paint: ${ms.toFixed(0)} ms (goal: under 1000 ms)`);
-  console.log(`  of which: ${parts}`);
+  console.log(`Memory view of a ${n}-mapping session, Chromium ${browser.version()}, 2 noisy cores, three opens (each a fresh page load):`);
+  const runs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    await page.goto(`${serve.url}#/sessions/${sessionId!}`);
+    await page.reload();
+    await page.getByTestId('tab-overview').waitFor();
+    await page.getByTestId('tab-memory').click();
+    await page.getByTestId('memory-view').waitFor();
+    await page.waitForFunction(() => performance.getEntriesByName('gs-memory-open-to-paint').length > 0);
+    const ms = await page.evaluate(() => performance.getEntriesByName('gs-memory-open-to-paint')[0]!.duration);
+    runs.push(ms);
+    // Where the time went: reading the artifacts over the contract (gzipped), then the worker's model (inflate, parse, classify, table, post back).
+    const parts = await page.evaluate(() =>
+      [
+        ...['gs-memory-read', 'gs-memory-model'].map((n) => `${n.slice(10)} ${Math.round(performance.getEntriesByName(n)[0]?.duration ?? NaN)} ms`),
+        ...['gs-read-chunk'].map((n) => {
+          const d = performance.getEntriesByName(n).map((e) => e.duration);
+          return `${d.length} × ${n.slice(3)} max ${Math.round(Math.max(...d))} ms`;
+        }),
+      ].join(', '),
+    );
+    if (run === 0) console.log(`  ${(await page.getByTestId('memory-go-evidence').innerText()).trim()}`);
+    console.log(`  open to first paint: ${ms.toFixed(0)} ms (${parts})`);
+  }
+  runs.sort((a, b) => a - b);
+  console.log(`  median ${runs[1]!.toFixed(0)} ms (goal: under 1000 ms)`);
 } finally {
   await browser.close();
   await serve.stop();

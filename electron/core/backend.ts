@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { ConnectResult, EventName, EventPayload, Host, ProcessInfo } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
 import { ApiError } from '../../shared/contract/errors';
@@ -29,6 +31,8 @@ import { parseTargetSpec } from './targetSpec';
 import { Terminals } from './terminals';
 
 export type { Backend, BackendOptions } from './backendTypes';
+
+const gzipAsync = promisify(gzip);
 
 /** OpenSSH's default identities, tried when a host names none. */
 export function defaultIdentities(): string[] {
@@ -268,6 +272,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const from = offset ?? 0;
       const { bytes, size } = await store.blobs.read(a.sha256, limit, from);
       if (encoding === 'base64') return { text: bytes.toString('base64'), sizeBytes: size, truncated: from + bytes.length < size, encoding };
+      // zlib runs on libuv's thread pool, off the main thread; level 1 is fast and enough for /proc text.
+      if (encoding === 'gzip-base64') return { text: (await gzipAsync(bytes, { level: 1 })).toString('base64'), sizeBytes: size, truncated: from + bytes.length < size, encoding };
       // NUL-separated files (environ, cmdline) read better one entry per line.
       const text = a.name === 'proc/environ' || a.name === 'proc/cmdline' ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
       return { text, sizeBytes: size, truncated: from + bytes.length < size, encoding: 'text' };

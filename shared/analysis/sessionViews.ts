@@ -26,18 +26,73 @@ export type ArtifactFiles = Readonly<Record<string, string | Uint8Array>>;
 /** Large artifacts arrive as bytes (read in chunks); text parsers get them decoded. */
 const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
 
-export interface MappingRow {
-  readonly start: string;
-  readonly end: string;
-  readonly perms: string;
-  readonly name: string;
-  readonly class: MemoryClass;
-  readonly reason: string;
-  readonly sizeKiB: number;
-  readonly rssKiB: number;
-  readonly pssKiB: number;
-  readonly privateDirtyKiB: number;
-  readonly swapKiB: number;
+/**
+ * Every mapping, as columns: typed arrays and dictionary indexes instead of 100,000 row objects,
+ * so the worker hands the table to the UI thread by transfer rather than by cloning each row.
+ */
+export interface MappingTable {
+  readonly length: number;
+  /** Start address as a double, for sorting (exact below 2^53, which user space is). */
+  readonly start: Float64Array;
+  readonly startHex: readonly string[];
+  readonly endHex: readonly string[];
+  readonly sizeKiB: Float64Array;
+  readonly rssKiB: Float64Array;
+  readonly pssKiB: Float64Array;
+  readonly privateDirtyKiB: Float64Array;
+  readonly swapKiB: Float64Array;
+  /** Indexes into the dictionaries below. */
+  readonly perms: Uint16Array;
+  readonly name: Int32Array;
+  readonly class: Uint8Array;
+  readonly reason: Int32Array;
+  readonly permsList: readonly string[];
+  readonly names: readonly string[];
+  readonly classes: readonly MemoryClass[];
+  readonly reasons: readonly string[];
+}
+
+/** The typed arrays of a table, for a worker's transfer list. */
+export function mappingTableBuffers(t: MappingTable): ArrayBuffer[] {
+  return [t.start, t.sizeKiB, t.rssKiB, t.pssKiB, t.privateDirtyKiB, t.swapKiB, t.perms, t.name, t.class, t.reason].map((a) => a.buffer as ArrayBuffer);
+}
+
+const EMPTY_TABLE = (): MappingTable => ({
+  length: 0,
+  start: new Float64Array(0),
+  startHex: [],
+  endHex: [],
+  sizeKiB: new Float64Array(0),
+  rssKiB: new Float64Array(0),
+  pssKiB: new Float64Array(0),
+  privateDirtyKiB: new Float64Array(0),
+  swapKiB: new Float64Array(0),
+  perms: new Uint16Array(0),
+  name: new Int32Array(0),
+  class: new Uint8Array(0),
+  reason: new Int32Array(0),
+  permsList: [],
+  names: [],
+  classes: [],
+  reasons: [],
+});
+
+/** Interns strings into a dictionary, returning each one's index. */
+function dictionary<T extends string>(): { list: T[]; index(s: T): number } {
+  const list: T[] = [];
+  const at = new Map<T, number>();
+  return {
+    list,
+    index(s) {
+      let i = at.get(s);
+      if (i === undefined) {
+        i = list.length;
+        list.push(s);
+        at.set(s, i);
+      }
+      return i;
+    },
+  };
 }
 
 export interface MemoryView {
@@ -48,7 +103,7 @@ export interface MemoryView {
   readonly totals: readonly { readonly class: MemoryClass; readonly mappings: number; readonly kib: Totals }[];
   readonly grandTotal: Totals | null;
   readonly regions: readonly { readonly start: string; readonly end: string; readonly class: MemoryClass; readonly sizeKiB: number; readonly rssKiB: number; readonly mappings: number }[];
-  readonly rows: readonly MappingRow[];
+  readonly table: MappingTable;
   readonly rollup: SmapsRollup | null;
   readonly cgroup: CgroupModel | null;
   readonly memStats: MemStats | null;
@@ -72,16 +127,51 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   };
   // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
   const smaps = files['proc/smaps'] ?? files['proc/maps'];
-  if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
+  if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   const maps = parseSmaps(smaps);
-  if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], rows: [], ...base };
+  if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
   const layout = classifyMemory(maps.value, { isGo: opts.isGo });
   const hex = (b: bigint) => b.toString(16).padStart(12, '0');
   const [rss, pss, privateDirty, swap] = ['Rss', 'Pss', 'Private_Dirty', 'Swap'].map((k) => counterColumn(maps.value, k)) as [(i: number) => number, (i: number) => number, (i: number) => number, (i: number) => number];
-  const rows = maps.value.mappings.map((m, i): MappingRow => {
+  const n = maps.value.mappings.length;
+  const perms = dictionary<string>();
+  const names = dictionary<string>();
+  const classes = dictionary<MemoryClass>();
+  const reasons = dictionary<string>();
+  const table = {
+    length: n,
+    start: new Float64Array(n),
+    startHex: new Array<string>(n),
+    endHex: new Array<string>(n),
+    sizeKiB: new Float64Array(n),
+    rssKiB: new Float64Array(n),
+    pssKiB: new Float64Array(n),
+    privateDirtyKiB: new Float64Array(n),
+    swapKiB: new Float64Array(n),
+    perms: new Uint16Array(n),
+    name: new Int32Array(n),
+    class: new Uint8Array(n),
+    reason: new Int32Array(n),
+    permsList: perms.list,
+    names: names.list,
+    classes: classes.list,
+    reasons: reasons.list,
+  };
+  maps.value.mappings.forEach((m, i) => {
     const c = layout.mappings[i]!;
-    return { start: hex(m.start), end: hex(m.end), perms: m.perms, name: m.name, class: c.class, reason: c.reason, sizeKiB: m.sizeKiB, rssKiB: rss(i), pssKiB: pss(i), privateDirtyKiB: privateDirty(i), swapKiB: swap(i) };
+    table.start[i] = Number(m.start);
+    table.startHex[i] = hex(m.start);
+    table.endHex[i] = hex(m.end);
+    table.sizeKiB[i] = m.sizeKiB;
+    table.rssKiB[i] = rss(i);
+    table.pssKiB[i] = pss(i);
+    table.privateDirtyKiB[i] = privateDirty(i);
+    table.swapKiB[i] = swap(i);
+    table.perms[i] = perms.index(m.perms);
+    table.name[i] = names.index(m.name);
+    table.class[i] = classes.index(c.class);
+    table.reason[i] = reasons.index(c.reason);
   });
   return {
     error: null,
@@ -91,7 +181,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
     totals: layout.totals,
     grandTotal: layout.grandTotal,
     regions: layout.regions.map((r) => ({ start: hex(r.start), end: hex(r.end), class: r.class, sizeKiB: r.sizeKiB, rssKiB: r.rssKiB, mappings: r.mappings })),
-    rows,
+    table,
     ...base,
   };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { Header } from 'tar';
 import type { Api } from '../../shared/contract/client';
@@ -71,6 +71,14 @@ test('export then import is byte-identical in every artifact, and a second impor
     const right = await other.call('artifacts.read', { artifactId: b.artifacts.find((x) => x.name === art.name)!.id });
     assert.equal(right.text, left.text, art.name);
   }
+  // A range read gzipped (what the views use for large text artifacts) inflates to the same bytes.
+  const smaps = a.artifacts.find((x) => x.name === 'proc/smaps' && x.sha256)!;
+  const plain = await api.call('artifacts.read', { artifactId: smaps.id, offset: 1000, maxBytes: 20_000, encoding: 'base64' });
+  const zipped = await api.call('artifacts.read', { artifactId: smaps.id, offset: 1000, maxBytes: 20_000, encoding: 'gzip-base64' });
+  assert.equal(zipped.encoding, 'gzip-base64');
+  assert.equal(zipped.truncated, plain.truncated);
+  assert.deepEqual(gunzipSync(Buffer.from(zipped.text, 'base64')), Buffer.from(plain.text, 'base64'));
+  assert.ok(zipped.text.length < plain.text.length / 3, 'smaps text compresses');
   assert.deepEqual(await other.call('sessions.import', { path: file }), { sessionId, alreadyPresent: true });
   assert.equal((await other.call('sessions.list', {})).length, 1);
 });

@@ -3,16 +3,34 @@
  * Parsing and classification off the UI thread: the views post raw
  * artifacts here and get plain view models back.
  */
-import { buildGoroutinesView, buildMemoryView, buildProfileView, buildThreadsView, type ArtifactFiles } from '../../../shared/analysis/sessionViews';
-import type { ViewRequest, ViewResponse } from './viewsClient';
+import { buildGoroutinesView, buildMemoryView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import type { GzipParts, ViewRequest, ViewResponse } from './viewsClient';
 
-const scope = self as unknown as { onmessage: ((e: MessageEvent<ViewRequest>) => void) | null; postMessage(m: ViewResponse): void };
+const scope = self as unknown as { onmessage: ((e: MessageEvent<ViewRequest>) => void) | null; postMessage(m: ViewResponse, transfer?: Transferable[]): void };
 
-scope.onmessage = (e) => {
+/**
+ * Inflates gzip members (one per range read, each at most 32 MiB inflated) into one buffer of the
+ * known size, never past it. Each member is collected natively in one step: reading the stream
+ * piece by piece costs an await per 64 KiB.
+ */
+async function gunzip(parts: GzipParts): Promise<Uint8Array> {
+  const out = new Uint8Array(parts.size);
+  let o = 0;
+  for (const p of parts.gzip) {
+    const inflated = new Uint8Array(await new Response(new Blob([p as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+    const n = Math.min(inflated.length, out.length - o);
+    out.set(inflated.subarray(0, n), o);
+    o += n;
+  }
+  return o < out.length ? out.subarray(0, o) : out;
+}
+
+scope.onmessage = async (e) => {
   const req = e.data;
   const started = performance.now();
   try {
-    const files: ArtifactFiles = req.files;
+    const files: Record<string, string | Uint8Array> = {};
+    for (const [name, v] of Object.entries(req.files)) files[name] = typeof v === 'string' || v instanceof Uint8Array ? v : await gunzip(v);
     const model =
       req.view === 'memory'
         ? buildMemoryView(files, { isGo: req.isGo })
@@ -21,7 +39,8 @@ scope.onmessage = (e) => {
           : req.view === 'goroutines'
             ? buildGoroutinesView(files)
             : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
-    scope.postMessage({ id: req.id, ok: true, model, ms: performance.now() - started });
+    // The mapping table's columns move to the UI thread without a copy.
+    scope.postMessage({ id: req.id, ok: true, model, ms: performance.now() - started }, 'table' in model ? mappingTableBuffers(model.table) : []);
   } catch (err) {
     scope.postMessage({ id: req.id, ok: false, error: (err as Error).message, ms: performance.now() - started });
   }

@@ -9,10 +9,17 @@ import type { GoroutinesView, MemoryView, ProfileView, ThreadsView } from '../..
 import { decodeBase64 } from '../../../shared/util/base64';
 
 export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile';
+/** A large text artifact as it crossed the wire: gzip members, one per range read, inflated in the worker. */
+export interface GzipParts {
+  readonly gzip: readonly Uint8Array[];
+  readonly size: number;
+}
+export type LoadedFile = string | Uint8Array | GzipParts;
+
 export interface ViewRequest {
   readonly id: number;
   readonly view: ViewName;
-  readonly files: Record<string, string | Uint8Array>;
+  readonly files: Record<string, LoadedFile>;
   readonly isGo?: boolean;
   readonly profile?: string;
   readonly valueIndex?: number;
@@ -95,10 +102,32 @@ async function readBytes(api: Api, artifactId: string, size: number): Promise<{ 
   return { bytes: filled < total ? out.subarray(0, filled) : out, truncated: total < size };
 }
 
+/** Large text artifacts are read gzipped in ranges of this size (the contract's maximum is 64 MiB). */
+const GZIP_RANGE = 32 * 1024 * 1024;
+
+/**
+ * A large text artifact, gzipped by the backend range by range: /proc text shrinks 10-50x, so a
+ * 70 MB smaps crosses the WebSocket as a few MB; the worker inflates it.
+ */
+async function readGzipped(api: Api, artifactId: string, size: number): Promise<{ parts: GzipParts; truncated: boolean }> {
+  const total = Math.min(size, MAX_ARTIFACT);
+  const offsets: number[] = [];
+  for (let o = 0; o < total; o += GZIP_RANGE) offsets.push(o);
+  const gzip = await Promise.all(
+    offsets.map(async (offset) => {
+      const t0 = performance.now();
+      const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: Math.min(GZIP_RANGE, total - offset), encoding: 'gzip-base64' });
+      performance.measure('gs-read-chunk', { start: t0 });
+      return base64Bytes(r.text);
+    }),
+  );
+  return { parts: { gzip, size: total }, truncated: total < size };
+}
+
 /** Reads the matching artifacts of a session (at most `concurrency` at a time). */
-export async function loadArtifacts(api: Api, session: SessionDetail, want: (name: string) => boolean, concurrency = 16): Promise<Record<string, string | Uint8Array>> {
+export async function loadArtifacts(api: Api, session: SessionDetail, want: (name: string) => boolean, concurrency = 16): Promise<Record<string, LoadedFile>> {
   const list = session.artifacts.filter((a) => a.sha256 && want(a.name));
-  const files: Record<string, string | Uint8Array> = {};
+  const files: Record<string, LoadedFile> = {};
   const truncated = (name: string, read: number, size: number) => {
     files[TRUNCATED] = `${(files[TRUNCATED] as string | undefined) ?? ''}${name} (first ${Math.round(read / 1024 / 1024)} MiB of ${Math.round(size / 1024 / 1024)} MiB)\n`;
   };
@@ -107,7 +136,13 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
     while (next < list.length) {
       const a = list[next++]!;
       const binary = BINARY.test(a.name);
-      if (a.sizeBytes > CHUNK || binary) {
+      if (a.sizeBytes > CHUNK && !binary) {
+        const r = await readGzipped(api, a.id, a.sizeBytes);
+        files[a.name] = r.parts;
+        if (r.truncated) truncated(a.name, r.parts.size, a.sizeBytes);
+        continue;
+      }
+      if (binary) {
         const r = await readBytes(api, a.id, a.sizeBytes);
         files[a.name] = r.bytes;
         if (r.truncated) truncated(a.name, r.bytes.length, a.sizeBytes);
@@ -122,12 +157,14 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
   return files;
 }
 
-export function requestView<V extends ViewName>(view: V, files: Record<string, string | Uint8Array>, extra: { isGo?: boolean; profile?: string; valueIndex?: number } = {}): Promise<ViewModels[V]> {
+export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number } = {}): Promise<ViewModels[V]> {
   const id = nextId++;
   const w = getWorker();
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve: resolve as (m: unknown) => void, reject });
-    const transfer = Object.values(files).filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => v.buffer as ArrayBuffer);
+    const transfer = Object.values(files)
+      .flatMap((v) => (v instanceof Uint8Array ? [v] : typeof v === 'string' ? [] : v.gzip))
+      .map((v) => v.buffer as ArrayBuffer);
     w.postMessage({ id, view, files, ...extra } satisfies ViewRequest, [...new Set(transfer)]);
   });
 }

@@ -3,7 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { MEMORY_CLASSES, type MemoryClass } from '../../../../shared/analysis/memoryLayout';
-import type { MappingRow, MemoryView as Model } from '../../../../shared/analysis/sessionViews';
+import type { MappingTable as Table, MemoryView as Model } from '../../../../shared/analysis/sessionViews';
 import { formatBytes, formatKiB } from '../../format';
 import { useView, ViewStatus } from './useView';
 
@@ -34,7 +34,7 @@ export function MemoryView({ api, session }: { api: Api; session: SessionDetail 
   return (
     <div data-testid="memory-view">
       <p className="muted" data-testid="memory-go-evidence">
-        {m.isGo ? 'Go process' : 'Not recognised as Go'}: {m.goEvidence}. {m.rows.length} mappings, RSS {formatKiB(m.grandTotal?.Rss)}.
+        {m.isGo ? 'Go process' : 'Not recognised as Go'}: {m.goEvidence}. {m.table.length} mappings, RSS {formatKiB(m.grandTotal?.Rss)}.
       </p>
       {m.warnings.length > 0 && (
         <div className="probe warn" data-testid="memory-warnings">
@@ -52,7 +52,7 @@ export function MemoryView({ api, session }: { api: Api; session: SessionDetail 
         </div>
         <CgroupCard model={m} />
       </div>
-      <MappingTable rows={m.rows} />
+      <MappingTable table={m.table} />
     </div>
   );
 }
@@ -231,21 +231,34 @@ function CgroupCard({ model }: { model: Model }) {
 
 type SortKey = 'start' | 'sizeKiB' | 'rssKiB' | 'pssKiB' | 'privateDirtyKiB' | 'swapKiB' | 'class' | 'name';
 
-function MappingTable({ rows }: { rows: readonly MappingRow[] }) {
+const NUMERIC = ['sizeKiB', 'rssKiB', 'pssKiB', 'privateDirtyKiB', 'swapKiB'] as const;
+
+function MappingTable({ table: t }: { table: Table }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'start', desc: false });
+  // Row indexes, filtered and sorted over the columns; smaps is already in address order.
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    const list = f ? rows.filter((r) => r.name.toLowerCase().includes(f) || r.class.includes(f) || r.start.includes(f) || r.perms.includes(f)) : rows.slice();
+    let list: number[] = Array.from({ length: t.length }, (_, i) => i);
+    if (f) {
+      const nameHit = t.names.map((n) => n.toLowerCase().includes(f));
+      const classHit = t.classes.map((c) => c.includes(f));
+      const permsHit = t.permsList.map((p) => p.includes(f));
+      list = list.filter((i) => nameHit[t.name[i]!] || classHit[t.class[i]!] || permsHit[t.perms[i]!] || t.startHex[i]!.includes(f));
+    }
     const k = sort.key;
-    list.sort((a, b) => {
-      const x = a[k];
-      const y = b[k];
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-      return sort.desc ? -c : c;
-    });
+    const sign = sort.desc ? -1 : 1;
+    if (k === 'start') {
+      if (sort.desc) list.reverse();
+    } else if ((NUMERIC as readonly string[]).includes(k)) {
+      const col = t[k as (typeof NUMERIC)[number]];
+      list.sort((a, b) => sign * (col[a]! - col[b]!) || a - b);
+    } else {
+      const text = k === 'class' ? (i: number) => t.classes[t.class[i]!]! : (i: number) => t.names[t.name[i]!]!;
+      list.sort((a, b) => sign * text(a).localeCompare(text(b)) || a - b);
+    }
     return list;
-  }, [rows, filter, sort]);
+  }, [t, filter, sort]);
   const parent = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: shown.length, getScrollElement: () => parent.current, estimateSize: () => 24, overscan: 20 });
   const head = (key: SortKey, text: string) => (
@@ -257,7 +270,7 @@ function MappingTable({ rows }: { rows: readonly MappingRow[] }) {
   return (
     <div className="card">
       <h2>
-        Mappings <span className="muted">{shown.length === rows.length ? rows.length : `${shown.length} of ${rows.length}`}</span>
+        Mappings <span className="muted">{shown.length === t.length ? t.length : `${shown.length} of ${t.length}`}</span>
       </h2>
       <input className="filter" placeholder="filter by name, class, address or perms" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="mapping-filter" />
       <div className="vrow vhead">
@@ -274,20 +287,21 @@ function MappingTable({ rows }: { rows: readonly MappingRow[] }) {
       <div ref={parent} className="vscroll" data-testid="mapping-table">
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
           {v.getVirtualItems().map((item) => {
-            const r = shown[item.index]!;
+            const i = shown[item.index]!;
+            const cls = t.classes[t.class[i]!]!;
             return (
-              <div key={item.key} className="vrow" data-testid="mapping-row" style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }} title={r.reason}>
-                <div className="mono">{r.start}</div>
-                <div className="mono">{r.perms}</div>
-                <div>{formatKiB(r.sizeKiB)}</div>
-                <div>{formatKiB(r.rssKiB)}</div>
-                <div>{formatKiB(r.pssKiB)}</div>
-                <div>{formatKiB(r.privateDirtyKiB)}</div>
-                <div>{formatKiB(r.swapKiB)}</div>
+              <div key={item.key} className="vrow" data-testid="mapping-row" style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }} title={t.reasons[t.reason[i]!]}>
+                <div className="mono">{t.startHex[i]}</div>
+                <div className="mono">{t.permsList[t.perms[i]!]}</div>
+                <div>{formatKiB(t.sizeKiB[i])}</div>
+                <div>{formatKiB(t.rssKiB[i])}</div>
+                <div>{formatKiB(t.pssKiB[i])}</div>
+                <div>{formatKiB(t.privateDirtyKiB[i])}</div>
+                <div>{formatKiB(t.swapKiB[i])}</div>
                 <div>
-                  <span className="swatch" style={{ background: CLASS_COLORS[r.class] }} /> {label(r.class)}
+                  <span className="swatch" style={{ background: CLASS_COLORS[cls] }} /> {label(cls)}
                 </div>
-                <div className="mono ellipsis">{r.name || '(anonymous)'}</div>
+                <div className="mono ellipsis">{t.names[t.name[i]!] || '(anonymous)'}</div>
               </div>
             );
           })}
