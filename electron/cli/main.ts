@@ -15,6 +15,7 @@ import { inProcessApi } from '../core/inProcess';
 import { startServer } from '../serve/server';
 import { parseArgs, parseTarget, UsageError } from './args';
 import { inspectFile } from './inspect';
+import { reportCommand } from './report';
 import { traceFile } from './trace';
 
 const api = (b: Backend) => inProcessApi(b);
@@ -32,6 +33,7 @@ const USAGE = `Usage:
   gopherscope import FILE [--data-dir DIR]
   gopherscope inspect FILE [--kind KIND] [--json]
   gopherscope trace FILE [--json] [--perfetto OUT.json]
+  gopherscope report SESSION_ID|BUNDLE [--json] [--data-dir DIR]
 
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
@@ -294,6 +296,14 @@ export async function main(argv: string[]): Promise<number> {
         const [file] = args.positionals;
         if (!file) throw new UsageError('trace needs a FILE (a Go execution trace, e.g. from /debug/pprof/trace)');
         const r = await traceFile(file, { json: args.flags.has('json'), perfetto: flag('perfetto') });
+        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stderr) log(r.stderr);
+        return r.code === 1 ? EXIT.failed : EXIT.ok;
+      }
+      case 'report': {
+        const [target] = args.positionals;
+        if (!target) throw new UsageError('report needs a SESSION_ID (see `gopherscope sessions`) or a BUNDLE file');
+        const r = await reportCommand(dataDir, target, args.flags.has('json'));
         if (r.stdout) process.stdout.write(r.stdout);
         if (r.stderr) log(r.stderr);
         return r.code === 1 ? EXIT.failed : EXIT.ok;

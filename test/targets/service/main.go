@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ var (
 	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
 	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
 	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
+	release    = flag.Duration("release-every", 0, "return freed memory to the OS this often (debug.FreeOSMemory), after churning garbage: with GODEBUG=madvdontneed=0 it shows as LazyFree")
 	busy       = flag.Int("busy", 0, "pairs of goroutines doing traceable work: channel ping-pong, garbage, syscalls, sleeps, plus periodic ReadMemStats and GOMAXPROCS changes")
 )
 
@@ -95,6 +97,9 @@ func main() {
 	}
 	if *busy > 0 {
 		startBusy(*busy)
+	}
+	if *release > 0 {
+		go releaseMemory(*release)
 	}
 	if *tickGap {
 		go measureTicks()
@@ -247,4 +252,22 @@ func startBusy(pairs int) {
 			}
 		}
 	}()
+}
+
+// releaseMemory frees a burst of garbage and hands the pages back to the OS,
+// so the way the runtime returns memory (MADV_DONTNEED or MADV_FREE) shows in smaps.
+func releaseMemory(every time.Duration) {
+	var keep [][]byte
+	for {
+		for i := 0; i < 32; i++ {
+			b := make([]byte, 1<<20)
+			for j := 0; j < len(b); j += 4096 {
+				b[j] = 1
+			}
+			keep = append(keep, b)
+		}
+		keep = nil
+		debug.FreeOSMemory()
+		time.Sleep(every)
+	}
 }

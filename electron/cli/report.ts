@@ -1,0 +1,71 @@
+/**
+ * `gopherscope report SESSION_ID|BUNDLE [--json]`: the recommendations and
+ * their evidence for a stored session, or for a bundle file (imported into a
+ * temporary library, so the user's library is untouched). The trace, when
+ * present, is summarized by streaming it through the contract in chunks.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionDetail } from '../../shared/contract/api';
+import type { Api } from '../../shared/contract/client';
+import { gatherEvidence } from '../../shared/analysis/evidence';
+import { analyzeSession, type SessionReport } from '../../shared/analysis/recommendations';
+import { formatSessionReport } from '../../shared/analysis/reportText';
+import { createTraceReader } from '../../shared/trace/reader';
+import { TraceSummarizer, type TraceSummary } from '../../shared/trace/summary';
+import { createBackend } from '../core/backend';
+import { inProcessApi } from '../core/inProcess';
+
+const CHUNK = 8 * 1024 * 1024;
+/** What the report reads of one text artifact at most (a 100,000-mapping smaps is 70 MB). */
+const MAX_TEXT = 256 * 1024 * 1024;
+
+async function readText(api: Api, artifactId: string, size: number): Promise<string> {
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < Math.min(size, MAX_TEXT); offset += CHUNK) {
+    const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: CHUNK, encoding: 'base64' });
+    parts.push(Buffer.from(r.text, 'base64'));
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+async function summarizeStoredTrace(api: Api, artifactId: string, size: number): Promise<TraceSummary> {
+  const s = new TraceSummarizer();
+  const reader = createTraceReader(s);
+  for (let offset = 0; offset < size; offset += CHUNK) {
+    const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: CHUNK, encoding: 'base64' });
+    reader.push(Buffer.from(r.text, 'base64'));
+  }
+  return s.summary(reader.finish());
+}
+
+/** The report of one session through the contract (what the app's Overview shows). */
+export async function reportOf(api: Api, session: SessionDetail): Promise<SessionReport> {
+  const files: Record<string, string> = {};
+  let trace: TraceSummary | null = null;
+  for (const a of session.artifacts) {
+    if (!a.sha256) continue;
+    if (a.name === 'go/trace') trace = await summarizeStoredTrace(api, a.id, a.sizeBytes);
+    else if (!a.name.endsWith('.pb.gz')) files[a.name] = await readText(api, a.id, a.sizeBytes);
+  }
+  return analyzeSession(gatherEvidence(files, { goVersion: session.goVersion, trace }));
+}
+
+export async function reportCommand(dataDir: string, target: string, json: boolean): Promise<{ code: 0 | 1; stdout: string; stderr: string }> {
+  // A bundle file is read from a throwaway library; anything else is a session of this one.
+  const isBundle = existsSync(target);
+  const dir = isBundle ? mkdtempSync(join(tmpdir(), 'gs-report-')) : dataDir;
+  const backend = await createBackend({ dataDir: dir });
+  try {
+    const api = inProcessApi(backend);
+    const sessionId = isBundle ? (await api.call('sessions.import', { path: target })).sessionId : target;
+    const session = await api.call('sessions.open', { sessionId });
+    const report = await reportOf(api, session);
+    const title = `${session.processName} pid ${session.pid} on ${session.hostLabel}, ${session.goVersion ?? 'Go version unknown'}, ${session.startedAt} (${session.status})`;
+    return { code: 0, stdout: json ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report }, null, 2)}\n` : formatSessionReport(report, title), stderr: '' };
+  } finally {
+    await backend.close();
+    if (isBundle) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The evidence of one session, gathered from its artifacts into typed facts,
+ * each with the artifact it came from. A fact that could not be read is null,
+ * never zero: the rules must be able to tell "unknown" from "none".
+ */
+import { parseCgroupFiles, type CgroupModel } from '../parsers/cgroup';
+import { parseGoroutineDump, type GoroutineGroup } from '../parsers/goroutines';
+import { parseHeapDebug1, type MemStats } from '../parsers/memstats';
+import { parseProcSched } from '../parsers/procSched';
+import { parseProcStatus, type ProcStatus } from '../parsers/procStatus';
+import { parsePsi, type Psi } from '../parsers/psi';
+import { parseSchedDebug } from '../parsers/schedDebug';
+import { parseSmaps } from '../parsers/smaps';
+import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
+import type { TraceSummary } from '../trace/summary';
+import { decodeUtf8 } from '../util/utf8';
+import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
+import { parseGoVersion, parseGodebug, type GoVersion } from './goKnowledge';
+
+export type Files = Readonly<Record<string, string | Uint8Array>>;
+
+/** Where a value came from: the artifact, and what in it. */
+export interface Source {
+  readonly artifact: string;
+  readonly detail: string;
+}
+
+export interface GoEnv {
+  /** The variables as set in the process environment; absent means unset (the environ was read). */
+  readonly GOMAXPROCS?: string;
+  readonly GOMEMLIMIT?: string;
+  readonly GOGC?: string;
+  readonly GODEBUG?: string;
+}
+
+export interface ThreadSched {
+  readonly tid: number;
+  readonly migrations: number | null;
+  readonly involuntarySwitches: number | null;
+}
+
+export interface SessionEvidence {
+  readonly goVersion: GoVersion | null;
+  readonly isGo: boolean;
+  /** null: the environ could not be read, so nothing is known about GOMAXPROCS and friends. */
+  readonly env: GoEnv | null;
+  readonly godebug: ReadonlyMap<string, string>;
+  readonly cgroup: CgroupModel | null;
+  readonly status: ProcStatus | null;
+  readonly rollup: SmapsRollup | null;
+  /** Per memory class, from the classified smaps. */
+  readonly classes: ReadonlyMap<MemoryClass, Totals> | null;
+  readonly memStats: MemStats | null;
+  readonly goroutineGroups: readonly GoroutineGroup[] | null;
+  readonly goroutineCount: number | null;
+  /** Logical CPUs online on the host. */
+  readonly hostCpus: number | null;
+  readonly thp: { readonly enabled: string | null; readonly defrag: string | null; readonly maxPtesNone: number | null } | null;
+  readonly systemPsi: { readonly cpu: Psi | null; readonly memory: Psi | null; readonly io: Psi | null };
+  /** Whether a pprof endpoint answered (null: not known, e.g. an old capture). */
+  readonly pprof: boolean | null;
+  readonly threads: readonly ThreadSched[];
+  /** Runnable tasks per CPU from the scheduler debug output. */
+  readonly runqueue: { readonly perCpu: readonly number[]; readonly source: string } | null;
+  readonly trace: TraceSummary | null;
+  /** The artifact each fact came from, by fact name. */
+  readonly sources: Readonly<Record<string, Source>>;
+  readonly notes: readonly string[];
+}
+
+const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
+
+/** "0-3,6" → 5 */
+export function countCpuList(list: string): number | null {
+  let n = 0;
+  for (const part of list.trim().split(',')) {
+    if (!part) continue;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return null;
+    n += m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1;
+  }
+  return n > 0 ? n : null;
+}
+
+/**
+ * Gathers what the rules and the reconciliation need. `goVersion` is the session's (read from the
+ * binary's build info at capture); `trace` is the summary of the session's trace when the caller
+ * read it (it is large, so reading it is the caller's choice).
+ */
+export function gatherEvidence(files: Files, opts: { goVersion?: string | null; trace?: TraceSummary | null } = {}): SessionEvidence {
+  const sources: Record<string, Source> = {};
+  const notes: string[] = [];
+  const src = (fact: string, artifact: string, detail: string) => (sources[fact] = { artifact, detail });
+
+  const discoveryText = text(files['meta/discovery.json']);
+  let discovery: { isGo?: boolean; goEnv?: Record<string, string> | null; pprofPort?: number | null } = {};
+  if (discoveryText) {
+    try {
+      discovery = JSON.parse(discoveryText) as typeof discovery;
+    } catch {
+      notes.push('meta/discovery.json is not valid JSON');
+    }
+  }
+  const goVersion = parseGoVersion(opts.goVersion ?? null);
+  if (goVersion) src('goVersion', 'build info', `the executable's .go.buildinfo says ${goVersion.text}`);
+
+  const env: GoEnv | null = discovery.goEnv ? (discovery.goEnv as GoEnv) : null;
+  if (env) src('env', 'proc/environ', 'GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG as set in the process environment (read before redaction)');
+  else notes.push('the process environment could not be read: GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG are unknown');
+  const godebug = new Map(parseGodebug(env?.GODEBUG ?? '').map((p) => [p.key, p.value]));
+
+  const cgroupFiles: Record<string, string> = {};
+  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = text(v) ?? '';
+  const cg = Object.keys(cgroupFiles).length > 0 ? parseCgroupFiles(cgroupFiles) : null;
+  const cgroup = cg?.ok ? cg.value : null;
+  if (cgroup) src('cgroup', 'cgroup/', `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
+
+  const statusText = text(files['proc/status']);
+  const st = statusText ? parseProcStatus(statusText) : null;
+  const status = st?.ok ? st.value : null;
+  if (status) src('status', 'proc/status', 'Threads, VmRSS');
+
+  const rollupText = text(files['proc/smaps_rollup']);
+  const ru = rollupText ? parseSmapsRollup(rollupText) : null;
+  const rollup = ru?.ok ? ru.value : null;
+  if (rollup) src('rollup', 'proc/smaps_rollup', 'Rss, Pss, LazyFree, AnonHugePages');
+
+  let classes: Map<MemoryClass, Totals> | null = null;
+  const smaps = files['proc/smaps'];
+  if (smaps !== undefined) {
+    const maps = parseSmaps(smaps);
+    if (maps.ok && maps.value.hasCounters) {
+      const layout = classifyMemory(maps.value, { isGo: discovery.isGo });
+      classes = new Map(layout.totals.map((t) => [t.class, t.kib]));
+      src('classes', 'proc/smaps', 'each mapping classified (binary, libraries, thread stacks, cgo/malloc arenas)');
+    }
+  }
+
+  const heapText = text(files['go/heap-debug1.txt']);
+  const heap = heapText ? parseHeapDebug1(heapText) : null;
+  const memStats = heap?.ok ? heap.value.memStats : null;
+  if (memStats) src('memStats', 'go/heap-debug1.txt', '# runtime.MemStats');
+
+  const gText = text(files['go/goroutine-debug2.txt']);
+  const gd = gText ? parseGoroutineDump(gText) : null;
+  const goroutineGroups = gd?.ok ? gd.value.groups : null;
+  if (goroutineGroups) src('goroutines', 'go/goroutine-debug2.txt', 'goroutine?debug=2 grouped by state and stack');
+
+  const online = text(files['system/cpu-online']);
+  const hostCpus = online ? countCpuList(online) : null;
+  if (hostCpus !== null) src('hostCpus', 'system/cpu-online', `/sys/devices/system/cpu/online = ${online!.trim()}`);
+
+  const thpEnabled = text(files['system/thp-enabled']);
+  const thpDefrag = text(files['system/thp-defrag']);
+  const ptes = text(files['system/thp-max-ptes-none']);
+  const bracketed = (s: string | undefined) => (s ? (/\[(\w+)\]/.exec(s)?.[1] ?? s.trim()) : null);
+  const thp = thpEnabled || thpDefrag || ptes ? { enabled: bracketed(thpEnabled), defrag: bracketed(thpDefrag), maxPtesNone: ptes && /^\d+$/.test(ptes.trim()) ? Number(ptes.trim()) : null } : null;
+  if (thp) src('thp', 'system/thp-enabled', '/sys/kernel/mm/transparent_hugepage/{enabled,defrag,khugepaged/max_ptes_none}');
+
+  const psiOf = (name: string) => {
+    const t = text(files[name]);
+    const r = t ? parsePsi(t) : null;
+    return r?.ok ? r.value : null;
+  };
+  const systemPsi = { cpu: psiOf('system/pressure-cpu'), memory: psiOf('system/pressure-memory'), io: psiOf('system/pressure-io') };
+
+  const pprof = discovery.pprofPort === undefined ? null : discovery.pprofPort !== null;
+  if (pprof !== null) src('pprof', 'meta/discovery.json', pprof ? `pprof endpoint on port ${discovery.pprofPort}` : 'no pprof endpoint answered on the process\'s listening ports');
+
+  const threads: ThreadSched[] = [];
+  for (const [k, v] of Object.entries(files)) {
+    const m = /^task\/(\d+)\/sched$/.exec(k);
+    if (!m) continue;
+    const r = parseProcSched(text(v) ?? '');
+    if (r.ok) threads.push({ tid: Number(m[1]), migrations: r.value.fields['se.nr_migrations'] ?? null, involuntarySwitches: r.value.involuntarySwitches });
+  }
+  if (threads.length > 0) src('threads', 'task/*/sched', 'per-thread migrations and involuntary switches');
+
+  let runqueue: SessionEvidence['runqueue'] = null;
+  const sd = text(files['scheduler/sched_debug']);
+  if (sd) {
+    const r = parseSchedDebug(sd);
+    if (r.ok && r.value.cpus.length > 0) {
+      runqueue = { perCpu: r.value.cpus.map((c) => c.fields.nr_running ?? 0), source: 'scheduler/sched_debug' };
+      src('runqueue', 'scheduler/sched_debug', 'nr_running per CPU');
+    }
+  }
+
+  const trace = opts.trace ?? null;
+  if (trace) src('trace', 'go/trace', `execution trace of ${(trace.durationNs / 1e9).toFixed(1)} s`);
+
+  return {
+    goVersion,
+    isGo: discovery.isGo ?? goVersion !== null,
+    env,
+    godebug,
+    cgroup,
+    status,
+    rollup,
+    classes,
+    memStats,
+    goroutineGroups,
+    goroutineCount: goroutineGroups ? goroutineGroups.reduce((a, g) => a + g.count, 0) : null,
+    hostCpus,
+    thp,
+    systemPsi,
+    pprof,
+    threads,
+    runqueue,
+    trace,
+    sources,
+    notes,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The Go runtime beside its container: one memory waterfall (the cgroup limit
+ * down to what is inside the process's RSS, each number with its artifact,
+ * the unexplained remainder shown as such) and one CPU picture (the quota
+ * against the GOMAXPROCS the runtime uses, throttling, threads, runqueues).
+ */
+import { atLeast, defaultGomaxprocs, parseMemLimit } from './goKnowledge';
+import type { SessionEvidence, Source } from './evidence';
+import type { MemoryClass } from './memoryLayout';
+
+export interface WaterfallRow {
+  readonly key: string;
+  readonly label: string;
+  /** Bytes; null when the evidence is missing (shown as unknown, never as zero). */
+  readonly bytes: number | null;
+  /** limit and line rows are thresholds; total rows contain the part rows below them. */
+  readonly kind: 'limit' | 'total' | 'part' | 'remainder' | 'line';
+  readonly level: number;
+  readonly source: Source | null;
+}
+
+export interface MemoryReconciliation {
+  readonly rows: readonly WaterfallRow[];
+  /** Effective limit (memory.max or memory.high, whichever is lower), bytes. */
+  readonly limitBytes: number | null;
+  readonly rssBytes: number | null;
+  /** What the Go runtime accounts for outside the heap, for a GOMEMLIMIT suggestion. */
+  readonly goNonHeapBytes: number | null;
+  /** RSS that is neither Go-managed memory nor counted by GOMEMLIMIT (binary, libraries, cgo/malloc). */
+  readonly outsideGoBytes: number | null;
+}
+
+const KiB = 1024;
+
+function classRss(e: SessionEvidence, ...classes: MemoryClass[]): number | null {
+  if (!e.classes) return null;
+  let kib = 0;
+  for (const c of classes) kib += e.classes.get(c)?.Rss ?? 0;
+  return kib * KiB;
+}
+
+export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
+  const rows: WaterfallRow[] = [];
+  const s = (artifact: string, detail: string): Source => ({ artifact, detail });
+  const mem = e.cgroup?.memory ?? null;
+  const limit = mem?.limit ?? null;
+  const high = mem?.high ?? null;
+  const limitBytes = limit && high ? Math.min(limit.value, high.value) : (limit?.value ?? high?.value ?? null);
+  if (limit) rows.push({ key: 'cgroup-limit', label: `cgroup memory limit (${mem!.version === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'}, lowest over ancestors)`, bytes: limit.value, kind: 'limit', level: 0, source: s('cgroup/', `set by ${limit.path}`) });
+  else rows.push({ key: 'cgroup-limit', label: 'cgroup memory limit', bytes: null, kind: 'limit', level: 0, source: e.cgroup ? s('cgroup/', 'no limit set on the cgroup or its ancestors') : null });
+  if (high) rows.push({ key: 'cgroup-high', label: 'cgroup memory.high (throttling starts)', bytes: high.value, kind: 'limit', level: 0, source: s('cgroup/', `set by ${high.path}`) });
+  rows.push({ key: 'cgroup-usage', label: 'cgroup usage', bytes: mem?.usageBytes ?? null, kind: 'total', level: 0, source: mem ? s('cgroup/', 'memory.current / memory.usage_in_bytes') : null });
+  rows.push({ key: 'cgroup-anon', label: 'anonymous', bytes: mem?.anonBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat anon / rss') : null });
+  rows.push({ key: 'cgroup-file', label: 'page cache (file)', bytes: mem?.fileBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat file / cache') : null });
+  rows.push({ key: 'cgroup-kernel', label: 'kernel', bytes: mem?.kernelBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat kernel') : null });
+  if (mem && mem.usageBytes !== null && mem.anonBytes !== null && mem.fileBytes !== null) {
+    const rest = mem.usageBytes - mem.anonBytes - mem.fileBytes - (mem.kernelBytes ?? 0);
+    rows.push({ key: 'cgroup-rest', label: 'usage not explained by anon + file + kernel', bytes: rest, kind: 'remainder', level: 1, source: s('cgroup/', 'usage minus the parts above') });
+  }
+
+  const rssBytes = e.rollup?.rssKiB != null ? e.rollup.rssKiB * KiB : e.status?.vmRssKiB != null ? e.status.vmRssKiB * KiB : null;
+  rows.push({ key: 'rss', label: 'process RSS', bytes: rssBytes, kind: 'total', level: 0, source: e.rollup ? s('proc/smaps_rollup', 'Rss') : e.status ? s('proc/status', 'VmRSS') : null });
+  rows.push({ key: 'pss', label: 'process PSS (shared pages divided among sharers)', bytes: e.rollup?.pssKiB != null ? e.rollup.pssKiB * KiB : null, kind: 'part', level: 1, source: e.rollup ? s('proc/smaps_rollup', 'Pss') : null });
+
+  const ms = e.memStats;
+  const v = (k: string) => ms?.values[k] ?? null;
+  const heapInuse = v('HeapInuse');
+  const idleUnreleased = v('HeapIdle') !== null && v('HeapReleased') !== null ? v('HeapIdle')! - v('HeapReleased')! : null;
+  const stack = ms?.stackInuse ?? v('StackInuse');
+  const metaParts = [ms?.mspanInuse ?? v('MSpanInuse'), ms?.mcacheInuse ?? v('MCacheInuse'), v('GCSys'), v('OtherSys'), v('BuckHashSys')];
+  const runtimeMeta = metaParts.every((x) => x !== null) ? metaParts.reduce<number>((a, b) => a + b!, 0) : null;
+  const hs = (detail: string) => (ms ? s('go/heap-debug1.txt', detail) : null);
+  const parts: WaterfallRow[] = [
+    { key: 'go-heap', label: 'Go heap in use (HeapInuse)', bytes: heapInuse, kind: 'part', level: 1, source: hs('HeapInuse') },
+    { key: 'go-heap-idle', label: 'Go heap idle, not returned to the OS (HeapIdle − HeapReleased)', bytes: idleUnreleased, kind: 'part', level: 1, source: hs('HeapIdle − HeapReleased') },
+    { key: 'go-stacks', label: 'goroutine stacks (StackInuse)', bytes: stack, kind: 'part', level: 1, source: hs('StackInuse') },
+    { key: 'go-runtime', label: 'GC and runtime metadata (MSpan, MCache, GCSys, OtherSys, BuckHash)', bytes: runtimeMeta, kind: 'part', level: 1, source: hs('MSpanInuse + MCacheInuse + GCSys + OtherSys + BuckHashSys') },
+    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary-text', 'binary-rodata', 'binary-data', 'binary-bss', 'shared-library'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of the binary and library mappings') : null },
+    { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stack'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of thread-stack mappings') : null },
+    { key: 'cgo-malloc', label: 'cgo / malloc arenas', bytes: classRss(e, 'cgo-malloc'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of glibc malloc arenas and the brk heap') : null },
+  ];
+  rows.push(...parts);
+  const known = parts.map((p) => p.bytes);
+  if (rssBytes !== null && known.every((b) => b !== null)) {
+    const rest = rssBytes - known.reduce<number>((a, b) => a + b!, 0);
+    rows.push({ key: 'rss-rest', label: rest >= 0 ? 'unexplained (RSS minus the parts above)' : 'over-counted: the runtime accounts for more than is resident (idle or metadata pages not touched)', bytes: rest, kind: 'remainder', level: 1, source: null });
+  } else if (rssBytes !== null) {
+    rows.push({ key: 'rss-rest', label: 'unexplained: not computed, some parts are unknown (no MemStats or no smaps)', bytes: null, kind: 'remainder', level: 1, source: null });
+  }
+  const lazy = e.rollup?.fieldsKiB.LazyFree;
+  rows.push({ key: 'lazyfree', label: 'LazyFree: freed with MADV_FREE, still counted in RSS', bytes: lazy === undefined ? null : lazy * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'LazyFree') : null });
+  const thp = e.rollup?.fieldsKiB.AnonHugePages;
+  rows.push({ key: 'anon-huge', label: 'AnonHugePages: backed by transparent huge pages', bytes: thp === undefined ? null : thp * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'AnonHugePages') : null });
+
+  const memLimit = e.env?.GOMEMLIMIT !== undefined ? parseMemLimit(e.env.GOMEMLIMIT) : undefined;
+  if (memLimit !== undefined && memLimit !== null && !Number.isNaN(memLimit)) rows.push({ key: 'gomemlimit', label: `GOMEMLIMIT=${e.env!.GOMEMLIMIT}`, bytes: memLimit, kind: 'line', level: 0, source: s('proc/environ', 'GOMEMLIMIT') });
+  const nextGc = v('NextGC');
+  if (nextGc !== null) rows.push({ key: 'heap-goal', label: `heap goal of the next GC (NextGC; GOGC=${e.env?.GOGC ?? (e.env ? '100, the default' : 'unknown')})`, bytes: nextGc, kind: 'line', level: 0, source: hs('NextGC') });
+
+  // What GOMEMLIMIT counts besides the heap: stacks and runtime metadata (Sys − HeapSys covers them).
+  const sys = v('Sys');
+  const heapSys = v('HeapSys');
+  const goNonHeapBytes = sys !== null && heapSys !== null ? sys - heapSys : null;
+  const outsideGoBytes = known[4] !== null && known[5] !== null && known[6] !== null ? known[4]! + known[5]! + known[6]! : null;
+  return { rows, limitBytes, rssBytes, goNonHeapBytes, outsideGoBytes };
+}
+
+export interface CpuReconciliation {
+  /** CPUs the cgroup allows (quota / period), null when unlimited or unknown. */
+  readonly quotaCpus: number | null;
+  readonly quotaSource: Source | null;
+  readonly hostCpus: number | null;
+  /** The GOMAXPROCS in effect, and how we know. */
+  readonly gomaxprocs: number | null;
+  readonly gomaxprocsHow: string;
+  /** Go 1.25+ follows quota changes (unless turned off or GOMAXPROCS is set). */
+  readonly followsQuota: boolean | null;
+  readonly threads: number | null;
+  readonly throttledRatio: number | null;
+  readonly throttledSeconds: number | null;
+  readonly runqueueMax: number | null;
+  readonly runqueueMean: number | null;
+  readonly maxMigrations: { readonly tid: number; readonly value: number } | null;
+  readonly maxInvoluntary: { readonly tid: number; readonly value: number } | null;
+  readonly procUtilization: readonly { readonly p: number; readonly utilization: number }[] | null;
+}
+
+export function reconcileCpu(e: SessionEvidence): CpuReconciliation {
+  const cpu = e.cgroup?.cpu ?? null;
+  const quotaCpus = cpu?.limitCpus?.value ?? null;
+  const cpusetCount = e.cgroup?.cpuset?.count ?? null;
+  const hostCpus = cpusetCount !== null && e.hostCpus !== null ? Math.min(cpusetCount, e.hostCpus) : (cpusetCount ?? e.hostCpus);
+  let gomaxprocs: number | null = null;
+  let how = 'unknown: no GOMAXPROCS in the environment, no trace, and the Go version or CPU count is unknown';
+  let followsQuota: boolean | null = null;
+  const envValue = e.env?.GOMAXPROCS;
+  const traceValue = e.trace?.gomaxprocs.changes.at(-1)?.value ?? e.trace?.gomaxprocs.initial ?? null;
+  if (envValue !== undefined && /^\d+$/.test(envValue.trim()) && Number(envValue) > 0) {
+    gomaxprocs = Number(envValue);
+    how = `GOMAXPROCS=${envValue} in the environment`;
+    followsQuota = false;
+  } else if (traceValue !== null) {
+    gomaxprocs = traceValue;
+    how = `the execution trace (ProcsChange events): ${traceValue}`;
+  } else if (e.goVersion && hostCpus !== null && e.env) {
+    const d = defaultGomaxprocs(e.goVersion, hostCpus, quotaCpus, e.godebug);
+    gomaxprocs = d.value;
+    how = `computed: ${d.why}`;
+    followsQuota = d.followsQuota;
+  }
+  if (followsQuota === null && e.goVersion && e.env) followsQuota = atLeast(e.goVersion, 25) && envValue === undefined && e.godebug.get('containermaxprocs') !== '0' && e.godebug.get('updatemaxprocs') !== '0';
+  const throttledRatio = cpu && cpu.nrPeriods !== null && cpu.nrThrottled !== null && cpu.nrPeriods > 0 ? cpu.nrThrottled / cpu.nrPeriods : null;
+  const rq = e.runqueue?.perCpu ?? null;
+  const maxBy = (f: (t: SessionEvidence['threads'][number]) => number | null) =>
+    e.threads.reduce<{ tid: number; value: number } | null>((best, t) => {
+      const x = f(t);
+      return x !== null && (!best || x > best.value) ? { tid: t.tid, value: x } : best;
+    }, null);
+  return {
+    quotaCpus,
+    quotaSource: cpu?.limitCpus ? { artifact: 'cgroup/', detail: `quota/period set by ${cpu.limitCpus.path}` } : null,
+    hostCpus,
+    gomaxprocs,
+    gomaxprocsHow: how,
+    followsQuota,
+    threads: e.status?.threads ?? null,
+    throttledRatio,
+    throttledSeconds: cpu?.throttledUs != null ? cpu.throttledUs / 1e6 : null,
+    runqueueMax: rq ? Math.max(...rq) : null,
+    runqueueMean: rq && rq.length > 0 ? rq.reduce((a, b) => a + b, 0) / rq.length : null,
+    maxMigrations: maxBy((t) => t.migrations),
+    maxInvoluntary: maxBy((t) => t.involuntarySwitches),
+    procUtilization: e.trace ? e.trace.procs.map((p) => ({ p: p.p, utilization: p.utilization })) : null,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The recommendation rules against real lab targets in real cgroups,
+ * captured through the real backend and reported by `gopherscope report`'s
+ * code: a misconfigured Go 1.24 service makes the CPU, GOMEMLIMIT, GOGC,
+ * GODEBUG, debug-setting, LazyFree and thread rules fire with the right
+ * numbers; a Go 1.26 service with defaults in the same cgroup keeps every one
+ * of them silent; a service squeezed against its memory limit fires the
+ * memory rules; one without pprof fires no-pprof. (The goroutine-leak, THP
+ * and PSI rules need ten-minute waits, a host-wide THP setting or host
+ * pressure: they are covered by unit tests on captured artifacts.)
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionReport } from '../../shared/analysis/recommendations';
+import { parseMemLimit } from '../../shared/analysis/goKnowledge';
+import { createBackend } from '../../electron/core/backend';
+import { inProcessApi } from '../../electron/core/inProcess';
+import { reportOf } from '../../electron/cli/report';
+import { createLab, type GoServiceOptions, type Lab } from '../lab/lab';
+import { captureLabSession } from '../lab/labCapture';
+
+let lab: Lab;
+const dataDir = mkdtempSync(join(tmpdir(), 'gs-recs-'));
+const MiB = 1024 * 1024;
+
+before(async () => {
+  lab = await createLab();
+});
+after(async () => {
+  await lab?.cleanup();
+});
+
+async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number; settleMs?: number } = {}): Promise<{ report: SessionReport; goVersion: string }> {
+  const t = await lab.startGoService(opts);
+  await new Promise((r) => setTimeout(r, capture.settleMs ?? 500));
+  const { sessionId, knownHosts } = await captureLabSession(lab, dataDir, { pid: t.pid, stacks: false, ...(capture.traceSeconds ? { traceSeconds: capture.traceSeconds } : {}) });
+  await t.stop();
+  const backend = await createBackend({ dataDir, userKnownHostsFile: knownHosts, agentSocket: '' });
+  try {
+    const api = inProcessApi(backend);
+    const session = await api.call('sessions.open', { sessionId });
+    return { report: await reportOf(api, session), goVersion: t.goVersion };
+  } finally {
+    await backend.close();
+  }
+}
+
+const ids = (r: SessionReport) => r.recommendations.map((x) => x.id).sort();
+const rec = (r: SessionReport, id: string) => {
+  const x = r.recommendations.find((y) => y.id === id);
+  assert.ok(x, `${id} fires; got ${ids(r).join(', ')}`);
+  return x;
+};
+
+const ONE_CPU = { cpuQuotaUs: 100_000, cpuPeriodUs: 100_000, memoryMaxBytes: 256 * MiB };
+
+test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configuration rule fires, with its evidence', async () => {
+  const { report, goVersion } = await scenario(
+    {
+      ...ONE_CPU,
+      goToolchain: 'go1.24.0',
+      env: { GOMAXPROCS: '4', GODEBUG: 'loadstall=1,gctrace=1,asyncpreemptoff=1,madvdontneed=0' },
+      args: ['-busy', '2', '-threads', '60', '-goroutines', '20', '-heap', '8', '-release-every', '200ms'],
+    },
+    { settleMs: 2500 },
+  );
+  assert.equal(goVersion, 'go1.24.0');
+  const g = rec(report, 'gomaxprocs-above-quota');
+  assert.match(g.title, /GOMAXPROCS 4 is above the CPU quota of 1\.00/);
+  assert.match(g.change.diff, /^\+GOMAXPROCS=1 /);
+  assert.ok(g.evidence.some((e) => e.label === 'throttled periods'), 'the throttling evidence is attached');
+  assert.equal(report.cpu.gomaxprocs, 4);
+  assert.match(report.cpu.gomaxprocsHow, /GOMAXPROCS=4 in the environment/);
+
+  const t = rec(report, 'cpu-throttling');
+  assert.ok(report.cpu.throttledRatio! >= 0.05, `throttled ${report.cpu.throttledRatio}`);
+  assert.equal(t.evidence[0]!.source?.artifact, 'cgroup/');
+
+  const m = rec(report, 'gomemlimit-unset');
+  const suggested = parseMemLimit(/GOMEMLIMIT=(\d+MiB)/.exec(m.change.diff)![1]!)!;
+  // (limit − memory outside Go) × 0.9, from this session's own smaps.
+  const expected = Math.floor((256 * MiB - report.memory.outsideGoBytes!) * 0.9);
+  assert.equal(suggested, Math.floor(expected / MiB) * MiB);
+  assert.ok(suggested > 200 * MiB && suggested < 231 * MiB, `suggested ${suggested / MiB} MiB`);
+  assert.match(m.tradeoff, /10% headroom/);
+
+  const gd = rec(report, 'godebug-no-op');
+  assert.deepEqual(gd.evidence.map((e) => e.label), ['GODEBUG loadstall=1'], 'only loadstall is unknown; gctrace, asyncpreemptoff and madvdontneed exist in 1.24');
+  assert.match(gd.evidence[0]!.value, /no Go release has this setting/);
+  const dbg = rec(report, 'debug-settings-on');
+  assert.deepEqual(dbg.evidence.map((e) => e.label).sort(), ['GODEBUG asyncpreemptoff=1', 'GODEBUG gctrace=1']);
+  const lazy = rec(report, 'lazyfree-rss');
+  assert.match(lazy.change.diff, /madvdontneed=1/);
+  const th = rec(report, 'threads-above-gomaxprocs');
+  assert.ok(report.cpu.threads! >= 60, `threads ${report.cpu.threads}`);
+  assert.match(th.title, /OS threads for GOMAXPROCS 4/);
+  for (const r of report.recommendations) for (const e of r.evidence) assert.ok(e.value.length > 0, `${r.id}: ${e.label} has a value`);
+});
+
+test('a Go 1.26 service with defaults in the same cgroup keeps those rules silent', async () => {
+  const { report } = await scenario({ ...ONE_CPU, env: { GOMEMLIMIT: '200MiB' }, args: ['-goroutines', '20', '-heap', '8'] }, { traceSeconds: 1 });
+  for (const id of ['gomaxprocs-above-quota', 'cpu-throttling', 'gomemlimit-unset', 'gomemlimit-near-live-heap', 'gogc-off-no-limit', 'memory-near-limit', 'lazyfree-rss', 'godebug-no-op', 'debug-settings-on', 'threads-above-gomaxprocs', 'trace-latency', 'no-pprof', 'goroutine-leak']) {
+    assert.ok(!ids(report).includes(id), `${id} stays silent; got ${ids(report).join(', ')}`);
+  }
+  // Go 1.26 in a 1-CPU cgroup: GOMAXPROCS comes from the trace and follows the quota (max(2, ceil(1)) = 2, capped by the host's CPUs).
+  assert.match(report.cpu.gomaxprocsHow, /execution trace/);
+  assert.ok(report.cpu.gomaxprocs! <= 2);
+  assert.equal(report.cpu.followsQuota, true);
+  const waterfall = new Map(report.memory.rows.map((r) => [r.key, r]));
+  assert.equal(waterfall.get('cgroup-limit')!.bytes, 256 * MiB);
+  assert.equal(waterfall.get('gomemlimit')!.bytes, 200 * MiB);
+  assert.ok(waterfall.get('go-heap')!.bytes! >= 8 * MiB, 'the retained heap is in HeapInuse');
+  assert.ok(waterfall.get('rss-rest')!.bytes !== null, 'the remainder is computed and shown');
+  assert.equal(waterfall.get('go-heap')!.source?.artifact, 'go/heap-debug1.txt');
+});
+
+test('a service against its memory limit fires the memory rules with the cgroup and MemStats evidence', async () => {
+  const { report } = await scenario({ memoryMaxBytes: 92 * MiB, env: { GOMEMLIMIT: '88MiB' }, args: ['-goroutines', '10', '-heap', '82'] }, { settleMs: 1500 });
+  const near = rec(report, 'gomemlimit-near-live-heap');
+  assert.match(near.title, /live heap \(8\d\.\d MiB\)/);
+  assert.equal(near.evidence[1]!.source?.artifact, 'go/heap-debug1.txt');
+  const m = rec(report, 'memory-near-limit');
+  assert.ok(m.evidence.some((e) => e.label === 'OOM kills'));
+  assert.ok(!ids(report).includes('gomemlimit-unset'));
+});
+
+test('a service without a pprof endpoint and with GOGC=off: no-pprof and gogc-off-no-limit fire, and the facts pprof would give stay unknown, not zero', async () => {
+  const { report } = await scenario({ env: { GOGC: 'off' }, args: ['-goroutines', '5', '-pprof', '', '-alloc-rate', '0'] });
+  rec(report, 'no-pprof');
+  assert.equal(rec(report, 'gogc-off-no-limit').severity, 'critical');
+  const heap = report.memory.rows.find((r) => r.key === 'go-heap')!;
+  assert.equal(heap.bytes, null);
+  assert.ok(!ids(report).includes('gomemlimit-near-live-heap') && !ids(report).includes('goroutine-leak'));
+});
