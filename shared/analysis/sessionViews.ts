@@ -15,7 +15,10 @@ import { counterColumn, parseSmaps } from '../parsers/smaps';
 import { decodeUtf8 } from '../util/utf8';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
+import { summarizeTrace, type TraceSummary } from '../trace/summary';
+import { gatherEvidence } from './evidence';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
+import { analyzeSession, type SessionReport } from './recommendations';
 
 /** Pseudo-artifact listing artifacts that were read only in part, one per line. */
 export const TRUNCATED = 'meta/view-truncated';
@@ -296,4 +299,27 @@ export function buildProfileView(bytes: Uint8Array | undefined, valueIndex?: num
     flame,
     total: flame.value,
   };
+}
+
+/** Traces up to this size are summarized for the Overview; larger ones only in the Trace tab. */
+export const OVERVIEW_TRACE_MAX = 64 * 1024 * 1024;
+
+export interface OverviewView extends SessionReport {
+  /** Why the trace's evidence is or is not part of the advice. */
+  readonly traceNote: string | null;
+}
+
+/** The Overview: evidence from every artifact, reconciled, and the recommendations ranked. */
+export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: string | null } = {}): OverviewView {
+  const traceBytes = files['go/trace'];
+  let trace: TraceSummary | null = null;
+  let traceNote: string | null = null;
+  if (traceBytes instanceof Uint8Array) {
+    const r = summarizeTrace([traceBytes]);
+    trace = r.summary;
+    if (!r.ok) traceNote = `the trace is damaged at byte ${r.error.offset} (${r.error.message}); its evidence covers what came before`;
+  }
+  const rest: Record<string, string | Uint8Array> = {};
+  for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
+  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote };
 }

@@ -41,6 +41,25 @@ after(async () => {
   await lab?.cleanup();
 });
 
+test('Overview: health, ranked recommendations with evidence, the memory waterfall and the CPU picture', async () => {
+  await page.goto(`${serve.url}#/sessions/${sessionId}`);
+  await page.getByTestId('overview-view').waitFor();
+  // 256 MiB limit and no GOMEMLIMIT: the rule fires, with a computed value.
+  const card = page.locator('[data-testid="recommendation"][data-rule="gomemlimit-unset"]');
+  await card.locator('.rec-head').click();
+  assert.match(await card.getByTestId('recommendation-change').innerText(), /^\+GOMEMLIMIT=\d+MiB/);
+  assert.ok((await card.getByTestId('evidence').count()) >= 3);
+  // Go 1.26 follows the 0.5-CPU quota by itself: no GOMAXPROCS advice.
+  assert.equal(await page.locator('[data-rule="gomaxprocs-above-quota"]').count(), 0);
+  assert.equal(await page.locator('[data-testid="waterfall-row"][data-key="cgroup-limit"]').getAttribute('data-bytes'), String(256 * 1024 * 1024));
+  assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
+  assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);
+  await shot(page, '19-overview');
+  // Evidence links to the view that shows it.
+  await card.getByTestId('evidence-view').first().click();
+  await page.getByTestId('memory-view').waitFor();
+});
+
 test('Memory: classes, address strip, treemap, a virtualized table and the cgroup limits, first paint measured', async () => {
   await page.goto(`${serve.url}#/sessions/${sessionId}`);
   await page.getByTestId('tab-memory').click();

@@ -3,7 +3,7 @@
  * Parsing and classification off the UI thread: the views post raw
  * artifacts here and get plain view models back.
  */
-import { buildGoroutinesView, buildMemoryView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import { buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
 import type { GzipParts, ViewRequest, ViewResponse } from './viewsClient';
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<ViewRequest>) => void) | null; postMessage(m: ViewResponse, transfer?: Transferable[]): void };
@@ -38,7 +38,9 @@ scope.onmessage = async (e) => {
           ? buildThreadsView(files)
           : req.view === 'goroutines'
             ? buildGoroutinesView(files)
-            : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
+            : req.view === 'overview'
+              ? buildOverviewView(files, { goVersion: req.goVersion ?? null })
+              : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
     // The mapping table's columns move to the UI thread without a copy.
     scope.postMessage({ id: req.id, ok: true, model, ms: performance.now() - started }, 'table' in model ? mappingTableBuffers(model.table) : []);
   } catch (err) {

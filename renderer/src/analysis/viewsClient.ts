@@ -5,10 +5,10 @@
  */
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
-import type { GoroutinesView, MemoryView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
+import type { GoroutinesView, MemoryView, OverviewView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
 import { decodeBase64 } from '../../../shared/util/base64';
 
-export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile';
+export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview';
 /** A large text artifact as it crossed the wire: gzip members, one per range read, inflated in the worker. */
 export interface GzipParts {
   readonly gzip: readonly Uint8Array[];
@@ -23,6 +23,7 @@ export interface ViewRequest {
   readonly isGo?: boolean;
   readonly profile?: string;
   readonly valueIndex?: number;
+  readonly goVersion?: string | null;
 }
 export type ViewResponse = { readonly id: number; readonly ok: true; readonly model: unknown; readonly ms: number } | { readonly id: number; readonly ok: false; readonly error: string; readonly ms: number };
 
@@ -31,6 +32,7 @@ export interface ViewModels {
   threads: ThreadsView;
   goroutines: GoroutinesView;
   profile: ProfileView;
+  overview: OverviewView;
 }
 
 let worker: Worker | null = null;
@@ -157,7 +159,7 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
   return files;
 }
 
-export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number } = {}): Promise<ViewModels[V]> {
+export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number; goVersion?: string | null } = {}): Promise<ViewModels[V]> {
   const id = nextId++;
   const w = getWorker();
   return new Promise((resolve, reject) => {

@@ -6,6 +6,7 @@ import { formatBytes, formatKiB, formatTime } from '../format';
 import { memorySummary, type MemorySummary } from './memorySummary';
 import { GoroutinesView } from './session/GoroutinesView';
 import { MemoryView } from './session/MemoryView';
+import { OverviewView } from './session/OverviewView';
 import { ProfilesView } from './session/ProfilesView';
 import { ThreadsView } from './session/ThreadsView';
 import { TraceView } from './session/TraceView';
@@ -81,6 +82,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
       {tab === 'goroutines' && <GoroutinesView api={api} session={session} />}
       {tab === 'profiles' && <ProfilesView api={api} session={session} />}
       {tab === 'trace' && <TraceView api={api} session={session} />}
+      {tab === 'overview' && <OverviewView api={api} session={session} show={setTab} />}
       {tab === 'overview' && memory && (
         <div className="card memory">
           <h2>Memory</h2>

@@ -1,0 +1,161 @@
+import { useState } from 'react';
+import type { SessionDetail } from '../../../../shared/contract/api';
+import type { Api } from '../../../../shared/contract/client';
+import type { EvidenceItem, Recommendation } from '../../../../shared/analysis/recommendations';
+import type { CpuReconciliation, MemoryReconciliation } from '../../../../shared/analysis/reconcile';
+import { OVERVIEW_TRACE_MAX } from '../../../../shared/analysis/sessionViews';
+import { formatBytes } from '../../format';
+import { useView, ViewStatus } from './useView';
+
+export type SessionTab = 'overview' | 'memory' | 'threads' | 'goroutines' | 'profiles' | 'trace';
+
+/** Everything but profiles, and the trace when it is small enough to summarize here. */
+const wantFor = (session: SessionDetail) => {
+  const trace = session.artifacts.find((a) => a.name === 'go/trace');
+  return (name: string) => !name.endsWith('.pb.gz') && (name !== 'go/trace' || (trace !== undefined && trace.sizeBytes <= OVERVIEW_TRACE_MAX));
+};
+
+export function OverviewView({ api, session, show }: { api: Api; session: SessionDetail; show: (tab: SessionTab) => void }) {
+  const state = useView(api, session, 'overview', wantFor(session), { goVersion: session.goVersion });
+  if (state.status !== 'ready') return <ViewStatus state={state} />;
+  const m = state.model;
+  const trace = session.artifacts.find((a) => a.name === 'go/trace' && a.sha256);
+  return (
+    <div data-testid="overview-view">
+      <div className={`card health health-${m.health}`} data-testid="health">
+        <h2>
+          Health: <span data-testid="health-value">{m.health === 'ok' ? 'no findings' : m.health}</span>
+        </h2>
+        <div className="muted small">
+          {m.recommendations.length === 0 ? 'No rule fired on the evidence in this session.' : `${m.recommendations.length} recommendation${m.recommendations.length === 1 ? '' : 's'}, most severe first. Each names its evidence and the exact change.`}
+          {trace && trace.sizeBytes > OVERVIEW_TRACE_MAX && ` The ${formatBytes(trace.sizeBytes)} trace is not part of this advice; \`gopherscope report\` includes it.`}
+          {m.traceNote && ` ${m.traceNote}.`}
+        </div>
+        {m.notes.length > 0 && <div className="muted small">{m.notes.join('; ')}</div>}
+      </div>
+      {m.recommendations.map((r) => (
+        <RecommendationCard key={r.id} rec={r} show={show} />
+      ))}
+      <div className="split">
+        <Waterfall memory={m.memory} />
+        <CpuPicture cpu={m.cpu} />
+      </div>
+    </div>
+  );
+}
+
+function RecommendationCard({ rec, show }: { rec: Recommendation; show: (tab: SessionTab) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className={`card rec rec-${rec.severity}`} data-testid="recommendation" data-rule={rec.id}>
+      <div className="rec-head clickable" onClick={() => setOpen(!open)}>
+        <span className={`severity severity-${rec.severity}`}>{rec.severity}</span> <strong>{rec.title}</strong> <span className="muted small">{rec.id}</span>
+      </div>
+      {open && (
+        <div className="rec-body" data-testid="recommendation-body">
+          <table className="table compact">
+            <tbody>
+              {rec.evidence.map((e, i) => (
+                <EvidenceRow key={i} e={e} show={show} />
+              ))}
+            </tbody>
+          </table>
+          <div className="label">Change ({rec.change.kind})</div>
+          <pre className="diff" data-testid="recommendation-change">
+            {rec.change.diff}
+          </pre>
+          <div>
+            <span className="label">Trade-off</span> {rec.tradeoff}
+          </div>
+          <div className="muted small">
+            Applies to {rec.goVersions}. See{' '}
+            {rec.references.map((u, i) => (
+              <span key={u}>
+                {i > 0 && ', '}
+                <a href={u} target="_blank" rel="noreferrer">
+                  {u.replace(/^https:\/\//, '')}
+                </a>
+              </span>
+            ))}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function EvidenceRow({ e, show }: { e: EvidenceItem; show: (tab: SessionTab) => void }) {
+  return (
+    <tr data-testid="evidence">
+      <td>{e.label}</td>
+      <td className="mono">{e.value}</td>
+      <td className="muted small">{e.source ? `${e.source.artifact}: ${e.source.detail}` : ''}</td>
+      <td>
+        {e.view && e.view !== 'overview' && (
+          <button className="link" onClick={() => show(e.view === 'profiles' ? 'profiles' : e.view!)} data-testid="evidence-view">
+            show in {e.view}
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function Waterfall({ memory }: { memory: MemoryReconciliation }) {
+  const scale = Math.max(1, ...memory.rows.map((r) => r.bytes ?? 0));
+  return (
+    <div className="card" data-testid="waterfall">
+      <h2>Memory: container limit to RSS</h2>
+      <div className="waterfall">
+        {memory.rows.map((r) => (
+          <div key={r.key} className={`wf-row wf-${r.kind}`} data-testid="waterfall-row" data-key={r.key} data-bytes={r.bytes ?? ''} title={r.source ? `${r.source.artifact}: ${r.source.detail}` : 'computed'}>
+            <div className="wf-label" style={{ paddingLeft: r.level * 14 }}>
+              {r.label}
+            </div>
+            <div className="wf-bar">
+              {r.bytes === null ? (
+                <span className="muted small">unknown</span>
+              ) : r.kind === 'limit' || r.kind === 'line' ? (
+                <div className="wf-marker" style={{ left: `${(Math.max(0, r.bytes) / scale) * 100}%` }} />
+              ) : (
+                <div className="wf-fill" style={{ width: `${(Math.abs(r.bytes) / scale) * 100}%` }} />
+              )}
+            </div>
+            <div className="wf-value num">{r.bytes === null ? '—' : `${r.bytes < 0 ? '−' : ''}${formatBytes(Math.abs(r.bytes))}`}</div>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function CpuPicture({ cpu }: { cpu: CpuReconciliation }) {
+  const rows: [string, string][] = [
+    ['CPU quota', cpu.quotaCpus === null ? 'none or unknown' : `${cpu.quotaCpus.toFixed(2)} CPUs`],
+    ['CPUs available', cpu.hostCpus === null ? 'unknown' : String(cpu.hostCpus)],
+    ['GOMAXPROCS', cpu.gomaxprocs === null ? 'unknown' : String(cpu.gomaxprocs)],
+    ['how we know', cpu.gomaxprocsHow],
+    ['follows quota changes', cpu.followsQuota === null ? 'unknown' : cpu.followsQuota ? 'yes (Go 1.25+ default)' : 'no'],
+    ['OS threads', cpu.threads === null ? 'unknown' : String(cpu.threads)],
+    ['throttled', cpu.throttledRatio === null ? 'unknown' : `${(cpu.throttledRatio * 100).toFixed(1)}% of periods${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(2)} s` : ''}`],
+    ['runqueue depth', cpu.runqueueMax === null ? 'unknown' : `max ${cpu.runqueueMax}, mean ${cpu.runqueueMean!.toFixed(2)} per CPU`],
+    ['most migrations', cpu.maxMigrations ? `${cpu.maxMigrations.value} (thread ${cpu.maxMigrations.tid})` : 'unknown'],
+    ['most involuntary switches', cpu.maxInvoluntary ? `${cpu.maxInvoluntary.value} (thread ${cpu.maxInvoluntary.tid})` : 'unknown'],
+    ['P utilization (trace)', cpu.procUtilization ? cpu.procUtilization.map((p) => `P${p.p} ${(p.utilization * 100).toFixed(0)}%`).join(', ') : 'no trace'],
+  ];
+  return (
+    <div className="card" data-testid="cpu-picture">
+      <h2>CPU: quota against GOMAXPROCS</h2>
+      <table className="table compact">
+        <tbody>
+          {rows.map(([k, v]) => (
+            <tr key={k}>
+              <td>{k}</td>
+              <td data-testid={`cpu-${k.replace(/\W+/g, '-')}`}>{v}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
