@@ -11,6 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,9 @@ after(async () => {
   await lab?.cleanup();
 });
 
-async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number; settleMs?: number } = {}): Promise<{ report: SessionReport; goVersion: string }> {
+let misconfigured: { sessionId: string; knownHosts: string } | null = null;
+
+async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number; settleMs?: number } = {}): Promise<{ report: SessionReport; goVersion: string; sessionId: string; knownHosts: string }> {
   const t = await lab.startGoService(opts);
   await new Promise((r) => setTimeout(r, capture.settleMs ?? 500));
   const { sessionId, knownHosts } = await captureLabSession(lab, dataDir, { pid: t.pid, stacks: false, ...(capture.traceSeconds ? { traceSeconds: capture.traceSeconds } : {}) });
@@ -42,7 +45,7 @@ async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number
   try {
     const api = inProcessApi(backend);
     const session = await api.call('sessions.open', { sessionId });
-    return { report: await reportOf(api, session), goVersion: t.goVersion };
+    return { report: await reportOf(api, session), goVersion: t.goVersion, sessionId, knownHosts };
   } finally {
     await backend.close();
   }
@@ -58,7 +61,7 @@ const rec = (r: SessionReport, id: string) => {
 const ONE_CPU = { cpuQuotaUs: 100_000, cpuPeriodUs: 100_000, memoryMaxBytes: 256 * MiB };
 
 test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configuration rule fires, with its evidence', async () => {
-  const { report, goVersion } = await scenario(
+  const { report, goVersion, sessionId, knownHosts } = await scenario(
     {
       ...ONE_CPU,
       goToolchain: 'go1.24.0',
@@ -68,6 +71,7 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
     { settleMs: 2500 },
   );
   assert.equal(goVersion, 'go1.24.0');
+  misconfigured = { sessionId, knownHosts };
   const g = rec(report, 'gomaxprocs-above-quota');
   assert.match(g.title, /GOMAXPROCS 4 is above the CPU quota of 1\.00/);
   assert.match(g.change.diff, /^\+GOMAXPROCS=1 /);
@@ -135,3 +139,35 @@ test('a service without a pprof endpoint and with GOGC=off: no-pprof and gogc-of
   assert.equal(heap.bytes, null);
   assert.ok(!ids(report).includes('gomemlimit-near-live-heap') && !ids(report).includes('goroutine-leak'));
 });
+
+test('gopherscope report on the misconfigured session, and on its bundle: the same recommendations as text and JSON', async () => {
+  assert.ok(misconfigured, 'the misconfigured scenario ran');
+  const text = await run(['report', misconfigured.sessionId, '--data-dir', dataDir]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^service-\S* pid \d+ on lab, go1\.24\.0/);
+  assert.match(text.stdout, /\[warning\] godebug-no-op: GODEBUG loadstall=1 does nothing in Go go1\.24\.0/);
+  assert.match(text.stdout, /\+GOMAXPROCS=1 /);
+  assert.match(text.stdout, /^memory:$/m);
+  const bundle = join(dataDir, 'misconfigured.tar.gz');
+  const backend = await createBackend({ dataDir, userKnownHostsFile: misconfigured.knownHosts, agentSocket: '' });
+  try {
+    await inProcessApi(backend).call('sessions.export', { sessionId: misconfigured.sessionId, path: bundle });
+  } finally {
+    await backend.close();
+  }
+  const json = await run(['report', bundle, '--json', '--data-dir', mkdtempSync(join(tmpdir(), 'gs-empty-'))]);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as SessionReport & { session: { goVersion: string } };
+  assert.equal(parsed.session.goVersion, 'go1.24.0');
+  const fromText = [...text.stdout.matchAll(/^\[(?:critical|warning|info)\] ([a-z-]+):/gm)].map((m) => m[1]);
+  assert.deepEqual(parsed.recommendations.map((r) => r.id), fromText, 'the bundle gives the same recommendations as the library');
+  const missing = await run(['report', 'no-such-session', '--data-dir', dataDir]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /no-such-session/);
+});
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
