@@ -6,6 +6,7 @@ import { HostsView } from './views/HostsView';
 import { ProcessesView } from './views/ProcessesView';
 import { LibraryView } from './views/LibraryView';
 import { SessionView } from './views/SessionView';
+import { CompareView } from './views/CompareView';
 import { AuthPromptDialog } from './views/AuthPromptDialog';
 
 // xterm is large and only needed once a terminal opens.
@@ -29,7 +30,7 @@ export function App({ api }: { api: Api }) {
         <a href={href({ view: 'hosts' })} data-testid="nav-hosts" className={route.view === 'hosts' || route.view === 'processes' || route.view === 'terminal' ? 'active' : ''}>
           Hosts
         </a>
-        <a href={href({ view: 'sessions' })} data-testid="nav-library" className={route.view === 'sessions' || route.view === 'session' ? 'active' : ''}>
+        <a href={href({ view: 'sessions' })} data-testid="nav-library" className={route.view === 'sessions' || route.view === 'session' || route.view === 'compare' ? 'active' : ''}>
           Library
         </a>
       </nav>
@@ -53,6 +54,7 @@ export function App({ api }: { api: Api }) {
           </Suspense>
         )}
         {route.view === 'sessions' && <LibraryView api={api} report={report} />}
+        {route.view === 'compare' && <CompareView key={`${route.before}/${route.after}`} api={api} before={route.before} after={route.after} report={report} />}
         {route.view === 'session' && <SessionView key={route.sessionId} api={api} sessionId={route.sessionId} report={report} />}
       </main>
       <AuthPromptDialog api={api} report={report} />

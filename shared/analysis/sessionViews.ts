@@ -16,6 +16,7 @@ import { decodeUtf8 } from '../util/utf8';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
+import { compareSessions, type CompareView } from './compare';
 import { gatherEvidence } from './evidence';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
 import { analyzeSession, type SessionReport } from './recommendations';
@@ -322,4 +323,11 @@ export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: stri
   const rest: Record<string, string | Uint8Array> = {};
   for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
   return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote };
+}
+
+/** Before and after: each side's Overview analysis, then the deltas (see compare.ts). */
+export function buildCompareView(before: { files: ArtifactFiles; goVersion: string | null }, after: { files: ArtifactFiles; goVersion: string | null }): CompareView & { readonly before: OverviewView; readonly after: OverviewView } {
+  const b = buildOverviewView(before.files, { goVersion: before.goVersion });
+  const a = buildOverviewView(after.files, { goVersion: after.goVersion });
+  return { ...compareSessions({ report: b, files: before.files }, { report: a, files: after.files }), before: b, after: a };
 }

@@ -3,8 +3,8 @@
  * Parsing and classification off the UI thread: the views post raw
  * artifacts here and get plain view models back.
  */
-import { buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
-import type { GzipParts, ViewRequest, ViewResponse } from './viewsClient';
+import { buildCompareView, buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import type { GzipParts, LoadedFile, ViewRequest, ViewResponse } from './viewsClient';
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<ViewRequest>) => void) | null; postMessage(m: ViewResponse, transfer?: Transferable[]): void };
 
@@ -29,8 +29,12 @@ scope.onmessage = async (e) => {
   const req = e.data;
   const started = performance.now();
   try {
-    const files: Record<string, string | Uint8Array> = {};
-    for (const [name, v] of Object.entries(req.files)) files[name] = typeof v === 'string' || v instanceof Uint8Array ? v : await gunzip(v);
+    const inflate = async (loaded: Record<string, LoadedFile>) => {
+      const out: Record<string, string | Uint8Array> = {};
+      for (const [name, v] of Object.entries(loaded)) out[name] = typeof v === 'string' || v instanceof Uint8Array ? v : await gunzip(v);
+      return out;
+    };
+    const files = await inflate(req.files);
     const model =
       req.view === 'memory'
         ? buildMemoryView(files, { isGo: req.isGo })
@@ -40,7 +44,9 @@ scope.onmessage = async (e) => {
             ? buildGoroutinesView(files)
             : req.view === 'overview'
               ? buildOverviewView(files, { goVersion: req.goVersion ?? null })
-              : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
+              : req.view === 'compare'
+                ? buildCompareView({ files, goVersion: req.goVersion ?? null }, { files: await inflate(req.filesAfter ?? {}), goVersion: req.goVersionAfter ?? null })
+                : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
     // The mapping table's columns move to the UI thread without a copy.
     scope.postMessage({ id: req.id, ok: true, model, ms: performance.now() - started }, 'table' in model ? mappingTableBuffers(model.table) : []);
   } catch (err) {

@@ -5,10 +5,10 @@
  */
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
-import type { GoroutinesView, MemoryView, OverviewView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
+import type { buildCompareView, GoroutinesView, MemoryView, OverviewView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
 import { decodeBase64 } from '../../../shared/util/base64';
 
-export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview';
+export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview' | 'compare';
 /** A large text artifact as it crossed the wire: gzip members, one per range read, inflated in the worker. */
 export interface GzipParts {
   readonly gzip: readonly Uint8Array[];
@@ -24,6 +24,9 @@ export interface ViewRequest {
   readonly profile?: string;
   readonly valueIndex?: number;
   readonly goVersion?: string | null;
+  /** compare: the second session's files and Go version ("files" is the first, before). */
+  readonly filesAfter?: Record<string, LoadedFile>;
+  readonly goVersionAfter?: string | null;
 }
 export type ViewResponse = { readonly id: number; readonly ok: true; readonly model: unknown; readonly ms: number } | { readonly id: number; readonly ok: false; readonly error: string; readonly ms: number };
 
@@ -33,6 +36,7 @@ export interface ViewModels {
   goroutines: GoroutinesView;
   profile: ProfileView;
   overview: OverviewView;
+  compare: ReturnType<typeof buildCompareView>;
 }
 
 let worker: Worker | null = null;
@@ -159,12 +163,12 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
   return files;
 }
 
-export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number; goVersion?: string | null } = {}): Promise<ViewModels[V]> {
+export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number; goVersion?: string | null; filesAfter?: Record<string, LoadedFile>; goVersionAfter?: string | null } = {}): Promise<ViewModels[V]> {
   const id = nextId++;
   const w = getWorker();
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve: resolve as (m: unknown) => void, reject });
-    const transfer = Object.values(files)
+    const transfer = [...Object.values(files), ...Object.values(extra.filesAfter ?? {})]
       .flatMap((v) => (v instanceof Uint8Array ? [v] : typeof v === 'string' ? [] : v.gzip))
       .map((v) => v.buffer as ArrayBuffer);
     w.postMessage({ id, view, files, ...extra } satisfies ViewRequest, [...new Set(transfer)]);

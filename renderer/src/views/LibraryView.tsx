@@ -9,6 +9,13 @@ import { navigate } from '../route';
 export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }) {
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
   const [filter, setFilter] = useState('');
+  // Two sessions picked for Compare: the older one is "before".
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p.slice(-1), id]));
+  const compare = () => {
+    const [x, y] = picked.map((id) => sessions!.find((s) => s.id === id)!).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    navigate({ view: 'compare', before: x!.id, after: y!.id });
+  };
   useEffect(() => {
     api.call('sessions.list', {}).then(setSessions, report);
     return api.on('capture.finished', () => void api.call('sessions.list', {}).then(setSessions, report));
@@ -23,10 +30,14 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
       <div className="toolbar">
         <input placeholder="Filter by host, process, Go version, status, tag or notes" value={filter} onChange={(e) => setFilter(e.target.value)} />
         <span className="muted">{sessions ? `${shown.length} of ${sessions.length}` : 'Loading…'}</span>
+        <button disabled={picked.length !== 2} onClick={compare} data-testid="compare-sessions" title="Tick two sessions: before and after a change">
+          Compare {picked.length}/2
+        </button>
       </div>
       <table className="table">
         <thead>
           <tr>
+            <th />
             <th>Started</th>
             <th>Host</th>
             <th>Process</th>
@@ -39,13 +50,16 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
         <tbody>
           {sessions?.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={8} className="muted">
                 No sessions yet. Connect to a host and capture a process.
               </td>
             </tr>
           )}
           {shown.map((s) => (
             <tr key={s.id} data-testid="session-row" className="clickable" onClick={() => navigate({ view: 'session', sessionId: s.id })}>
+              <td onClick={(e) => e.stopPropagation()}>
+                <input type="checkbox" checked={picked.includes(s.id)} onChange={() => toggle(s.id)} data-testid="session-pick" aria-label="pick for compare" />
+              </td>
               <td>{formatTime(s.startedAt)}</td>
               <td>{s.hostLabel}</td>
               <td className="mono">

@@ -1,0 +1,236 @@
+import { useEffect, useRef, useState } from 'react';
+import type { SessionDetail } from '../../../shared/contract/api';
+import type { Api } from '../../../shared/contract/client';
+import type { DiffNode, GroupDelta, MetricDelta, ProfileDiff } from '../../../shared/analysis/compare';
+import type { ErrorReporter } from '../App';
+import { loadArtifacts, requestView, type ViewModels } from '../analysis/viewsClient';
+import { formatBytes, formatTime } from '../format';
+import { href } from '../route';
+
+type State = { status: 'loading'; step: string } | { status: 'ready'; model: ViewModels['compare']; before: SessionDetail; after: SessionDetail } | { status: 'error'; message: string };
+
+/** Everything but the trace (the Trace tab reads that one). */
+const want = (name: string) => name !== 'go/trace';
+
+export function CompareView({ api, before, after, report }: { api: Api; before: string; after: string; report: ErrorReporter }) {
+  const [state, setState] = useState<State>({ status: 'loading', step: 'opening both sessions' });
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const [b, a] = await Promise.all([api.call('sessions.open', { sessionId: before }), api.call('sessions.open', { sessionId: after })]);
+      if (!live) return;
+      setState({ status: 'loading', step: 'reading artifacts' });
+      const [fb, fa] = await Promise.all([loadArtifacts(api, b, want), loadArtifacts(api, a, want)]);
+      if (!live) return;
+      setState({ status: 'loading', step: 'comparing in the background' });
+      const model = await requestView('compare', fb, { goVersion: b.goVersion, filesAfter: fa, goVersionAfter: a.goVersion });
+      if (live) setState({ status: 'ready', model, before: b, after: a });
+    })().catch((err: unknown) => {
+      if (live) setState({ status: 'error', message: (err as Error).message });
+      report(err);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, before, after, report]);
+  if (state.status === 'loading') return <section className="muted" data-testid="view-loading">Loading: {state.step}…</section>;
+  if (state.status === 'error') return <section className="error-inline" data-testid="view-error">{state.message}</section>;
+  const { model: m, before: b, after: a } = state;
+  const label = (s: SessionDetail) => `${s.processName} pid ${s.pid} on ${s.hostLabel}, ${s.goVersion ?? 'Go ?'}, ${formatTime(s.startedAt)}`;
+  return (
+    <section data-testid="compare-view">
+      <h1>Compare</h1>
+      <div className="meta">
+        <span>
+          before: <a href={href({ view: 'session', sessionId: b.id })}>{label(b)}</a>
+        </span>
+        <span>
+          after: <a href={href({ view: 'session', sessionId: a.id })}>{label(a)}</a>
+        </span>
+      </div>
+      <div className="split">
+        <div className="card">
+          <h2>Metrics</h2>
+          <MetricsTable metrics={m.metrics} />
+        </div>
+        <div className="card" data-testid="compare-recommendations">
+          <h2>Recommendations</h2>
+          {m.resolved.map((r) => (
+            <div key={r.id} className="rec-delta resolved" data-testid="rec-resolved" data-rule={r.id}>
+              resolved · <span className={`severity severity-${r.severity}`}>{r.severity}</span> {r.title}
+            </div>
+          ))}
+          {m.added.map((r) => (
+            <div key={r.id} className="rec-delta added" data-testid="rec-added" data-rule={r.id}>
+              new · <span className={`severity severity-${r.severity}`}>{r.severity}</span> {r.title}
+            </div>
+          ))}
+          {m.kept.map((r) => (
+            <div key={r.id} className="rec-delta kept" data-testid="rec-kept" data-rule={r.id}>
+              still · {r.before === r.after ? r.after : `${r.before} → ${r.after}`} {r.title}
+            </div>
+          ))}
+          {m.resolved.length + m.added.length + m.kept.length === 0 && <div className="muted">No recommendations in either session.</div>}
+        </div>
+      </div>
+      <div className="split">
+        <GroupTable title="Goroutine groups that changed" groups={m.goroutines} testId="goroutine-deltas" missing="a goroutine dump is missing from one of the sessions" />
+        <GroupTable title="Native stack groups that changed" groups={m.threads} testId="thread-deltas" missing="native stacks are missing from one of the sessions" />
+      </div>
+      {m.profiles.map((p) => (
+        <DiffFlame key={p.artifact} diff={p} />
+      ))}
+      {m.profiles.length === 0 && <div className="muted">No profile was captured in both sessions, so there is no differential flame graph.</div>}
+    </section>
+  );
+}
+
+function value(v: number | null, unit: MetricDelta['unit']): string {
+  if (v === null) return 'unknown';
+  if (unit === 'bytes') return `${v < 0 ? '−' : ''}${formatBytes(Math.abs(v))}`;
+  if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
+  return String(v);
+}
+
+function MetricsTable({ metrics }: { metrics: readonly MetricDelta[] }) {
+  return (
+    <table className="table compact" data-testid="compare-metrics">
+      <thead>
+        <tr>
+          <th>metric</th>
+          <th className="num">before</th>
+          <th className="num">after</th>
+          <th className="num">change</th>
+        </tr>
+      </thead>
+      <tbody>
+        {metrics.map((x) => {
+          const d = x.before !== null && x.after !== null ? x.after - x.before : null;
+          return (
+            <tr key={x.name} data-testid="compare-metric" data-name={x.name} data-before={x.before ?? ''} data-after={x.after ?? ''}>
+              <td>{x.name}</td>
+              <td className="num">{value(x.before, x.unit)}</td>
+              <td className="num">{value(x.after, x.unit)}</td>
+              <td className={`num ${d === null || d === 0 ? '' : d > 0 ? 'delta-up' : 'delta-down'}`}>{d === null ? '—' : `${d > 0 ? '+' : ''}${value(d, x.unit)}`}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function GroupTable({ title, groups, testId, missing }: { title: string; groups: readonly GroupDelta[] | null; testId: string; missing: string }) {
+  return (
+    <div className="card" data-testid={testId}>
+      <h2>{title}</h2>
+      {groups === null ? (
+        <div className="muted">Not compared: {missing}.</div>
+      ) : groups.length === 0 ? (
+        <div className="muted">No group changed.</div>
+      ) : (
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th>state</th>
+              <th>where</th>
+              <th className="num">before</th>
+              <th className="num">after</th>
+            </tr>
+          </thead>
+          <tbody>
+            {groups.slice(0, 30).map((g) => (
+              <tr key={g.key} data-testid="group-delta" title={g.key.split('|').pop()?.split(';').join('\n')}>
+                <td>{g.state}</td>
+                <td className="mono">{g.where}</td>
+                <td className="num">{g.before}</td>
+                <td className={`num ${g.after > g.before ? 'delta-up' : 'delta-down'}`}>{g.after}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+const ROW = 18;
+
+/**
+ * A differential flame graph: widths are the "after" profile, colour is the change in each frame's
+ * share of its profile (red grew, blue shrank), so profiles of different lengths compare fairly.
+ */
+function DiffFlame({ diff }: { diff: ProfileDiff }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const boxes = useRef<{ x: number; y: number; w: number; node: DiffNode }[]>([]);
+  const [hover, setHover] = useState('');
+  const share = (n: DiffNode) => ({ b: diff.beforeTotal ? n.before / diff.beforeTotal : 0, a: diff.afterTotal ? n.after / diff.afterTotal : 0 });
+  const fmt = (v: number) => (diff.unit === 'bytes' ? formatBytes(v) : diff.unit === 'nanoseconds' ? `${(v / 1e6).toFixed(1)} ms` : String(v));
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const width = c.clientWidth || 800;
+    const depthOf = (n: DiffNode): number => 1 + n.children.reduce((x, k) => Math.max(x, depthOf(k)), 0);
+    const depth = Math.min(depthOf(diff.root), 60);
+    const dpr = window.devicePixelRatio || 1;
+    c.width = width * dpr;
+    c.height = depth * ROW * dpr;
+    c.style.height = `${depth * ROW}px`;
+    const g = c.getContext('2d');
+    if (!g) return;
+    g.scale(dpr, dpr);
+    g.font = '11px system-ui, sans-serif';
+    g.textBaseline = 'middle';
+    boxes.current = [];
+    const root = Math.max(1, diff.root.after);
+    const draw = (n: DiffNode, x: number, w: number, d: number) => {
+      if (w < 0.5 || d >= depth || n.after === 0) return;
+      const s = share(n);
+      const t = Math.max(-1, Math.min(1, (s.a - s.b) * 10));
+      g.fillStyle = t >= 0 ? `rgb(255, ${Math.round(235 - 150 * t)}, ${Math.round(220 - 170 * t)})` : `rgb(${Math.round(225 + 150 * t)}, ${Math.round(235 + 80 * t)}, 255)`;
+      g.fillRect(x, d * ROW, Math.max(0.5, w - 0.5), ROW - 1);
+      if (w > 30) {
+        g.save();
+        g.beginPath();
+        g.rect(x, d * ROW, w - 2, ROW);
+        g.clip();
+        g.fillStyle = '#111';
+        g.fillText(n.name, x + 3, d * ROW + ROW / 2);
+        g.restore();
+      }
+      boxes.current.push({ x, y: d * ROW, w, node: n });
+      let cx = x;
+      for (const k of n.children) {
+        const kw = (k.after / root) * width;
+        draw(k, cx, kw, d + 1);
+        cx += kw;
+      }
+    };
+    draw(diff.root, 0, width, 0);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [diff]);
+  return (
+    <div className="card" data-testid="diff-flame-card">
+      <h2>
+        {diff.artifact.replace(/^go\//, '').replace(/\.pb\.gz$/, '')} ({diff.sampleType}): {fmt(diff.beforeTotal)} → {fmt(diff.afterTotal)}
+      </h2>
+      <div className="muted small" data-testid="diff-flame-hover">
+        {hover || 'Width: the after profile. Red: a larger share than before; blue: smaller.'}
+      </div>
+      <canvas
+        ref={canvas}
+        className="flame"
+        data-testid="diff-flame"
+        onMouseMove={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          const x = e.clientX - r.left;
+          const y = e.clientY - r.top;
+          const n = boxes.current.find((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + ROW)?.node;
+          if (!n) return setHover('');
+          const s = share(n);
+          setHover(`${n.name}: ${fmt(n.before)} (${(s.b * 100).toFixed(1)}%) → ${fmt(n.after)} (${(s.a * 100).toFixed(1)}%)`);
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * Compare on lab-captured artifacts: metric deltas are after minus before
+ * with unknowns kept unknown, recommendations sort into resolved, new and
+ * kept, goroutine groups are matched by state and functions, and the
+ * differential flame graph keeps both sides' values on every frame.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareSessions, diffTrees } from './compare';
+import { gatherEvidence, type Files } from './evidence';
+import { analyzeSession } from './recommendations';
+
+const fx = (name: string) => readFileSync(join(import.meta.dirname, '..', 'parsers', 'fixtures', name));
+const session = (v: 'go1.24' | 'go1.26', goEnv: Record<string, string>): { report: ReturnType<typeof analyzeSession>; files: Files } => {
+  const files: Files = {
+    'go/goroutine-debug2.txt': fx(`${v}.goroutines.txt`).toString('utf8'),
+    'go/heap-debug1.txt': fx(`${v}.heap-debug1.txt`).toString('utf8'),
+    'proc/smaps_rollup': fx(`${v}.smaps_rollup.txt`).toString('utf8'),
+    'stacks/native.txt': fx(`${v}.eu-stack.txt`).toString('utf8'),
+    'go/cpu.pb.gz': new Uint8Array(fx(`${v}.cpu.pb.gz`)),
+    'go/allocs.pb.gz': new Uint8Array(fx(`${v}.allocs.pb.gz`)),
+    'meta/discovery.json': JSON.stringify({ isGo: true, goEnv, pprofPort: 6060 }),
+  };
+  return { report: analyzeSession(gatherEvidence(files, { goVersion: `${v}.0` })), files };
+};
+
+test('before and after: metrics, recommendations, goroutine and stack groups, differential profiles', () => {
+  const before = session('go1.24', { GODEBUG: 'loadstall=1,gctrace=1' });
+  const after = session('go1.26', {});
+  const c = compareSessions(before, after);
+  const rss = c.metrics.find((m) => m.name === 'RSS')!;
+  assert.equal(rss.before, before.report.memory.rssBytes);
+  assert.equal(rss.after, after.report.memory.rssBytes);
+  assert.equal(c.metrics.find((m) => m.name === 'cgroup memory usage')!.before, null, 'no cgroup files: unknown, not zero');
+  assert.deepEqual(c.resolved.map((r) => r.id).sort(), ['debug-settings-on', 'godebug-no-op']);
+  assert.deepEqual(c.added, []);
+  const g = c.metrics.find((m) => m.name === 'goroutines')!;
+  assert.ok(g.before! > 0 && g.after! > 0);
+  assert.ok(c.goroutines !== null && c.threads !== null);
+  for (const d of c.goroutines!) assert.notEqual(d.before, d.after, 'only groups that changed are listed');
+  assert.deepEqual(c.profiles.map((p) => p.artifact), ['go/allocs.pb.gz', 'go/cpu.pb.gz']);
+  for (const p of c.profiles) {
+    assert.equal(p.root.before, p.beforeTotal);
+    assert.equal(p.root.after, p.afterTotal);
+  }
+});
+
+test('diffTrees keeps frames that exist on one side only, with zero on the other', () => {
+  const leaf = (name: string, value: number) => ({ name, value, self: value, children: [] });
+  const d = diffTrees({ name: 'all', value: 10, self: 0, children: [leaf('a', 6), leaf('b', 4)] }, { name: 'all', value: 9, self: 0, children: [leaf('a', 2), leaf('c', 7)] });
+  assert.deepEqual(
+    d.children.map((k) => [k.name, k.before, k.after]),
+    [
+      ['c', 0, 7],
+      ['a', 6, 2],
+      ['b', 4, 0],
+    ],
+  );
+});

@@ -1,0 +1,173 @@
+/**
+ * Two sessions side by side, before and after a change: metric deltas,
+ * recommendations resolved, new or kept, goroutine and native-stack group
+ * deltas, and a differential flame graph for each profile both captured.
+ */
+import { parseGoroutineDump } from '../parsers/goroutines';
+import { parsePprof, pprofFlame, type FlameNode } from '../parsers/pprof';
+import { parseNativeStacks } from '../parsers/stacks';
+import { decodeUtf8 } from '../util/utf8';
+import type { Files } from './evidence';
+import type { Recommendation, SessionReport, Severity } from './recommendations';
+
+export interface MetricDelta {
+  readonly name: string;
+  readonly unit: 'bytes' | 'count' | 'ratio';
+  /** null when the session lacks the evidence. */
+  readonly before: number | null;
+  readonly after: number | null;
+}
+
+export interface GroupDelta {
+  readonly key: string;
+  readonly state: string;
+  /** The first frame that is not the runtime's, to name the group. */
+  readonly where: string;
+  readonly before: number;
+  readonly after: number;
+}
+
+export interface DiffNode {
+  readonly name: string;
+  readonly before: number;
+  readonly after: number;
+  readonly children: readonly DiffNode[];
+}
+
+export interface ProfileDiff {
+  readonly artifact: string;
+  readonly sampleType: string;
+  readonly unit: string;
+  readonly beforeTotal: number;
+  readonly afterTotal: number;
+  readonly root: DiffNode;
+}
+
+export interface CompareView {
+  readonly metrics: readonly MetricDelta[];
+  readonly resolved: readonly Recommendation[];
+  readonly added: readonly Recommendation[];
+  readonly kept: readonly { readonly id: string; readonly title: string; readonly before: Severity; readonly after: Severity }[];
+  readonly goroutines: readonly GroupDelta[] | null;
+  readonly threads: readonly GroupDelta[] | null;
+  readonly profiles: readonly ProfileDiff[];
+}
+
+const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
+
+function metrics(r: SessionReport): Map<string, number | null> {
+  const row = (k: string) => r.memory.rows.find((x) => x.key === k)?.bytes ?? null;
+  return new Map<string, number | null>([
+    ['cgroup memory usage', row('cgroup-usage')],
+    ['RSS', row('rss')],
+    ['PSS', row('pss')],
+    ['Go heap in use', row('go-heap')],
+    ['Go heap idle, not released', row('go-heap-idle')],
+    ['goroutine stacks', row('go-stacks')],
+    ['runtime metadata', row('go-runtime')],
+    ['thread stacks', row('thread-stacks')],
+    ['cgo / malloc', row('cgo-malloc')],
+    ['LazyFree', row('lazyfree')],
+    ['GOMAXPROCS', r.cpu.gomaxprocs],
+    ['OS threads', r.cpu.threads],
+    ['throttled periods', r.cpu.throttledRatio],
+  ]);
+}
+
+const UNIT: Readonly<Record<string, MetricDelta['unit']>> = { GOMAXPROCS: 'count', 'OS threads': 'count', goroutines: 'count', 'throttled periods': 'ratio' };
+
+function groupDeltas(before: Map<string, { state: string; where: string; count: number }> | null, after: Map<string, { state: string; where: string; count: number }> | null): GroupDelta[] | null {
+  if (!before || !after) return null;
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys]
+    .map((key) => {
+      const b = before.get(key);
+      const a = after.get(key);
+      return { key, state: (a ?? b)!.state, where: (a ?? b)!.where, before: b?.count ?? 0, after: a?.count ?? 0 };
+    })
+    .filter((d) => d.before !== d.after)
+    .sort((x, y) => Math.abs(y.after - y.before) - Math.abs(x.after - x.before))
+    .slice(0, 100);
+}
+
+function goroutineGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
+  const t = text(files['go/goroutine-debug2.txt']);
+  const r = t ? parseGoroutineDump(t) : null;
+  if (!r?.ok) return null;
+  const m = new Map<string, { state: string; where: string; count: number }>();
+  for (const g of r.value.groups) {
+    // Line numbers differ between builds; a group is its state and its functions.
+    const key = `${g.state}|${g.frames.map((f) => f.func).join(';')}`;
+    const prev = m.get(key);
+    const where = g.frames.find((f) => !f.func.startsWith('runtime.'))?.func ?? g.frames[0]?.func ?? '?';
+    m.set(key, { state: g.state, where, count: (prev?.count ?? 0) + g.count });
+  }
+  return m;
+}
+
+function threadGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
+  const t = text(files['stacks/native.txt']);
+  const r = t ? parseNativeStacks(t) : null;
+  if (!r?.ok) return null;
+  const m = new Map<string, { state: string; where: string; count: number }>();
+  for (const g of r.value.groups) {
+    const key = g.funcs.join(';');
+    const prev = m.get(key);
+    m.set(key, { state: g.state, where: g.funcs.find((f) => !f.startsWith('runtime.')) ?? g.funcs[0] ?? '?', count: (prev?.count ?? 0) + g.count });
+  }
+  return m;
+}
+
+/** Merges two call trees by function name path. */
+export function diffTrees(before: FlameNode | null, after: FlameNode | null): DiffNode {
+  const name = (after ?? before)!.name;
+  const kids = new Map<string, { b: FlameNode | null; a: FlameNode | null }>();
+  for (const k of before?.children ?? []) kids.set(k.name, { b: k, a: null });
+  for (const k of after?.children ?? []) kids.set(k.name, { b: kids.get(k.name)?.b ?? null, a: k });
+  return {
+    name,
+    before: before?.value ?? 0,
+    after: after?.value ?? 0,
+    children: [...kids.values()].map((x) => diffTrees(x.b, x.a)).sort((x, y) => Math.max(y.after, y.before) - Math.max(x.after, x.before)),
+  };
+}
+
+function profileDiffs(a: Files, b: Files): ProfileDiff[] {
+  const out: ProfileDiff[] = [];
+  for (const name of Object.keys(a).filter((n) => n.endsWith('.pb.gz') && b[n] instanceof Uint8Array).sort()) {
+    const pa = a[name] instanceof Uint8Array ? parsePprof(a[name] as Uint8Array) : null;
+    const pb = parsePprof(b[name] as Uint8Array);
+    if (!pa?.ok || !pb.ok) continue;
+    const ta = pa.value.sampleTypes[pa.value.defaultIndex];
+    const ib = pb.value.sampleTypes.findIndex((t) => t.type === ta?.type);
+    if (!ta || ib < 0) continue;
+    const fa = pprofFlame(pa.value, pa.value.defaultIndex);
+    const fb = pprofFlame(pb.value, ib);
+    // Nothing sampled on either side (an idle mutex or block profile): nothing to draw.
+    if (fa.value === 0 && fb.value === 0) continue;
+    out.push({ artifact: name, sampleType: ta.type, unit: ta.unit, beforeTotal: fa.value, afterTotal: fb.value, root: diffTrees(fa, fb) });
+  }
+  return out;
+}
+
+/** `before` and `after` are each session's report (analyzeSession) and artifacts. */
+export function compareSessions(before: { report: SessionReport; files: Files }, after: { report: SessionReport; files: Files }): CompareView {
+  const mb = metrics(before.report);
+  const ma = metrics(after.report);
+  const gb = goroutineGroups(before.files);
+  const ga = goroutineGroups(after.files);
+  const count = (m: Map<string, { count: number }> | null) => (m ? [...m.values()].reduce((s, g) => s + g.count, 0) : null);
+  const list: MetricDelta[] = [...mb.keys()].map((name) => ({ name, unit: UNIT[name] ?? 'bytes', before: mb.get(name) ?? null, after: ma.get(name) ?? null }));
+  list.push({ name: 'goroutines', unit: 'count', before: count(gb), after: count(ga) });
+  const idsB = new Map(before.report.recommendations.map((r) => [r.id, r]));
+  const idsA = new Map(after.report.recommendations.map((r) => [r.id, r]));
+  return {
+    metrics: list,
+    resolved: before.report.recommendations.filter((r) => !idsA.has(r.id)),
+    added: after.report.recommendations.filter((r) => !idsB.has(r.id)),
+    kept: after.report.recommendations.filter((r) => idsB.has(r.id)).map((r) => ({ id: r.id, title: r.title, before: idsB.get(r.id)!.severity, after: r.severity })),
+    goroutines: groupDeltas(gb, ga),
+    threads: groupDeltas(threadGroups(before.files), threadGroups(after.files)),
+    profiles: profileDiffs(before.files, after.files),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Compare in real Chromium: two captures of lab services (before: a
+ * GODEBUG key that does nothing and 40 idle goroutines; after: no GODEBUG
+ * and 200 goroutines), picked in the library, compared offline: the
+ * resolved recommendation, the goroutine delta and the differential flame
+ * graph of the CPU profiles both sessions have.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createLab, type Lab } from '../lab/lab';
+import { captureLabSession } from '../lab/labCapture';
+import { launchChromium, shot, startServe, type ServeProcess } from './browser';
+
+let lab: Lab | null;
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  lab = await createLab();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-compare-'));
+  const a = await lab.startGoService({ env: { GODEBUG: 'loadstall=1' }, args: ['-goroutines', '40'] });
+  const first = await captureLabSession(lab, dataDir, { pid: a.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+  await a.stop();
+  const b = await lab.startGoService({ args: ['-goroutines', '200'] });
+  await captureLabSession(lab, dataDir, { pid: b.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+  await lab.cleanup();
+  lab = null;
+  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: first.knownHosts });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await serve?.stop();
+  await lab?.cleanup();
+});
+
+test('pick two sessions in the library and compare them: resolved advice, goroutine deltas, a differential flame graph', async () => {
+  await page.goto(`${serve.url}#/sessions`);
+  await page.getByTestId('session-row').nth(1).waitFor();
+  assert.equal(await page.getByTestId('compare-sessions').isDisabled(), true);
+  await page.getByTestId('session-pick').nth(0).check();
+  await page.getByTestId('session-pick').nth(1).check();
+  await page.getByTestId('compare-sessions').click();
+  await page.getByTestId('compare-view').waitFor();
+  await page.locator('[data-testid="rec-resolved"][data-rule="godebug-no-op"]').waitFor();
+  const g = page.locator('[data-testid="compare-metric"][data-name="goroutines"]');
+  const [b, a] = [Number(await g.getAttribute('data-before')), Number(await g.getAttribute('data-after'))];
+  assert.ok(b >= 40 && a >= 200 && a - b >= 150, `goroutines ${b} → ${a}`);
+  const rows = page.getByTestId('goroutine-deltas').getByTestId('group-delta');
+  assert.ok((await rows.count()) >= 1);
+  const flame = page.getByTestId('diff-flame').first();
+  const box = (await flame.boundingBox())!;
+  assert.ok(box.height >= 18);
+  await page.mouse.move(box.x + 10, box.y + 5);
+  await page.waitForFunction(() => /^all: .+ → /.test(document.querySelector('[data-testid="diff-flame-hover"]')?.textContent ?? ''));
+  await shot(page, '26-compare');
+});
