@@ -12,6 +12,7 @@ import { parsePsi, type Psi } from '../parsers/psi';
 import { parseSchedDebug } from '../parsers/schedDebug';
 import { parseSmaps } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
+import { parseNativeStacks } from '../parsers/stacks';
 import type { TraceSummary } from '../trace/summary';
 import { decodeUtf8 } from '../util/utf8';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
@@ -60,6 +61,8 @@ export interface SessionEvidence {
   /** Whether a pprof endpoint answered (null: not known, e.g. an old capture). */
   readonly pprof: boolean | null;
   readonly threads: readonly ThreadSched[];
+  /** OS threads by what their native stack shows them doing (pt-pmp style), from the stack tool. */
+  readonly threadStates: readonly { readonly state: string; readonly count: number }[] | null;
   /** Runnable tasks per CPU from the scheduler debug output. */
   readonly runqueue: { readonly perCpu: readonly number[]; readonly source: string } | null;
   readonly trace: TraceSummary | null;
@@ -176,6 +179,16 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   }
   if (threads.length > 0) src('threads', 'task/*/sched', 'per-thread migrations and involuntary switches');
 
+  let threadStates: SessionEvidence['threadStates'] = null;
+  const stacksText = text(files['stacks/native.txt']);
+  const ns = stacksText ? parseNativeStacks(stacksText) : null;
+  if (ns?.ok) {
+    const by = new Map<string, number>();
+    for (const g of ns.value.groups) by.set(g.state, (by.get(g.state) ?? 0) + g.count);
+    threadStates = [...by.entries()].map(([state, count]) => ({ state, count })).sort((a, b) => b.count - a.count);
+    src('threadStates', 'stacks/native.txt', 'native stacks grouped, by the state their top frames show');
+  }
+
   let runqueue: SessionEvidence['runqueue'] = null;
   const sd = text(files['scheduler/sched_debug']);
   if (sd) {
@@ -206,6 +219,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
     systemPsi,
     pprof,
     threads,
+    threadStates,
     runqueue,
     trace,
     sources,

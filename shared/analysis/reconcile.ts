@@ -116,6 +116,7 @@ export interface CpuReconciliation {
   /** Go 1.25+ follows quota changes (unless turned off or GOMAXPROCS is set). */
   readonly followsQuota: boolean | null;
   readonly threads: number | null;
+  readonly threadStates: SessionEvidence['threadStates'];
   readonly throttledRatio: number | null;
   readonly throttledSeconds: number | null;
   readonly runqueueMax: number | null;
@@ -164,6 +165,7 @@ export function reconcileCpu(e: SessionEvidence): CpuReconciliation {
     gomaxprocsHow: how,
     followsQuota,
     threads: e.status?.threads ?? null,
+    threadStates: e.threadStates,
     throttledRatio,
     throttledSeconds: cpu?.throttledUs != null ? cpu.throttledUs / 1e6 : null,
     runqueueMax: rq ? Math.max(...rq) : null,

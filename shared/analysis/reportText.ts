@@ -22,6 +22,7 @@ export function formatSessionReport(r: SessionReport, title: string): string {
   out.push(`  quota: ${c.quotaCpus === null ? 'none or unknown' : `${c.quotaCpus.toFixed(2)} CPUs`}; host CPUs: ${c.hostCpus ?? 'unknown'}`);
   out.push(`  GOMAXPROCS: ${c.gomaxprocs ?? 'unknown'} (${c.gomaxprocsHow})${c.followsQuota === null ? '' : c.followsQuota ? '; follows quota changes' : '; fixed'}`);
   out.push(`  threads: ${c.threads ?? 'unknown'}; throttled: ${c.throttledRatio === null ? 'unknown' : `${(c.throttledRatio * 100).toFixed(1)}% of periods, ${c.throttledSeconds?.toFixed(2) ?? '?'} s`}`);
+  if (c.threadStates) out.push(`  threads by state (native stacks): ${c.threadStates.map((t) => `${t.count} ${t.state}`).join(', ')}`);
   if (c.runqueueMax !== null) out.push(`  runqueue depth: max ${c.runqueueMax}, mean ${c.runqueueMean!.toFixed(2)} per CPU`);
   if (c.procUtilization) out.push(`  P utilization (trace): ${c.procUtilization.map((p) => `P${p.p} ${(p.utilization * 100).toFixed(0)}%`).join(', ')}`);
   if (r.notes.length) out.push('', 'notes:', ...r.notes.map((n) => `  ${n}`));

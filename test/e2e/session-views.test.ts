@@ -54,6 +54,7 @@ test('Overview: health, ranked recommendations with evidence, the memory waterfa
   assert.equal(await page.locator('[data-testid="waterfall-row"][data-key="cgroup-limit"]').getAttribute('data-bytes'), String(256 * 1024 * 1024));
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
   assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);
+  assert.match(await page.getByTestId('cpu-threads-by-state').innerText(), /\d+ idle M/, 'thread states from the eu-stack capture');
   await shot(page, '19-overview');
   // Evidence links to the view that shows it.
   await card.getByTestId('evidence-view').first().click();

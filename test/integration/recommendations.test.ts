@@ -5,9 +5,10 @@
  * GODEBUG, debug-setting, LazyFree and thread rules fire with the right
  * numbers; a Go 1.26 service with defaults in the same cgroup keeps every one
  * of them silent; a service squeezed against its memory limit fires the
- * memory rules; one without pprof fires no-pprof. (The goroutine-leak, THP
- * and PSI rules need ten-minute waits, a host-wide THP setting or host
- * pressure: they are covered by unit tests on captured artifacts.)
+ * memory rules; one without pprof fires no-pprof; the throttled one's trace
+ * fires trace-latency. (The goroutine-leak, THP and PSI rules need
+ * ten-minute waits, a host-wide THP setting or host pressure: they are
+ * covered by unit tests on artifacts in their real formats.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,7 +69,7 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
       env: { GOMAXPROCS: '4', GODEBUG: 'loadstall=1,gctrace=1,asyncpreemptoff=1,madvdontneed=0' },
       args: ['-busy', '2', '-threads', '60', '-goroutines', '20', '-heap', '8', '-release-every', '200ms'],
     },
-    { settleMs: 2500 },
+    { settleMs: 2500, traceSeconds: 1 },
   );
   assert.equal(goVersion, 'go1.24.0');
   misconfigured = { sessionId, knownHosts };
@@ -101,6 +102,13 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   const th = rec(report, 'threads-above-gomaxprocs');
   assert.ok(report.cpu.threads! >= 60, `threads ${report.cpu.threads}`);
   assert.match(th.title, /OS threads for GOMAXPROCS 4/);
+  // Four Ps on one CPU of quota: whatever is runnable, or stopping the world, waits out the
+  // throttled part of each 100 ms period.
+  const lat = rec(report, 'trace-latency');
+  assert.match(lat.title, /^The trace shows (scheduling latency p99 \d+\.\d+ ms|a \d+\.\d+ ms stop-the-world pause)/);
+  assert.equal(lat.evidence[0]!.source?.artifact, 'go/trace');
+  // (-busy also flips GOMAXPROCS every 400 ms, to put GOMAXPROCS stops in traces, so the P count varies.)
+  assert.ok(report.cpu.procUtilization && report.cpu.procUtilization.length >= 2, 'P utilization from the trace, one per P');
   for (const r of report.recommendations) for (const e of r.evidence) assert.ok(e.value.length > 0, `${r.id}: ${e.label} has a value`);
 });
 

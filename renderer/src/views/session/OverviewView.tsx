@@ -137,6 +137,7 @@ function CpuPicture({ cpu }: { cpu: CpuReconciliation }) {
     ['how we know', cpu.gomaxprocsHow],
     ['follows quota changes', cpu.followsQuota === null ? 'unknown' : cpu.followsQuota ? 'yes (Go 1.25+ default)' : 'no'],
     ['OS threads', cpu.threads === null ? 'unknown' : String(cpu.threads)],
+    ['threads by state', cpu.threadStates ? cpu.threadStates.map((t) => `${t.count} ${t.state}`).join(', ') : 'no native stacks'],
     ['throttled', cpu.throttledRatio === null ? 'unknown' : `${(cpu.throttledRatio * 100).toFixed(1)}% of periods${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(2)} s` : ''}`],
     ['runqueue depth', cpu.runqueueMax === null ? 'unknown' : `max ${cpu.runqueueMax}, mean ${cpu.runqueueMean!.toFixed(2)} per CPU`],
     ['most migrations', cpu.maxMigrations ? `${cpu.maxMigrations.value} (thread ${cpu.maxMigrations.tid})` : 'unknown'],
