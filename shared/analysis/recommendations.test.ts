@@ -41,6 +41,8 @@ test('goroutine leak: 600 goroutines waiting 15 minutes on one stack fire; the s
   assert.equal(r.evidence[0]!.view, 'goroutines');
   assert.ok(!ids({ 'go/goroutine-debug2.txt': dump(600, ', 2 minutes') }).includes('goroutine-leak'));
   assert.ok(!ids({ 'go/goroutine-debug2.txt': dump(100, ', 30 minutes') }).includes('goroutine-leak'));
+  assert.ok(ids({ 'go/goroutine-debug2.txt': dump(6000, ', 1 minutes') }).includes('goroutine-leak'), 'thousands for a minute');
+  assert.ok(!ids({ 'go/goroutine-debug2.txt': dump(6000, '') }).includes('goroutine-leak'), 'thousands, but under a minute');
 });
 
 const thpFiles = (enabled: string, ptes: string, godebug?: string): Files => ({
@@ -71,6 +73,8 @@ test('PSI: host CPU pressure above 10% over a minute fires; a calm host does not
   assert.match(r.title, /host CPU pressure some avg60 24\.5%/);
   assert.equal(r.evidence[0]!.source?.artifact, 'system/pressure-cpu');
   assert.ok(!ids({ 'system/pressure-cpu': calm }).includes('high-psi'));
+  const burst = 'some avg10=40.00 avg60=6.00 avg300=2.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
+  assert.ok(ids({ 'system/pressure-cpu': burst }).includes('high-psi'), 'ten seconds above 25%');
 });
 
 test('trace latency: a trace whose p99 scheduling latency is 20 ms fires; the lab fixture\'s does not', () => {

@@ -288,7 +288,9 @@ const debugLeftOn: Rule = ({ e }) => {
 
 const goroutineLeak: Rule = ({ e }) => {
   if (!e.goroutineGroups || e.goroutineCount === null) return null;
-  const leaks = e.goroutineGroups.filter((g) => g.count >= 500 && g.maxWaitMinutes >= 10 && g.state !== 'running');
+  // Hundreds parked on one stack for ten minutes, or thousands for a minute (the runtime prints
+  // wait times from one minute on), is a leak's signature rather than an idle pool's.
+  const leaks = e.goroutineGroups.filter((g) => g.state !== 'running' && ((g.count >= 500 && g.maxWaitMinutes >= 10) || (g.count >= 5000 && g.maxWaitMinutes >= 1)));
   if (leaks.length === 0) return null;
   const top = leaks.sort((a, b) => b.count - a.count)[0]!;
   const frame = top.frames.find((f) => !f.func.startsWith('runtime.')) ?? top.frames[0];
@@ -347,10 +349,14 @@ const traceLatency: Rule = ({ e }) => {
 
 const highPsi: Rule = ({ e }) => {
   const items: EvidenceItem[] = [];
+  // A minute above 10% (or ten seconds above 25%) of time with tasks stalled.
   const check = (label: string, p: SessionEvidence['systemPsi']['cpu'], artifact: string) => {
     if (!p) return;
-    if (p.some && p.some.avg60 >= 10) items.push({ label: `${label} some avg60`, value: `${p.some.avg60.toFixed(1)}%`, source: { artifact, detail: 'some avg10/avg60/avg300' } });
-    if (p.full && p.full.avg60 >= 5) items.push({ label: `${label} full avg60`, value: `${p.full.avg60.toFixed(1)}%`, source: { artifact, detail: 'full avg10/avg60/avg300' } });
+    for (const [kind, line, minute, burst] of [['some', p.some, 10, 25], ['full', p.full, 5, 10]] as const) {
+      if (!line) continue;
+      if (line.avg60 >= minute) items.push({ label: `${label} ${kind} avg60`, value: `${line.avg60.toFixed(1)}%`, source: { artifact, detail: `${kind} avg10/avg60/avg300` } });
+      else if (line.avg10 >= burst) items.push({ label: `${label} ${kind} avg10`, value: `${line.avg10.toFixed(1)}%`, source: { artifact, detail: `${kind} avg10/avg60/avg300` } });
+    }
   };
   check('cgroup CPU pressure', e.cgroup?.cpu?.pressure ?? null, 'cgroup/');
   check('cgroup memory pressure', e.cgroup?.memory?.pressure ?? null, 'cgroup/');

@@ -13,8 +13,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionReport } from '../../shared/analysis/recommendations';
 import { parseMemLimit } from '../../shared/analysis/goKnowledge';
@@ -27,9 +27,13 @@ import { captureLabSession } from '../lab/labCapture';
 let lab: Lab;
 const dataDir = mkdtempSync(join(tmpdir(), 'gs-recs-'));
 const MiB = 1024 * 1024;
+// Started first, so its goroutines age past a minute while the other scenarios run.
+let leaky: { pid: number; startedAt: number } | null = null;
 
 before(async () => {
   lab = await createLab();
+  const t = await lab.startGoService({ args: ['-goroutines', '5', '-leak', '6000'] });
+  leaky = { pid: t.pid, startedAt: Date.now() };
 });
 after(async () => {
   await lab?.cleanup();
@@ -40,13 +44,20 @@ let misconfigured: { sessionId: string; knownHosts: string } | null = null;
 async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number; settleMs?: number } = {}): Promise<{ report: SessionReport; goVersion: string; sessionId: string; knownHosts: string }> {
   const t = await lab.startGoService(opts);
   await new Promise((r) => setTimeout(r, capture.settleMs ?? 500));
-  const { sessionId, knownHosts } = await captureLabSession(lab, dataDir, { pid: t.pid, stacks: false, ...(capture.traceSeconds ? { traceSeconds: capture.traceSeconds } : {}) });
-  await t.stop();
+  try {
+    return { ...(await reportFor(t.pid, capture.traceSeconds)), goVersion: t.goVersion };
+  } finally {
+    await t.stop();
+  }
+}
+
+async function reportFor(pid: number, traceSeconds?: number): Promise<{ report: SessionReport; sessionId: string; knownHosts: string }> {
+  const { sessionId, knownHosts } = await captureLabSession(lab, dataDir, { pid, stacks: false, ...(traceSeconds ? { traceSeconds } : {}) });
   const backend = await createBackend({ dataDir, userKnownHostsFile: knownHosts, agentSocket: '' });
   try {
     const api = inProcessApi(backend);
     const session = await api.call('sessions.open', { sessionId });
-    return { report: await reportOf(api, session), goVersion: t.goVersion, sessionId, knownHosts };
+    return { report: await reportOf(api, session), sessionId, knownHosts };
   } finally {
     await backend.close();
   }
@@ -172,6 +183,51 @@ test('gopherscope report on the misconfigured session, and on its bundle: the sa
   const missing = await run(['report', 'no-such-session', '--data-dir', dataDir]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no-such-session/);
+});
+
+const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
+const PTES = '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none';
+
+test('transparent huge pages set to "always" fire thp-overhead for Go 1.26; GODEBUG=disablethp=1 keeps it silent', async (t) => {
+  try {
+    accessSync(THP, constants.W_OK);
+  } catch {
+    t.skip(`${THP} is not writable here (the lab needs root to set THP for this scenario)`);
+    return;
+  }
+  const saved = readFileSync(THP, 'utf8').match(/\[(\w+)\]/)![1]!;
+  const savedPtes = readFileSync(PTES, 'utf8').trim();
+  try {
+    // A host-wide setting, put back in finally: THP "always" with khugepaged's default max_ptes_none.
+    writeFileSync(THP, 'always');
+    writeFileSync(PTES, '511');
+    const on = await scenario({ args: ['-goroutines', '5'] });
+    const r = rec(on.report, 'thp-overhead');
+    assert.match(r.change.diff, /^\+GODEBUG=disablethp=1/);
+    assert.equal(r.evidence[0]!.source?.artifact, 'system/thp-enabled');
+    const off = await scenario({ env: { GODEBUG: 'disablethp=1' }, args: ['-goroutines', '5'] });
+    assert.ok(!ids(off.report).includes('thp-overhead'), `silent with disablethp=1; got ${ids(off.report).join(', ')}`);
+  } finally {
+    writeFileSync(THP, saved);
+    writeFileSync(PTES, savedPtes);
+  }
+});
+
+test('four busy Ps per CPU of this machine: host CPU pressure fires high-psi', async () => {
+  const ps = String(availableParallelism() * 4);
+  const { report } = await scenario({ env: { GOMAXPROCS: ps }, args: ['-busy', ps, '-goroutines', '5'] }, { settleMs: 7000 });
+  const r = rec(report, 'high-psi');
+  assert.ok(r.evidence.some((e) => e.source?.artifact === 'system/pressure-cpu'), JSON.stringify(r.evidence));
+});
+
+test('6,000 goroutines parked on one receive for over a minute fire goroutine-leak', async () => {
+  assert.ok(leaky);
+  const wait = leaky.startedAt + 62_000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const { report } = await reportFor(leaky.pid);
+  const r = rec(report, 'goroutine-leak');
+  assert.match(r.title, /^6,000 goroutines wait in "chan receive" at main\.leakedWorker for up to [1-9] minutes?/);
+  assert.match(r.change.diff, /created by main\.main/);
 });
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

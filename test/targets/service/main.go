@@ -31,6 +31,7 @@ var (
 	tickGap    = flag.Bool("tick-gap", true, "record the largest gap between 1 ms ticks at /debug/maxgap")
 	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
 	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
+	leak       = flag.Int("leak", 0, "goroutines parked forever on one channel receive in leakedWorker: a leak signature once they have waited a minute")
 	release    = flag.Duration("release-every", 0, "return freed memory to the OS this often (debug.FreeOSMemory), after churning garbage: with GODEBUG=madvdontneed=0 it shows as LazyFree")
 	busy       = flag.Int("busy", 0, "pairs of goroutines doing traceable work: channel ping-pong, garbage, syscalls, sleeps, plus periodic ReadMemStats and GOMAXPROCS changes")
 )
@@ -97,6 +98,9 @@ func main() {
 	}
 	if *busy > 0 {
 		startBusy(*busy)
+	}
+	for i := 0; i < *leak; i++ {
+		go leakedWorker(block)
 	}
 	if *release > 0 {
 		go releaseMemory(*release)
@@ -270,4 +274,10 @@ func releaseMemory(every time.Duration) {
 		debug.FreeOSMemory()
 		time.Sleep(every)
 	}
+}
+
+// leakedWorker waits for work that never comes, as a goroutine whose
+// sender forgot it would.
+func leakedWorker(work <-chan struct{}) {
+	<-work
 }
