@@ -1,14 +1,14 @@
 /**
  * The recommendation rules against real lab targets in real cgroups,
  * captured through the real backend and reported by `gopherscope report`'s
- * code: a misconfigured Go 1.24 service makes the CPU, GOMEMLIMIT, GOGC,
- * GODEBUG, debug-setting, LazyFree and thread rules fire with the right
+ * code. A misconfigured Go 1.24 service makes the CPU, GOMEMLIMIT, GODEBUG,
+ * debug-setting, LazyFree, thread and trace rules fire with the right
  * numbers; a Go 1.26 service with defaults in the same cgroup keeps every one
  * of them silent; a service squeezed against its memory limit fires the
- * memory rules; one without pprof fires no-pprof; the throttled one's trace
- * fires trace-latency. (The goroutine-leak, THP and PSI rules need
- * ten-minute waits, a host-wide THP setting or host pressure: they are
- * covered by unit tests on artifacts in their real formats.)
+ * memory rules; one without pprof and with GOGC=off fires those two; THP set
+ * to "always" (and put back), host CPU pressure and 6,000 goroutines parked
+ * for a minute fire the last three. Silence for those is also shown on
+ * artifacts in shared/analysis/recommendations.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
