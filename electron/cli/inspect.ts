@@ -45,7 +45,7 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
   const maps = kind === 'smaps' || kind === 'maps' ? (r.value as MemoryMaps) : null;
   const model = maps ? { maps: { mappings: maps.mappings.map((m, i) => ({ ...m, kib: countersOf(maps, i) })), hasCounters: maps.hasCounters }, layout: classifyMemory(maps) } : r.value;
   const stdout = opts.json
-    ? JSON.stringify({ kind, model, warnings: r.warnings }, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 1)
-    : `kind: ${kind}\n${dumpModel(model, { maxItems: 20 })}`;
+    ? JSON.stringify({ kind, model, warnings: r.warnings }, (k, v) => (typeof v === 'bigint' || (maps && typeof v === 'number' && (k === 'start' || k === 'end' || k === 'offset')) ? `0x${v.toString(16)}` : v), 1)
+    : `kind: ${kind}\n${dumpModel(model, { maxItems: 20, hexAddresses: kind === 'smaps' || kind === 'maps' })}`;
   return { code: 0, stdout: `${stdout}\n`, stderr: warnings };
 }

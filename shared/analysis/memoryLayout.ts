@@ -102,8 +102,8 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   const starts = new Float64Array(ms.length);
   const ends = new Float64Array(ms.length);
   ms.forEach((m, i) => {
-    starts[i] = Number(m.start);
-    ends[i] = Number(m.end);
+    starts[i] = m.start;
+    ends[i] = m.end;
   });
   const reasons = new Map<string, string>();
   /** One string per distinct reason, not one per mapping. */
@@ -123,7 +123,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     }
     let j = i;
     while (j + 1 < ms.length && isAnon(ms[j + 1]!) && !ms[j + 1]!.name.startsWith('[anon:') && starts[j + 1] === ends[j]) j++;
-    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: ms[i]!.start, end: ms[j]!.end });
+    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: BigInt(ms[i]!.start), end: BigInt(ms[j]!.end) });
     i = j + 1;
   }
   const goNamed = ms.some((m) => m.name.startsWith('[anon: Go:'));
@@ -249,7 +249,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   const regions: AddressRegion[] = [];
   let open: { start: bigint; class: MemoryClass; mappings: number; sizeKiB: number; rssKiB: number; endN: number; last: number } | null = null;
   const close = () => {
-    if (open) regions.push({ start: open.start, end: ms[open.last]!.end, class: open.class, mappings: open.mappings, sizeKiB: open.sizeKiB, rssKiB: open.rssKiB });
+    if (open) regions.push({ start: open.start, end: BigInt(ms[open.last]!.end), class: open.class, mappings: open.mappings, sizeKiB: open.sizeKiB, rssKiB: open.rssKiB });
   };
   mappings.forEach((c, i) => {
     const m = ms[i]!;
@@ -261,7 +261,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       open.last = i;
     } else {
       close();
-      open = { start: m.start, class: c.class, mappings: 1, sizeKiB: m.sizeKiB, rssKiB: rss(i), endN: ends[i]!, last: i };
+      open = { start: BigInt(m.start), class: c.class, mappings: 1, sizeKiB: m.sizeKiB, rssKiB: rss(i), endN: ends[i]!, last: i };
     }
   });
   close();

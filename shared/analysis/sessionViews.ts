@@ -136,7 +136,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
   const layout = classifyMemory(maps.value, { isGo: opts.isGo });
-  const hex = (b: bigint) => b.toString(16).padStart(12, '0');
+  const hex = (b: bigint | number) => b.toString(16).padStart(12, '0');
   const [rss, pss, privateDirty, swap] = ['Rss', 'Pss', 'Private_Dirty', 'Swap'].map((k) => counterColumn(maps.value, k)) as [(i: number) => number, (i: number) => number, (i: number) => number, (i: number) => number];
   const n = maps.value.mappings.length;
   const perms = dictionary<string>();
@@ -164,7 +164,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   };
   maps.value.mappings.forEach((m, i) => {
     const c = layout.mappings[i]!;
-    table.start[i] = Number(m.start);
+    table.start[i] = m.start;
     table.startHex[i] = hex(m.start);
     table.endHex[i] = hex(m.end);
     table.sizeKiB[i] = m.sizeKiB;

@@ -23,7 +23,7 @@ for (const go of ['go1.26', 'go1.24']) {
     const maps = parseSmaps(read(`${go}.maps.txt`));
     assert.ok(maps.ok);
     assert.equal(maps.value.hasCounters, false);
-    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel({ mappings: smaps.value.mappings.map((m, i) => ({ ...m, kib: countersOf(smaps.value, i) })), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4 }));
+    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel({ mappings: smaps.value.mappings.map((m, i) => ({ ...m, kib: countersOf(smaps.value, i) })), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4, hexAddresses: true }));
   });
 }
 

@@ -15,11 +15,14 @@ import { decodeUtf8, encodeUtf8 } from '../util/utf8';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
 export interface Mapping {
-  /** Addresses as bigint: 64-bit values do not fit a double exactly. */
-  readonly start: bigint;
-  readonly end: bigint;
+  /**
+   * Addresses as doubles: page-aligned values below 2^64 are exact in a double (at most 52
+   * significant bits above the page offset), and numbers cost nothing to allocate or compare.
+   */
+  readonly start: number;
+  readonly end: number;
   readonly perms: string;
-  readonly offset: bigint;
+  readonly offset: number;
   readonly dev: string;
   readonly inode: number;
   /** Path or pseudo-name, '' for anonymous mappings without a name. */
@@ -149,6 +152,12 @@ export function createSmapsParser(): SmapsParser {
   const counterBytes: Uint8Array[] = [];
   /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
   const counterWords: number[][] = [];
+  /**
+   * The first 16 bytes of each counter's line as the kernel prints it ("%-16s%8lu kB": the name,
+   * colon and padding), as four big-endian words, learned from the first such line. A line that
+   * matches them is read without any other check but its digits.
+   */
+  const paddedKeys: (Uint32Array | undefined)[] = [];
   let lastBuf: Uint8Array | null = null;
   let lastView: DataView | null = null;
   const viewOf = (buf: Uint8Array): DataView => {
@@ -219,10 +228,10 @@ export function createSmapsParser(): SmapsParser {
     seen = 0;
   };
 
-  // The last hex field read: its value, and a bigint when a double could not hold it exactly.
+  // The last hex field read, and whether a double holds it exactly.
   let hexValue = 0;
-  let hexBig: bigint | null = null;
-  /** A hex field ending at `stop`, into hexValue/hexBig; the index after `stop`, or -1. */
+  let hexExact = true;
+  /** A hex field ending at `stop`, into hexValue/hexExact; the index after `stop`, or -1. */
   const hexField = (buf: Uint8Array, i: number, e: number, stop: number): number => {
     let v = 0;
     const from = i;
@@ -232,12 +241,12 @@ export function createSmapsParser(): SmapsParser {
       v = v * 16 + d;
     }
     if (i === from || i >= e || buf[i] !== stop) return -1;
-    // Page-aligned values up to 2^64 are exact as doubles; anything else that is not falls back.
-    hexBig = i - from > 13 && !Number.isSafeInteger(v) ? BigInt(`0x${String.fromCharCode.apply(null, buf.subarray(from, i) as unknown as number[])}`) : null;
+    // Digits accumulate exactly while the value has at most 53 significant bits: always for
+    // page-aligned values below 2^64; anything else beyond 2^53 was rounded.
+    hexExact = Number.isSafeInteger(v) || (i - from <= 16 && v % 4096 === 0);
     hexValue = v;
     return i + 1;
   };
-  const big = (v: number, exact: bigint | null): bigint => exact ?? (v === 0 ? 0n : BigInt(v));
   const flagSets = new Map<string, readonly string[]>();
 
   /** "start-end perms offset dev inode [name]", or null when the line is not one. */
@@ -245,11 +254,11 @@ export function createSmapsParser(): SmapsParser {
     let i = hexField(buf, s, e, 45 /* - */);
     if (i < 0) return false;
     const startN = hexValue;
-    const startBig = hexBig;
+    let exact = hexExact;
     i = hexField(buf, i, e, SPACE);
     if (i < 0) return false;
     const endN = hexValue;
-    const endBig = hexBig;
+    exact &&= hexExact;
     if (i + 5 > e) return false;
     const p0 = buf[i]!;
     const p1 = buf[i + 1]!;
@@ -260,7 +269,7 @@ export function createSmapsParser(): SmapsParser {
     i = hexField(buf, i + 5, e, SPACE);
     if (i < 0) return false;
     const offN = hexValue;
-    const offBig = hexBig;
+    exact &&= hexExact;
     const devFrom = i;
     let colon = false;
     for (; i < e; i++) {
@@ -285,16 +294,17 @@ export function createSmapsParser(): SmapsParser {
     const name = nameEnd > i ? strings.get(buf, i, nameEnd) : '';
 
     flush();
-    if (endN < startN || (startBig !== null && endBig !== null && endBig < startBig)) {
+    if (!exact) warn('an address or offset beyond 2^53 that is not page-aligned: shown rounded');
+    if (endN < startN) {
       if (mappings.length === 0) error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: lineNo }, warnings);
       else warn('mapping ends before it starts; skipped');
       return true;
     }
     current = {
-      start: big(startN, startBig),
-      end: big(endN, endBig),
+      start: startN,
+      end: endN,
       perms,
-      offset: big(offN, offBig),
+      offset: offN,
       dev,
       inode,
       name,
@@ -369,8 +379,10 @@ export function createSmapsParser(): SmapsParser {
       v = v * 10 + (c - 48);
     }
     if (i > digits && i + 3 === e && buf[i] === SPACE && buf[i + 1] === 107 && buf[i + 2] === 66) {
+      const col = seen;
       setCounter(key, v);
       hasCounters = true;
+      if (e - s === 27 && digits - s >= 16 && counterKeys[col] === key && paddedKeys[col] === undefined) paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
       return;
     }
     if (i > digits && i === e) {
@@ -428,10 +440,33 @@ export function createSmapsParser(): SmapsParser {
       overlong = false;
       pos = nl + 1;
     }
+    const dv = viewOf(buf);
     while (pos < n) {
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search.
       let e = pos + 27;
-      if (!(e < n && buf[e] === NL && buf[e - 1] === 66 && buf[e - 2] === 107)) {
+      if (e < n && buf[e] === NL && buf[e - 1] === 66 && buf[e - 2] === 107) {
+        // The counter expected next, with the same name and padding as before: only the digits
+        // (right-aligned in bytes 16-23) are left to read. Most of a smaps file is these lines.
+        const key = current && !error ? paddedKeys[seen] : undefined;
+        if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3] && buf[pos + 24] === SPACE) {
+          let v = 0;
+          let k = pos + 16;
+          while (k < pos + 24 && buf[k] === SPACE) k++;
+          const from = k;
+          for (; k < pos + 24; k++) {
+            const c = buf[k]! - 48;
+            if (c < 0 || c > 9) break;
+            v = v * 10 + c;
+          }
+          if (k === pos + 24 && k > from) {
+            lineNo++;
+            table[(rows - 1) * stride + seen] = v;
+            seen++;
+            pos = e + 1;
+            continue;
+          }
+        }
+      } else {
         e = pos;
         while (e < n && buf[e] !== NL) e++;
         if (e === n) return appendCarry(buf, pos, n);

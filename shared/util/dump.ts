@@ -9,9 +9,14 @@ export interface DumpOptions {
   readonly maxItems?: number;
   readonly maxDepth?: number;
   readonly maxString?: number;
+  /** Print integer start/end/offset fields in hex (memory maps). */
+  readonly hexAddresses?: boolean;
 }
 
+const ADDRESS_KEYS = new Set(['start', 'end', 'offset']);
+
 export function dumpModel(value: unknown, opts: DumpOptions = {}): string {
+  const addresses = opts.hexAddresses ?? false;
   const maxItems = opts.maxItems ?? 8;
   const maxDepth = opts.maxDepth ?? 8;
   const maxString = opts.maxString ?? 160;
@@ -44,7 +49,8 @@ export function dumpModel(value: unknown, opts: DumpOptions = {}): string {
     const entries = v instanceof Map ? [...v.entries()].map(([k, x]) => [String(k), x] as const) : Object.entries(v as object);
     if (entries.length === 0) return void out.push(`${indent}{}`);
     for (const [k, x] of entries.slice(0, maxItems * 8)) {
-      const s = scalar(x);
+      // Mapping addresses are numbers (exact when page-aligned); they read best in hex.
+      const s = ADDRESS_KEYS.has(k) && typeof x === 'number' && Number.isInteger(x) && x >= 0 && addresses ? `0x${x.toString(16)}` : scalar(x);
       if (s !== null) out.push(`${indent}${k}: ${s}`);
       else if (depth >= maxDepth) out.push(`${indent}${k}: …`);
       else if (Array.isArray(x) && x.length > 0 && x.every((e) => scalar(e) !== null) && x.length <= 32) out.push(`${indent}${k}: [${x.map((e) => scalar(e)).join(', ')}]`);
