@@ -78,9 +78,9 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
       ...ONE_CPU,
       goToolchain: 'go1.24.0',
       env: { GOMAXPROCS: '4', GODEBUG: 'loadstall=1,gctrace=1,asyncpreemptoff=1,madvdontneed=0' },
-      args: ['-busy', '2', '-threads', '60', '-goroutines', '20', '-heap', '8', '-release-every', '200ms'],
+      args: ['-busy', '4', '-threads', '60', '-goroutines', '20', '-heap', '8', '-release-every', '200ms'],
     },
-    { settleMs: 2500, traceSeconds: 1 },
+    { settleMs: 2500, traceSeconds: 2 },
   );
   assert.equal(goVersion, 'go1.24.0');
   misconfigured = { sessionId, knownHosts };

@@ -39,13 +39,18 @@ export interface ViewModels {
   compare: ReturnType<typeof buildCompareView>;
 }
 
-let worker: Worker | null = null;
+/**
+ * Two workers: the Overview and Compare join every artifact of a session, which takes a while on a
+ * large one; on their own worker they never hold up a tab the user opens meanwhile.
+ */
+const workers = new Map<'views' | 'analysis', Worker>();
 let nextId = 1;
-const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void; lane: 'views' | 'analysis' }>();
 
-function getWorker(): Worker {
-  if (worker) return worker;
-  worker = new Worker(new URL('./views.worker.ts', import.meta.url), { type: 'module' });
+function getWorker(lane: 'views' | 'analysis'): Worker {
+  const existing = workers.get(lane);
+  if (existing) return existing;
+  const worker = new Worker(new URL('./views.worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (e: MessageEvent<ViewResponse>) => {
     const p = pending.get(e.data.id);
     if (!p) return;
@@ -54,10 +59,14 @@ function getWorker(): Worker {
     else p.reject(new Error(e.data.error));
   };
   worker.onerror = (e) => {
-    for (const p of pending.values()) p.reject(new Error(`the analysis worker failed: ${e.message}`));
-    pending.clear();
-    worker = null;
+    for (const [id, p] of pending) {
+      if (p.lane !== lane) continue;
+      p.reject(new Error(`the analysis worker failed: ${e.message}`));
+      pending.delete(id);
+    }
+    workers.delete(lane);
   };
+  workers.set(lane, worker);
   return worker;
 }
 
@@ -165,9 +174,10 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
 
 export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number; goVersion?: string | null; filesAfter?: Record<string, LoadedFile>; goVersionAfter?: string | null } = {}): Promise<ViewModels[V]> {
   const id = nextId++;
-  const w = getWorker();
+  const lane = view === 'overview' || view === 'compare' ? 'analysis' : 'views';
+  const w = getWorker(lane);
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (m: unknown) => void, reject });
+    pending.set(id, { resolve: resolve as (m: unknown) => void, reject, lane });
     const transfer = [...Object.values(files), ...Object.values(extra.filesAfter ?? {})]
       .flatMap((v) => (v instanceof Uint8Array ? [v] : typeof v === 'string' ? [] : v.gzip))
       .map((v) => v.buffer as ArrayBuffer);
