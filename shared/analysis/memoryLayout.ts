@@ -222,16 +222,18 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   const classIndex = new Map(MEMORY_CLASSES.map((c, i) => [c.id, i]));
   const sums = new Float64Array(MEMORY_CLASSES.length * K);
   const counts = new Float64Array(MEMORY_CLASSES.length);
+  const classOf = new Uint8Array(mappings.length);
+  for (let i = 0; i < mappings.length; i++) {
+    const ci = classIndex.get(mappings[i]!.class)!;
+    classOf[i] = ci;
+    counts[ci] = counts[ci]! + 1;
+  }
   for (let k = 0; k < K; k++) {
     const col = columns[k]!;
     for (let i = 0; i < mappings.length; i++) {
-      const at = classIndex.get(mappings[i]!.class)! * K + k;
+      const at = classOf[i]! * K + k;
       sums[at] = sums[at]! + col(i);
     }
-  }
-  for (const c of mappings) {
-    const at = classIndex.get(c.class)!;
-    counts[at] = counts[at]! + 1;
   }
   const grand = zero();
   const byClass = new Map<MemoryClass, { mappings: number; kib: Record<TotalKey, number> }>();

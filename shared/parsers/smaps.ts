@@ -386,7 +386,9 @@ export function createSmapsParser(): SmapsParser {
       return;
     }
     if (i > digits && i === e) {
+      const col = seen;
       setCounter(key, v);
+      if (e - s === 24 && digits - s >= 16 && counterKeys[col] === key && paddedKeys[col] === undefined) paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
       return;
     }
     // Anything else must be one token after the key; a number is kept as a counter.
@@ -444,32 +446,38 @@ export function createSmapsParser(): SmapsParser {
     while (pos < n) {
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search.
       let e = pos + 27;
-      if (e < n && buf[e] === NL && buf[e - 1] === 66 && buf[e - 2] === 107) {
+      const kB = e < n && buf[e] === NL && buf[e - 1] === 66 && buf[e - 2] === 107 && buf[e - 3] === SPACE;
+      // "THPeligible:    %8u": the same layout without " kB".
+      const plain = !kB && pos + 24 < n && buf[pos + 24] === NL;
+      if (kB || plain) {
         // The counter expected next, with the same name and padding as before: only the digits
         // (right-aligned in bytes 16-23) are left to read. Most of a smaps file is these lines.
         const key = current && !error ? paddedKeys[seen] : undefined;
-        if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3] && buf[pos + 24] === SPACE) {
+        if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3]) {
+          // Right to left: most values are a digit or two.
           let v = 0;
-          let k = pos + 16;
-          while (k < pos + 24 && buf[k] === SPACE) k++;
-          const from = k;
-          for (; k < pos + 24; k++) {
+          let mul = 1;
+          let k = pos + 23;
+          for (; k >= pos + 16; k--) {
             const c = buf[k]! - 48;
             if (c < 0 || c > 9) break;
-            v = v * 10 + c;
+            v += c * mul;
+            mul *= 10;
           }
-          if (k === pos + 24 && k > from) {
+          let ok = k < pos + 23;
+          for (; ok && k >= pos + 16; k--) if (buf[k] !== SPACE) ok = false;
+          if (ok) {
             lineNo++;
             table[(rows - 1) * stride + seen] = v;
             seen++;
-            pos = e + 1;
+            pos = (kB ? e : pos + 24) + 1;
             continue;
           }
         }
+        if (plain) e = pos + 24;
       } else {
-        e = pos;
-        while (e < n && buf[e] !== NL) e++;
-        if (e === n) return appendCarry(buf, pos, n);
+        e = buf.indexOf(NL, pos);
+        if (e < 0) return appendCarry(buf, pos, n);
       }
       if (e - pos > MAX_LINE) {
         if (warnings.length < MAX_WARNINGS) warnings.push({ message: 'line longer than 64 KiB cut', line: lineNo + 1 });
