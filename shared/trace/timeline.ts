@@ -161,11 +161,16 @@ class OverviewBuilder implements TraceIntervalObserver {
     if (Number.isNaN(this.origin)) this.origin = s;
     if (s < this.origin) s = this.origin;
     if (e <= s) return;
-    while (Math.floor((e - this.origin) / this.width) >= MAX_BUCKETS) {
+    this.reach(e);
+    c.add(this.origin, this.width, s, e);
+  }
+
+  /** Widens the buckets until time t falls inside MAX_BUCKETS of them. */
+  reach(t: number) {
+    while (Math.floor((t - this.origin) / this.width) >= MAX_BUCKETS) {
       for (const x of this.all) x.coarsen();
       this.width *= 2;
     }
-    c.add(this.origin, this.width, s, e);
   }
 
   run(p: number, m: number, _g: number, s: number, e: number): void {
@@ -213,7 +218,9 @@ export function createTimelineReader(): Reading & { finish(): TimelineOverview }
       const firstNs = Number.isNaN(overview.origin) ? summary.firstNs : Math.min(overview.origin, summary.firstNs);
       // Buckets count from the builder's origin; the view draws from firstNs, so shift to it.
       const origin = Number.isNaN(overview.origin) ? firstNs : overview.origin;
-      const buckets = Math.max(1, Math.ceil((summary.lastNs - origin) / overview.width) + 1);
+      // Events without intervals (a damaged trace's stray time, say) can end later than any lane.
+      if (!Number.isNaN(overview.origin)) overview.reach(summary.lastNs);
+      const buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.floor((summary.lastNs - origin) / overview.width) + 1));
       const lane = (kind: TimelineLane['kind'], id: number, runs: Coverage, sys: Coverage | null): TimelineLane => ({
         kind,
         id,
