@@ -15,3 +15,10 @@ export function formatTime(iso: string | null): string {
   const d = new Date(iso);
   return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
+
+/** A pprof sample value in its unit (bytes, nanoseconds, or a count). */
+export function formatSampleValue(v: number, unit: string): string {
+  if (unit === 'bytes') return formatBytes(v);
+  if (unit === 'nanoseconds') return v >= 1e9 ? `${(v / 1e9).toFixed(2)} s` : `${(v / 1e6).toFixed(2)} ms`;
+  return String(v);
+}

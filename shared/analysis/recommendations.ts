@@ -279,7 +279,7 @@ const debugLeftOn: Rule = ({ e }) => {
     severity: severe ? 'warning' : 'info',
     title: `Debug settings left on in production: ${on.map((x) => x.label.slice(8)).join(', ')}`,
     evidence: on,
-    change: { kind: 'godebug', diff: on.map((x) => `-${x.label.replace(' ', ' ')}`).join('\n') },
+    change: { kind: 'godebug', diff: on.map((x) => `-${x.label}`).join('\n') },
     tradeoff: 'They exist to diagnose problems; keep one only while that diagnosis is running.',
     goVersions: 'all',
     references: [REF.runtime],

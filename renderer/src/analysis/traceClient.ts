@@ -6,7 +6,7 @@
  */
 import type { Api } from '../../../shared/contract/client';
 import { TRACE_HEADER_BYTES, generationsFor, type TimelineDetail, type TimelineOverview } from '../../../shared/trace/timeline';
-import { CHUNK, readRange } from './viewsClient';
+import { readRange, readSpan } from './viewsClient';
 
 export type TraceWorkerRequest =
   | { readonly type: 'chunk'; readonly bytes: Uint8Array }
@@ -112,8 +112,7 @@ export class TraceTimelineClient {
   async detail(overview: TimelineOverview, fromNs: number, toNs: number): Promise<TimelineDetail | null> {
     const range = generationsFor(overview, fromNs, toNs);
     if (!range || range.bytes > MAX_DETAIL_BYTES || !this.header) return null;
-    const body = new Uint8Array(range.bytes);
-    for (let o = 0; o < range.bytes; o += CHUNK) body.set(await readRange(this.api, this.artifactId, range.offset + o, Math.min(CHUNK, range.bytes - o)), o);
+    const body = await readSpan(this.api, this.artifactId, range.offset, range.bytes);
     const id = this.nextId++;
     const done = this.next((m) => (m.type === 'detail' && m.id === id ? m.detail : undefined));
     const header = this.header.slice();

@@ -97,24 +97,29 @@ export async function readRange(api: Api, artifactId: string, offset: number, le
   return part;
 }
 
-/** One artifact as bytes, read CHUNK at a time (a few chunks in flight) into one buffer. */
-async function readBytes(api: Api, artifactId: string, size: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const total = Math.min(size, MAX_ARTIFACT);
-  const out = new Uint8Array(total);
+/** Bytes [from, from + length) of an artifact, read CHUNK at a time (a few chunks in flight) into one buffer. */
+export async function readSpan(api: Api, artifactId: string, from: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
   const offsets: number[] = [];
-  for (let o = 0; o < total; o += CHUNK) offsets.push(o);
+  for (let o = 0; o < length; o += CHUNK) offsets.push(o);
   let next = 0;
   let filled = 0;
   const reader = async () => {
     while (next < offsets.length) {
       const offset = offsets[next++]!;
-      const part = await readRange(api, artifactId, offset, Math.min(CHUNK, total - offset));
-      out.set(part.subarray(0, total - offset), offset);
+      const part = await readRange(api, artifactId, from + offset, Math.min(CHUNK, length - offset));
+      out.set(part.subarray(0, length - offset), offset);
       filled += part.length;
     }
   };
   await Promise.all([reader(), reader(), reader()]);
-  return { bytes: filled < total ? out.subarray(0, filled) : out, truncated: total < size };
+  return filled < length ? out.subarray(0, filled) : out;
+}
+
+/** One artifact as bytes, up to MAX_ARTIFACT. */
+async function readBytes(api: Api, artifactId: string, size: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  const total = Math.min(size, MAX_ARTIFACT);
+  return { bytes: await readSpan(api, artifactId, 0, total), truncated: total < size };
 }
 
 /** Large text artifacts are read gzipped in ranges of this size (the contract's maximum is 64 MiB). */

@@ -4,7 +4,8 @@ import type { Api } from '../../../shared/contract/client';
 import type { DiffNode, GroupDelta, MetricDelta, ProfileDiff } from '../../../shared/analysis/compare';
 import type { ErrorReporter } from '../App';
 import { loadArtifacts, requestView, type ViewModels } from '../analysis/viewsClient';
-import { formatBytes, formatTime } from '../format';
+import { formatBytes, formatSampleValue, formatTime } from '../format';
+import { drawIcicle, icicleAt, type IcicleBox } from './icicle';
 import { href } from '../route';
 
 type State = { status: 'loading'; step: string } | { status: 'ready'; model: ViewModels['compare']; before: SessionDetail; after: SessionDetail } | { status: 'error'; message: string };
@@ -154,59 +155,27 @@ function GroupTable({ title, groups, testId, missing }: { title: string; groups:
   );
 }
 
-const ROW = 18;
-
 /**
  * A differential flame graph: widths are the "after" profile, colour is the change in each frame's
  * share of its profile (red grew, blue shrank), so profiles of different lengths compare fairly.
  */
 function DiffFlame({ diff }: { diff: ProfileDiff }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const boxes = useRef<{ x: number; y: number; w: number; node: DiffNode }[]>([]);
+  const boxes = useRef<IcicleBox<DiffNode>[]>([]);
   const [hover, setHover] = useState('');
   const share = (n: DiffNode) => ({ b: diff.beforeTotal ? n.before / diff.beforeTotal : 0, a: diff.afterTotal ? n.after / diff.afterTotal : 0 });
-  const fmt = (v: number) => (diff.unit === 'bytes' ? formatBytes(v) : diff.unit === 'nanoseconds' ? `${(v / 1e6).toFixed(1)} ms` : String(v));
+  const fmt = (v: number) => formatSampleValue(v, diff.unit);
   useEffect(() => {
-    const c = canvas.current;
-    if (!c) return;
-    const width = c.clientWidth || 800;
-    const depthOf = (n: DiffNode): number => 1 + n.children.reduce((x, k) => Math.max(x, depthOf(k)), 0);
-    const depth = Math.min(depthOf(diff.root), 60);
-    const dpr = window.devicePixelRatio || 1;
-    c.width = width * dpr;
-    c.height = depth * ROW * dpr;
-    c.style.height = `${depth * ROW}px`;
-    const g = c.getContext('2d');
-    if (!g) return;
-    g.scale(dpr, dpr);
-    g.font = '11px system-ui, sans-serif';
-    g.textBaseline = 'middle';
-    boxes.current = [];
-    const root = Math.max(1, diff.root.after);
-    const draw = (n: DiffNode, x: number, w: number, d: number) => {
-      if (w < 0.5 || d >= depth || n.after === 0) return;
-      const s = share(n);
-      const t = Math.max(-1, Math.min(1, (s.a - s.b) * 10));
-      g.fillStyle = t >= 0 ? `rgb(255, ${Math.round(235 - 150 * t)}, ${Math.round(220 - 170 * t)})` : `rgb(${Math.round(225 + 150 * t)}, ${Math.round(235 + 80 * t)}, 255)`;
-      g.fillRect(x, d * ROW, Math.max(0.5, w - 0.5), ROW - 1);
-      if (w > 30) {
-        g.save();
-        g.beginPath();
-        g.rect(x, d * ROW, w - 2, ROW);
-        g.clip();
-        g.fillStyle = '#111';
-        g.fillText(n.name, x + 3, d * ROW + ROW / 2);
-        g.restore();
-      }
-      boxes.current.push({ x, y: d * ROW, w, node: n });
-      let cx = x;
-      for (const k of n.children) {
-        const kw = (k.after / root) * width;
-        draw(k, cx, kw, d + 1);
-        cx += kw;
-      }
-    };
-    draw(diff.root, 0, width, 0);
+    if (!canvas.current) return;
+    boxes.current = drawIcicle(canvas.current, diff.root, {
+      maxDepth: 60,
+      value: (n) => n.after,
+      fill: (n) => {
+        const s = share(n);
+        const t = Math.max(-1, Math.min(1, (s.a - s.b) * 10));
+        return t >= 0 ? `rgb(255, ${Math.round(235 - 150 * t)}, ${Math.round(220 - 170 * t)})` : `rgb(${Math.round(225 + 150 * t)}, ${Math.round(235 + 80 * t)}, 255)`;
+      },
+    });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [diff]);
   return (
@@ -222,10 +191,7 @@ function DiffFlame({ diff }: { diff: ProfileDiff }) {
         className="flame"
         data-testid="diff-flame"
         onMouseMove={(e) => {
-          const r = e.currentTarget.getBoundingClientRect();
-          const x = e.clientX - r.left;
-          const y = e.clientY - r.top;
-          const n = boxes.current.find((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + ROW)?.node;
+          const n = icicleAt(boxes.current, e);
           if (!n) return setHover('');
           const s = share(n);
           setHover(`${n.name}: ${fmt(n.before)} (${(s.b * 100).toFixed(1)}%) → ${fmt(n.after)} (${(s.a * 100).toFixed(1)}%)`);

@@ -92,7 +92,7 @@ function EvidenceRow({ e, show }: { e: EvidenceItem; show: (tab: SessionTab) => 
       <td className="muted small">{e.source ? `${e.source.artifact}: ${e.source.detail}` : ''}</td>
       <td>
         {e.view && e.view !== 'overview' && (
-          <button className="link" onClick={() => show(e.view === 'profiles' ? 'profiles' : e.view!)} data-testid="evidence-view">
+          <button className="link" onClick={() => show(e.view!)} data-testid="evidence-view">
             show in {e.view}
           </button>
         )}

@@ -2,14 +2,9 @@ import { useEffect, useRef, useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import type { FlameNode } from '../../../../shared/parsers/pprof';
-import { formatBytes } from '../../format';
+import { formatSampleValue } from '../../format';
+import { drawIcicle, icicleAt, type IcicleBox } from '../icicle';
 import { useView, ViewStatus } from './useView';
-
-function formatValue(v: number, unit: string): string {
-  if (unit === 'bytes') return formatBytes(v);
-  if (unit === 'nanoseconds') return v >= 1e9 ? `${(v / 1e9).toFixed(2)} s` : `${(v / 1e6).toFixed(2)} ms`;
-  return String(v);
-}
 
 export function ProfilesView({ api, session }: { api: Api; session: SessionDetail }) {
   const profiles = session.artifacts.filter((a) => /\.pb\.gz$/.test(a.name) && a.sha256).map((a) => a.name);
@@ -59,9 +54,9 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
                 const pct = (v: number) => (state.model.total ? `${((v / state.model.total) * 100).toFixed(1)}%` : '—');
                 return (
                   <tr key={e.name}>
-                    <td>{formatValue(e.flat, unit)}</td>
+                    <td>{formatSampleValue(e.flat, unit)}</td>
                     <td>{pct(e.flat)}</td>
-                    <td>{formatValue(e.cum, unit)}</td>
+                    <td>{formatSampleValue(e.cum, unit)}</td>
                     <td>{pct(e.cum)}</td>
                     <td className="mono" title={e.file}>
                       {e.name}
@@ -77,62 +72,25 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
   );
 }
 
-const ROW = 18;
-
-/** An icicle (root on top) on a canvas; click zooms into a frame, click the root to zoom out. */
+/** An icicle (root on top); click zooms into a frame, click the root to zoom out. */
 function FlameGraph({ root, unit }: { root: FlameNode; unit: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [focus, setFocus] = useState<FlameNode>(root);
   const [hover, setHover] = useState<string>('');
-  const boxes = useRef<{ x: number; y: number; w: number; node: FlameNode }[]>([]);
+  const boxes = useRef<IcicleBox<FlameNode>[]>([]);
   useEffect(() => setFocus(root), [root]);
   useEffect(() => {
-    const c = canvas.current;
-    if (!c) return;
-    const width = c.clientWidth || 800;
-    const depthOf = (n: FlameNode): number => 1 + n.children.reduce((a, k) => Math.max(a, depthOf(k)), 0);
-    const depth = Math.min(depthOf(focus), 200);
-    const dpr = window.devicePixelRatio || 1;
-    c.width = width * dpr;
-    c.height = depth * ROW * dpr;
-    c.style.height = `${depth * ROW}px`;
-    const g = c.getContext('2d');
-    if (!g) return;
-    g.scale(dpr, dpr);
-    g.font = '11px system-ui, sans-serif';
-    g.textBaseline = 'middle';
-    boxes.current = [];
-    const draw = (n: FlameNode, x: number, w: number, d: number) => {
-      if (w < 0.5 || d >= depth) return;
-      let h = 0;
-      for (let i = 0; i < n.name.length; i++) h = (h * 31 + n.name.charCodeAt(i)) | 0;
-      g.fillStyle = n.name.startsWith('runtime.') ? `hsl(200, 45%, ${70 + (h & 7)}%)` : `hsl(${20 + (Math.abs(h) % 40)}, 80%, ${60 + (h & 7)}%)`;
-      g.fillRect(x, d * ROW, Math.max(0.5, w - 0.5), ROW - 1);
-      if (w > 30) {
-        g.fillStyle = '#111';
-        g.save();
-        g.beginPath();
-        g.rect(x, d * ROW, w - 2, ROW);
-        g.clip();
-        g.fillText(n.name, x + 3, d * ROW + ROW / 2);
-        g.restore();
-      }
-      boxes.current.push({ x, y: d * ROW, w, node: n });
-      let cx = x;
-      for (const k of n.children) {
-        const kw = (k.value / n.value) * w;
-        draw(k, cx, kw, d + 1);
-        cx += kw;
-      }
-    };
-    draw(focus, 0, width, 0);
+    if (!canvas.current) return;
+    boxes.current = drawIcicle(canvas.current, focus, {
+      maxDepth: 200,
+      value: (n) => n.value,
+      fill: (n) => {
+        let h = 0;
+        for (let i = 0; i < n.name.length; i++) h = (h * 31 + n.name.charCodeAt(i)) | 0;
+        return n.name.startsWith('runtime.') ? `hsl(200, 45%, ${70 + (h & 7)}%)` : `hsl(${20 + (Math.abs(h) % 40)}, 80%, ${60 + (h & 7)}%)`;
+      },
+    });
   }, [focus]);
-  const at = (e: React.MouseEvent<HTMLCanvasElement>) => {
-    const r = e.currentTarget.getBoundingClientRect();
-    const x = e.clientX - r.left;
-    const y = e.clientY - r.top;
-    return boxes.current.find((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + ROW)?.node;
-  };
   return (
     <div className="card">
       <div className="muted small" data-testid="flame-hover">{hover || 'hover a frame; click to zoom, click the top bar to zoom out'}</div>
@@ -141,11 +99,11 @@ function FlameGraph({ root, unit }: { root: FlameNode; unit: string }) {
         className="flame"
         data-testid="flame-graph"
         onMouseMove={(e) => {
-          const n = at(e);
-          setHover(n ? `${n.name}: ${formatValue(n.value, unit)} (${((n.value / root.value) * 100).toFixed(1)}%), self ${formatValue(n.self, unit)}` : '');
+          const n = icicleAt(boxes.current, e);
+          setHover(n ? `${n.name}: ${formatSampleValue(n.value, unit)} (${((n.value / root.value) * 100).toFixed(1)}%), self ${formatSampleValue(n.self, unit)}` : '');
         }}
         onClick={(e) => {
-          const n = at(e);
+          const n = icicleAt(boxes.current, e);
           if (!n) return;
           setFocus(n === focus ? root : n);
         }}
