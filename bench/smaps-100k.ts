@@ -35,7 +35,7 @@ if (process.argv[2] === '--child') {
     if (!r.ok) throw new Error(r.error.message);
     const layout = classifyMemory(r.value);
     best = Math.min(best, performance.now() - t0);
-    mappings = r.value.mappings.length;
+    mappings = r.value.count;
     classes = layout.totals.length;
   }
   const peak = Number(readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);

@@ -5,9 +5,9 @@
  */
 import { open } from 'node:fs/promises';
 import { ARTIFACT_KINDS, detectKind, isArtifactKind, parseArtifact, type ArtifactKind } from '../../shared/parsers/artifactKinds';
-import { countersOf, type MemoryMaps } from '../../shared/parsers/smaps';
+import { mappingRecords, type MemoryMaps } from '../../shared/parsers/smaps';
 import { describeError } from '../../shared/parsers/result';
-import { classifyMemory } from '../../shared/analysis/memoryLayout';
+import { classifyMemory, layoutRecord } from '../../shared/analysis/memoryLayout';
 import { dumpModel } from '../../shared/util/dump';
 
 /** Refuse inputs beyond this: inspect reads the file whole. */
@@ -43,7 +43,7 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
   if (!r.ok) return { code: 1, stdout: '', stderr: [`${file}: ${kind}: ${describeError(r.error)}`, warnings].filter(Boolean).join('\n') };
   // smaps keeps its counters in a table; print each mapping with its own, as the file has them.
   const maps = kind === 'smaps' || kind === 'maps' ? (r.value as MemoryMaps) : null;
-  const model = maps ? { maps: { mappings: maps.mappings.map((m, i) => ({ ...m, kib: countersOf(maps, i) })), hasCounters: maps.hasCounters }, layout: classifyMemory(maps) } : r.value;
+  const model = maps ? { maps: { mappings: mappingRecords(maps), hasCounters: maps.hasCounters }, layout: layoutRecord(classifyMemory(maps)) } : r.value;
   const stdout = opts.json
     ? JSON.stringify({ kind, model, warnings: r.warnings }, (k, v) => (typeof v === 'bigint' || (maps && typeof v === 'number' && (k === 'start' || k === 'end' || k === 'offset')) ? `0x${v.toString(16)}` : v), 1)
     : `kind: ${kind}\n${dumpModel(model, { maxItems: 20, hexAddresses: kind === 'smaps' || kind === 'maps' })}`;

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { assertGolden } from '../../test/support/golden';
 import { parseSmaps } from '../parsers/smaps';
 import { dumpModel } from '../util/dump';
-import { classifyMemory, type MemoryLayout } from './memoryLayout';
+import { classifiedAt, classifyMemory, layoutRecord, type MemoryLayout } from './memoryLayout';
 
 const fixtures = join(import.meta.dirname, '..', 'parsers', 'fixtures');
 
 function layoutOf(text: string, opts = {}): { layout: MemoryLayout; names: string[] } {
   const r = parseSmaps(text);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  return { layout: classifyMemory(r.value, opts), names: r.value.mappings.map((m) => m.name) };
+  return { layout: classifyMemory(r.value, opts), names: Array.from(r.value.name, (k) => r.value.names[k]!) };
 }
 
 const readable = (l: MemoryLayout) =>
@@ -28,7 +28,7 @@ for (const [go, hint] of [['go1.26', 'randomized heap base'], ['go1.24', 'Go are
     const { layout } = layoutOf(readFileSync(join(fixtures, `${go}.smaps.txt`), 'utf8'));
     assert.equal(layout.isGo, true);
     assert.match(layout.goEvidence, go === 'go1.24' ? /0xc000000000/ : /randomized heap base/);
-    assert.ok(layout.mappings.every((m) => m.reason.length > 0));
+    assert.ok(layoutRecord(layout).mappings.every((m) => m.reason.length > 0));
     const heap = layout.totals.find((t) => t.class === 'go-heap');
     assert.ok(heap && heap.kib.Rss >= 16 * 1024, 'the 16 MiB the target retains is in Go heap arenas');
     for (const c of ['binary-text', 'binary-rodata', 'binary-data', 'kernel', 'thread-stack'] as const) assert.ok(layout.totals.some((t) => t.class === c), c);
@@ -58,17 +58,17 @@ test('Go 1.25+ names, glibc arenas, pthread stacks, libraries, shm and the brk h
     '7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]',
   ].join('\n');
   const { layout } = layoutOf(lines, { isGo: true });
-  assert.deepEqual(layout.mappings.map((m) => m.class), [
+  assert.deepEqual(layoutRecord(layout).mappings.map((m) => m.class), [
     'binary-text', 'binary-rodata', 'binary-data', 'binary-bss', 'cgo-malloc', 'go-heap', 'go-metadata',
     'cgo-malloc', 'cgo-malloc', 'thread-stack', 'thread-stack', 'shared-library', 'shared-library', 'shm', 'file-data', 'thread-stack',
   ]);
-  assert.match(layout.mappings[6]!.reason, /"page alloc"/);
-  assert.match(layout.mappings[7]!.reason, /glibc malloc arena/);
-  assert.match(layout.mappings[9]!.reason, /guard page/);
+  assert.match(classifiedAt(layout, 6).reason, /"page alloc"/);
+  assert.match(classifiedAt(layout, 7).reason, /glibc malloc arena/);
+  assert.match(classifiedAt(layout, 9).reason, /guard page/);
 });
 
 test('a C program is not taken for Go', () => {
   const { layout } = layoutOf(['55d0c0000000-55d0c0001000 r-xp 00000000 08:01 3 /usr/bin/cat', '7f1000000000-7f1000021000 rw-p 00000000 00:00 0 '].join('\n'));
   assert.equal(layout.isGo, false);
-  assert.equal(layout.mappings[1]!.class, 'anon-other');
+  assert.equal(classifiedAt(layout, 1).class, 'anon-other');
 });

@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { counterColumn, type Mapping, type MemoryMaps } from '../parsers/smaps';
+import { counterColumn, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -59,17 +59,37 @@ export interface AddressRegion {
   readonly rssKiB: number;
 }
 
+/**
+ * Per-mapping results are columns, like the mappings themselves: a class index and a reason
+ * index for each mapping, in the order of MemoryMaps. classifiedAt gives one as a record.
+ */
 export interface MemoryLayout {
   readonly isGo: boolean;
   /** Why the process was taken to be Go (or not). */
   readonly goEvidence: string;
   readonly executable: string | null;
-  readonly mappings: readonly ClassifiedMapping[];
+  /** Per mapping, an index into MEMORY_CLASSES. */
+  readonly classOf: Uint8Array;
+  /** Per mapping, an index into `reasons`. */
+  readonly reasonOf: Uint32Array;
+  readonly reasons: readonly string[];
   /** Per class, every class present (zeros included), in MEMORY_CLASSES order. */
   readonly totals: readonly { readonly class: MemoryClass; readonly mappings: number; readonly kib: Totals }[];
   readonly grandTotal: Totals;
   /** Adjacent mappings of one class merged, in address order: the address-space strip. */
   readonly regions: readonly AddressRegion[];
+}
+
+/** The layout with a record per mapping in place of the columns: what dumps and JSON output show. */
+export function layoutRecord(layout: MemoryLayout) {
+  const { isGo, goEvidence, executable, totals, grandTotal, regions } = layout;
+  const mappings = Array.from({ length: layout.classOf.length }, (_, i) => classifiedAt(layout, i));
+  return { isGo, goEvidence, executable, mappings, totals, grandTotal, regions };
+}
+
+/** Mapping `index`'s class and reason as a record. */
+export function classifiedAt(layout: MemoryLayout, index: number): ClassifiedMapping {
+  return { index, class: MEMORY_CLASSES[layout.classOf[index]!]!.id, reason: layout.reasons[layout.reasonOf[index]!]! };
 }
 
 const MiB = 1024n * 1024n;
@@ -87,46 +107,78 @@ const GO_NAME_CLASS: Readonly<Record<string, MemoryClass>> = {
   'OS thread stack': 'thread-stack',
 };
 
-function isAnon(m: Mapping): boolean {
-  return m.inode === 0 && (m.name === '' || m.name.startsWith('[anon'));
+/** What a mapping's name alone says; the rest depends on its permissions, inode and neighbours. */
+const enum NameRule {
+  /** Class and reason follow from the name: kernel, [stack], [heap], [anon: …]. */
+  Fixed,
+  /** /dev/shm/, SysV or memfd. */
+  ShmObject,
+  SharedLibrary,
+  /** Any other path. */
+  File,
+  /** Some other kernel-named mapping, "[…]". */
+  Bracketed,
+  /** A name that is neither a path nor bracketed: a file only when it has an inode. */
+  Other,
+  /** Unnamed: '' (index 0). */
+  Unnamed,
+}
+
+const UNSET = 255;
+
+/** Reasons, each distinct text once, so a mapping's reason is an index. */
+class Reasons {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+  of(text: string): number {
+    let i = this.index.get(text);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(text);
+      this.index.set(text, i);
+    }
+    return i;
+  }
 }
 
 export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executable?: string } = {}): MemoryLayout {
-  const ms = maps.mappings;
-  const cls: (ClassifiedMapping | undefined)[] = new Array(ms.length);
-  const set = (i: number, c: MemoryClass, reason: string) => {
-    if (!cls[i]) cls[i] = { index: i, class: c, reason };
+  const n = maps.count;
+  const { start: starts, end: ends, perms, inode, name: nameOf, names, sizeKiB } = maps;
+  const classIds = MEMORY_CLASSES.map((c) => c.id);
+  const classOf = new Uint8Array(n).fill(UNSET);
+  const reasonOf = new Uint32Array(n);
+  const reasons = new Reasons();
+  const set = (i: number, c: MemoryClass, reason: number) => {
+    if (classOf[i] !== UNSET) return;
+    classOf[i] = classIds.indexOf(c);
+    reasonOf[i] = reason;
   };
-  // Page-aligned addresses are exact as doubles up to 2^64; comparing numbers instead of bigints
-  // keeps a 100,000-mapping classification from allocating a bigint per comparison.
-  const starts = new Float64Array(ms.length);
-  const ends = new Float64Array(ms.length);
-  ms.forEach((m, i) => {
-    starts[i] = m.start;
-    ends[i] = m.end;
-  });
-  const reasons = new Map<string, string>();
-  /** One string per distinct reason, not one per mapping. */
-  const reason = (text: string) => {
-    let r = reasons.get(text);
-    if (r === undefined) reasons.set(text, (r = text));
-    return r;
-  };
-  const executable = opts.executable ?? ms.find((m) => m.name.startsWith('/'))?.name ?? null;
+
+  // Facts about each distinct name, computed once: 100,000 mappings share a few names.
+  const anonName = names.map((nm) => nm === '' || nm.startsWith('[anon'));
+  /** Anonymous and not named by the program: what Go heap arenas look like before Go 1.25. */
+  const runName = names.map((nm) => nm === '' || (nm.startsWith('[anon') && !nm.startsWith('[anon:')));
+  const isAnon = (i: number) => inode[i] === 0 && anonName[nameOf[i]!]!;
+  const inRun = (i: number) => inode[i] === 0 && runName[nameOf[i]!]!;
+  let executable = opts.executable ?? null;
+  if (executable === null) {
+    for (let i = 0; i < n && executable === null; i++) if (names[nameOf[i]!]!.startsWith('/')) executable = names[nameOf[i]!]!;
+  }
+  const exeIndex = executable === null ? -1 : names.indexOf(executable);
 
   // Anonymous runs: contiguous anonymous mappings; Go heap arenas are 64 MiB-aligned runs.
   const alignedRuns: { from: number; to: number; start: bigint; end: bigint }[] = [];
-  for (let i = 0; i < ms.length; ) {
-    if (!isAnon(ms[i]!) || ms[i]!.name.startsWith('[anon:')) {
+  for (let i = 0; i < n; ) {
+    if (!inRun(i)) {
       i++;
       continue;
     }
     let j = i;
-    while (j + 1 < ms.length && isAnon(ms[j + 1]!) && !ms[j + 1]!.name.startsWith('[anon:') && starts[j + 1] === ends[j]) j++;
-    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: BigInt(ms[i]!.start), end: BigInt(ms[j]!.end) });
+    while (j + 1 < n && inRun(j + 1) && starts[j + 1] === ends[j]) j++;
+    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: BigInt(starts[i]!), end: BigInt(ends[j]!) });
     i = j + 1;
   }
-  const goNamed = ms.some((m) => m.name.startsWith('[anon: Go:'));
+  const goNamed = names.some((nm) => nm.startsWith('[anon: Go:'));
   const lowArenas = alignedRuns.filter((r) => r.start < MMAP_AREA);
   const hinted = lowArenas.find((r) => (r.start & 0xffffffffffn) === 0xc000000000n);
   let isGo: boolean;
@@ -150,33 +202,66 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
 
   // Binary: its file's mappings, then the anonymous bss right after its last one.
   let binaryEnd: number | null = null;
-  ms.forEach((m, i) => {
-    if (executable === null || m.name !== executable) return;
-    const r = m.perms[0] === 'r';
-    if (m.perms[2] === 'x') set(i, 'binary-text', 'executable code of the program binary');
-    else if (m.perms[1] === 'w') set(i, 'binary-data', 'initialised data of the program binary');
-    else if (r) set(i, 'binary-rodata', 'read-only data of the program binary (rodata, pclntab, type info)');
-    else set(i, 'binary-rodata', 'inaccessible part of the program binary');
-    binaryEnd = ends[i]!;
-  });
+  if (exeIndex >= 0) {
+    const text = reasons.of('executable code of the program binary');
+    const data = reasons.of('initialised data of the program binary');
+    const rodata = reasons.of('read-only data of the program binary (rodata, pclntab, type info)');
+    const none = reasons.of('inaccessible part of the program binary');
+    for (let i = 0; i < n; i++) {
+      if (nameOf[i] !== exeIndex) continue;
+      const p = perms[i]!;
+      if (p & PERM_EXEC) set(i, 'binary-text', text);
+      else if (p & PERM_WRITE) set(i, 'binary-data', data);
+      else if (p & PERM_READ) set(i, 'binary-rodata', rodata);
+      else set(i, 'binary-rodata', none);
+      binaryEnd = ends[i]!;
+    }
+  }
 
   // Named and special mappings.
-  const libs = new Set(ms.filter((m) => m.name.startsWith('/') && m.perms[2] === 'x' && m.name !== executable).map((m) => m.name));
-  ms.forEach((m, i) => {
-    const n = m.name;
-    if (n === '[vdso]' || n === '[vvar]' || n === '[vvar_vclock]' || n === '[vsyscall]') return set(i, 'kernel', reason(`${n}: mapped by the kernel for fast system calls`));
-    if (n === '[stack]') return set(i, 'thread-stack', 'the main thread stack');
-    if (n === '[heap]') return set(i, 'cgo-malloc', 'the brk heap: C malloc (libc or cgo code); the Go heap never uses brk');
-    const go = n.startsWith('[anon') ? /^\[anon: Go: (.*)\]$/.exec(n) : null;
-    if (go) return set(i, GO_NAME_CLASS[go[1]!] ?? 'go-metadata', reason(`named by the Go runtime: "${go[1]}"`));
-    const anon = n.startsWith('[anon') ? /^\[anon: ?(.*)\]$/.exec(n) : null;
-    if (anon) return set(i, /malloc|glibc/i.test(anon[1]!) ? 'cgo-malloc' : 'anon-other', reason(`named by the program: "${anon[1]}"`));
-    if (m.perms[3] === 's' || n.startsWith('/dev/shm/') || n.startsWith('/SYSV') || n.startsWith('/memfd:')) return set(i, 'shm', m.perms[3] === 's' ? 'a shared mapping' : 'shared memory object');
-    if (libs.has(n)) return set(i, 'shared-library', reason(`part of the shared library ${n.slice(n.lastIndexOf('/') + 1)}`));
-    if (n.startsWith('/') || (m.inode !== 0 && n !== '')) return set(i, 'file-data', 'a file mapped into memory');
-    if (n.startsWith('[')) return set(i, 'anon-other', reason(`kernel-named mapping ${n}`));
-    if (binaryEnd !== null && starts[i] === binaryEnd && m.perms === 'rw-p') return set(i, 'binary-bss', 'zero-initialised data (bss) right after the binary');
+  const isLib = new Uint8Array(names.length);
+  for (let i = 0; i < n; i++) if (perms[i]! & PERM_EXEC && nameOf[i] !== exeIndex && names[nameOf[i]!]!.startsWith('/')) isLib[nameOf[i]!] = 1;
+  const fixedClass = new Array<MemoryClass | undefined>(names.length);
+  const fixedReason = new Array<number>(names.length).fill(0);
+  const rules = names.map((nm, k): NameRule => {
+    const fix = (c: MemoryClass, reason: string) => {
+      fixedClass[k] = c;
+      fixedReason[k] = reasons.of(reason);
+      return NameRule.Fixed;
+    };
+    if (nm === '') return NameRule.Unnamed;
+    if (nm === '[vdso]' || nm === '[vvar]' || nm === '[vvar_vclock]' || nm === '[vsyscall]') return fix('kernel', `${nm}: mapped by the kernel for fast system calls`);
+    if (nm === '[stack]') return fix('thread-stack', 'the main thread stack');
+    if (nm === '[heap]') return fix('cgo-malloc', 'the brk heap: C malloc (libc or cgo code); the Go heap never uses brk');
+    const go = nm.startsWith('[anon') ? /^\[anon: Go: (.*)\]$/.exec(nm) : null;
+    if (go) return fix(GO_NAME_CLASS[go[1]!] ?? 'go-metadata', `named by the Go runtime: "${go[1]}"`);
+    const anon = nm.startsWith('[anon') ? /^\[anon: ?(.*)\]$/.exec(nm) : null;
+    if (anon) return fix(/malloc|glibc/i.test(anon[1]!) ? 'cgo-malloc' : 'anon-other', `named by the program: "${anon[1]}"`);
+    if (nm.startsWith('/dev/shm/') || nm.startsWith('/SYSV') || nm.startsWith('/memfd:')) return NameRule.ShmObject;
+    if (isLib[k]) {
+      fixedReason[k] = reasons.of(`part of the shared library ${nm.slice(nm.lastIndexOf('/') + 1)}`);
+      return NameRule.SharedLibrary;
+    }
+    if (nm.startsWith('/')) return NameRule.File;
+    fixedReason[k] = reasons.of(`kernel-named mapping ${nm}`);
+    return nm.startsWith('[') ? NameRule.Bracketed : NameRule.Other;
   });
+  const sharedMapping = reasons.of('a shared mapping');
+  const shmObject = reasons.of('shared memory object');
+  const fileMapped = reasons.of('a file mapped into memory');
+  const bss = reasons.of('zero-initialised data (bss) right after the binary');
+  for (let i = 0; i < n; i++) {
+    if (classOf[i] !== UNSET) continue;
+    const k = nameOf[i]!;
+    const rule = rules[k]!;
+    if (rule === NameRule.Fixed) set(i, fixedClass[k]!, fixedReason[k]!);
+    else if (perms[i]! & PERM_SHARED) set(i, 'shm', sharedMapping);
+    else if (rule === NameRule.ShmObject) set(i, 'shm', shmObject);
+    else if (rule === NameRule.SharedLibrary) set(i, 'shared-library', fixedReason[k]!);
+    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) set(i, 'file-data', fileMapped);
+    else if (rule === NameRule.Bracketed) set(i, 'anon-other', fixedReason[k]!);
+    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) set(i, 'binary-bss', bss);
+  }
 
   // Go heap arenas.
   if (isGo) {
@@ -184,59 +269,58 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       const mib = Number((r.end - r.start) / MiB);
       const where = r.start < MMAP_AREA ? ((r.start & 0xffffffffffn) === 0xc000000000n ? 'at a Go arena hint address' : 'below the mmap area (randomized heap base, Go 1.26+)') : 'in the mmap area';
       if (r.start >= MMAP_AREA && r.end - r.start === ARENA) continue; // one 64 MiB heap up high: glibc's malloc arena shape, decided below
-      for (let i = r.from; i <= r.to; i++) {
-        const m = ms[i]!;
-        set(i, 'go-heap', reason(m.perms.startsWith('---') ? `reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})` : `Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`));
-      }
+      const reserved = reasons.of(`reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})`);
+      const used = reasons.of(`Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`);
+      for (let i = r.from; i <= r.to; i++) set(i, 'go-heap', (perms[i]! & 7) === 0 ? reserved : used);
     }
   }
   // glibc malloc heaps: a 64 MiB-aligned 64 MiB reservation, a rw- head and a --- tail.
+  const mallocArena = reasons.of('a glibc malloc arena (64 MiB-aligned 64 MiB heap): C allocations from cgo or libc threads');
   for (const r of alignedRuns) {
     if (r.end - r.start !== ARENA || r.start < MMAP_AREA) continue;
-    for (let i = r.from; i <= r.to; i++) set(i, 'cgo-malloc', 'a glibc malloc arena (64 MiB-aligned 64 MiB heap): C allocations from cgo or libc threads');
+    for (let i = r.from; i <= r.to; i++) set(i, 'cgo-malloc', mallocArena);
   }
   // Thread stacks: a guard page (---p, at most 64 KiB) directly below a rw-p stack.
-  for (let i = 1; i < ms.length; i++) {
-    const g = ms[i - 1]!;
-    const s = ms[i]!;
-    if (!isAnon(g) || !isAnon(s) || g.name || s.name || g.perms !== '---p' || s.perms !== 'rw-p' || ends[i - 1] !== starts[i]) continue;
-    if (g.sizeKiB > 64 || s.sizeKiB < 64 || s.sizeKiB > 64 * 1024) continue;
-    set(i - 1, 'thread-stack', 'guard page of the thread stack above it');
-    set(i, 'thread-stack', reason(`thread stack (${s.sizeKiB} KiB) with a guard page below: a pthread from cgo or a C library`));
+  const guard = reasons.of('guard page of the thread stack above it');
+  for (let i = 1; i < n; i++) {
+    if (perms[i - 1] !== 0 || perms[i] !== (PERM_READ | PERM_WRITE) || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i]) continue;
+    const stack = sizeKiB[i]!;
+    if (sizeKiB[i - 1]! > 64 || stack < 64 || stack > 64 * 1024) continue;
+    set(i - 1, 'thread-stack', guard);
+    set(i, 'thread-stack', reasons.of(`thread stack (${stack} KiB) with a guard page below: a pthread from cgo or a C library`));
   }
-  ms.forEach((m, i) => {
-    if (cls[i]) return;
-    if (isGo && isAnon(m) && starts[i]! >= MMAP_AREA_N) {
-      set(i, 'go-metadata', m.perms.startsWith('---') ? 'reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)' : 'anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
-      return;
-    }
-    set(i, 'anon-other', 'anonymous memory with no other evidence of its owner');
-  });
+  const metaReserved = reasons.of('reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)');
+  const meta = reasons.of('anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
+  const other = reasons.of('anonymous memory with no other evidence of its owner');
+  for (let i = 0; i < n; i++) {
+    if (classOf[i] !== UNSET) continue;
+    if (isGo && isAnon(i) && starts[i]! >= MMAP_AREA_N) set(i, 'go-metadata', (perms[i]! & 7) === 0 ? metaReserved : meta);
+    else set(i, 'anon-other', other);
+  }
 
-  const mappings = cls as ClassifiedMapping[];
-  const columns = TOTAL_KEYS.map((k) => (k === 'Size' ? (i: number) => ms[i]!.sizeKiB : counterColumn(maps, k)));
-  const rss = columns[TOTAL_KEYS.indexOf('Rss')]!;
-  const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
   // Sums per class in one typed array (class × key), made into records once at the end.
   const K = TOTAL_KEYS.length;
-  const classIndex = new Map(MEMORY_CLASSES.map((c, i) => [c.id, i]));
-  const sums = new Float64Array(MEMORY_CLASSES.length * K);
-  const counts = new Float64Array(MEMORY_CLASSES.length);
-  const classOf = new Uint8Array(mappings.length);
-  for (let i = 0; i < mappings.length; i++) {
-    const ci = classIndex.get(mappings[i]!.class)!;
-    classOf[i] = ci;
-    counts[ci] = counts[ci]! + 1;
-  }
-  for (let k = 0; k < K; k++) {
-    const col = columns[k]!;
-    for (let i = 0; i < mappings.length; i++) {
-      const at = classOf[i]! * K + k;
-      sums[at] = sums[at]! + col(i);
+  const C = MEMORY_CLASSES.length;
+  const sums = new Float64Array(C * K);
+  const counts = new Float64Array(C);
+  for (let i = 0; i < n; i++) counts[classOf[i]!] = counts[classOf[i]!]! + 1;
+  const stride = maps.counterKeys.length;
+  const table = maps.counters;
+  TOTAL_KEYS.forEach((key, k) => {
+    if (key === 'Size') {
+      for (let i = 0; i < n; i++) sums[classOf[i]! * K + k] = sums[classOf[i]! * K + k]! + sizeKiB[i]!;
+      return;
     }
-  }
+    const col = maps.counterKeys.indexOf(key);
+    if (col < 0) return;
+    for (let i = 0, at = col; i < n; i++, at += stride) {
+      const v = table[at]!;
+      if (v === v) sums[classOf[i]! * K + k] = sums[classOf[i]! * K + k]! + v;
+    }
+  });
+  const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
   const grand = zero();
-  const byClass = new Map<MemoryClass, { mappings: number; kib: Record<TotalKey, number> }>();
+  const totals: { class: MemoryClass; mappings: number; kib: Totals }[] = [];
   MEMORY_CLASSES.forEach((c, ci) => {
     if (counts[ci] === 0) return;
     const kib = zero();
@@ -244,28 +328,23 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       kib[key] = sums[ci * K + k]!;
       grand[key] += kib[key];
     });
-    byClass.set(c.id, { mappings: counts[ci]!, kib });
+    totals.push({ class: c.id, mappings: counts[ci]!, kib });
   });
-  const totals = MEMORY_CLASSES.filter((c) => byClass.has(c.id)).map((c) => ({ class: c.id, ...byClass.get(c.id)! }));
 
+  const rss = counterColumn(maps, 'Rss');
   const regions: AddressRegion[] = [];
-  let open: { start: bigint; class: MemoryClass; mappings: number; sizeKiB: number; rssKiB: number; endN: number; last: number } | null = null;
-  const close = () => {
-    if (open) regions.push({ start: open.start, end: BigInt(ms[open.last]!.end), class: open.class, mappings: open.mappings, sizeKiB: open.sizeKiB, rssKiB: open.rssKiB });
-  };
-  mappings.forEach((c, i) => {
-    const m = ms[i]!;
-    if (open && open.class === c.class && open.endN === starts[i]) {
-      open.mappings++;
-      open.sizeKiB += m.sizeKiB;
-      open.rssKiB += rss(i);
-      open.endN = ends[i]!;
-      open.last = i;
-    } else {
-      close();
-      open = { start: BigInt(m.start), class: c.class, mappings: 1, sizeKiB: m.sizeKiB, rssKiB: rss(i), endN: ends[i]!, last: i };
+  for (let i = 0; i < n; ) {
+    const c = classOf[i]!;
+    let j = i;
+    let size = sizeKiB[i]!;
+    let resident = rss(i);
+    while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
+      j++;
+      size += sizeKiB[j]!;
+      resident += rss(j);
     }
-  });
-  close();
-  return { isGo, goEvidence, executable, mappings, totals, grandTotal: grand, regions };
+    regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: classIds[c]!, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
+    i = j + 1;
+  }
+  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions };
 }

@@ -11,14 +11,14 @@ import { parsePprof, pprofFlame, pprofTop, type FlameNode } from '../parsers/ppr
 import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
-import { counterColumn, parseSmaps } from '../parsers/smaps';
+import { counterColumn, parseSmaps, PERMS } from '../parsers/smaps';
 import { decodeUtf8 } from '../util/utf8';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
 import { compareSessions, type CompareView } from './compare';
 import { gatherEvidence } from './evidence';
-import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
+import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
 import { analyzeSession, type SessionReport } from './recommendations';
 
 /** Pseudo-artifact listing artifacts that were read only in part, one per line. */
@@ -46,10 +46,10 @@ export interface MappingTable {
   readonly privateDirtyKiB: Float64Array;
   readonly swapKiB: Float64Array;
   /** Indexes into the dictionaries below. */
-  readonly perms: Uint16Array;
-  readonly name: Int32Array;
+  readonly perms: Uint8Array;
+  readonly name: Uint32Array;
   readonly class: Uint8Array;
-  readonly reason: Int32Array;
+  readonly reason: Uint32Array;
   readonly permsList: readonly string[];
   readonly names: readonly string[];
   readonly classes: readonly MemoryClass[];
@@ -71,33 +71,15 @@ const EMPTY_TABLE = (): MappingTable => ({
   pssKiB: new Float64Array(0),
   privateDirtyKiB: new Float64Array(0),
   swapKiB: new Float64Array(0),
-  perms: new Uint16Array(0),
-  name: new Int32Array(0),
+  perms: new Uint8Array(0),
+  name: new Uint32Array(0),
   class: new Uint8Array(0),
-  reason: new Int32Array(0),
+  reason: new Uint32Array(0),
   permsList: [],
   names: [],
   classes: [],
   reasons: [],
 });
-
-/** Interns strings into a dictionary, returning each one's index. */
-function dictionary<T extends string>(): { list: T[]; index(s: T): number } {
-  const list: T[] = [];
-  const at = new Map<T, number>();
-  return {
-    list,
-    index(s) {
-      let i = at.get(s);
-      if (i === undefined) {
-        i = list.length;
-        list.push(s);
-        at.set(s, i);
-      }
-      return i;
-    },
-  };
-}
 
 export interface MemoryView {
   readonly error: string | null;
@@ -137,46 +119,35 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
   const layout = classifyMemory(maps.value, { isGo: opts.isGo });
   const hex = (b: bigint | number) => b.toString(16).padStart(12, '0');
-  const [rss, pss, privateDirty, swap] = ['Rss', 'Pss', 'Private_Dirty', 'Swap'].map((k) => counterColumn(maps.value, k)) as [(i: number) => number, (i: number) => number, (i: number) => number, (i: number) => number];
-  const n = maps.value.mappings.length;
-  const perms = dictionary<string>();
-  const names = dictionary<string>();
-  const classes = dictionary<MemoryClass>();
-  const reasons = dictionary<string>();
-  const table = {
-    length: n,
-    start: new Float64Array(n),
-    startHex: new Array<string>(n),
-    endHex: new Array<string>(n),
-    sizeKiB: new Float64Array(n),
-    rssKiB: new Float64Array(n),
-    pssKiB: new Float64Array(n),
-    privateDirtyKiB: new Float64Array(n),
-    swapKiB: new Float64Array(n),
-    perms: new Uint16Array(n),
-    name: new Int32Array(n),
-    class: new Uint8Array(n),
-    reason: new Int32Array(n),
-    permsList: perms.list,
-    names: names.list,
-    classes: classes.list,
-    reasons: reasons.list,
+  const m = maps.value;
+  const n = m.count;
+  // Counter columns as their own arrays (0 where absent), so the worker can transfer them.
+  const column = (key: string) => {
+    const at = counterColumn(m, key);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = at(i);
+    return out;
   };
-  maps.value.mappings.forEach((m, i) => {
-    const c = layout.mappings[i]!;
-    table.start[i] = m.start;
-    table.startHex[i] = hex(m.start);
-    table.endHex[i] = hex(m.end);
-    table.sizeKiB[i] = m.sizeKiB;
-    table.rssKiB[i] = rss(i);
-    table.pssKiB[i] = pss(i);
-    table.privateDirtyKiB[i] = privateDirty(i);
-    table.swapKiB[i] = swap(i);
-    table.perms[i] = perms.index(m.perms);
-    table.name[i] = names.index(m.name);
-    table.class[i] = classes.index(c.class);
-    table.reason[i] = reasons.index(c.reason);
-  });
+  // The parse and the classification are already columns and dictionaries: the table takes them as they are.
+  const table: MappingTable = {
+    length: n,
+    start: m.start,
+    startHex: Array.from(m.start, hex),
+    endHex: Array.from(m.end, hex),
+    sizeKiB: m.sizeKiB,
+    rssKiB: column('Rss'),
+    pssKiB: column('Pss'),
+    privateDirtyKiB: column('Private_Dirty'),
+    swapKiB: column('Swap'),
+    perms: m.perms,
+    name: m.name,
+    class: layout.classOf,
+    reason: layout.reasonOf,
+    permsList: PERMS,
+    names: m.names,
+    classes: MEMORY_CLASSES.map((c) => c.id),
+    reasons: layout.reasons,
+  };
   return {
     error: null,
     warnings,

@@ -6,7 +6,9 @@ import fc from 'fast-check';
 import { splitAt } from '../../test/support/chunks';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
-import { counterOf, countersOf, createSmapsParser, parseSmaps } from './smaps';
+import { counterOf, createSmapsParser, mappingAt, mappingRecords, parseSmaps, type MemoryMaps } from './smaps';
+
+const namesOf = (m: MemoryMaps) => Array.from(m.name, (k) => m.names[k]!);
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const read = (f: string) => readFileSync(join(fixtures, f), 'utf8');
@@ -17,13 +19,14 @@ for (const go of ['go1.26', 'go1.24']) {
     assert.ok(smaps.ok, smaps.ok ? '' : smaps.error.message);
     assert.equal(smaps.value.hasCounters, true);
     assert.deepEqual(smaps.warnings, []);
-    const rss = smaps.value.mappings.reduce((a, _m, i) => a + (counterOf(smaps.value, i, 'Rss') ?? 0), 0);
+    let rss = 0;
+    for (let i = 0; i < smaps.value.count; i++) rss += counterOf(smaps.value, i, 'Rss') ?? 0;
     assert.ok(rss > 0);
-    assert.ok(smaps.value.mappings.some((m) => m.name === '[vdso]') && smaps.value.mappings.some((m) => m.name === '[stack]'));
+    assert.ok(namesOf(smaps.value).includes('[vdso]') && namesOf(smaps.value).includes('[stack]'));
     const maps = parseSmaps(read(`${go}.maps.txt`));
     assert.ok(maps.ok);
     assert.equal(maps.value.hasCounters, false);
-    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel({ mappings: smaps.value.mappings.map((m, i) => ({ ...m, kib: countersOf(smaps.value, i) })), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4, hexAddresses: true }));
+    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel({ mappings: mappingRecords(smaps.value), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4, hexAddresses: true }));
   });
 }
 
@@ -50,11 +53,13 @@ test('old and new kernel field sets, and every kind of name', () => {
   ].join('\n');
   const r = parseSmaps(text);
   assert.ok(r.ok);
-  assert.deepEqual(r.value.mappings.map((m) => m.name), ['/usr/bin/app', '[anon: Go: heap]', '[anon:some buffer]', '[stack]']);
-  assert.deepEqual(r.value.mappings[0]!.vmFlags, ['rd', 'ex', 'mr', 'mw', 'me']);
+  assert.deepEqual(namesOf(r.value), ['/usr/bin/app', '[anon: Go: heap]', '[anon:some buffer]', '[stack]']);
+  assert.deepEqual(mappingAt(r.value, 0).vmFlags, ['rd', 'ex', 'mr', 'mw', 'me']);
   assert.equal(counterOf(r.value, 1, 'THPeligible'), 0);
   assert.equal(counterOf(r.value, 1, 'Pss_Dirty'), 4);
-  assert.equal(r.value.mappings[3]!.sizeKiB, 132);
+  assert.equal(mappingAt(r.value, 3).sizeKiB, 132);
+  assert.equal(mappingAt(r.value, 0).perms, 'r-xp');
+  assert.equal(mappingAt(r.value, 0).dev, '08:01');
   assert.deepEqual(r.warnings, []);
 });
 
@@ -83,7 +88,7 @@ test('bytes cut anywhere, even inside a UTF-8 name, parse like the whole text', 
   const text = `${read('go1.26.smaps.txt')}7f0000000000-7f0000001000 r--p 00000000 08:01 42                         /tmp/naïve-日本.so\nSize:                  4 kB\nRss:                   4 kB\n`;
   const whole = parseSmaps(text);
   assert.ok(whole.ok);
-  assert.equal(whole.value.mappings.at(-1)!.name, '/tmp/naïve-日本.so');
+  assert.equal(mappingAt(whole.value, whole.value.count - 1).name, '/tmp/naïve-日本.so');
   const bytes = new TextEncoder().encode(text);
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 40 }), (cuts) => {

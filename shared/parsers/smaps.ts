@@ -8,17 +8,17 @@
  * The parser works on bytes, not decoded text: a process with 100,000
  * mappings has a 70 MB smaps of 2.5 million lines, and decoding it, then
  * splitting and matching each line with a regular expression, cost twenty
- * times the read itself. Keys, permissions, devices, names and VmFlags are
- * interned, so 100,000 mappings share a handful of strings.
+ * times the read itself. For the same reason the model is columns, not an
+ * object per mapping: 100,000 objects that all survive to the end were a
+ * third of the parse in allocation and garbage collection. Permissions are
+ * a small code; devices, names and VmFlags sets are indexes into lists of
+ * the distinct values, so 100,000 mappings share a handful of strings.
  */
 import { decodeUtf8, encodeUtf8 } from '../util/utf8';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
+/** One mapping as a record, for dumps, detail views and tests; loops over all of them read the columns. */
 export interface Mapping {
-  /**
-   * Addresses as doubles: page-aligned values below 2^64 are exact in a double (at most 52
-   * significant bits above the page offset), and numbers cost nothing to allocate or compare.
-   */
   readonly start: number;
   readonly end: number;
   readonly perms: string;
@@ -35,17 +35,69 @@ export interface Mapping {
 }
 
 /**
- * The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are a table
- * with one row per mapping rather than a record per mapping: 100,000 records of 25 keys were
- * most of the parse time and of the memory. Read them with counterOf / countersOf.
+ * Every mapping's fields as columns of length `count`, in file order.
+ *
+ * Addresses and offsets are doubles: page-aligned values below 2^64 are exact in a double (at
+ * most 52 significant bits above the page offset), and numbers cost nothing to allocate or
+ * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are a
+ * table with one row per mapping; read them with counterOf / counterColumn / countersOf.
  */
 export interface MemoryMaps {
-  readonly mappings: readonly Mapping[];
+  readonly count: number;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  readonly offset: Float64Array;
+  readonly inode: Float64Array;
+  readonly sizeKiB: Float64Array;
+  readonly line: Float64Array;
+  /** A permissions code: PERMS[code] is its text, and the PERM_* bits test it. */
+  readonly perms: Uint8Array;
+  /** Index into `devs`. */
+  readonly dev: Uint32Array;
+  readonly devs: readonly string[];
+  /** Index into `names`; names[0] is '' (anonymous, unnamed). */
+  readonly name: Uint32Array;
+  readonly names: readonly string[];
+  /** Index into `flagSets`; flagSets[0] is empty (maps, or a kernel without VmFlags). */
+  readonly vmFlags: Uint32Array;
+  readonly flagSets: readonly (readonly string[])[];
   /** Counter names in the order the kernel printed them (its field set differs by version). */
   readonly counterKeys: readonly string[];
-  /** Row-major, mappings.length × counterKeys.length; NaN where a mapping lacks the counter. Empty for maps. */
+  /** Row-major, count × counterKeys.length; NaN where a mapping lacks the counter. Empty for maps. */
   readonly counters: Float64Array;
   readonly hasCounters: boolean;
+}
+
+export const PERM_READ = 1;
+export const PERM_WRITE = 2;
+export const PERM_EXEC = 4;
+/** 's': shared; 'S' (may share) and '-' have codes of their own in the top bits. */
+export const PERM_SHARED = 8;
+const SHARE_CHARS = ['p', 's', 'S', '-'];
+/** The text of each permissions code, "r-xp" etc. */
+export const PERMS: readonly string[] = Object.freeze(
+  Array.from({ length: 32 }, (_, code) => `${code & PERM_READ ? 'r' : '-'}${code & PERM_WRITE ? 'w' : '-'}${code & PERM_EXEC ? 'x' : '-'}${SHARE_CHARS[code >> 3]}`),
+);
+
+/** Mapping `index` as a record. */
+export function mappingAt(maps: MemoryMaps, index: number): Mapping {
+  return {
+    start: maps.start[index]!,
+    end: maps.end[index]!,
+    perms: PERMS[maps.perms[index]!]!,
+    offset: maps.offset[index]!,
+    dev: maps.devs[maps.dev[index]!]!,
+    inode: maps.inode[index]!,
+    name: maps.names[maps.name[index]!]!,
+    sizeKiB: maps.sizeKiB[index]!,
+    line: maps.line[index]!,
+    vmFlags: maps.flagSets[maps.vmFlags[index]!]!,
+  };
+}
+
+/** Every mapping as a record, each with its counters under `kib`: what dumps and JSON output show. */
+export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Record<string, number> })[] {
+  return Array.from({ length: maps.count }, (_, i) => ({ ...mappingAt(maps, i), kib: countersOf(maps, i) }));
 }
 
 /** One counter of mapping `index`, or undefined when the kernel did not print it. */
@@ -80,7 +132,6 @@ export function countersOf(maps: MemoryMaps, index: number): Record<string, numb
 }
 
 const MAX_WARNINGS = 100;
-const NO_FLAGS: readonly string[] = Object.freeze([]);
 /** More distinct counter names than any kernel prints; past it, input is not smaps. */
 const MAX_COUNTER_KEYS = 64;
 const MAX_LINE = 64 * 1024;
@@ -88,6 +139,16 @@ const NL = 10;
 const SPACE = 32;
 const TAB = 9;
 const COLON = 58;
+const SPACES4 = 0x20202020;
+/** "   0": the value of most counters of most mappings. */
+const ZERO4 = 0x20202030;
+/** " kB\n" */
+const KB_NL = 0x206b420a;
+
+/** Hex digit values by byte, -1 for anything else. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[97 + c] = 10 + c;
 
 /** Parses smaps or maps. Memory is linear in the number of mappings; each byte is visited once. */
 export function parseSmaps(input: string | Uint8Array): ParseResult<MemoryMaps> {
@@ -101,53 +162,114 @@ export interface SmapsParser {
   finish(): ParseResult<MemoryMaps>;
 }
 
-/** A Mapping still being read: its Size line and VmFlags come after the header. */
-type Building = { -readonly [K in keyof Mapping]: Mapping[K] };
-
-const hexDigit = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1);
 const isKeyChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
 const isKeyStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
-/** Strings cut from the input, interned by content: smaps repeats the same few thousand. */
-class Interner {
-  private readonly byHash = new Map<number, string>();
-  get(buf: Uint8Array, from: number, to: number): string {
-    let h = to - from;
+/** Strings cut from the input, each distinct one given an index once: smaps repeats the same few. */
+class Dictionary {
+  readonly list: string[] = [];
+  private readonly byHash = new Map<number, number>();
+  private readonly byText = new Map<string, number>();
+  /** The last index returned: consecutive mappings mostly share their device and flags. */
+  private last = -1;
+
+  constructor(first: string) {
+    this.list.push(first);
+    this.byText.set(first, 0);
+  }
+
+  index(buf: Uint8Array, from: number, to: number): number {
+    const n = to - from;
+    if (this.last >= 0 && this.same(this.list[this.last]!, buf, from, n)) return this.last;
+    let h = n;
     let ascii = true;
     for (let i = from; i < to; i++) {
       const c = buf[i]!;
       h = (Math.imul(h, 31) + c) | 0;
       if (c >= 0x80) ascii = false;
     }
-    if (!ascii) return decodeUtf8(buf.subarray(from, to));
-    const hit = this.byHash.get(h);
-    if (hit !== undefined && hit.length === to - from) {
-      let same = true;
-      for (let i = 0; i < hit.length; i++) {
-        if (hit.charCodeAt(i) !== buf[from + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return hit;
+    if (ascii) {
+      const hit = this.byHash.get(h);
+      if (hit !== undefined && this.same(this.list[hit]!, buf, from, n)) return (this.last = hit);
     }
-    const s = String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]);
-    if (hit === undefined && this.byHash.size < 1 << 16) this.byHash.set(h, s);
-    return s;
+    const text = ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to));
+    let i = this.byText.get(text);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(text);
+      this.byText.set(text, i);
+    }
+    if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
+    return (this.last = i);
+  }
+
+  private same(s: string, buf: Uint8Array, from: number, n: number): boolean {
+    if (s.length !== n) return false;
+    for (let k = 0; k < n; k++) if (s.charCodeAt(k) !== buf[from + k]) return false;
+    return true;
   }
 }
 
 /** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
 export function createSmapsParser(): SmapsParser {
-  const mappings: Mapping[] = [];
   const warnings: ParseWarning[] = [];
-  const strings = new Interner();
-  let current: Building | undefined;
+  const devs = new Dictionary('');
+  const names = new Dictionary('');
+  const flagTexts = new Dictionary('');
+  /** Keys outside the counters' fast path: VmFlags on every mapping, and whatever is new. */
+  const keys = new Dictionary('VmFlags');
+  const flagSets: (readonly string[])[] = [Object.freeze([])];
   let hasCounters = false;
   let error: ParseResult<MemoryMaps> | null = null;
   let lineNo = 0;
-  // The counter table: `stride` columns, grown by doubling rows; a new counter name widens it
-  // (once per file in practice, since the kernel prints the same names for every mapping).
+
+  // The columns, grown by doubling; `rows` mappings so far, the last one still being read while
+  // `open` (its counters and VmFlags follow its header).
+  let capacity = 0;
+  let rows = 0;
+  let open = false;
+  let start = new Float64Array(0);
+  let end = new Float64Array(0);
+  let offset = new Float64Array(0);
+  let inode = new Float64Array(0);
+  let sizeKiB = new Float64Array(0);
+  let lineOf = new Float64Array(0);
+  let perms = new Uint8Array(0);
+  let dev = new Uint32Array(0);
+  let name = new Uint32Array(0);
+  let vmFlags = new Uint32Array(0);
+  /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
+  let rowHint = 1024;
+  const grow = () => {
+    capacity = Math.max(rowHint, capacity * 2);
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(capacity);
+      b.set(a.subarray(0, rows));
+      return b;
+    };
+    const u32 = (a: Uint32Array) => {
+      const b = new Uint32Array(capacity);
+      b.set(a.subarray(0, rows));
+      return b;
+    };
+    start = f64(start);
+    end = f64(end);
+    offset = f64(offset);
+    inode = f64(inode);
+    sizeKiB = f64(sizeKiB);
+    lineOf = f64(lineOf);
+    const p = new Uint8Array(capacity);
+    p.set(perms.subarray(0, rows));
+    perms = p;
+    dev = u32(dev);
+    name = u32(name);
+    vmFlags = u32(vmFlags);
+  };
+
+  // The counter table: `stride` columns, row-major, grown with the columns; a new counter name
+  // widens it (once per file in practice, since the kernel prints the same names for every
+  // mapping). Rows start as zeros, which cost nothing to allocate; a counter a mapping lacks is
+  // made NaN when its row ends.
   const counterKeys: string[] = [];
   const counterBytes: Uint8Array[] = [];
   /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
@@ -158,6 +280,17 @@ export function createSmapsParser(): SmapsParser {
    * matches them is read without any other check but its digits.
    */
   const paddedKeys: (Uint32Array | undefined)[] = [];
+  const column = new Map<string, number>();
+  let stride = 0;
+  let table = new Float64Array(0);
+  /** Where the open mapping's row starts in `table`. */
+  let rowBase = 0;
+  /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
+  let seen = 0;
+  /** The open row's counters came out of the usual order; `marks` then says which were set. */
+  let irregular = false;
+  const marks = new Uint8Array(MAX_COUNTER_KEYS);
+
   let lastBuf: Uint8Array | null = null;
   let lastView: DataView | null = null;
   const viewOf = (buf: Uint8Array): DataView => {
@@ -167,20 +300,20 @@ export function createSmapsParser(): SmapsParser {
     }
     return lastView!;
   };
-  const column = new Map<string, number>();
-  let stride = 0;
-  let table = new Float64Array(0);
-  let rows = 0;
-  /** Counters seen so far in the current mapping: the next one is most likely counterKeys[seen]. */
-  let seen = 0;
+
   const addColumn = (key: string): number => {
     const col = counterKeys.length;
-    // Columns are added while reading the first mapping; keep the table small until then.
-    const capacity = rows <= 1 ? 1 : Math.max(rows + 1, (table.length / Math.max(stride, 1)) | 0);
-    const wider = new Float64Array(capacity * (stride + 1)).fill(NaN);
-    for (let r = 0; r < rows; r++) wider.set(table.subarray(r * stride, r * stride + stride), r * (stride + 1));
+    // Columns are added while reading the first mapping: room for the rows so far, not `capacity`;
+    // openRow grows it to full size once.
+    const wider = new Float64Array(Math.max(rows, 1) * (stride + 1));
+    for (let r = 0; r < rows; r++) {
+      wider.set(table.subarray(r * stride, r * stride + stride), r * (stride + 1));
+      // Mappings already read did not have this counter.
+      if (r < rows - 1 || !open) wider[r * (stride + 1) + stride] = NaN;
+    }
     table = wider;
     stride++;
+    rowBase = (rows - 1) * stride;
     counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     counterBytes.push(bytes);
@@ -196,9 +329,45 @@ export function createSmapsParser(): SmapsParser {
       if (counterKeys.length >= MAX_COUNTER_KEYS) return warn(`more than ${MAX_COUNTER_KEYS} counter names; "${key}" dropped`);
       col = addColumn(key);
     }
-    table[(rows - 1) * stride + col] = v;
+    if (col !== seen || irregular) {
+      if (!irregular) {
+        irregular = true;
+        marks.fill(0);
+        marks.fill(1, 0, seen);
+      }
+      marks[col] = 1;
+    }
+    table[rowBase + col] = v;
     seen++;
   };
+  /** The open mapping is complete: mark the counters it lacks, take its size from Size:. */
+  const closeRow = () => {
+    if (!open) return;
+    open = false;
+    const r = rows - 1;
+    if (irregular) {
+      for (let c = 0; c < stride; c++) if (marks[c] === 0) table[rowBase + c] = NaN;
+    } else {
+      for (let c = seen; c < stride; c++) table[rowBase + c] = NaN;
+    }
+    const sizeCol = column.get('Size');
+    const size = sizeCol === undefined ? NaN : table[rowBase + sizeCol]!;
+    if (!Number.isNaN(size)) sizeKiB[r] = size;
+  };
+  const openRow = () => {
+    if (rows === capacity) grow();
+    rows++;
+    if (rows * stride > table.length) {
+      const grown = new Float64Array(capacity * stride);
+      grown.set(table.subarray(0, (rows - 1) * stride));
+      table = grown;
+    }
+    rowBase = (rows - 1) * stride;
+    seen = 0;
+    irregular = false;
+    open = true;
+  };
+
   let carry = new Uint8Array(0);
   let carryLen = 0;
   let overlong = false;
@@ -207,26 +376,6 @@ export function createSmapsParser(): SmapsParser {
     if (warnings.length < MAX_WARNINGS) warnings.push({ message, line: lineNo });
   };
   const excerpt = (buf: Uint8Array, s: number, e: number) => JSON.stringify(decodeUtf8(buf.subarray(s, Math.min(e, s + 240))).slice(0, 60));
-  const flush = () => {
-    if (!current) return;
-    const sizeCol = column.get('Size');
-    const size = sizeCol === undefined ? NaN : table[(rows - 1) * stride + sizeCol]!;
-    if (!Number.isNaN(size)) current.sizeKiB = size;
-    current = undefined;
-  };
-  /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
-  let rowHint = 1024;
-  const newRow = () => {
-    if ((rows + 1) * stride > table.length) {
-      // New rows are NaN (absent) from the start, so a mapping costs no fill of its own.
-      const grown = new Float64Array(Math.max(rowHint, rows * 2) * stride);
-      grown.set(table.subarray(0, rows * stride));
-      grown.fill(NaN, rows * stride);
-      table = grown;
-    }
-    rows++;
-    seen = 0;
-  };
 
   // The last hex field read, and whether a double holds it exactly.
   let hexValue = 0;
@@ -236,20 +385,20 @@ export function createSmapsParser(): SmapsParser {
     let v = 0;
     const from = i;
     for (; i < e; i++) {
-      const d = hexDigit(buf[i]!);
+      const d = HEX[buf[i]!]!;
       if (d < 0) break;
       v = v * 16 + d;
     }
     if (i === from || i >= e || buf[i] !== stop) return -1;
     // Digits accumulate exactly while the value has at most 53 significant bits: always for
     // page-aligned values below 2^64; anything else beyond 2^53 was rounded.
-    hexExact = Number.isSafeInteger(v) || (i - from <= 16 && v % 4096 === 0);
+    hexExact = v <= Number.MAX_SAFE_INTEGER || (i - from <= 16 && v % 4096 === 0);
     hexValue = v;
     return i + 1;
   };
-  const flagSets = new Map<string, readonly string[]>();
+  const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
 
-  /** "start-end perms offset dev inode [name]", or null when the line is not one. */
+  /** "start-end perms offset dev inode [name]"; false when the line is not one. */
   const header = (buf: Uint8Array, s: number, e: number): boolean => {
     let i = hexField(buf, s, e, 45 /* - */);
     if (i < 0) return false;
@@ -260,12 +409,12 @@ export function createSmapsParser(): SmapsParser {
     const endN = hexValue;
     exact &&= hexExact;
     if (i + 5 > e) return false;
-    const p0 = buf[i]!;
-    const p1 = buf[i + 1]!;
-    const p2 = buf[i + 2]!;
+    const r = permBit(buf[i]!, 114, PERM_READ);
+    const w = permBit(buf[i + 1]!, 119, PERM_WRITE);
+    const x = permBit(buf[i + 2]!, 120, PERM_EXEC);
     const p3 = buf[i + 3]!;
-    if ((p0 !== 114 && p0 !== 45) || (p1 !== 119 && p1 !== 45) || (p2 !== 120 && p2 !== 45) || (p3 !== 112 && p3 !== 115 && p3 !== 83 && p3 !== 45) || buf[i + 4] !== SPACE) return false;
-    const perms = strings.get(buf, i, i + 4);
+    const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
+    if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 4] !== SPACE) return false;
     i = hexField(buf, i + 5, e, SPACE);
     if (i < 0) return false;
     const offN = hexValue;
@@ -275,68 +424,58 @@ export function createSmapsParser(): SmapsParser {
     for (; i < e; i++) {
       const c = buf[i]!;
       if (c === COLON && !colon && i > devFrom) colon = true;
-      else if (hexDigit(c) < 0) break;
+      else if (HEX[c]! < 0) break;
     }
     if (!colon || buf[i - 1] === COLON || buf[i] !== SPACE) return false;
-    const dev = strings.get(buf, devFrom, i);
+    const devTo = i;
     i++;
     const inodeFrom = i;
-    let inode = 0;
+    let inodeN = 0;
     for (; i < e; i++) {
       const c = buf[i]!;
       if (c < 48 || c > 57) break;
-      inode = inode * 10 + (c - 48);
+      inodeN = inodeN * 10 + (c - 48);
     }
     if (i === inodeFrom || (i < e && buf[i] !== SPACE && buf[i] !== TAB)) return false;
     while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
     let nameEnd = e;
     while (nameEnd > i && (buf[nameEnd - 1] === SPACE || buf[nameEnd - 1] === TAB)) nameEnd--;
-    const name = nameEnd > i ? strings.get(buf, i, nameEnd) : '';
 
-    flush();
+    closeRow();
     if (!exact) warn('an address or offset beyond 2^53 that is not page-aligned: shown rounded');
     if (endN < startN) {
-      if (mappings.length === 0) error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: lineNo }, warnings);
+      if (rows === 0) error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: lineNo }, warnings);
       else warn('mapping ends before it starts; skipped');
       return true;
     }
-    current = {
-      start: startN,
-      end: endN,
-      perms,
-      offset: offN,
-      dev,
-      inode,
-      name,
-      sizeKiB: Math.floor((endN - startN) / 1024),
-      line: lineNo,
-      vmFlags: NO_FLAGS,
-    };
-    mappings.push(current);
-    newRow();
+    openRow();
+    const at = rows - 1;
+    start[at] = startN;
+    end[at] = endN;
+    perms[at] = r | w | x | (share << 3);
+    offset[at] = offN;
+    dev[at] = devs.index(buf, devFrom, devTo);
+    inode[at] = inodeN;
+    name[at] = nameEnd > i ? names.index(buf, i, nameEnd) : 0;
+    sizeKiB[at] = Math.floor((endN - startN) / 1024);
+    lineOf[at] = lineNo;
     return true;
   };
 
-  const vmFlags = (buf: Uint8Array, i: number, e: number): string[] => {
-    const flags: string[] = [];
-    while (i < e) {
-      while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
-      const from = i;
-      while (i < e && buf[i] !== SPACE && buf[i] !== TAB) i++;
-      if (i > from) flags.push(strings.get(buf, from, i));
-    }
-    return flags;
+  const learnPadding = (buf: Uint8Array, s: number, col: number) => {
+    if (paddedKeys[col] !== undefined || counterKeys[col] === undefined) return;
+    const dv = viewOf(buf);
+    paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
   };
 
   /** "Key:   N kB", "Key:   N" (THPeligible, ProtectionKey) or "VmFlags: …". */
-  const field = (buf: Uint8Array, s: number, e: number, m: Building): void => {
+  const field = (buf: Uint8Array, s: number, e: number): void => {
     let i = s;
     let key: string | undefined;
     // Every mapping lists the same keys in the same order: compare with the one expected here
-    // before finding and interning the key the slow way.
+    // before finding the key the slow way.
     const expected = counterBytes[seen];
     if (expected !== undefined && s + expected.length < e && buf[s + expected.length] === COLON) {
-      // Four bytes at a time: this comparison and the padding below are most of the parse.
       const words = counterWords[seen]!;
       const dv = viewOf(buf);
       let j = 0;
@@ -351,24 +490,17 @@ export function createSmapsParser(): SmapsParser {
       if (!isKeyStart(buf[i]!)) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
       while (i < e && isKeyChar(buf[i]!)) i++;
       if (i >= e || buf[i] !== COLON) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
-      key = strings.get(buf, s, i);
+      key = keys.list[keys.index(buf, s, i)]!;
     }
     i++;
     if (key === 'VmFlags') {
       // Most mappings share one of a few flag sets: one frozen array each.
-      const text = strings.get(buf, i, e);
-      let flags = flagSets.get(text);
-      if (!flags) {
-        flags = Object.freeze(vmFlags(buf, i, e));
-        if (flagSets.size < 4096) flagSets.set(text, flags);
-      }
-      m.vmFlags = flags;
+      const k = flagTexts.index(buf, i, e);
+      if (k === flagSets.length) flagSets.push(Object.freeze(splitFlags(buf, i, e)));
+      vmFlags[rows - 1] = k;
       return;
     }
     const ws = i;
-    const dv = viewOf(buf);
-    while (i + 4 <= e && dv.getUint32(i) === 0x20202020) i += 4;
-    while (i < e && buf[i] === SPACE) i++;
     while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
     if (i === ws || i === e) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
     const digits = i;
@@ -382,13 +514,13 @@ export function createSmapsParser(): SmapsParser {
       const col = seen;
       setCounter(key, v);
       hasCounters = true;
-      if (e - s === 27 && digits - s >= 16 && counterKeys[col] === key && paddedKeys[col] === undefined) paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
+      if (e - s === 27 && digits - s >= 16 && counterKeys[col] === key) learnPadding(buf, s, col);
       return;
     }
     if (i > digits && i === e) {
       const col = seen;
       setCounter(key, v);
-      if (e - s === 24 && digits - s >= 16 && counterKeys[col] === key && paddedKeys[col] === undefined) paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
+      if (e - s === 24 && digits - s >= 16 && counterKeys[col] === key) learnPadding(buf, s, col);
       return;
     }
     // Anything else must be one token after the key; a number is kept as a counter.
@@ -403,13 +535,13 @@ export function createSmapsParser(): SmapsParser {
     lineNo++;
     if (e > s && buf[e - 1] === 13) e--;
     if (error || e === s) return;
-    if (hexDigit(buf[s]!) >= 0 && header(buf, s, e)) return;
-    if (!current) {
-      if (mappings.length === 0) error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: lineNo }, warnings);
+    if (HEX[buf[s]!]! >= 0 && header(buf, s, e)) return;
+    if (!open) {
+      if (rows === 0) error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: lineNo }, warnings);
       else warn(`unrecognised line ${excerpt(buf, s, e)}`);
       return;
     }
-    field(buf, s, e, current);
+    field(buf, s, e);
   };
 
   const appendCarry = (buf: Uint8Array, from: number, to: number) => {
@@ -434,7 +566,7 @@ export function createSmapsParser(): SmapsParser {
     rowHint = Math.max(rowHint, rows + ((n / 600) | 0));
     let pos = 0;
     if (carryLen > 0 || overlong) {
-      const nl = buf.indexOf(NL);
+      const nl = buf.indexOf(NL, 0);
       if (nl < 0) return appendCarry(buf, 0, n);
       appendCarry(buf, 0, nl);
       line(carry, 0, carryLen);
@@ -444,37 +576,44 @@ export function createSmapsParser(): SmapsParser {
     }
     const dv = viewOf(buf);
     while (pos < n) {
-      // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search.
-      let e = pos + 27;
-      const kB = e < n && buf[e] === NL && buf[e - 1] === 66 && buf[e - 2] === 107 && buf[e - 3] === SPACE;
-      // "THPeligible:    %8u": the same layout without " kB".
-      const plain = !kB && pos + 24 < n && buf[pos + 24] === NL;
-      if (kB || plain) {
+      // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
+      // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
+      let e: number;
+      const kB = pos + 28 <= n && dv.getUint32(pos + 24) === KB_NL;
+      if (kB || (pos + 24 < n && buf[pos + 24] === NL)) {
+        e = kB ? pos + 27 : pos + 24;
         // The counter expected next, with the same name and padding as before: only the digits
-        // (right-aligned in bytes 16-23) are left to read. Most of a smaps file is these lines.
-        const key = current && !error ? paddedKeys[seen] : undefined;
+        // (right-aligned in bytes 16-23) are left to read.
+        const key = open ? paddedKeys[seen] : undefined;
         if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3]) {
-          // Right to left: most values are a digit or two.
-          let v = 0;
-          let mul = 1;
-          let k = pos + 23;
-          for (; k >= pos + 16; k--) {
-            const c = buf[k]! - 48;
-            if (c < 0 || c > 9) break;
-            v += c * mul;
-            mul *= 10;
+          let v = -1;
+          const high = dv.getUint32(pos + 16);
+          if (high === SPACES4 && dv.getUint32(pos + 20) === ZERO4) v = 0;
+          else {
+            // Right to left: most values are a digit or two; what precedes them must be spaces.
+            let acc = 0;
+            let mul = 1;
+            let k = pos + 23;
+            const stop = high === SPACES4 ? pos + 20 : pos + 16;
+            for (; k >= stop; k--) {
+              const c = buf[k]! - 48;
+              if (c < 0 || c > 9) break;
+              acc += c * mul;
+              mul *= 10;
+            }
+            let ok = k < pos + 23;
+            for (; ok && k >= stop; k--) if (buf[k] !== SPACE) ok = false;
+            if (ok) v = acc;
           }
-          let ok = k < pos + 23;
-          for (; ok && k >= pos + 16; k--) if (buf[k] !== SPACE) ok = false;
-          if (ok) {
+          if (v >= 0) {
             lineNo++;
-            table[(rows - 1) * stride + seen] = v;
+            if (irregular) marks[seen] = 1;
+            table[rowBase + seen] = v;
             seen++;
-            pos = (kB ? e : pos + 24) + 1;
+            pos = e + 1;
             continue;
           }
         }
-        if (plain) e = pos + 24;
       } else {
         e = buf.indexOf(NL, pos);
         if (e < 0) return appendCarry(buf, pos, n);
@@ -494,12 +633,43 @@ export function createSmapsParser(): SmapsParser {
       carryLen = 0;
       overlong = false;
       if (error) return error;
-      flush();
-      if (mappings.length === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, warnings);
-      // Keep the table's slack only when small: trimming copies, which costs less than 2x memory.
-      const used = rows * stride;
-      const counters = table.length - used > used ? table.slice(0, used) : table.subarray(0, used);
-      return parsed({ mappings, counterKeys, counters, hasCounters }, warnings);
+      closeRow();
+      if (rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, warnings);
+      // Keep slack only when small: trimming copies, which costs less than 2x memory.
+      const trim = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, used: number): T => (a.length - used > used ? (a.slice(0, used) as T) : (a.subarray(0, used) as T));
+      return parsed(
+        {
+          count: rows,
+          start: trim(start, rows),
+          end: trim(end, rows),
+          offset: trim(offset, rows),
+          inode: trim(inode, rows),
+          sizeKiB: trim(sizeKiB, rows),
+          line: trim(lineOf, rows),
+          perms: trim(perms, rows),
+          dev: trim(dev, rows),
+          devs: devs.list,
+          name: trim(name, rows),
+          names: names.list,
+          vmFlags: trim(vmFlags, rows),
+          flagSets,
+          counterKeys,
+          counters: trim(table, rows * stride),
+          hasCounters,
+        },
+        warnings,
+      );
     },
   };
+}
+
+function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
+  const flags: string[] = [];
+  while (i < e) {
+    while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
+    const from = i;
+    while (i < e && buf[i] !== SPACE && buf[i] !== TAB) i++;
+    if (i > from) flags.push(decodeUtf8(buf.subarray(from, i)));
+  }
+  return flags;
 }
