@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { counterColumn, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
+import { PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -298,26 +298,33 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     else set(i, 'anon-other', other);
   }
 
-  // Sums per class in one typed array (class × key), made into records once at the end.
+  // Sums per class in one typed array (class × key), made into records once at the end. One
+  // sweep over the counter rows, reading a row's counters together: a sweep per counter would
+  // walk the whole table (a row per mapping) once for each.
   const K = TOTAL_KEYS.length;
   const C = MEMORY_CLASSES.length;
   const sums = new Float64Array(C * K);
   const counts = new Float64Array(C);
-  for (let i = 0; i < n; i++) counts[classOf[i]!] = counts[classOf[i]!]! + 1;
   const stride = maps.counterKeys.length;
   const table = maps.counters;
-  TOTAL_KEYS.forEach((key, k) => {
-    if (key === 'Size') {
-      for (let i = 0; i < n; i++) sums[classOf[i]! * K + k] = sums[classOf[i]! * K + k]! + sizeKiB[i]!;
-      return;
+  const cols = TOTAL_KEYS.map((key) => (key === 'Size' ? -1 : maps.counterKeys.indexOf(key)));
+  const sizeK = TOTAL_KEYS.indexOf('Size');
+  const rssK = TOTAL_KEYS.indexOf('Rss');
+  const rssOf = new Float64Array(n);
+  for (let i = 0, row = 0; i < n; i++, row += stride) {
+    const at = classOf[i]! * K;
+    counts[classOf[i]!] = counts[classOf[i]!]! + 1;
+    sums[at + sizeK] = sums[at + sizeK]! + sizeKiB[i]!;
+    for (let k = 0; k < K; k++) {
+      const col = cols[k]!;
+      if (col < 0) continue;
+      const v = table[row + col]!;
+      if (v === v) {
+        sums[at + k] = sums[at + k]! + v;
+        if (k === rssK) rssOf[i] = v;
+      }
     }
-    const col = maps.counterKeys.indexOf(key);
-    if (col < 0) return;
-    for (let i = 0, at = col; i < n; i++, at += stride) {
-      const v = table[at]!;
-      if (v === v) sums[classOf[i]! * K + k] = sums[classOf[i]! * K + k]! + v;
-    }
-  });
+  }
   const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
   const grand = zero();
   const totals: { class: MemoryClass; mappings: number; kib: Totals }[] = [];
@@ -331,17 +338,16 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     totals.push({ class: c.id, mappings: counts[ci]!, kib });
   });
 
-  const rss = counterColumn(maps, 'Rss');
   const regions: AddressRegion[] = [];
   for (let i = 0; i < n; ) {
     const c = classOf[i]!;
     let j = i;
     let size = sizeKiB[i]!;
-    let resident = rss(i);
+    let resident = rssOf[i]!;
     while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
       j++;
       size += sizeKiB[j]!;
-      resident += rss(j);
+      resident += rssOf[j]!;
     }
     regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: classIds[c]!, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
     i = j + 1;

@@ -575,6 +575,14 @@ export function createSmapsParser(): SmapsParser {
       pos = nl + 1;
     }
     const dv = viewOf(buf);
+    // The fast path's state in locals, not the closure's variables, which the engine would load
+    // and store on every line; they are handed back and forth around each slow line.
+    let sn = seen;
+    let ln = lineNo;
+    let tb = table;
+    let rb = rowBase;
+    let op = open && !error;
+    let irr = irregular;
     while (pos < n) {
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
       // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
@@ -584,7 +592,7 @@ export function createSmapsParser(): SmapsParser {
         e = kB ? pos + 27 : pos + 24;
         // The counter expected next, with the same name and padding as before: only the digits
         // (right-aligned in bytes 16-23) are left to read.
-        const key = open ? paddedKeys[seen] : undefined;
+        const key = op ? paddedKeys[sn] : undefined;
         if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3]) {
           let v = -1;
           const high = dv.getUint32(pos + 16);
@@ -606,24 +614,38 @@ export function createSmapsParser(): SmapsParser {
             if (ok) v = acc;
           }
           if (v >= 0) {
-            lineNo++;
-            if (irregular) marks[seen] = 1;
-            table[rowBase + seen] = v;
-            seen++;
+            ln++;
+            if (irr) marks[sn] = 1;
+            tb[rb + sn] = v;
+            sn++;
             pos = e + 1;
             continue;
           }
         }
       } else {
         e = buf.indexOf(NL, pos);
-        if (e < 0) return appendCarry(buf, pos, n);
+        if (e < 0) {
+          seen = sn;
+          lineNo = ln;
+          return appendCarry(buf, pos, n);
+        }
       }
+      seen = sn;
+      lineNo = ln;
       if (e - pos > MAX_LINE) {
         if (warnings.length < MAX_WARNINGS) warnings.push({ message: 'line longer than 64 KiB cut', line: lineNo + 1 });
         line(buf, pos, pos + MAX_LINE);
       } else line(buf, pos, e);
+      sn = seen;
+      ln = lineNo;
+      tb = table;
+      rb = rowBase;
+      op = open && !error;
+      irr = irregular;
       pos = e + 1;
     }
+    seen = sn;
+    lineNo = ln;
   };
 
   return {
