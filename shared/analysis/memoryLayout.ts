@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
+import { COUNTER_ELSEWHERE, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -125,6 +125,8 @@ const enum NameRule {
 }
 
 const UNSET = 255;
+/** Each class's index in MEMORY_CLASSES, as stored in MemoryLayout.classOf. */
+const CI = Object.freeze(Object.fromEntries(MEMORY_CLASSES.map((c, i) => [c.id, i]))) as Readonly<Record<MemoryClass, number>>;
 
 /** Reasons, each distinct text once, so a mapping's reason is an index. */
 class Reasons {
@@ -148,9 +150,9 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   const classOf = new Uint8Array(n).fill(UNSET);
   const reasonOf = new Uint32Array(n);
   const reasons = new Reasons();
-  const set = (i: number, c: MemoryClass, reason: number) => {
+  const set = (i: number, c: number, reason: number) => {
     if (classOf[i] !== UNSET) return;
-    classOf[i] = classIds.indexOf(c);
+    classOf[i] = c;
     reasonOf[i] = reason;
   };
 
@@ -210,10 +212,10 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     for (let i = 0; i < n; i++) {
       if (nameOf[i] !== exeIndex) continue;
       const p = perms[i]!;
-      if (p & PERM_EXEC) set(i, 'binary-text', text);
-      else if (p & PERM_WRITE) set(i, 'binary-data', data);
-      else if (p & PERM_READ) set(i, 'binary-rodata', rodata);
-      else set(i, 'binary-rodata', none);
+      if (p & PERM_EXEC) set(i, CI['binary-text'], text);
+      else if (p & PERM_WRITE) set(i, CI['binary-data'], data);
+      else if (p & PERM_READ) set(i, CI['binary-rodata'], rodata);
+      else set(i, CI['binary-rodata'], none);
       binaryEnd = ends[i]!;
     }
   }
@@ -221,11 +223,11 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   // Named and special mappings.
   const isLib = new Uint8Array(names.length);
   for (let i = 0; i < n; i++) if (perms[i]! & PERM_EXEC && nameOf[i] !== exeIndex && names[nameOf[i]!]!.startsWith('/')) isLib[nameOf[i]!] = 1;
-  const fixedClass = new Array<MemoryClass | undefined>(names.length);
+  const fixedClass = new Array<number>(names.length).fill(0);
   const fixedReason = new Array<number>(names.length).fill(0);
   const rules = names.map((nm, k): NameRule => {
     const fix = (c: MemoryClass, reason: string) => {
-      fixedClass[k] = c;
+      fixedClass[k] = CI[c];
       fixedReason[k] = reasons.of(reason);
       return NameRule.Fixed;
     };
@@ -255,12 +257,12 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     const k = nameOf[i]!;
     const rule = rules[k]!;
     if (rule === NameRule.Fixed) set(i, fixedClass[k]!, fixedReason[k]!);
-    else if (perms[i]! & PERM_SHARED) set(i, 'shm', sharedMapping);
-    else if (rule === NameRule.ShmObject) set(i, 'shm', shmObject);
-    else if (rule === NameRule.SharedLibrary) set(i, 'shared-library', fixedReason[k]!);
-    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) set(i, 'file-data', fileMapped);
-    else if (rule === NameRule.Bracketed) set(i, 'anon-other', fixedReason[k]!);
-    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) set(i, 'binary-bss', bss);
+    else if (perms[i]! & PERM_SHARED) set(i, CI['shm'], sharedMapping);
+    else if (rule === NameRule.ShmObject) set(i, CI['shm'], shmObject);
+    else if (rule === NameRule.SharedLibrary) set(i, CI['shared-library'], fixedReason[k]!);
+    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) set(i, CI['file-data'], fileMapped);
+    else if (rule === NameRule.Bracketed) set(i, CI['anon-other'], fixedReason[k]!);
+    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) set(i, CI['binary-bss'], bss);
   }
 
   // Go heap arenas.
@@ -271,14 +273,14 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       if (r.start >= MMAP_AREA && r.end - r.start === ARENA) continue; // one 64 MiB heap up high: glibc's malloc arena shape, decided below
       const reserved = reasons.of(`reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})`);
       const used = reasons.of(`Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`);
-      for (let i = r.from; i <= r.to; i++) set(i, 'go-heap', (perms[i]! & 7) === 0 ? reserved : used);
+      for (let i = r.from; i <= r.to; i++) set(i, CI['go-heap'], (perms[i]! & 7) === 0 ? reserved : used);
     }
   }
   // glibc malloc heaps: a 64 MiB-aligned 64 MiB reservation, a rw- head and a --- tail.
   const mallocArena = reasons.of('a glibc malloc arena (64 MiB-aligned 64 MiB heap): C allocations from cgo or libc threads');
   for (const r of alignedRuns) {
     if (r.end - r.start !== ARENA || r.start < MMAP_AREA) continue;
-    for (let i = r.from; i <= r.to; i++) set(i, 'cgo-malloc', mallocArena);
+    for (let i = r.from; i <= r.to; i++) set(i, CI['cgo-malloc'], mallocArena);
   }
   // Thread stacks: a guard page (---p, at most 64 KiB) directly below a rw-p stack.
   const guard = reasons.of('guard page of the thread stack above it');
@@ -286,16 +288,16 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     if (perms[i - 1] !== 0 || perms[i] !== (PERM_READ | PERM_WRITE) || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i]) continue;
     const stack = sizeKiB[i]!;
     if (sizeKiB[i - 1]! > 64 || stack < 64 || stack > 64 * 1024) continue;
-    set(i - 1, 'thread-stack', guard);
-    set(i, 'thread-stack', reasons.of(`thread stack (${stack} KiB) with a guard page below: a pthread from cgo or a C library`));
+    set(i - 1, CI['thread-stack'], guard);
+    set(i, CI['thread-stack'], reasons.of(`thread stack (${stack} KiB) with a guard page below: a pthread from cgo or a C library`));
   }
   const metaReserved = reasons.of('reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)');
   const meta = reasons.of('anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
   const other = reasons.of('anonymous memory with no other evidence of its owner');
   for (let i = 0; i < n; i++) {
     if (classOf[i] !== UNSET) continue;
-    if (isGo && isAnon(i) && starts[i]! >= MMAP_AREA_N) set(i, 'go-metadata', (perms[i]! & 7) === 0 ? metaReserved : meta);
-    else set(i, 'anon-other', other);
+    if (isGo && isAnon(i) && starts[i]! >= MMAP_AREA_N) set(i, CI['go-metadata'], (perms[i]! & 7) === 0 ? metaReserved : meta);
+    else set(i, CI['anon-other'], other);
   }
 
   // Sums per class in one typed array (class × key), made into records once at the end. One
@@ -318,11 +320,11 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     for (let k = 0; k < K; k++) {
       const col = cols[k]!;
       if (col < 0) continue;
-      const v = table[row + col]!;
-      if (v === v) {
-        sums[at + k] = sums[at + k]! + v;
-        if (k === rssK) rssOf[i] = v;
-      }
+      const raw = table[row + col]!;
+      if (raw === 0) continue;
+      const v = raw !== COUNTER_ELSEWHERE ? raw - 1 : maps.bigCounters.get(row + col)!;
+      sums[at + k] = sums[at + k]! + v;
+      if (k === rssK) rssOf[i] = v;
     }
   }
   const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });

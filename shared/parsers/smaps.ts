@@ -40,7 +40,7 @@ export interface Mapping {
  * Addresses and offsets are doubles: page-aligned values below 2^64 are exact in a double (at
  * most 52 significant bits above the page offset), and numbers cost nothing to allocate or
  * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are a
- * table with one row per mapping; read them with counterOf / counterColumn / countersOf.
+ * table with one row per mapping; read them with counterOf / counterColumn / countersOf / counterIn.
  */
 export interface MemoryMaps {
   readonly count: number;
@@ -63,8 +63,15 @@ export interface MemoryMaps {
   readonly flagSets: readonly (readonly string[])[];
   /** Counter names in the order the kernel printed them (its field set differs by version). */
   readonly counterKeys: readonly string[];
-  /** Row-major, count × counterKeys.length; NaN where a mapping lacks the counter. Empty for maps. */
-  readonly counters: Float64Array;
+  /**
+   * Row-major, count × counterKeys.length, encoded: 0 where a mapping lacks the counter, value + 1
+   * otherwise, or COUNTER_ELSEWHERE for a value a Uint32 cannot hold (over 4 TiB in KiB, or not a
+   * whole number), which is then in `bigCounters` under the same index. Empty for maps. Four bytes
+   * per counter instead of eight: the table is most of the model, and the parse spent much of its
+   * time faulting in its fresh pages.
+   */
+  readonly counters: Uint32Array;
+  readonly bigCounters: ReadonlyMap<number, number>;
   readonly hasCounters: boolean;
 }
 
@@ -100,24 +107,27 @@ export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Rec
   return Array.from({ length: maps.count }, (_, i) => ({ ...mappingAt(maps, i), kib: countersOf(maps, i) }));
 }
 
+/** In `counters`: the value is in `bigCounters`. */
+export const COUNTER_ELSEWHERE = 0xffffffff;
+
+/** The counter at `at` in the table (row × stride + column), or undefined when absent. */
+export function counterIn(maps: MemoryMaps, at: number): number | undefined {
+  const raw = maps.counters[at]!;
+  return raw === 0 ? undefined : raw === COUNTER_ELSEWHERE ? maps.bigCounters.get(at) : raw - 1;
+}
+
 /** One counter of mapping `index`, or undefined when the kernel did not print it. */
 export function counterOf(maps: MemoryMaps, index: number, key: string): number | undefined {
   const col = maps.counterKeys.indexOf(key);
-  if (col < 0) return undefined;
-  const v = maps.counters[index * maps.counterKeys.length + col]!;
-  return Number.isNaN(v) ? undefined : v;
+  return col < 0 ? undefined : counterIn(maps, index * maps.counterKeys.length + col);
 }
 
 /** A column accessor for loops over every mapping: 0 where the counter is absent. */
 export function counterColumn(maps: MemoryMaps, key: string): (index: number) => number {
   const col = maps.counterKeys.indexOf(key);
   const stride = maps.counterKeys.length;
-  const t = maps.counters;
   if (col < 0) return () => 0;
-  return (index) => {
-    const v = t[index * stride + col]!;
-    return v === v ? v : 0;
-  };
+  return (index) => counterIn(maps, index * stride + col) ?? 0;
 }
 
 /** Mapping `index`'s counters as a record, for dumps and detail views. */
@@ -125,8 +135,8 @@ export function countersOf(maps: MemoryMaps, index: number): Record<string, numb
   const out: Record<string, number> = {};
   const stride = maps.counterKeys.length;
   maps.counterKeys.forEach((k, col) => {
-    const v = maps.counters[index * stride + col]!;
-    if (!Number.isNaN(v)) out[k] = v;
+    const v = counterIn(maps, index * stride + col);
+    if (v !== undefined) out[k] = v;
   });
   return out;
 }
@@ -210,8 +220,19 @@ class Dictionary {
   }
 }
 
+export interface SmapsParserOptions {
+  /**
+   * The input's size in bytes when known (a stored artifact read in pieces): the columns are then
+   * sized once from it, as for a whole buffer, instead of grown by doubling.
+   */
+  readonly expectedBytes?: number;
+}
+
+/** Bytes per mapping in smaps (about 700 on recent kernels): a low guess, so rows are rarely short. */
+const SMAPS_BYTES_PER_MAPPING = 600;
+
 /** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
-export function createSmapsParser(): SmapsParser {
+export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
   const warnings: ParseWarning[] = [];
   const devs = new Dictionary('');
   const names = new Dictionary('');
@@ -239,7 +260,7 @@ export function createSmapsParser(): SmapsParser {
   let name = new Uint32Array(0);
   let vmFlags = new Uint32Array(0);
   /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
-  let rowHint = 1024;
+  let rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
   const grow = () => {
     capacity = Math.max(rowHint, capacity * 2);
     const f64 = (a: Float64Array) => {
@@ -268,8 +289,8 @@ export function createSmapsParser(): SmapsParser {
 
   // The counter table: `stride` columns, row-major, grown with the columns; a new counter name
   // widens it (once per file in practice, since the kernel prints the same names for every
-  // mapping). Rows start as zeros, which cost nothing to allocate; a counter a mapping lacks is
-  // made NaN when its row ends.
+  // mapping). Rows start as zeros, which is "absent" in its encoding: a mapping that lacks a
+  // counter, or lists them in another order, needs no bookkeeping.
   const counterKeys: string[] = [];
   const counterBytes: Uint8Array[] = [];
   /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
@@ -282,14 +303,13 @@ export function createSmapsParser(): SmapsParser {
   const paddedKeys: (Uint32Array | undefined)[] = [];
   const column = new Map<string, number>();
   let stride = 0;
-  let table = new Float64Array(0);
+  let sizeColumn = -1;
+  let table = new Uint32Array(0);
+  const bigCounters = new Map<number, number>();
   /** Where the open mapping's row starts in `table`. */
   let rowBase = 0;
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
   let seen = 0;
-  /** The open row's counters came out of the usual order; `marks` then says which were set. */
-  let irregular = false;
-  const marks = new Uint8Array(MAX_COUNTER_KEYS);
 
   let lastBuf: Uint8Array | null = null;
   let lastView: DataView | null = null;
@@ -305,11 +325,12 @@ export function createSmapsParser(): SmapsParser {
     const col = counterKeys.length;
     // Columns are added while reading the first mapping: room for the rows so far, not `capacity`;
     // openRow grows it to full size once.
-    const wider = new Float64Array(Math.max(rows, 1) * (stride + 1));
-    for (let r = 0; r < rows; r++) {
-      wider.set(table.subarray(r * stride, r * stride + stride), r * (stride + 1));
-      // Mappings already read did not have this counter.
-      if (r < rows - 1 || !open) wider[r * (stride + 1) + stride] = NaN;
+    const wider = new Uint32Array(Math.max(rows, 1) * (stride + 1));
+    for (let r = 0; r < rows; r++) wider.set(table.subarray(r * stride, r * stride + stride), r * (stride + 1));
+    if (bigCounters.size > 0) {
+      const moved = [...bigCounters].map(([at, v]) => [Math.floor(at / stride) * (stride + 1) + (at % stride), v] as const);
+      bigCounters.clear();
+      for (const [at, v] of moved) bigCounters.set(at, v);
     }
     table = wider;
     stride++;
@@ -321,6 +342,7 @@ export function createSmapsParser(): SmapsParser {
     for (let j = 0; j + 4 <= bytes.length; j += 4) words.push(((bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!) >>> 0);
     counterWords.push(words);
     column.set(key, col);
+    if (key === 'Size') sizeColumn = col;
     return col;
   };
   const setCounter = (key: string, v: number) => {
@@ -329,42 +351,35 @@ export function createSmapsParser(): SmapsParser {
       if (counterKeys.length >= MAX_COUNTER_KEYS) return warn(`more than ${MAX_COUNTER_KEYS} counter names; "${key}" dropped`);
       col = addColumn(key);
     }
-    if (col !== seen || irregular) {
-      if (!irregular) {
-        irregular = true;
-        marks.fill(0);
-        marks.fill(1, 0, seen);
-      }
-      marks[col] = 1;
+    const at = rowBase + col;
+    if (Number.isInteger(v) && v >= 0 && v < COUNTER_ELSEWHERE - 1) {
+      table[at] = v + 1;
+      bigCounters.delete(at);
+    } else {
+      table[at] = COUNTER_ELSEWHERE;
+      bigCounters.set(at, v);
     }
-    table[rowBase + col] = v;
     seen++;
   };
-  /** The open mapping is complete: mark the counters it lacks, take its size from Size:. */
+  /** The open mapping is complete: take its size from Size: when it had one. */
   const closeRow = () => {
     if (!open) return;
     open = false;
-    const r = rows - 1;
-    if (irregular) {
-      for (let c = 0; c < stride; c++) if (marks[c] === 0) table[rowBase + c] = NaN;
-    } else {
-      for (let c = seen; c < stride; c++) table[rowBase + c] = NaN;
-    }
-    const sizeCol = column.get('Size');
-    const size = sizeCol === undefined ? NaN : table[rowBase + sizeCol]!;
-    if (!Number.isNaN(size)) sizeKiB[r] = size;
+    if (sizeColumn < 0) return;
+    const at = rowBase + sizeColumn;
+    const raw = table[at]!;
+    if (raw !== 0) sizeKiB[rows - 1] = raw === COUNTER_ELSEWHERE ? bigCounters.get(at)! : raw - 1;
   };
   const openRow = () => {
     if (rows === capacity) grow();
     rows++;
     if (rows * stride > table.length) {
-      const grown = new Float64Array(capacity * stride);
+      const grown = new Uint32Array(capacity * stride);
       grown.set(table.subarray(0, (rows - 1) * stride));
       table = grown;
     }
     rowBase = (rows - 1) * stride;
     seen = 0;
-    irregular = false;
     open = true;
   };
 
@@ -563,7 +578,7 @@ export function createSmapsParser(): SmapsParser {
 
   const push = (buf: Uint8Array) => {
     const n = buf.length;
-    rowHint = Math.max(rowHint, rows + ((n / 600) | 0));
+    rowHint = Math.max(rowHint, rows + ((n / SMAPS_BYTES_PER_MAPPING) | 0));
     let pos = 0;
     if (carryLen > 0 || overlong) {
       const nl = buf.indexOf(NL, 0);
@@ -582,7 +597,6 @@ export function createSmapsParser(): SmapsParser {
     let tb = table;
     let rb = rowBase;
     let op = open && !error;
-    let irr = irregular;
     while (pos < n) {
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
       // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
@@ -615,8 +629,8 @@ export function createSmapsParser(): SmapsParser {
           }
           if (v >= 0) {
             ln++;
-            if (irr) marks[sn] = 1;
-            tb[rb + sn] = v;
+            // At most 8 digits: always fits the table's encoding.
+            tb[rb + sn] = v + 1;
             sn++;
             pos = e + 1;
             continue;
@@ -641,7 +655,6 @@ export function createSmapsParser(): SmapsParser {
       tb = table;
       rb = rowBase;
       op = open && !error;
-      irr = irregular;
       pos = e + 1;
     }
     seen = sn;
@@ -677,6 +690,7 @@ export function createSmapsParser(): SmapsParser {
           flagSets,
           counterKeys,
           counters: trim(table, rows * stride),
+          bigCounters,
           hasCounters,
         },
         warnings,
