@@ -154,6 +154,9 @@ const SPACES4 = 0x20202020;
 const ZERO4 = 0x20202030;
 /** " kB\n" */
 const KB_NL = 0x206b420a;
+/** "VmFl", "ags:" */
+const VMFL = 0x566d466c;
+const AGS_COLON = 0x6167733a;
 
 /** Hex digit values by byte, -1 for anything else. */
 const HEX = new Int8Array(256).fill(-1);
@@ -180,8 +183,9 @@ class Dictionary {
   readonly list: string[] = [];
   private readonly byHash = new Map<number, number>();
   private readonly byText = new Map<string, number>();
-  /** The last index returned: consecutive mappings mostly share their device and flags. */
+  /** The last two indexes returned: neighbouring mappings mostly share their device and flags. */
   private last = -1;
+  private before = -1;
 
   constructor(first: string) {
     this.list.push(first);
@@ -191,6 +195,7 @@ class Dictionary {
   index(buf: Uint8Array, from: number, to: number): number {
     const n = to - from;
     if (this.last >= 0 && this.same(this.list[this.last]!, buf, from, n)) return this.last;
+    if (this.before >= 0 && this.same(this.list[this.before]!, buf, from, n)) return this.remember(this.before);
     let h = n;
     let ascii = true;
     for (let i = from; i < to; i++) {
@@ -200,7 +205,7 @@ class Dictionary {
     }
     if (ascii) {
       const hit = this.byHash.get(h);
-      if (hit !== undefined && this.same(this.list[hit]!, buf, from, n)) return (this.last = hit);
+      if (hit !== undefined && this.same(this.list[hit]!, buf, from, n)) return this.remember(hit);
     }
     const text = ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to));
     let i = this.byText.get(text);
@@ -210,7 +215,15 @@ class Dictionary {
       this.byText.set(text, i);
     }
     if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
-    return (this.last = i);
+    return this.remember(i);
+  }
+
+  private remember(i: number): number {
+    if (i !== this.last) {
+      this.before = this.last;
+      this.last = i;
+    }
+    return i;
   }
 
   private same(s: string, buf: Uint8Array, from: number, n: number): boolean {
@@ -483,6 +496,13 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
   };
 
+  /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
+  const setFlags = (buf: Uint8Array, i: number, e: number): void => {
+    const k = flagTexts.index(buf, i, e);
+    if (k === flagSets.length) flagSets.push(Object.freeze(splitFlags(buf, i, e)));
+    vmFlags[rows - 1] = k;
+  };
+
   /** "Key:   N kB", "Key:   N" (THPeligible, ProtectionKey) or "VmFlags: …". */
   const field = (buf: Uint8Array, s: number, e: number): void => {
     let i = s;
@@ -508,13 +528,7 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
       key = keys.list[keys.index(buf, s, i)]!;
     }
     i++;
-    if (key === 'VmFlags') {
-      // Most mappings share one of a few flag sets: one frozen array each.
-      const k = flagTexts.index(buf, i, e);
-      if (k === flagSets.length) flagSets.push(Object.freeze(splitFlags(buf, i, e)));
-      vmFlags[rows - 1] = k;
-      return;
-    }
+    if (key === 'VmFlags') return setFlags(buf, i, e);
     const ws = i;
     while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
     if (i === ws || i === e) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
@@ -642,6 +656,13 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
           seen = sn;
           lineNo = ln;
           return appendCarry(buf, pos, n);
+        }
+        // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps.
+        if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
+          ln++;
+          setFlags(buf, pos + 8, e);
+          pos = e + 1;
+          continue;
         }
       }
       seen = sn;
