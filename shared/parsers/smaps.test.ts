@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { splitAt } from '../../test/support/chunks';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
-import { counterOf, createSmapsParser, mappingAt, mappingRecords, parseSmaps, type MemoryMaps } from './smaps';
+import { classifyMemory } from '../analysis/memoryLayout';
+import { counterOf, countersOf, createSmapsParser, mappingAt, mappingRecords, parseSmaps, type MemoryMaps } from './smaps';
 
 const namesOf = (m: MemoryMaps) => Array.from(m.name, (k) => m.names[k]!);
 
@@ -63,6 +64,39 @@ test('old and new kernel field sets, and every kind of name', () => {
   assert.deepEqual(r.warnings, []);
 });
 
+test('counters a mapping lacks or lists out of order, a counter first seen late, and values too big for the table', () => {
+  const text = [
+    '00400000-00401000 r-xp 00000000 08:01 42 /usr/bin/app',
+    'Size:                  4 kB',
+    'Rss:                   4 kB',
+    'Pss:                   2 kB',
+    '7f0000000000-7f0000001000 rw-p 00000000 00:00 0',
+    'Pss:                   1 kB',
+    'Size:                  4 kB',
+    // 16 TiB, 2^34 KiB: more than the table's four bytes hold.
+    '100000000000-200000000000 ---p 00000000 00:00 0',
+    'Size:         17179869184 kB',
+    'Rss:                   0 kB',
+    'Swap:                  8 kB',
+    'ProtectionKey:        -1',
+    '',
+  ].join('\n');
+  const r = parseSmaps(text);
+  assert.ok(r.ok);
+  const m = r.value;
+  assert.deepEqual(m.counterKeys, ['Size', 'Rss', 'Pss', 'Swap', 'ProtectionKey']);
+  assert.deepEqual(countersOf(m, 0), { Size: 4, Rss: 4, Pss: 2 });
+  assert.deepEqual(countersOf(m, 1), { Size: 4, Pss: 1 });
+  assert.equal(counterOf(m, 1, 'Rss'), undefined);
+  assert.equal(counterOf(m, 0, 'Swap'), undefined);
+  // The big value was stored before Swap widened the table: it moved with its row.
+  assert.deepEqual(countersOf(m, 2), { Size: 17179869184, Rss: 0, Swap: 8, ProtectionKey: -1 });
+  assert.equal(mappingAt(m, 2).sizeKiB, 17179869184);
+  assert.equal(mappingAt(m, 2).start, 0x100000000000);
+  assert.equal(classifyMemory(m).grandTotal.Size, 17179869184 + 8);
+  assert.deepEqual(r.warnings, []);
+});
+
 test('errors say where', () => {
   const r = parseSmaps('Rss: 4 kB\n');
   assert.equal(r.ok, false);
@@ -75,8 +109,9 @@ test('a chunked read equals a whole read', () => {
   const text = read('go1.26.smaps.txt');
   const whole = parseSmaps(text);
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }), (cuts) => {
-      const p = createSmapsParser();
+    fc.property(fc.array(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }), fc.option(fc.nat(), { nil: undefined }), (cuts, expectedBytes) => {
+      // A size hint, right or wrong, only changes how the columns grow.
+      const p = createSmapsParser({ expectedBytes });
       for (const piece of splitAt(text, cuts)) p.push(piece);
       assert.deepEqual(p.finish(), whole);
     }),
