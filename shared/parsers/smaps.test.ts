@@ -134,3 +134,18 @@ test('bytes cut anywhere, even inside a UTF-8 name, parse like the whole text', 
     { numRuns: 100 },
   );
 });
+
+test('lines over 64 KiB, a name or a VmFlags list, are cut with a warning, whole or chunked', () => {
+  const text = `00400000-00401000 r-xp 00000000 08:01 42 /${'a'.repeat(70_000)}\nSize:                  4 kB\nVmFlags: ${'rd '.repeat(30_000)}\n`;
+  const whole = parseSmaps(text);
+  assert.ok(whole.ok);
+  const m = mappingAt(whole.value, 0);
+  assert.ok(m.name.startsWith('/aaa') && m.name.length < 64 * 1024);
+  // The cut may fall inside the last flag.
+  assert.ok(m.vmFlags.length > 1000 && m.vmFlags.slice(0, -1).every((f) => f === 'rd'));
+  assert.equal(counterOf(whole.value, 0, 'Size'), 4);
+  assert.deepEqual(whole.warnings.map((w) => `${w.line}: ${w.message}`), ['1: line longer than 64 KiB cut', '3: line longer than 64 KiB cut']);
+  const p = createSmapsParser();
+  for (const piece of splitAt(text, [10, 40_000, 70_010, 70_050, 100_000])) p.push(piece);
+  assert.deepEqual(p.finish(), whole);
+});
