@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { COUNTER_ELSEWHERE, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
+import { decodeCounter, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -320,9 +320,8 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     for (let k = 0; k < K; k++) {
       const col = cols[k]!;
       if (col < 0) continue;
-      const raw = table[row + col]!;
-      if (raw === 0) continue;
-      const v = raw !== COUNTER_ELSEWHERE ? raw - 1 : maps.bigCounters.get(row + col)!;
+      const v = decodeCounter(table[row + col]!, row + col, maps.bigCounters);
+      if (v === undefined) continue;
       sums[at + k] = sums[at + k]! + v;
       if (k === rssK) rssOf[i] = v;
     }

@@ -110,10 +110,14 @@ export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Rec
 /** In `counters`: the value is in `bigCounters`. */
 export const COUNTER_ELSEWHERE = 0xffffffff;
 
+/** What the table's entry `raw` at index `at` holds, by its encoding; undefined when absent. */
+export function decodeCounter(raw: number, at: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
+  return raw === 0 ? undefined : raw === COUNTER_ELSEWHERE ? bigCounters.get(at) : raw - 1;
+}
+
 /** The counter at `at` in the table (row × stride + column), or undefined when absent. */
 export function counterIn(maps: MemoryMaps, at: number): number | undefined {
-  const raw = maps.counters[at]!;
-  return raw === 0 ? undefined : raw === COUNTER_ELSEWHERE ? maps.bigCounters.get(at) : raw - 1;
+  return decodeCounter(maps.counters[at]!, at, maps.bigCounters);
 }
 
 /** One counter of mapping `index`, or undefined when the kernel did not print it. */
@@ -380,8 +384,8 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     open = false;
     if (sizeColumn < 0) return;
     const at = rowBase + sizeColumn;
-    const raw = table[at]!;
-    if (raw !== 0) sizeKiB[rows - 1] = raw === COUNTER_ELSEWHERE ? bigCounters.get(at)! : raw - 1;
+    const size = decodeCounter(table[at]!, at, bigCounters);
+    if (size !== undefined) sizeKiB[rows - 1] = size;
   };
   const openRow = () => {
     if (rows === capacity) grow();
