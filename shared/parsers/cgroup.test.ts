@@ -23,6 +23,14 @@ for (const go of ['go1.26', 'go1.24']) {
     assert.equal(m.cpu?.periodUs, limits.cpuPeriodUs);
     assert.equal(m.cpu?.limitCpus?.value, limits.cpuQuotaUs / limits.cpuPeriodUs);
     assert.ok(m.cpu?.nrPeriods !== null);
+    // This lab host is hybrid: the controllers are on v1, and the process's cgroup2 cgroup (nested
+    // as the lab made it) keeps its pressure, which the v1 models take.
+    assert.deepEqual(m.versions, ['v2', 'v1']);
+    assert.match(m.paths.v2 ?? '', /^\/gopherscope-lab\/gopherscope-lab-/);
+    assert.equal(m.pressurePath, m.paths.v2);
+    assert.ok(m.memory?.pressure?.some && m.cpu?.pressure?.some, 'memory and cpu pressure from the v2 cgroup');
+    assert.equal(m.cpu?.pressure?.some?.totalUs, Number(/some .* total=(\d+)/.exec(files['cgroup/v2/0/cpu.pressure'])![1]));
+    assert.ok(!m.missing.some((x) => x.includes('memory pressure')), m.missing.join('; '));
     assertGolden(join(fixtures, 'golden', `${go}.cgroup.txt`), dumpModel({ ...m, memory: m.memory && { ...m.memory, usageBytes: 'varies', stat: Object.keys(m.memory.stat).length } }));
   });
 }
@@ -75,4 +83,29 @@ test('no cgroup files: said, not guessed', () => {
   assert.equal(r.value.memory, null);
   assert.match(r.value.missing.join(' '), /no cgroup files/);
   assert.equal(cpuListCount('0-1,x'), null);
+});
+
+test('cgroup on a hybrid host: pressure comes from the process\'s v2 cgroup, never from the v2 root (that is the host\'s)', () => {
+  const v1 = {
+    'cgroup/v1-memory/0/path': '/app',
+    'cgroup/v1-memory/0/memory.limit_in_bytes': '1073741824\n',
+    'cgroup/v1-memory/0/memory.usage_in_bytes': '1000\n',
+    'cgroup/v1-memory/1/path': '',
+    'cgroup/v1-cpu/0/path': '/app',
+    'cgroup/v1-cpu/0/cpu.cfs_quota_us': '-1\n',
+    'cgroup/v1-cpu/0/cpu.cfs_period_us': '100000\n',
+  };
+  const psiText = 'some avg10=30.00 avg60=12.00 avg300=3.00 total=999\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
+  const nested = parseCgroupFiles({ ...v1, 'cgroup/v2/0/path': '/app', 'cgroup/v2/0/cpu.pressure': psiText, 'cgroup/v2/0/memory.pressure': psiText, 'cgroup/v2/1/path': '' });
+  assert.ok(nested.ok);
+  assert.equal(nested.value.cpu?.version, 'v1');
+  assert.equal(nested.value.cpu?.pressure?.some?.avg60, 12);
+  assert.equal(nested.value.memory?.pressure?.some?.avg10, 30);
+  assert.equal(nested.value.pressurePath, '/app');
+  const atRoot = parseCgroupFiles({ ...v1, 'cgroup/v2/0/path': '', 'cgroup/v2/0/cpu.pressure': psiText, 'cgroup/v2/0/memory.pressure': psiText });
+  assert.ok(atRoot.ok);
+  assert.equal(atRoot.value.cpu?.pressure, null);
+  assert.equal(atRoot.value.memory?.pressure, null);
+  assert.equal(atRoot.value.pressurePath, null);
+  assert.ok(atRoot.value.missing.some((x) => x.includes('memory pressure')));
 });

@@ -59,6 +59,11 @@ export interface CgroupModel {
   readonly cpu: CgroupCpu | null;
   readonly cpuset: { readonly cpus: string; readonly count: number; readonly path: string } | null;
   readonly pids: { readonly max: Bound | null; readonly current: number | null } | null;
+  /**
+   * The cgroup whose *.pressure files gave memory.pressure and cpu.pressure: the process's own v2
+   * cgroup, also on a hybrid host where the controllers are on v1; null when none was read.
+   */
+  readonly pressurePath: string | null;
   /** What could not be known and why, for the UI to say. */
   readonly missing: readonly string[];
 }
@@ -167,6 +172,18 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
 
   const v2 = levelsOf('v2');
   const v2Has = (file: string) => v2.some((l) => l.files.has(file));
+  // PSI is kept per cgroup by the v2 hierarchy whatever holds the controllers, so on a hybrid host
+  // the v1 memory and cpu models take it from the process's v2 cgroup. Not from the v2 root: its
+  // pressure is the host's, which the session reads from /proc/pressure already.
+  const v2Own = v2[0];
+  const hybridPsi = versions.includes('v1') && v2Own && v2Own.path !== '' && v2Own.path !== '/' ? v2Own : undefined;
+  let pressurePath: string | null = null;
+  const pressureOf = (level: Level | undefined, file: string): Psi | null => {
+    const text = level?.files.get(file);
+    const parsedPsi = psi(text, warnings, file);
+    if (parsedPsi) pressurePath = level!.path || '/';
+    return parsedPsi;
+  };
   const v1mem = levelsOf('v1-memory');
   const v1cpu = levelsOf('v1-cpu');
 
@@ -187,10 +204,10 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
       kernelBytes: null,
       oomKills: oom.oom_kill ?? null,
       failCount: int(own.get('memory.failcnt')),
-      pressure: null,
+      pressure: pressureOf(hybridPsi, 'memory.pressure'),
       stat,
     };
-    missing.push('memory.high does not exist on cgroup v1 (soft_limit_in_bytes is shown instead), and v1 reports no kernel memory split or memory pressure');
+    missing.push(`memory.high does not exist on cgroup v1 (soft_limit_in_bytes is shown instead), and v1 reports no kernel memory split${memory.pressure ? '' : ' or memory pressure'}`);
   } else if (v2Has('memory.max') || v2Has('memory.current')) {
     const own = v2[0]!.files;
     const stat = parseKeyValues(own.get('memory.stat'));
@@ -207,7 +224,7 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
       kernelBytes: kernel ?? null,
       oomKills: events.oom_kill ?? null,
       failCount: events.max ?? null,
-      pressure: psi(own.get('memory.pressure'), warnings, 'memory.pressure'),
+      pressure: pressureOf(v2Own, 'memory.pressure'),
       stat,
     };
     if (v2.length > 0 && !v2[v2.length - 1]!.files.has('memory.max')) {
@@ -240,7 +257,7 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
       nrThrottled: stat.nr_throttled ?? null,
       throttledUs: stat.throttled_time !== undefined ? stat.throttled_time / 1000 : null,
       usageUs: usageNs !== null ? usageNs / 1000 : null,
-      pressure: null,
+      pressure: pressureOf(hybridPsi, 'cpu.pressure'),
     };
   } else if (v2Has('cpu.max') || v2Has('cpu.stat')) {
     const own = v2[0]!.files;
@@ -264,7 +281,7 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
       nrThrottled: stat.nr_throttled ?? null,
       throttledUs: stat.throttled_usec ?? null,
       usageUs: stat.usage_usec ?? null,
-      pressure: psi(own.get('cpu.pressure'), warnings, 'cpu.pressure'),
+      pressure: pressureOf(v2Own, 'cpu.pressure'),
     };
   } else if (versions.length > 0) {
     missing.push('the cpu controller is not enabled for this cgroup: no CPU quota applies through cgroups');
@@ -284,5 +301,5 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
   const pidLevels = v2Has('pids.max') || v2Has('pids.current') ? v2 : levelsOf('v1-pids');
   if (pidLevels.length > 0) pids = { max: minBound(pidLevels, (l) => limitValue(l.files.get('pids.max'))), current: int(pidLevels[0]!.files.get('pids.current')) };
 
-  return parsed({ versions, paths, memory, cpu, cpuset, pids, missing }, warnings);
+  return parsed({ versions, paths, memory, cpu, cpuset, pids, pressurePath, missing }, warnings);
 }

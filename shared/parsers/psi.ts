@@ -36,3 +36,9 @@ export function parsePsi(text: string): ParseResult<Psi> {
   if (!some && !full) return failed({ message: 'no "some" or "full" line', line: 1 });
   return parsed({ some, full });
 }
+
+/** "some 1.2% / 0.4% / 0.1%, full 0.0% / 0.0% / 0.0%" (avg10 / avg60 / avg300), for one line of a view. */
+export function psiSummary(p: Psi): string {
+  const line = (kind: string, l: PsiLine | null) => (l ? `${kind} ${[l.avg10, l.avg60, l.avg300].map((v) => `${v.toFixed(1)}%`).join(' / ')}` : null);
+  return [line('some', p.some), line('full', p.full)].filter((x) => x !== null).join(', ') || 'no data';
+}

@@ -19,6 +19,8 @@ let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
 let sessionId: string;
+/** The target is in a cgroup2 cgroup of its own (v2, or a hybrid host), which keeps its pressure. */
+let inCgroupV2 = false;
 
 before(async () => {
   lab = await createLab();
@@ -26,6 +28,7 @@ before(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-views-'));
   const captured = await captureLabSession(lab, dataDir, { pid: target.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
   sessionId = captured.sessionId;
+  inCgroupV2 = target.cgroup.paths.unified !== undefined;
   // Offline from here: the host and its sshd are gone before the UI opens the session.
   await lab.cleanup();
   lab = null;
@@ -71,6 +74,11 @@ test('Memory: classes, address strip, treemap, a virtualized table and the cgrou
   assert.match(await page.getByTestId('memory-class-go-heap').innerText(), /Go heap arenas/);
   assert.match(await page.getByTestId('cgroup-memory-limit').innerText(), /^256\.0 MiB \(set by \/gopherscope-lab\//);
   assert.match(await page.getByTestId('cgroup-cpu-limit').innerText(), /^0\.50 CPUs/);
+  if (inCgroupV2) {
+    const cpuPressure = page.getByTestId('cgroup-cpu-pressure');
+    assert.match(await cpuPressure.innerText(), /^some \d+\.\d% \/ \d+\.\d% \/ \d+\.\d%, full /);
+    assert.match((await cpuPressure.getAttribute('title')) ?? '', /of cgroup \/gopherscope-lab\/gopherscope-lab-/);
+  }
   assert.match(await page.getByTestId('memstats').innerText(), /HeapAlloc/);
   const rows = await page.getByTestId('mapping-row').count();
   assert.ok(rows >= 10);

@@ -16,7 +16,7 @@ export interface CgroupOptions {
 
 export interface LabCgroup {
   readonly version: 1 | 2;
-  /** controller (memory, cpu; 'unified' on v2) → folder */
+  /** controller (memory, cpu; 'unified' on v2, and on a hybrid v1 host) → folder */
   readonly paths: Readonly<Record<string, string>>;
   /** As /proc/PID/cgroup shows it: the unified line on v2, the memory line on v1. */
   readonly relativePath: string;
@@ -39,6 +39,15 @@ function v1Mount(controller: 'memory' | 'cpu'): string {
     if (fstype === 'cgroup' && options?.split(',').includes(controller)) return mnt!;
   }
   throw new Error(`no cgroup v1 hierarchy with the ${controller} controller is mounted`);
+}
+
+/** A hybrid host's cgroup2 hierarchy (systemd mounts it at /sys/fs/cgroup/unified), or null. */
+function hybridUnifiedMount(): string | null {
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [, mnt, fstype] = line.split(' ');
+    if (fstype === 'cgroup2' && mnt) return mnt;
+  }
+  return null;
 }
 
 function tryWrite(file: string, value: string, what: string): void {
@@ -115,11 +124,19 @@ export async function createCgroup(opts: CgroupOptions = {}): Promise<LabCgroup>
   const cpuDir = join(cpuRoot, 'gopherscope-lab', name);
   mkdirSync(memDir, { recursive: true });
   mkdirSync(cpuDir, { recursive: true });
-  const procs = [join(memDir, 'cgroup.procs'), join(cpuDir, 'cgroup.procs')];
-  const unregister = onTeardown(`cgroup ${name}`, () => {
+  // On a hybrid host the process also sits in the cgroup2 hierarchy, which holds no controller
+  // but keeps pressure (PSI) per cgroup; systemd mirrors its tree there, and so does the lab, so
+  // captures hold a real nested v2 hierarchy beside the v1 ones.
+  const unifiedRoot = hybridUnifiedMount();
+  const unifiedDir = unifiedRoot ? join(unifiedRoot, 'gopherscope-lab', name) : null;
+  if (unifiedDir) mkdirSync(unifiedDir, { recursive: true });
+  const procs = [join(memDir, 'cgroup.procs'), join(cpuDir, 'cgroup.procs'), ...(unifiedDir ? [join(unifiedDir, 'cgroup.procs')] : [])];
+  const removeAll = () => {
     killAndRemove(memDir, procs[0]!);
     killAndRemove(cpuDir, procs[1]!);
-  });
+    if (unifiedDir) killAndRemove(unifiedDir, procs[2]!);
+  };
+  const unregister = onTeardown(`cgroup ${name}`, removeAll);
   if (opts.memoryMaxBytes !== undefined) tryWrite(join(memDir, 'memory.limit_in_bytes'), String(opts.memoryMaxBytes), 'memory.limit_in_bytes');
   if (opts.cpuQuotaUs !== undefined) {
     tryWrite(join(cpuDir, 'cpu.cfs_period_us'), String(period), 'cpu.cfs_period_us');
@@ -127,15 +144,14 @@ export async function createCgroup(opts: CgroupOptions = {}): Promise<LabCgroup>
   }
   return {
     version: 1,
-    paths: { memory: memDir, cpu: cpuDir },
+    paths: { memory: memDir, cpu: cpuDir, ...(unifiedDir ? { unified: unifiedDir } : {}) },
     relativePath: `/gopherscope-lab/${name}`,
     procsFiles: procs,
     async addPid(pid) {
       for (const f of procs) writeFileSync(f, String(pid));
     },
     async destroy() {
-      killAndRemove(memDir, procs[0]!);
-      killAndRemove(cpuDir, procs[1]!);
+      removeAll();
       unregister();
     },
   };

@@ -30,6 +30,8 @@ test('sshd accepts the lab key with strict host key checking, and the Go target 
       assert.equal(readFileSync(join(t.cgroup.paths.memory!, 'memory.limit_in_bytes'), 'utf8').trim(), String(256 * 1024 * 1024));
       assert.equal(readFileSync(join(t.cgroup.paths.cpu!, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
       assert.equal(readFileSync(join(t.cgroup.paths.cpu!, 'cpu.cfs_period_us'), 'utf8').trim(), '100000');
+      // A hybrid host: the process is in the same place in the cgroup2 hierarchy, as under systemd.
+      if (t.cgroup.paths.unified) assert.match(cg, new RegExp(`^0::${t.cgroup.relativePath}$`, 'm'));
     }
     assert.ok(t.pprofAddr);
     const index = await (await fetch(`http://${t.pprofAddr}/debug/pprof/`)).text();

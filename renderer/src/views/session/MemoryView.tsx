@@ -4,6 +4,7 @@ import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { MEMORY_CLASSES, type MemoryClass } from '../../../../shared/analysis/memoryLayout';
 import type { MappingTable as Table, MemoryView as Model } from '../../../../shared/analysis/sessionViews';
+import { psiSummary } from '../../../../shared/parsers/psi';
 import { formatBytes, formatKiB } from '../../format';
 import { useView, ViewStatus } from './useView';
 
@@ -162,6 +163,7 @@ function CgroupCard({ model }: { model: Model }) {
   const ms = model.memStats;
   const rss = (model.rollup?.rssKiB ?? model.grandTotal?.Rss ?? 0) * 1024;
   const limit = mem?.limit?.value ?? null;
+  const pressureTitle = c?.pressurePath ? `avg10 / avg60 / avg300, from the *.pressure files of cgroup ${c.pressurePath}` : undefined;
   return (
     <div className="card" data-testid="cgroup-card">
       <h2>Container limits</h2>
@@ -190,10 +192,14 @@ function CgroupCard({ model }: { model: Model }) {
           <dd>{mem?.high ? formatBytes(mem.high.value) : 'none'}</dd>
           <dt>OOM kills</dt>
           <dd>{mem?.oomKills ?? '—'}</dd>
+          <dt>memory pressure</dt>
+          <dd data-testid="cgroup-memory-pressure" title={pressureTitle}>{mem?.pressure ? psiSummary(mem.pressure) : '—'}</dd>
           <dt>CPU limit</dt>
           <dd data-testid="cgroup-cpu-limit">{cpu?.limitCpus ? `${cpu.limitCpus.value.toFixed(2)} CPUs (set by ${cpu.limitCpus.path})` : 'none'}</dd>
           <dt>throttled</dt>
           <dd>{cpu?.nrThrottled != null ? `${cpu.nrThrottled} of ${cpu.nrPeriods} periods, ${((cpu.throttledUs ?? 0) / 1000).toFixed(1)} ms` : '—'}</dd>
+          <dt>CPU pressure</dt>
+          <dd data-testid="cgroup-cpu-pressure" title={pressureTitle}>{cpu?.pressure ? psiSummary(cpu.pressure) : '—'}</dd>
           <dt>cpuset</dt>
           <dd>{c.cpuset ? `${c.cpuset.cpus} (${c.cpuset.count} CPUs)` : '—'}</dd>
         </dl>
