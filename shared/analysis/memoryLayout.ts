@@ -143,86 +143,73 @@ class Reasons {
   }
 }
 
-export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executable?: string } = {}): MemoryLayout {
-  const n = maps.count;
-  const { start: starts, end: ends, perms, inode, name: nameOf, names, sizeKiB } = maps;
-  const classIds = MEMORY_CLASSES.map((c) => c.id);
-  const classOf = new Uint8Array(n).fill(UNSET);
-  const reasonOf = new Uint32Array(n);
-  const reasons = new Reasons();
-  const set = (i: number, c: number, reason: number) => {
-    if (classOf[i] !== UNSET) return;
-    classOf[i] = c;
-    reasonOf[i] = reason;
-  };
+/** Gives mapping `i` its class and reason unless an earlier, stronger rule already did. */
+function setClass(classOf: Uint8Array, reasonOf: Uint32Array, i: number, c: number, reason: number): void {
+  if (classOf[i] !== UNSET) return;
+  classOf[i] = c;
+  reasonOf[i] = reason;
+}
 
-  // Facts about each distinct name, computed once: 100,000 mappings share a few names.
-  const anonName = names.map((nm) => nm === '' || nm.startsWith('[anon'));
-  /** Anonymous and not named by the program: what Go heap arenas look like before Go 1.25. */
-  const runName = names.map((nm) => nm === '' || (nm.startsWith('[anon') && !nm.startsWith('[anon:')));
-  const isAnon = (i: number) => inode[i] === 0 && anonName[nameOf[i]!]!;
-  const inRun = (i: number) => inode[i] === 0 && runName[nameOf[i]!]!;
-  let executable = opts.executable ?? null;
-  if (executable === null) {
-    for (let i = 0; i < n && executable === null; i++) if (names[nameOf[i]!]!.startsWith('/')) executable = names[nameOf[i]!]!;
-  }
-  const exeIndex = executable === null ? -1 : names.indexOf(executable);
+/*
+ * The passes over all mappings are functions of their own, not loops in classifyMemory: the engine
+ * compiles a hot loop on the spot, and in one long function each loop's compile left the code after
+ * it without type information, so the first classifications compiled and threw away the whole
+ * function several times (15-45 ms a time, against 5 ms warm).
+ */
 
-  // Anonymous runs: contiguous anonymous mappings; Go heap arenas are 64 MiB-aligned runs.
-  const alignedRuns: { from: number; to: number; start: bigint; end: bigint }[] = [];
+/** Contiguous anonymous runs that are 64 MiB-aligned and at least 64 MiB long: Go heap arena candidates. */
+function alignedAnonymousRuns(maps: MemoryMaps, runName: readonly boolean[]): { from: number; to: number; start: bigint; end: bigint }[] {
+  const { count: n, start: starts, end: ends, inode, name: nameOf } = maps;
+  const runs: { from: number; to: number; start: bigint; end: bigint }[] = [];
   for (let i = 0; i < n; ) {
-    if (!inRun(i)) {
+    if (inode[i] !== 0 || !runName[nameOf[i]!]) {
       i++;
       continue;
     }
     let j = i;
-    while (j + 1 < n && inRun(j + 1) && starts[j + 1] === ends[j]) j++;
-    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) alignedRuns.push({ from: i, to: j, start: BigInt(starts[i]!), end: BigInt(ends[j]!) });
+    while (j + 1 < n && inode[j + 1] === 0 && runName[nameOf[j + 1]!] && starts[j + 1] === ends[j]) j++;
+    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) runs.push({ from: i, to: j, start: BigInt(starts[i]!), end: BigInt(ends[j]!) });
     i = j + 1;
   }
-  const goNamed = names.some((nm) => nm.startsWith('[anon: Go:'));
-  const lowArenas = alignedRuns.filter((r) => r.start < MMAP_AREA);
-  const hinted = lowArenas.find((r) => (r.start & 0xffffffffffn) === 0xc000000000n);
-  let isGo: boolean;
-  let goEvidence: string;
-  if (opts.isGo !== undefined) {
-    isGo = opts.isGo;
-    goEvidence = isGo ? 'the binary carries Go build info' : 'the binary has no Go build info';
-  } else if (goNamed) {
-    isGo = true;
-    goEvidence = 'mappings named "[anon: Go: …]" (Go 1.25+)';
-  } else if (hinted) {
-    isGo = true;
-    goEvidence = `an anonymous 64 MiB-aligned run at 0x${hinted.start.toString(16)}, a Go arena hint address`;
-  } else if (lowArenas.length > 0) {
-    isGo = true;
-    goEvidence = `an anonymous 64 MiB-aligned run at 0x${lowArenas[0]!.start.toString(16)}, below the mmap area: Go 1.26's randomized heap base`;
-  } else {
-    isGo = false;
-    goEvidence = 'no Go mapping names and no 64 MiB-aligned anonymous run below the mmap area';
-  }
+  return runs;
+}
 
-  // Binary: its file's mappings, then the anonymous bss right after its last one.
+/** The executable's own mappings by their permissions; returns the end of its last one (where bss follows). */
+function classifyBinary(maps: MemoryMaps, exeIndex: number, classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): number | null {
+  const { count: n, end: ends, perms, name: nameOf } = maps;
+  const text = reasons.of('executable code of the program binary');
+  const data = reasons.of('initialised data of the program binary');
+  const rodata = reasons.of('read-only data of the program binary (rodata, pclntab, type info)');
+  const none = reasons.of('inaccessible part of the program binary');
   let binaryEnd: number | null = null;
-  if (exeIndex >= 0) {
-    const text = reasons.of('executable code of the program binary');
-    const data = reasons.of('initialised data of the program binary');
-    const rodata = reasons.of('read-only data of the program binary (rodata, pclntab, type info)');
-    const none = reasons.of('inaccessible part of the program binary');
-    for (let i = 0; i < n; i++) {
-      if (nameOf[i] !== exeIndex) continue;
-      const p = perms[i]!;
-      if (p & PERM_EXEC) set(i, CI['binary-text'], text);
-      else if (p & PERM_WRITE) set(i, CI['binary-data'], data);
-      else if (p & PERM_READ) set(i, CI['binary-rodata'], rodata);
-      else set(i, CI['binary-rodata'], none);
-      binaryEnd = ends[i]!;
-    }
+  for (let i = 0; i < n; i++) {
+    if (nameOf[i] !== exeIndex) continue;
+    const p = perms[i]!;
+    if (p & PERM_EXEC) setClass(classOf, reasonOf, i, CI['binary-text'], text);
+    else if (p & PERM_WRITE) setClass(classOf, reasonOf, i, CI['binary-data'], data);
+    else if (p & PERM_READ) setClass(classOf, reasonOf, i, CI['binary-rodata'], rodata);
+    else setClass(classOf, reasonOf, i, CI['binary-rodata'], none);
+    binaryEnd = ends[i]!;
   }
+  return binaryEnd;
+}
 
-  // Named and special mappings.
+/** Per name: 1 when some mapping of that path other than the executable is executable (a shared library). */
+function executablePaths(maps: MemoryMaps, exeIndex: number, names: readonly string[]): Uint8Array {
+  const { count: n, perms, name: nameOf } = maps;
   const isLib = new Uint8Array(names.length);
   for (let i = 0; i < n; i++) if (perms[i]! & PERM_EXEC && nameOf[i] !== exeIndex && names[nameOf[i]!]!.startsWith('/')) isLib[nameOf[i]!] = 1;
+  return isLib;
+}
+
+interface NameRules {
+  readonly rules: readonly NameRule[];
+  readonly fixedClass: readonly number[];
+  readonly fixedReason: readonly number[];
+}
+
+/** What each distinct name says, computed once: 100,000 mappings share a few names. */
+function nameRules(names: readonly string[], isLib: Uint8Array, reasons: Reasons): NameRules {
   const fixedClass = new Array<number>(names.length).fill(0);
   const fixedReason = new Array<number>(names.length).fill(0);
   const rules = names.map((nm, k): NameRule => {
@@ -248,6 +235,13 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     fixedReason[k] = reasons.of(`kernel-named mapping ${nm}`);
     return nm.startsWith('[') ? NameRule.Bracketed : NameRule.Other;
   });
+  return { rules, fixedClass, fixedReason };
+}
+
+/** Named, shared, file-backed and bss mappings, from the name rules, permissions and inode. */
+function classifyByName(maps: MemoryMaps, r: NameRules, binaryEnd: number | null, classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): void {
+  const { count: n, start: starts, perms, inode, name: nameOf } = maps;
+  const { rules, fixedClass, fixedReason } = r;
   const sharedMapping = reasons.of('a shared mapping');
   const shmObject = reasons.of('shared memory object');
   const fileMapped = reasons.of('a file mapped into memory');
@@ -256,16 +250,144 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     if (classOf[i] !== UNSET) continue;
     const k = nameOf[i]!;
     const rule = rules[k]!;
-    if (rule === NameRule.Fixed) set(i, fixedClass[k]!, fixedReason[k]!);
-    else if (perms[i]! & PERM_SHARED) set(i, CI['shm'], sharedMapping);
-    else if (rule === NameRule.ShmObject) set(i, CI['shm'], shmObject);
-    else if (rule === NameRule.SharedLibrary) set(i, CI['shared-library'], fixedReason[k]!);
-    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) set(i, CI['file-data'], fileMapped);
-    else if (rule === NameRule.Bracketed) set(i, CI['anon-other'], fixedReason[k]!);
-    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) set(i, CI['binary-bss'], bss);
+    if (rule === NameRule.Fixed) setClass(classOf, reasonOf, i, fixedClass[k]!, fixedReason[k]!);
+    else if (perms[i]! & PERM_SHARED) setClass(classOf, reasonOf, i, CI['shm'], sharedMapping);
+    else if (rule === NameRule.ShmObject) setClass(classOf, reasonOf, i, CI['shm'], shmObject);
+    else if (rule === NameRule.SharedLibrary) setClass(classOf, reasonOf, i, CI['shared-library'], fixedReason[k]!);
+    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) setClass(classOf, reasonOf, i, CI['file-data'], fileMapped);
+    else if (rule === NameRule.Bracketed) setClass(classOf, reasonOf, i, CI['anon-other'], fixedReason[k]!);
+    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) setClass(classOf, reasonOf, i, CI['binary-bss'], bss);
+  }
+}
+
+/** A guard page (---p, at most 64 KiB) directly below a rw-p stack: a pthread's stack. */
+function classifyThreadStacks(maps: MemoryMaps, classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): void {
+  const { count: n, start: starts, end: ends, perms, inode, name: nameOf, sizeKiB } = maps;
+  const guard = reasons.of('guard page of the thread stack above it');
+  for (let i = 1; i < n; i++) {
+    if (perms[i - 1] !== 0 || perms[i] !== (PERM_READ | PERM_WRITE) || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i]) continue;
+    const stack = sizeKiB[i]!;
+    if (sizeKiB[i - 1]! > 64 || stack < 64 || stack > 64 * 1024) continue;
+    setClass(classOf, reasonOf, i - 1, CI['thread-stack'], guard);
+    setClass(classOf, reasonOf, i, CI['thread-stack'], reasons.of(`thread stack (${stack} KiB) with a guard page below: a pthread from cgo or a C library`));
+  }
+}
+
+/** What is left: anonymous memory up in the mmap area of a Go process is runtime metadata; the rest is "other". */
+function classifyRest(maps: MemoryMaps, isGo: boolean, anonName: readonly boolean[], classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): void {
+  const { count: n, start: starts, perms, inode, name: nameOf } = maps;
+  const metaReserved = reasons.of('reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)');
+  const meta = reasons.of('anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
+  const other = reasons.of('anonymous memory with no other evidence of its owner');
+  for (let i = 0; i < n; i++) {
+    if (classOf[i] !== UNSET) continue;
+    if (isGo && inode[i] === 0 && anonName[nameOf[i]!] && starts[i]! >= MMAP_AREA_N) setClass(classOf, reasonOf, i, CI['go-metadata'], (perms[i]! & 7) === 0 ? metaReserved : meta);
+    else setClass(classOf, reasonOf, i, CI['anon-other'], other);
+  }
+}
+
+/**
+ * Sums per class in one typed array (class × key), with each mapping's Rss for the regions. One
+ * sweep over the counter rows, reading a row's counters together: a sweep per counter would walk
+ * the whole table (a row per mapping) once for each.
+ */
+function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array; rssOf: Float64Array } {
+  const n = maps.count;
+  const sizeKiB = maps.sizeKiB;
+  const K = TOTAL_KEYS.length;
+  const sums = new Float64Array(MEMORY_CLASSES.length * K);
+  const counts = new Float64Array(MEMORY_CLASSES.length);
+  const stride = maps.counterKeys.length;
+  const table = maps.counters;
+  const big = maps.bigCounters;
+  const cols = Int32Array.from(TOTAL_KEYS, (key) => (key === 'Size' ? -1 : maps.counterKeys.indexOf(key)));
+  const sizeK = TOTAL_KEYS.indexOf('Size');
+  const rssK = TOTAL_KEYS.indexOf('Rss');
+  const rssOf = new Float64Array(n);
+  for (let i = 0, row = 0; i < n; i++, row += stride) {
+    const c = classOf[i]!;
+    const at = c * K;
+    counts[c] = counts[c]! + 1;
+    sums[at + sizeK] = sums[at + sizeK]! + sizeKiB[i]!;
+    for (let k = 0; k < K; k++) {
+      const col = cols[k]!;
+      if (col < 0) continue;
+      const v = decodeCounter(table[row + col]!, row + col, big);
+      if (v === undefined) continue;
+      sums[at + k] = sums[at + k]! + v;
+      if (k === rssK) rssOf[i] = v;
+    }
+  }
+  return { sums, counts, rssOf };
+}
+
+/** Adjacent mappings of one class merged, in address order. */
+function addressRegions(maps: MemoryMaps, classOf: Uint8Array, rssOf: Float64Array): AddressRegion[] {
+  const { count: n, start: starts, end: ends, sizeKiB } = maps;
+  const regions: AddressRegion[] = [];
+  for (let i = 0; i < n; ) {
+    const c = classOf[i]!;
+    let j = i;
+    let size = sizeKiB[i]!;
+    let resident = rssOf[i]!;
+    while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
+      j++;
+      size += sizeKiB[j]!;
+      resident += rssOf[j]!;
+    }
+    regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: MEMORY_CLASSES[c]!.id, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
+    i = j + 1;
+  }
+  return regions;
+}
+
+export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executable?: string } = {}): MemoryLayout {
+  const n = maps.count;
+  const { name: nameOf, names } = maps;
+  const classOf = new Uint8Array(n).fill(UNSET);
+  const reasonOf = new Uint32Array(n);
+  const reasons = new Reasons();
+
+  const anonName = names.map((nm) => nm === '' || nm.startsWith('[anon'));
+  /** Anonymous and not named by the program: what Go heap arenas look like before Go 1.25. */
+  const runName = names.map((nm) => nm === '' || (nm.startsWith('[anon') && !nm.startsWith('[anon:')));
+  let executable = opts.executable ?? null;
+  if (executable === null) {
+    for (let i = 0; i < n && executable === null; i++) if (names[nameOf[i]!]!.startsWith('/')) executable = names[nameOf[i]!]!;
+  }
+  const exeIndex = executable === null ? -1 : names.indexOf(executable);
+
+  // Anonymous runs: contiguous anonymous mappings; Go heap arenas are 64 MiB-aligned runs.
+  const alignedRuns = alignedAnonymousRuns(maps, runName);
+  const goNamed = names.some((nm) => nm.startsWith('[anon: Go:'));
+  const lowArenas = alignedRuns.filter((r) => r.start < MMAP_AREA);
+  const hinted = lowArenas.find((r) => (r.start & 0xffffffffffn) === 0xc000000000n);
+  let isGo: boolean;
+  let goEvidence: string;
+  if (opts.isGo !== undefined) {
+    isGo = opts.isGo;
+    goEvidence = isGo ? 'the binary carries Go build info' : 'the binary has no Go build info';
+  } else if (goNamed) {
+    isGo = true;
+    goEvidence = 'mappings named "[anon: Go: …]" (Go 1.25+)';
+  } else if (hinted) {
+    isGo = true;
+    goEvidence = `an anonymous 64 MiB-aligned run at 0x${hinted.start.toString(16)}, a Go arena hint address`;
+  } else if (lowArenas.length > 0) {
+    isGo = true;
+    goEvidence = `an anonymous 64 MiB-aligned run at 0x${lowArenas[0]!.start.toString(16)}, below the mmap area: Go 1.26's randomized heap base`;
+  } else {
+    isGo = false;
+    goEvidence = 'no Go mapping names and no 64 MiB-aligned anonymous run below the mmap area';
   }
 
+  // Binary: its file's mappings, then the anonymous bss right after its last one.
+  const binaryEnd = exeIndex >= 0 ? classifyBinary(maps, exeIndex, classOf, reasonOf, reasons) : null;
+  // Named and special mappings.
+  classifyByName(maps, nameRules(names, executablePaths(maps, exeIndex, names), reasons), binaryEnd, classOf, reasonOf, reasons);
+
   // Go heap arenas.
+  const perms = maps.perms;
   if (isGo) {
     for (const r of alignedRuns) {
       const mib = Number((r.end - r.start) / MiB);
@@ -273,59 +395,20 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
       if (r.start >= MMAP_AREA && r.end - r.start === ARENA) continue; // one 64 MiB heap up high: glibc's malloc arena shape, decided below
       const reserved = reasons.of(`reserved, not yet used part of a Go heap arena run (${mib} MiB, 64 MiB-aligned, ${where})`);
       const used = reasons.of(`Go heap arena in use (run of ${mib} MiB, 64 MiB-aligned, ${where})`);
-      for (let i = r.from; i <= r.to; i++) set(i, CI['go-heap'], (perms[i]! & 7) === 0 ? reserved : used);
+      for (let i = r.from; i <= r.to; i++) setClass(classOf, reasonOf, i, CI['go-heap'], (perms[i]! & 7) === 0 ? reserved : used);
     }
   }
   // glibc malloc heaps: a 64 MiB-aligned 64 MiB reservation, a rw- head and a --- tail.
   const mallocArena = reasons.of('a glibc malloc arena (64 MiB-aligned 64 MiB heap): C allocations from cgo or libc threads');
   for (const r of alignedRuns) {
     if (r.end - r.start !== ARENA || r.start < MMAP_AREA) continue;
-    for (let i = r.from; i <= r.to; i++) set(i, CI['cgo-malloc'], mallocArena);
+    for (let i = r.from; i <= r.to; i++) setClass(classOf, reasonOf, i, CI['cgo-malloc'], mallocArena);
   }
-  // Thread stacks: a guard page (---p, at most 64 KiB) directly below a rw-p stack.
-  const guard = reasons.of('guard page of the thread stack above it');
-  for (let i = 1; i < n; i++) {
-    if (perms[i - 1] !== 0 || perms[i] !== (PERM_READ | PERM_WRITE) || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i]) continue;
-    const stack = sizeKiB[i]!;
-    if (sizeKiB[i - 1]! > 64 || stack < 64 || stack > 64 * 1024) continue;
-    set(i - 1, CI['thread-stack'], guard);
-    set(i, CI['thread-stack'], reasons.of(`thread stack (${stack} KiB) with a guard page below: a pthread from cgo or a C library`));
-  }
-  const metaReserved = reasons.of('reserved address space in a Go process outside the heap: runtime metadata reservations (page summaries, arena index)');
-  const meta = reasons.of('anonymous memory in a Go process outside the heap arenas: runtime off-heap metadata (spans, GC bits, persistentalloc), or cgo mmaps');
-  const other = reasons.of('anonymous memory with no other evidence of its owner');
-  for (let i = 0; i < n; i++) {
-    if (classOf[i] !== UNSET) continue;
-    if (isGo && isAnon(i) && starts[i]! >= MMAP_AREA_N) set(i, CI['go-metadata'], (perms[i]! & 7) === 0 ? metaReserved : meta);
-    else set(i, CI['anon-other'], other);
-  }
+  classifyThreadStacks(maps, classOf, reasonOf, reasons);
+  classifyRest(maps, isGo, anonName, classOf, reasonOf, reasons);
 
-  // Sums per class in one typed array (class × key), made into records once at the end. One
-  // sweep over the counter rows, reading a row's counters together: a sweep per counter would
-  // walk the whole table (a row per mapping) once for each.
+  const { sums, counts, rssOf } = sumByClass(maps, classOf);
   const K = TOTAL_KEYS.length;
-  const C = MEMORY_CLASSES.length;
-  const sums = new Float64Array(C * K);
-  const counts = new Float64Array(C);
-  const stride = maps.counterKeys.length;
-  const table = maps.counters;
-  const cols = TOTAL_KEYS.map((key) => (key === 'Size' ? -1 : maps.counterKeys.indexOf(key)));
-  const sizeK = TOTAL_KEYS.indexOf('Size');
-  const rssK = TOTAL_KEYS.indexOf('Rss');
-  const rssOf = new Float64Array(n);
-  for (let i = 0, row = 0; i < n; i++, row += stride) {
-    const at = classOf[i]! * K;
-    counts[classOf[i]!] = counts[classOf[i]!]! + 1;
-    sums[at + sizeK] = sums[at + sizeK]! + sizeKiB[i]!;
-    for (let k = 0; k < K; k++) {
-      const col = cols[k]!;
-      if (col < 0) continue;
-      const v = decodeCounter(table[row + col]!, row + col, maps.bigCounters);
-      if (v === undefined) continue;
-      sums[at + k] = sums[at + k]! + v;
-      if (k === rssK) rssOf[i] = v;
-    }
-  }
   const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
   const grand = zero();
   const totals: { class: MemoryClass; mappings: number; kib: Totals }[] = [];
@@ -338,20 +421,5 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     });
     totals.push({ class: c.id, mappings: counts[ci]!, kib });
   });
-
-  const regions: AddressRegion[] = [];
-  for (let i = 0; i < n; ) {
-    const c = classOf[i]!;
-    let j = i;
-    let size = sizeKiB[i]!;
-    let resident = rssOf[i]!;
-    while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
-      j++;
-      size += sizeKiB[j]!;
-      resident += rssOf[j]!;
-    }
-    regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: classIds[c]!, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
-    i = j + 1;
-  }
-  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions };
+  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions: addressRegions(maps, classOf, rssOf) };
 }
