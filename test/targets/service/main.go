@@ -32,7 +32,7 @@ var (
 	stall      = flag.String("stall", "", "a URL path prefix whose requests never get an answer (to test client timeouts)")
 	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
 	leak       = flag.Int("leak", 0, "goroutines parked forever on one channel receive in leakedWorker: a leak signature once they have waited a minute")
-	release    = flag.Duration("release-every", 0, "return freed memory to the OS this often (debug.FreeOSMemory), after churning garbage: with GODEBUG=madvdontneed=0 it shows as LazyFree")
+	release    = flag.Duration("release-every", 0, "drop 32 MiB once, then return freed memory to the OS this often (debug.FreeOSMemory): with GODEBUG=madvdontneed=0 it shows as LazyFree")
 	busy       = flag.Int("busy", 0, "pairs of goroutines doing traceable work: channel ping-pong, garbage, syscalls, sleeps, plus periodic ReadMemStats and GOMAXPROCS changes")
 )
 
@@ -261,16 +261,21 @@ func startBusy(pairs int) {
 // releaseMemory frees a burst of garbage and hands the pages back to the OS,
 // so the way the runtime returns memory (MADV_DONTNEED or MADV_FREE) shows in smaps.
 func releaseMemory(every time.Duration) {
-	var keep [][]byte
-	for {
-		for i := 0; i < 32; i++ {
-			b := make([]byte, 1<<20)
-			for j := 0; j < len(b); j += 4096 {
-				b[j] = 1
-			}
-			keep = append(keep, b)
+	// 32 MiB touched once and dropped: the first FreeOSMemory releases it. Later rounds only
+	// release what the rest of the program has freed since; allocating the 32 MiB again each
+	// round re-touched the released pages, and a capture that read smaps in that window saw no
+	// LazyFree at all.
+	keep := make([][]byte, 0, 32)
+	for i := 0; i < 32; i++ {
+		b := make([]byte, 1<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
 		}
-		keep = nil
+		keep = append(keep, b)
+	}
+	keep = nil
+	_ = keep
+	for {
 		debug.FreeOSMemory()
 		time.Sleep(every)
 	}
