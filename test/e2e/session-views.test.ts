@@ -87,6 +87,14 @@ test('Memory: classes, address strip, treemap, a virtualized table and the cgrou
   const paint = await page.evaluate(() => performance.getEntriesByName('gs-memory-open-to-paint').map((e) => e.duration));
   assert.equal(paint.length, 1);
   await page.getByTestId('mapping-filter').fill('');
+  // Addresses are formatted per row on screen, and by the filter when it needs them.
+  const firstAddress = (await page.getByTestId('mapping-row').first().locator('div').first().innerText()).trim();
+  assert.match(firstAddress, /^[0-9a-f]{12,16}$/);
+  const rowsOnScreen = await page.getByTestId('mapping-row').count();
+  await page.getByTestId('mapping-filter').fill(firstAddress);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="mapping-row"]').length < n, rowsOnScreen);
+  assert.equal((await page.getByTestId('mapping-row').first().locator('div').first().innerText()).trim(), firstAddress);
+  await page.getByTestId('mapping-filter').fill('');
   await shot(page, '20-memory-view');
 });
 

@@ -3,7 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { MEMORY_CLASSES, type MemoryClass } from '../../../../shared/analysis/memoryLayout';
-import type { MappingTable as Table, MemoryView as Model } from '../../../../shared/analysis/sessionViews';
+import { hexAddress, type MappingTable as Table, type MemoryView as Model } from '../../../../shared/analysis/sessionViews';
 import { psiSummary } from '../../../../shared/parsers/psi';
 import { formatBytes, formatKiB } from '../../format';
 import { useView, ViewStatus } from './useView';
@@ -242,6 +242,8 @@ const NUMERIC = ['sizeKiB', 'rssKiB', 'pssKiB', 'privateDirtyKiB', 'swapKiB'] as
 function MappingTable({ table: t }: { table: Table }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'start', desc: false });
+  // Addresses as text only once a filter needs them, then kept for the next keystroke.
+  const hexCache = useMemo(() => ({ list: null as string[] | null }), [t]);
   // Row indexes, filtered and sorted over the columns; smaps is already in address order.
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
@@ -250,7 +252,8 @@ function MappingTable({ table: t }: { table: Table }) {
       const nameHit = t.names.map((n) => n.toLowerCase().includes(f));
       const classHit = t.classes.map((c) => c.includes(f));
       const permsHit = t.permsList.map((p) => p.includes(f));
-      list = list.filter((i) => nameHit[t.name[i]!] || classHit[t.class[i]!] || permsHit[t.perms[i]!] || t.startHex[i]!.includes(f));
+      const hex = (hexCache.list ??= Array.from(t.start, hexAddress));
+      list = list.filter((i) => nameHit[t.name[i]!] || classHit[t.class[i]!] || permsHit[t.perms[i]!] || hex[i]!.includes(f));
     }
     const k = sort.key;
     const sign = sort.desc ? -1 : 1;
@@ -264,7 +267,7 @@ function MappingTable({ table: t }: { table: Table }) {
       list.sort((a, b) => sign * text(a).localeCompare(text(b)) || a - b);
     }
     return list;
-  }, [t, filter, sort]);
+  }, [t, hexCache, filter, sort]);
   const parent = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: shown.length, getScrollElement: () => parent.current, estimateSize: () => 24, overscan: 20 });
   const head = (key: SortKey, text: string) => (
@@ -297,7 +300,7 @@ function MappingTable({ table: t }: { table: Table }) {
             const cls = t.classes[t.class[i]!]!;
             return (
               <div key={item.key} className="vrow" data-testid="mapping-row" style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }} title={t.reasons[t.reason[i]!]}>
-                <div className="mono">{t.startHex[i]}</div>
+                <div className="mono">{hexAddress(t.start[i]!)}</div>
                 <div className="mono">{t.permsList[t.perms[i]!]}</div>
                 <div>{formatKiB(t.sizeKiB[i])}</div>
                 <div>{formatKiB(t.rssKiB[i])}</div>
