@@ -687,7 +687,9 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
   };
 
   return {
-    push: (chunk) => push(typeof chunk === 'string' ? encodeUtf8(chunk) : chunk),
+    // Plain Uint8Array views only: a Node Buffer is a subclass, and a loop that has seen both
+    // (chunks, and the carried partial line) is compiled for both, then recompiled.
+    push: (chunk) => push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
     finish() {
       if (carryLen > 0 || overlong) line(carry, 0, carryLen);
       carryLen = 0;
