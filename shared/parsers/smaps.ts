@@ -250,36 +250,103 @@ const SMAPS_BYTES_PER_MAPPING = 600;
 
 /** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
 export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
-  const warnings: ParseWarning[] = [];
-  const devs = new Dictionary('');
-  const names = new Dictionary('');
-  const flagTexts = new Dictionary('');
+  const reader = new SmapsReader(opts);
+  return {
+    // Plain Uint8Array views only: a Node Buffer is a subclass, and a loop that has seen both
+    // (chunks, and the carried partial line) is compiled for both, then recompiled.
+    push: (chunk) => reader.push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    finish: () => reader.finish(),
+  };
+}
+
+const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
+const excerpt = (buf: Uint8Array, s: number, e: number) => JSON.stringify(decodeUtf8(buf.subarray(s, Math.min(e, s + 240))).slice(0, 60));
+
+/**
+ * The parser's state and steps as a class, not closures made per parser: the engine keeps
+ * optimised code per function, and closures made anew for each parser were compiled anew for
+ * each, so a process's second and third parse paid the first one's warm-up again.
+ */
+class SmapsReader {
+  private readonly warnings: ParseWarning[] = [];
+  private readonly devs = new Dictionary('');
+  private readonly names = new Dictionary('');
+  private readonly flagTexts = new Dictionary('');
   /** Keys outside the counters' fast path: VmFlags on every mapping, and whatever is new. */
-  const keys = new Dictionary('VmFlags');
-  const flagSets: (readonly string[])[] = [Object.freeze([])];
-  let hasCounters = false;
-  let error: ParseResult<MemoryMaps> | null = null;
-  let lineNo = 0;
+  private readonly keys = new Dictionary('VmFlags');
+  private readonly flagSets: (readonly string[])[] = [Object.freeze([])];
+  private hasCounters = false;
+  private error: ParseResult<MemoryMaps> | null = null;
+  private lineNo = 0;
 
   // The columns, grown by doubling; `rows` mappings so far, the last one still being read while
   // `open` (its counters and VmFlags follow its header).
-  let capacity = 0;
-  let rows = 0;
-  let open = false;
-  let start = new Float64Array(0);
-  let end = new Float64Array(0);
-  let offset = new Float64Array(0);
-  let inode = new Float64Array(0);
-  let sizeKiB = new Float64Array(0);
-  let lineOf = new Float64Array(0);
-  let perms = new Uint8Array(0);
-  let dev = new Uint32Array(0);
-  let name = new Uint32Array(0);
-  let vmFlags = new Uint32Array(0);
+  private capacity = 0;
+  private rows = 0;
+  private open = false;
+  private start = new Float64Array(0);
+  private end = new Float64Array(0);
+  private offset = new Float64Array(0);
+  private inode = new Float64Array(0);
+  private sizeKiB = new Float64Array(0);
+  private lineOf = new Float64Array(0);
+  private perms = new Uint8Array(0);
+  private dev = new Uint32Array(0);
+  private name = new Uint32Array(0);
+  private vmFlags = new Uint32Array(0);
   /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
-  let rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
-  const grow = () => {
-    capacity = Math.max(rowHint, capacity * 2);
+  private rowHint: number;
+
+  // The counter table: `stride` columns, row-major, grown with the columns; a new counter name
+  // widens it (once per file in practice, since the kernel prints the same names for every
+  // mapping). Rows start as zeros, which is "absent" in its encoding: a mapping that lacks a
+  // counter, or lists them in another order, needs no bookkeeping.
+  private readonly counterKeys: string[] = [];
+  private readonly counterBytes: Uint8Array[] = [];
+  /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
+  private readonly counterWords: number[][] = [];
+  /**
+   * The first 16 bytes of each counter's line as the kernel prints it ("%-16s%8lu kB": the name,
+   * colon and padding), as four big-endian words, learned from the first such line. A line that
+   * matches them is read without any other check but its digits.
+   */
+  private readonly paddedKeys: (Uint32Array | undefined)[] = [];
+  private readonly column = new Map<string, number>();
+  private stride = 0;
+  private sizeColumn = -1;
+  private table = new Uint32Array(0);
+  private readonly bigCounters = new Map<number, number>();
+  /** Where the open mapping's row starts in `table`. */
+  private rowBase = 0;
+  /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
+  private seen = 0;
+
+  private lastBuf: Uint8Array | null = null;
+  private lastView: DataView | null = null;
+
+  private carry = new Uint8Array(0);
+  private carryLen = 0;
+  private overlong = false;
+
+  // The last hex field read, and whether a double holds it exactly.
+  private hexValue = 0;
+  private hexExact = true;
+
+  constructor(opts: SmapsParserOptions) {
+    this.rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
+  }
+
+  private viewOf(buf: Uint8Array): DataView {
+    if (buf !== this.lastBuf) {
+      this.lastBuf = buf;
+      this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.lastView!;
+  }
+
+  private grow(): void {
+    const capacity = (this.capacity = Math.max(this.rowHint, this.capacity * 2));
+    const rows = this.rows;
     const f64 = (a: Float64Array) => {
       const b = new Float64Array(capacity);
       b.set(a.subarray(0, rows));
@@ -290,56 +357,23 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
       b.set(a.subarray(0, rows));
       return b;
     };
-    start = f64(start);
-    end = f64(end);
-    offset = f64(offset);
-    inode = f64(inode);
-    sizeKiB = f64(sizeKiB);
-    lineOf = f64(lineOf);
+    this.start = f64(this.start);
+    this.end = f64(this.end);
+    this.offset = f64(this.offset);
+    this.inode = f64(this.inode);
+    this.sizeKiB = f64(this.sizeKiB);
+    this.lineOf = f64(this.lineOf);
     const p = new Uint8Array(capacity);
-    p.set(perms.subarray(0, rows));
-    perms = p;
-    dev = u32(dev);
-    name = u32(name);
-    vmFlags = u32(vmFlags);
-  };
+    p.set(this.perms.subarray(0, rows));
+    this.perms = p;
+    this.dev = u32(this.dev);
+    this.name = u32(this.name);
+    this.vmFlags = u32(this.vmFlags);
+  }
 
-  // The counter table: `stride` columns, row-major, grown with the columns; a new counter name
-  // widens it (once per file in practice, since the kernel prints the same names for every
-  // mapping). Rows start as zeros, which is "absent" in its encoding: a mapping that lacks a
-  // counter, or lists them in another order, needs no bookkeeping.
-  const counterKeys: string[] = [];
-  const counterBytes: Uint8Array[] = [];
-  /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
-  const counterWords: number[][] = [];
-  /**
-   * The first 16 bytes of each counter's line as the kernel prints it ("%-16s%8lu kB": the name,
-   * colon and padding), as four big-endian words, learned from the first such line. A line that
-   * matches them is read without any other check but its digits.
-   */
-  const paddedKeys: (Uint32Array | undefined)[] = [];
-  const column = new Map<string, number>();
-  let stride = 0;
-  let sizeColumn = -1;
-  let table = new Uint32Array(0);
-  const bigCounters = new Map<number, number>();
-  /** Where the open mapping's row starts in `table`. */
-  let rowBase = 0;
-  /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
-  let seen = 0;
-
-  let lastBuf: Uint8Array | null = null;
-  let lastView: DataView | null = null;
-  const viewOf = (buf: Uint8Array): DataView => {
-    if (buf !== lastBuf) {
-      lastBuf = buf;
-      lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return lastView!;
-  };
-
-  const addColumn = (key: string): number => {
-    const col = counterKeys.length;
+  private addColumn(key: string): number {
+    const col = this.counterKeys.length;
+    const { rows, stride, table, bigCounters } = this;
     // Columns are added while reading the first mapping: room for the rows so far, not `capacity`;
     // openRow grows it to full size once.
     const wider = new Uint32Array(Math.max(rows, 1) * (stride + 1));
@@ -349,71 +383,67 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
       bigCounters.clear();
       for (const [at, v] of moved) bigCounters.set(at, v);
     }
-    table = wider;
-    stride++;
-    rowBase = (rows - 1) * stride;
-    counterKeys.push(key);
+    this.table = wider;
+    this.stride = stride + 1;
+    this.rowBase = (rows - 1) * this.stride;
+    this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
-    counterBytes.push(bytes);
+    this.counterBytes.push(bytes);
     const words: number[] = [];
     for (let j = 0; j + 4 <= bytes.length; j += 4) words.push(((bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!) >>> 0);
-    counterWords.push(words);
-    column.set(key, col);
-    if (key === 'Size') sizeColumn = col;
+    this.counterWords.push(words);
+    this.column.set(key, col);
+    if (key === 'Size') this.sizeColumn = col;
     return col;
-  };
-  const setCounter = (key: string, v: number) => {
-    let col = counterKeys[seen] === key ? seen : column.get(key);
+  }
+
+  private setCounter(key: string, v: number): void {
+    let col = this.counterKeys[this.seen] === key ? this.seen : this.column.get(key);
     if (col === undefined) {
-      if (counterKeys.length >= MAX_COUNTER_KEYS) return warn(`more than ${MAX_COUNTER_KEYS} counter names; "${key}" dropped`);
-      col = addColumn(key);
+      if (this.counterKeys.length >= MAX_COUNTER_KEYS) return this.warn(`more than ${MAX_COUNTER_KEYS} counter names; "${key}" dropped`);
+      col = this.addColumn(key);
     }
-    const at = rowBase + col;
+    const at = this.rowBase + col;
     if (Number.isInteger(v) && v >= 0 && v < COUNTER_ELSEWHERE - 1) {
-      table[at] = v + 1;
-      bigCounters.delete(at);
+      this.table[at] = v + 1;
+      this.bigCounters.delete(at);
     } else {
-      table[at] = COUNTER_ELSEWHERE;
-      bigCounters.set(at, v);
+      this.table[at] = COUNTER_ELSEWHERE;
+      this.bigCounters.set(at, v);
     }
-    seen++;
-  };
+    this.seen++;
+  }
+
   /** The open mapping is complete: take its size from Size: when it had one. */
-  const closeRow = () => {
-    if (!open) return;
-    open = false;
-    if (sizeColumn < 0) return;
-    const at = rowBase + sizeColumn;
-    const size = decodeCounter(table[at]!, at, bigCounters);
-    if (size !== undefined) sizeKiB[rows - 1] = size;
-  };
-  const openRow = () => {
-    if (rows === capacity) grow();
-    rows++;
-    if (rows * stride > table.length) {
-      const grown = new Uint32Array(capacity * stride);
-      grown.set(table.subarray(0, (rows - 1) * stride));
-      table = grown;
+  private closeRow(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (this.sizeColumn < 0) return;
+    const at = this.rowBase + this.sizeColumn;
+    const size = decodeCounter(this.table[at]!, at, this.bigCounters);
+    if (size !== undefined) this.sizeKiB[this.rows - 1] = size;
+  }
+
+  private openRow(): void {
+    if (this.rows === this.capacity) this.grow();
+    this.rows++;
+    const { rows, stride } = this;
+    if (rows * stride > this.table.length) {
+      const grown = new Uint32Array(this.capacity * stride);
+      grown.set(this.table.subarray(0, (rows - 1) * stride));
+      this.table = grown;
     }
-    rowBase = (rows - 1) * stride;
-    seen = 0;
-    open = true;
-  };
+    this.rowBase = (rows - 1) * stride;
+    this.seen = 0;
+    this.open = true;
+  }
 
-  let carry = new Uint8Array(0);
-  let carryLen = 0;
-  let overlong = false;
+  private warn(message: string): void {
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ message, line: this.lineNo });
+  }
 
-  const warn = (message: string) => {
-    if (warnings.length < MAX_WARNINGS) warnings.push({ message, line: lineNo });
-  };
-  const excerpt = (buf: Uint8Array, s: number, e: number) => JSON.stringify(decodeUtf8(buf.subarray(s, Math.min(e, s + 240))).slice(0, 60));
-
-  // The last hex field read, and whether a double holds it exactly.
-  let hexValue = 0;
-  let hexExact = true;
   /** A hex field ending at `stop`, into hexValue/hexExact; the index after `stop`, or -1. */
-  const hexField = (buf: Uint8Array, i: number, e: number, stop: number): number => {
+  private hexField(buf: Uint8Array, i: number, e: number, stop: number): number {
     let v = 0;
     const from = i;
     for (; i < e; i++) {
@@ -424,22 +454,21 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     if (i === from || i >= e || buf[i] !== stop) return -1;
     // Digits accumulate exactly while the value has at most 53 significant bits: always for
     // page-aligned values below 2^64; anything else beyond 2^53 was rounded.
-    hexExact = v <= Number.MAX_SAFE_INTEGER || (i - from <= 16 && v % 4096 === 0);
-    hexValue = v;
+    this.hexExact = v <= Number.MAX_SAFE_INTEGER || (i - from <= 16 && v % 4096 === 0);
+    this.hexValue = v;
     return i + 1;
-  };
-  const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
+  }
 
   /** "start-end perms offset dev inode [name]"; false when the line is not one. */
-  const header = (buf: Uint8Array, s: number, e: number): boolean => {
-    let i = hexField(buf, s, e, 45 /* - */);
+  private header(buf: Uint8Array, s: number, e: number): boolean {
+    let i = this.hexField(buf, s, e, 45 /* - */);
     if (i < 0) return false;
-    const startN = hexValue;
-    let exact = hexExact;
-    i = hexField(buf, i, e, SPACE);
+    const startN = this.hexValue;
+    let exact = this.hexExact;
+    i = this.hexField(buf, i, e, SPACE);
     if (i < 0) return false;
-    const endN = hexValue;
-    exact &&= hexExact;
+    const endN = this.hexValue;
+    exact &&= this.hexExact;
     if (i + 5 > e) return false;
     const r = permBit(buf[i]!, 114, PERM_READ);
     const w = permBit(buf[i + 1]!, 119, PERM_WRITE);
@@ -447,10 +476,10 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     const p3 = buf[i + 3]!;
     const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
     if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 4] !== SPACE) return false;
-    i = hexField(buf, i + 5, e, SPACE);
+    i = this.hexField(buf, i + 5, e, SPACE);
     if (i < 0) return false;
-    const offN = hexValue;
-    exact &&= hexExact;
+    const offN = this.hexValue;
+    exact &&= this.hexExact;
     const devFrom = i;
     let colon = false;
     for (; i < e; i++) {
@@ -473,69 +502,70 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     let nameEnd = e;
     while (nameEnd > i && (buf[nameEnd - 1] === SPACE || buf[nameEnd - 1] === TAB)) nameEnd--;
 
-    closeRow();
-    if (!exact) warn('an address or offset beyond 2^53 that is not page-aligned: shown rounded');
+    this.closeRow();
+    if (!exact) this.warn('an address or offset beyond 2^53 that is not page-aligned: shown rounded');
     if (endN < startN) {
-      if (rows === 0) error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: lineNo }, warnings);
-      else warn('mapping ends before it starts; skipped');
+      if (this.rows === 0) this.error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: this.lineNo }, this.warnings);
+      else this.warn('mapping ends before it starts; skipped');
       return true;
     }
-    openRow();
-    const at = rows - 1;
-    start[at] = startN;
-    end[at] = endN;
-    perms[at] = r | w | x | (share << 3);
-    offset[at] = offN;
-    dev[at] = devs.index(buf, devFrom, devTo);
-    inode[at] = inodeN;
-    name[at] = nameEnd > i ? names.index(buf, i, nameEnd) : 0;
-    sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    lineOf[at] = lineNo;
+    this.openRow();
+    const at = this.rows - 1;
+    this.start[at] = startN;
+    this.end[at] = endN;
+    this.perms[at] = r | w | x | (share << 3);
+    this.offset[at] = offN;
+    this.dev[at] = this.devs.index(buf, devFrom, devTo);
+    this.inode[at] = inodeN;
+    this.name[at] = nameEnd > i ? this.names.index(buf, i, nameEnd) : 0;
+    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
+    this.lineOf[at] = this.lineNo;
     return true;
-  };
+  }
 
-  const learnPadding = (buf: Uint8Array, s: number, col: number) => {
-    if (paddedKeys[col] !== undefined || counterKeys[col] === undefined) return;
-    const dv = viewOf(buf);
-    paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
-  };
+  private learnPadding(buf: Uint8Array, s: number, col: number): void {
+    if (this.paddedKeys[col] !== undefined || this.counterKeys[col] === undefined) return;
+    const dv = this.viewOf(buf);
+    this.paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
+  }
 
   /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
-  const setFlags = (buf: Uint8Array, i: number, e: number): void => {
-    const k = flagTexts.index(buf, i, e);
-    if (k === flagSets.length) flagSets.push(Object.freeze(splitFlags(buf, i, e)));
-    vmFlags[rows - 1] = k;
-  };
+  private setFlags(buf: Uint8Array, i: number, e: number): void {
+    const k = this.flagTexts.index(buf, i, e);
+    if (k === this.flagSets.length) this.flagSets.push(Object.freeze(splitFlags(buf, i, e)));
+    this.vmFlags[this.rows - 1] = k;
+  }
 
   /** "Key:   N kB", "Key:   N" (THPeligible, ProtectionKey) or "VmFlags: …". */
-  const field = (buf: Uint8Array, s: number, e: number): void => {
+  private field(buf: Uint8Array, s: number, e: number): void {
     let i = s;
     let key: string | undefined;
     // Every mapping lists the same keys in the same order: compare with the one expected here
     // before finding the key the slow way.
-    const expected = counterBytes[seen];
+    const seen = this.seen;
+    const expected = this.counterBytes[seen];
     if (expected !== undefined && s + expected.length < e && buf[s + expected.length] === COLON) {
-      const words = counterWords[seen]!;
-      const dv = viewOf(buf);
+      const words = this.counterWords[seen]!;
+      const dv = this.viewOf(buf);
       let j = 0;
       for (let w = 0; w < words.length && dv.getUint32(s + j) === words[w]; w++) j += 4;
       while (j < expected.length && buf[s + j] === expected[j]) j++;
       if (j === expected.length) {
-        key = counterKeys[seen]!;
+        key = this.counterKeys[seen]!;
         i = s + j;
       }
     }
     if (key === undefined) {
-      if (!isKeyStart(buf[i]!)) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
+      if (!isKeyStart(buf[i]!)) return this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
       while (i < e && isKeyChar(buf[i]!)) i++;
-      if (i >= e || buf[i] !== COLON) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
-      key = keys.list[keys.index(buf, s, i)]!;
+      if (i >= e || buf[i] !== COLON) return this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
+      key = this.keys.list[this.keys.index(buf, s, i)]!;
     }
     i++;
-    if (key === 'VmFlags') return setFlags(buf, i, e);
+    if (key === 'VmFlags') return this.setFlags(buf, i, e);
     const ws = i;
     while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
-    if (i === ws || i === e) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
+    if (i === ws || i === e) return this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
     const digits = i;
     let v = 0;
     for (; i < e; i++) {
@@ -544,77 +574,78 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
       v = v * 10 + (c - 48);
     }
     if (i > digits && i + 3 === e && buf[i] === SPACE && buf[i + 1] === 107 && buf[i + 2] === 66) {
-      const col = seen;
-      setCounter(key, v);
-      hasCounters = true;
-      if (e - s === 27 && digits - s >= 16 && counterKeys[col] === key) learnPadding(buf, s, col);
+      const col = this.seen;
+      this.setCounter(key, v);
+      this.hasCounters = true;
+      if (e - s === 27 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col);
       return;
     }
     if (i > digits && i === e) {
-      const col = seen;
-      setCounter(key, v);
-      if (e - s === 24 && digits - s >= 16 && counterKeys[col] === key) learnPadding(buf, s, col);
+      const col = this.seen;
+      this.setCounter(key, v);
+      if (e - s === 24 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col);
       return;
     }
     // Anything else must be one token after the key; a number is kept as a counter.
     let j = digits;
     while (j < e && buf[j] !== SPACE && buf[j] !== TAB) j++;
-    if (j < e) return warn(`unrecognised line ${excerpt(buf, s, e)}`);
+    if (j < e) return this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
     const n = Number(decodeUtf8(buf.subarray(digits, e)));
-    if (Number.isFinite(n)) setCounter(key, n);
-  };
+    if (Number.isFinite(n)) this.setCounter(key, n);
+  }
 
-  const line = (buf: Uint8Array, s: number, e: number): void => {
-    lineNo++;
+  private line(buf: Uint8Array, s: number, e: number): void {
+    this.lineNo++;
     if (e > s && buf[e - 1] === 13) e--;
-    if (error || e === s) return;
-    if (HEX[buf[s]!]! >= 0 && header(buf, s, e)) return;
-    if (!open) {
-      if (rows === 0) error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: lineNo }, warnings);
-      else warn(`unrecognised line ${excerpt(buf, s, e)}`);
+    if (this.error || e === s) return;
+    if (HEX[buf[s]!]! >= 0 && this.header(buf, s, e)) return;
+    if (!this.open) {
+      if (this.rows === 0) this.error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: this.lineNo }, this.warnings);
+      else this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
       return;
     }
-    field(buf, s, e);
-  };
+    this.field(buf, s, e);
+  }
 
-  const appendCarry = (buf: Uint8Array, from: number, to: number) => {
-    const room = MAX_LINE - carryLen;
+  private appendCarry(buf: Uint8Array, from: number, to: number): void {
+    const room = MAX_LINE - this.carryLen;
     const n = Math.min(room, to - from);
-    if (n < to - from && !overlong) {
-      overlong = true;
-      if (warnings.length < MAX_WARNINGS) warnings.push({ message: 'line longer than 64 KiB cut', line: lineNo + 1 });
+    if (n < to - from && !this.overlong) {
+      this.overlong = true;
+      if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ message: 'line longer than 64 KiB cut', line: this.lineNo + 1 });
     }
     if (n <= 0) return;
-    if (carry.length < carryLen + n) {
-      const grown = new Uint8Array(Math.min(MAX_LINE, Math.max(carry.length * 2, carryLen + n, 256)));
-      grown.set(carry.subarray(0, carryLen));
-      carry = grown;
+    if (this.carry.length < this.carryLen + n) {
+      const grown = new Uint8Array(Math.min(MAX_LINE, Math.max(this.carry.length * 2, this.carryLen + n, 256)));
+      grown.set(this.carry.subarray(0, this.carryLen));
+      this.carry = grown;
     }
-    carry.set(buf.subarray(from, from + n), carryLen);
-    carryLen += n;
-  };
+    this.carry.set(buf.subarray(from, from + n), this.carryLen);
+    this.carryLen += n;
+  }
 
-  const push = (buf: Uint8Array) => {
+  push(buf: Uint8Array): void {
     const n = buf.length;
-    rowHint = Math.max(rowHint, rows + ((n / SMAPS_BYTES_PER_MAPPING) | 0));
+    this.rowHint = Math.max(this.rowHint, this.rows + ((n / SMAPS_BYTES_PER_MAPPING) | 0));
     let pos = 0;
-    if (carryLen > 0 || overlong) {
+    if (this.carryLen > 0 || this.overlong) {
       const nl = buf.indexOf(NL, 0);
-      if (nl < 0) return appendCarry(buf, 0, n);
-      appendCarry(buf, 0, nl);
-      line(carry, 0, carryLen);
-      carryLen = 0;
-      overlong = false;
+      if (nl < 0) return this.appendCarry(buf, 0, n);
+      this.appendCarry(buf, 0, nl);
+      this.line(this.carry, 0, this.carryLen);
+      this.carryLen = 0;
+      this.overlong = false;
       pos = nl + 1;
     }
-    const dv = viewOf(buf);
-    // The fast path's state in locals, not the closure's variables, which the engine would load
-    // and store on every line; they are handed back and forth around each slow line.
-    let sn = seen;
-    let ln = lineNo;
-    let tb = table;
-    let rb = rowBase;
-    let op = open && !error;
+    const dv = this.viewOf(buf);
+    const paddedKeys = this.paddedKeys;
+    // The fast path's state in locals, not fields, which the engine would load and store on every
+    // line; they are handed back and forth around each slow line.
+    let sn = this.seen;
+    let ln = this.lineNo;
+    let tb = this.table;
+    let rb = this.rowBase;
+    let op = this.open && !this.error;
     while (pos < n) {
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
       // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
@@ -657,73 +688,69 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
       } else {
         e = buf.indexOf(NL, pos);
         if (e < 0) {
-          seen = sn;
-          lineNo = ln;
-          return appendCarry(buf, pos, n);
+          this.seen = sn;
+          this.lineNo = ln;
+          return this.appendCarry(buf, pos, n);
         }
         // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps.
         if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
           ln++;
-          setFlags(buf, pos + 8, e);
+          this.setFlags(buf, pos + 8, e);
           pos = e + 1;
           continue;
         }
       }
-      seen = sn;
-      lineNo = ln;
+      this.seen = sn;
+      this.lineNo = ln;
       if (e - pos > MAX_LINE) {
-        if (warnings.length < MAX_WARNINGS) warnings.push({ message: 'line longer than 64 KiB cut', line: lineNo + 1 });
-        line(buf, pos, pos + MAX_LINE);
-      } else line(buf, pos, e);
-      sn = seen;
-      ln = lineNo;
-      tb = table;
-      rb = rowBase;
-      op = open && !error;
+        if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ message: 'line longer than 64 KiB cut', line: this.lineNo + 1 });
+        this.line(buf, pos, pos + MAX_LINE);
+      } else this.line(buf, pos, e);
+      sn = this.seen;
+      ln = this.lineNo;
+      tb = this.table;
+      rb = this.rowBase;
+      op = this.open && !this.error;
       pos = e + 1;
     }
-    seen = sn;
-    lineNo = ln;
-  };
+    this.seen = sn;
+    this.lineNo = ln;
+  }
 
-  return {
-    // Plain Uint8Array views only: a Node Buffer is a subclass, and a loop that has seen both
-    // (chunks, and the carried partial line) is compiled for both, then recompiled.
-    push: (chunk) => push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    finish() {
-      if (carryLen > 0 || overlong) line(carry, 0, carryLen);
-      carryLen = 0;
-      overlong = false;
-      if (error) return error;
-      closeRow();
-      if (rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, warnings);
-      // Keep slack only when small: trimming copies, which costs less than 2x memory.
-      const trim = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, used: number): T => (a.length - used > used ? (a.slice(0, used) as T) : (a.subarray(0, used) as T));
-      return parsed(
-        {
-          count: rows,
-          start: trim(start, rows),
-          end: trim(end, rows),
-          offset: trim(offset, rows),
-          inode: trim(inode, rows),
-          sizeKiB: trim(sizeKiB, rows),
-          line: trim(lineOf, rows),
-          perms: trim(perms, rows),
-          dev: trim(dev, rows),
-          devs: devs.list,
-          name: trim(name, rows),
-          names: names.list,
-          vmFlags: trim(vmFlags, rows),
-          flagSets,
-          counterKeys,
-          counters: trim(table, rows * stride),
-          bigCounters,
-          hasCounters,
-        },
-        warnings,
-      );
-    },
-  };
+  finish(): ParseResult<MemoryMaps> {
+    if (this.carryLen > 0 || this.overlong) this.line(this.carry, 0, this.carryLen);
+    this.carryLen = 0;
+    this.overlong = false;
+    if (this.error) return this.error;
+    this.closeRow();
+    const rows = this.rows;
+    if (rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, this.warnings);
+    // Keep slack only when small: trimming copies, which costs less than 2x memory.
+    const trim = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, used: number): T => (a.length - used > used ? (a.slice(0, used) as T) : (a.subarray(0, used) as T));
+    return parsed(
+      {
+        count: rows,
+        start: trim(this.start, rows),
+        end: trim(this.end, rows),
+        offset: trim(this.offset, rows),
+        inode: trim(this.inode, rows),
+        sizeKiB: trim(this.sizeKiB, rows),
+        line: trim(this.lineOf, rows),
+        perms: trim(this.perms, rows),
+        dev: trim(this.dev, rows),
+        devs: this.devs.list,
+        name: trim(this.name, rows),
+        names: this.names.list,
+        vmFlags: trim(this.vmFlags, rows),
+        flagSets: this.flagSets,
+        counterKeys: this.counterKeys,
+        counters: trim(this.table, rows * this.stride),
+        bigCounters: this.bigCounters,
+        hasCounters: this.hasCounters,
+      },
+      this.warnings,
+    );
+  }
 }
 
 function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
