@@ -149,3 +149,31 @@ test('lines over 64 KiB, a name or a VmFlags list, are cut with a warning, whole
   for (const piece of splitAt(text, [10, 40_000, 70_010, 70_050, 100_000])) p.push(piece);
   assert.deepEqual(p.finish(), whole);
 });
+
+test('a counter value read on the fast path (learned layout, four bytes at a time) reads as it does on the first mapping, byte by byte', () => {
+  const header = (a: number) => `${(0x10000 + a * 0x1000).toString(16).padStart(8, '0')}-${(0x11000 + a * 0x1000).toString(16).padStart(8, '0')} rw-p 00000000 00:00 0 \n`;
+  // The first mapping teaches the layout; the kernel's "%-16s%8lu kB" puts the value in bytes 16-23.
+  const learned = `${header(0)}Size:                  4 kB\nRss:                   4 kB\n`;
+  const valueOf = (m: MemoryMaps, i: number) => [counterOf(m, i, 'Rss'), counterOf(m, i, 'Size')];
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(' ', '0', '1', '7', '9', '+', '-', '/', ':', '!', 'k', '\t', '0', ' '), { minLength: 8, maxLength: 8 }), (chars) => {
+      const field = chars.join('');
+      const line = `Rss:            ${field} kB\n`;
+      // Slow path: the value's line in the first mapping, before any layout is learned.
+      const slow = parseSmaps(`${header(0)}Size:                  4 kB\n${line}`);
+      const fast = parseSmaps(`${learned}${header(1)}Size:                  4 kB\n${line}`);
+      assert.equal(slow.ok, true);
+      assert.equal(fast.ok, true);
+      if (!slow.ok || !fast.ok) return;
+      assert.deepEqual(valueOf(fast.value, 1), valueOf(slow.value, 0), JSON.stringify(field));
+      assert.equal(fast.warnings.length, slow.warnings.length, JSON.stringify(field));
+    }),
+    { numRuns: 2000 },
+  );
+  // The shapes the kernel prints, and one that only looks like them.
+  for (const [field, want] of [['       0', 0], ['       7', 7], ['    1234', 1234], ['12345678', 12345678], [' 1234567', 1234567], ['  12 345', undefined], ['     +12', undefined]] as const) {
+    const r = parseSmaps(`${learned}${header(1)}Size:                  4 kB\nRss:            ${field} kB\n`);
+    assert.ok(r.ok);
+    assert.equal(counterOf(r.value, 1, 'Rss'), want, field);
+  }
+});

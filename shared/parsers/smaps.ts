@@ -150,17 +150,43 @@ const MAX_WARNINGS = 100;
 const MAX_COUNTER_KEYS = 64;
 const MAX_LINE = 64 * 1024;
 const NL = 10;
+const SPACES4 = 0x20202020;
+/** "   0" read little-endian. */
+const ZERO4_LE = 0x30202020;
 const SPACE = 32;
 const TAB = 9;
 const COLON = 58;
-const SPACES4 = 0x20202020;
-/** "   0": the value of most counters of most mappings. */
-const ZERO4 = 0x20202030;
 /** " kB\n" */
 const KB_NL = 0x206b420a;
 /** "VmFl", "ags:" */
 const VMFL = 0x566d466c;
 const AGS_COLON = 0x6167733a;
+
+/**
+ * The value of an 8-byte field of spaces then digits ("%8lu": bytes 16-23 of a counter line), read
+ * as two little-endian words, four bytes at a time instead of a loop per digit; -1 unless the field
+ * is some spaces then at least one digit.
+ */
+function paddedDecimal8(lo: number, hi: number): number {
+  // Digits become 0x00-0x09 and spaces 0x10; anything else is above 0x10 or has a low nibble over 9.
+  const xl = lo ^ 0x30303030;
+  const xh = hi ^ 0x30303030;
+  if (((((xl & 0x7f7f7f7f) + 0x6f6f6f6f) | xl | (((xh & 0x7f7f7f7f) + 0x6f6f6f6f) | xh)) & 0x80808080) !== 0) return -1;
+  if (((((xl & 0x0f0f0f0f) + 0x06060606) | ((xh & 0x0f0f0f0f) + 0x06060606)) & 0x10101010) !== 0) return -1;
+  // One bit per space, byte 16 lowest: the spaces must be a run from the start, before a digit.
+  const sl = (xl >>> 4) & 0x01010101;
+  const sh = (xh >>> 4) & 0x01010101;
+  const spaces = ((sl | (sl >>> 7) | (sl >>> 14) | (sl >>> 21)) & 0xf) | (((sh | (sh >>> 7) | (sh >>> 14) | (sh >>> 21)) & 0xf) << 4);
+  if (spaces === 0xff || (spaces & (spaces + 1)) !== 0) return -1;
+  // Spaces read as zeros; then pairs of digits, then the four, for each half.
+  let dl = xl & 0x0f0f0f0f;
+  let dh = xh & 0x0f0f0f0f;
+  dl = (dl * 10 + (dl >>> 8)) & 0x00ff00ff;
+  dh = (dh * 10 + (dh >>> 8)) & 0x00ff00ff;
+  dl = (dl * 100 + (dl >>> 16)) & 0xffff;
+  dh = (dh * 100 + (dh >>> 16)) & 0xffff;
+  return dl * 10000 + dh;
+}
 
 /** Hex digit values by byte, -1 for anything else. */
 const HEX = new Int8Array(256).fill(-1);
@@ -307,10 +333,12 @@ class SmapsReader {
   private readonly counterWords: number[][] = [];
   /**
    * The first 16 bytes of each counter's line as the kernel prints it ("%-16s%8lu kB": the name,
-   * colon and padding), as four big-endian words, learned from the first such line. A line that
-   * matches them is read without any other check but its digits.
+   * colon and padding), learned from the first such line, as two little-endian doubles per counter
+   * (NaN until learned). A line that matches them is read without any other check but its digits,
+   * and the match costs two loads: equal doubles have equal bits unless both are zeros, which text
+   * is not, and a NaN equals nothing, so a match is an exact one.
    */
-  private readonly paddedKeys: (Uint32Array | undefined)[] = [];
+  private readonly paddedKeyPairs = new Float64Array(2 * MAX_COUNTER_KEYS).fill(NaN);
   private readonly column = new Map<string, number>();
   private stride = 0;
   private sizeColumn = -1;
@@ -524,9 +552,10 @@ class SmapsReader {
   }
 
   private learnPadding(buf: Uint8Array, s: number, col: number): void {
-    if (this.paddedKeys[col] !== undefined || this.counterKeys[col] === undefined) return;
+    if (col >= MAX_COUNTER_KEYS || !Number.isNaN(this.paddedKeyPairs[2 * col]) || this.counterKeys[col] === undefined) return;
     const dv = this.viewOf(buf);
-    this.paddedKeys[col] = Uint32Array.of(dv.getUint32(s), dv.getUint32(s + 4), dv.getUint32(s + 8), dv.getUint32(s + 12));
+    this.paddedKeyPairs[2 * col] = dv.getFloat64(s, true);
+    this.paddedKeyPairs[2 * col + 1] = dv.getFloat64(s + 8, true);
   }
 
   /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
@@ -638,7 +667,7 @@ class SmapsReader {
       pos = nl + 1;
     }
     const dv = this.viewOf(buf);
-    const paddedKeys = this.paddedKeys;
+    const keyPairs = this.paddedKeyPairs;
     // The fast path's state in locals, not fields, which the engine would load and store on every
     // line; they are handed back and forth around each slow line.
     let sn = this.seen;
@@ -655,27 +684,11 @@ class SmapsReader {
         e = kB ? pos + 27 : pos + 24;
         // The counter expected next, with the same name and padding as before: only the digits
         // (right-aligned in bytes 16-23) are left to read.
-        const key = op ? paddedKeys[sn] : undefined;
-        if (key !== undefined && dv.getUint32(pos) === key[0] && dv.getUint32(pos + 4) === key[1] && dv.getUint32(pos + 8) === key[2] && dv.getUint32(pos + 12) === key[3]) {
-          let v = -1;
-          const high = dv.getUint32(pos + 16);
-          if (high === SPACES4 && dv.getUint32(pos + 20) === ZERO4) v = 0;
-          else {
-            // Right to left: most values are a digit or two; what precedes them must be spaces.
-            let acc = 0;
-            let mul = 1;
-            let k = pos + 23;
-            const stop = high === SPACES4 ? pos + 20 : pos + 16;
-            for (; k >= stop; k--) {
-              const c = buf[k]! - 48;
-              if (c < 0 || c > 9) break;
-              acc += c * mul;
-              mul *= 10;
-            }
-            let ok = k < pos + 23;
-            for (; ok && k >= stop; k--) if (buf[k] !== SPACE) ok = false;
-            if (ok) v = acc;
-          }
+        if (op && sn < MAX_COUNTER_KEYS && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+          const lo = dv.getUint32(pos + 16, true);
+          const hi = dv.getUint32(pos + 20, true);
+          // "       0", the value of most counters of most mappings, before the general case.
+          const v = lo === SPACES4 && hi === ZERO4_LE ? 0 : paddedDecimal8(lo, hi);
           if (v >= 0) {
             ln++;
             // At most 8 digits: always fits the table's encoding.
