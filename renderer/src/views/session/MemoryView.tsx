@@ -121,38 +121,42 @@ function Treemap({ model }: { model: Model }) {
 
 function ClassTable({ model }: { model: Model }) {
   return (
-    <table className="table compact" data-testid="memory-classes">
-      <thead>
-        <tr>
-          <th>Class</th>
-          <th>Maps</th>
-          <th>Size</th>
-          <th>RSS</th>
-          <th>PSS</th>
-          <th>Private dirty</th>
-          <th>Swap</th>
-          <th>LazyFree</th>
-          <th>THP</th>
-        </tr>
-      </thead>
-      <tbody>
-        {model.totals.map((t) => (
-          <tr key={t.class} data-testid={`memory-class-${t.class}`}>
-            <td>
-              <span className="swatch" style={{ background: CLASS_COLORS[t.class] }} /> {label(t.class)}
-            </td>
-            <td>{t.mappings}</td>
-            <td>{formatKiB(t.kib.Size)}</td>
-            <td>{formatKiB(t.kib.Rss)}</td>
-            <td>{formatKiB(t.kib.Pss)}</td>
-            <td>{formatKiB(t.kib.Private_Dirty)}</td>
-            <td>{formatKiB(t.kib.Swap)}</td>
-            <td>{formatKiB(t.kib.LazyFree)}</td>
-            <td>{formatKiB(t.kib.AnonHugePages)}</td>
+    // Nine columns in half the page: numbers stay on one line and the table scrolls sideways
+    // rather than hiding its last columns.
+    <div className="table-scroll">
+      <table className="table compact" data-testid="memory-classes">
+        <thead>
+          <tr>
+            <th>Class</th>
+            <th className="num">Maps</th>
+            <th className="num">Size</th>
+            <th className="num">RSS</th>
+            <th className="num">PSS</th>
+            <th className="num">Private dirty</th>
+            <th className="num">Swap</th>
+            <th className="num">LazyFree</th>
+            <th className="num">THP</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {model.totals.map((t) => (
+            <tr key={t.class} data-testid={`memory-class-${t.class}`}>
+              <td>
+                <span className="swatch" style={{ background: CLASS_COLORS[t.class] }} /> {label(t.class)}
+              </td>
+              <td className="num">{t.mappings}</td>
+              <td className="num">{formatKiB(t.kib.Size)}</td>
+              <td className="num">{formatKiB(t.kib.Rss)}</td>
+              <td className="num">{formatKiB(t.kib.Pss)}</td>
+              <td className="num">{formatKiB(t.kib.Private_Dirty)}</td>
+              <td className="num">{formatKiB(t.kib.Swap)}</td>
+              <td className="num">{formatKiB(t.kib.LazyFree)}</td>
+              <td className="num">{formatKiB(t.kib.AnonHugePages)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
