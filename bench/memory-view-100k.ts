@@ -46,10 +46,11 @@ try {
     await page.waitForFunction(() => performance.getEntriesByName('gs-memory-open-to-paint').length > 0);
     const ms = await page.evaluate(() => performance.getEntriesByName('gs-memory-open-to-paint')[0]!.duration);
     runs.push(ms);
-    // Where the time went: reading the artifacts over the contract (gzipped), then the worker's model (inflate, parse, classify, table, post back).
+    // Where the time went: reading the artifacts over the contract (gzipped), then the worker's model
+    // (its inflate, and its build: parse, classify, table; the rest of "model" is the post back).
     const parts = await page.evaluate(() =>
       [
-        ...['gs-memory-read', 'gs-memory-model'].map((n) => `${n.slice(10)} ${Math.round(performance.getEntriesByName(n)[0]?.duration ?? NaN)} ms`),
+        ...['gs-memory-read', 'gs-memory-model', 'gs-memory-inflate', 'gs-memory-build'].map((n) => `${n.slice(10)} ${Math.round(performance.getEntriesByName(n)[0]?.duration ?? NaN)} ms`),
         ...['gs-read-chunk'].map((n) => {
           const d = performance.getEntriesByName(n).map((e) => e.duration);
           return `${d.length} × ${n.slice(3)} max ${Math.round(Math.max(...d))} ms`;

@@ -35,6 +35,7 @@ scope.onmessage = async (e) => {
       return out;
     };
     const files = await inflate(req.files);
+    const inflated = performance.now();
     const model =
       req.view === 'memory'
         ? buildMemoryView(files, { isGo: req.isGo })
@@ -48,7 +49,8 @@ scope.onmessage = async (e) => {
                 ? buildCompareView({ files, goVersion: req.goVersion ?? null }, { files: await inflate(req.filesAfter ?? {}), goVersion: req.goVersionAfter ?? null })
                 : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
     // The mapping table's columns move to the UI thread without a copy.
-    scope.postMessage({ id: req.id, ok: true, model, ms: performance.now() - started }, 'table' in model ? mappingTableBuffers(model.table) : []);
+    const built = performance.now();
+    scope.postMessage({ id: req.id, ok: true, model, ms: built - started, steps: { inflate: inflated - started, build: built - inflated } }, 'table' in model ? mappingTableBuffers(model.table) : []);
   } catch (err) {
     scope.postMessage({ id: req.id, ok: false, error: (err as Error).message, ms: performance.now() - started });
   }

@@ -28,7 +28,16 @@ export interface ViewRequest {
   readonly filesAfter?: Record<string, LoadedFile>;
   readonly goVersionAfter?: string | null;
 }
-export type ViewResponse = { readonly id: number; readonly ok: true; readonly model: unknown; readonly ms: number } | { readonly id: number; readonly ok: false; readonly error: string; readonly ms: number };
+export type ViewResponse =
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly model: unknown;
+      readonly ms: number;
+      /** The worker's time per step (inflating the artifacts, building the model), for performance measures. */
+      readonly steps: Readonly<Record<string, number>>;
+    }
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly ms: number };
 
 export interface ViewModels {
   memory: MemoryView;
@@ -45,7 +54,7 @@ export interface ViewModels {
  */
 const workers = new Map<'views' | 'analysis', Worker>();
 let nextId = 1;
-const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void; lane: 'views' | 'analysis' }>();
+const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void; lane: 'views' | 'analysis'; view: ViewName }>();
 
 function getWorker(lane: 'views' | 'analysis'): Worker {
   const existing = workers.get(lane);
@@ -55,8 +64,13 @@ function getWorker(lane: 'views' | 'analysis'): Worker {
     const p = pending.get(e.data.id);
     if (!p) return;
     pending.delete(e.data.id);
-    if (e.data.ok) p.resolve(e.data.model);
-    else p.reject(new Error(e.data.error));
+    if (e.data.ok) {
+      // The worker's steps as measures on this thread's timeline (gs-memory-inflate, …), ending now:
+      // the worker's clock has another origin, so only their durations carry over.
+      const end = performance.now();
+      for (const [step, ms] of Object.entries(e.data.steps)) performance.measure(`gs-${p.view}-${step}`, { end, duration: ms });
+      p.resolve(e.data.model);
+    } else p.reject(new Error(e.data.error));
   };
   worker.onerror = (e) => {
     for (const [id, p] of pending) {
@@ -182,7 +196,7 @@ export function requestView<V extends ViewName>(view: V, files: Record<string, L
   const lane = view === 'overview' || view === 'compare' ? 'analysis' : 'views';
   const w = getWorker(lane);
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (m: unknown) => void, reject, lane });
+    pending.set(id, { resolve: resolve as (m: unknown) => void, reject, lane, view });
     const transfer = [...Object.values(files), ...Object.values(extra.filesAfter ?? {})]
       .flatMap((v) => (v instanceof Uint8Array ? [v] : typeof v === 'string' ? [] : v.gzip))
       .map((v) => v.buffer as ArrayBuffer);
