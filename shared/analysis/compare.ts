@@ -6,7 +6,7 @@
 import { parseGoroutineDump } from '../parsers/goroutines';
 import { parsePprof, pprofFlame, type FlameNode } from '../parsers/pprof';
 import { parseNativeStacks } from '../parsers/stacks';
-import { decodeUtf8 } from '../util/utf8';
+import { artifactText } from './artifactContent';
 import type { Files } from './evidence';
 import type { Recommendation, SessionReport, Severity } from './recommendations';
 
@@ -53,7 +53,7 @@ export interface CompareView {
   readonly profiles: readonly ProfileDiff[];
 }
 
-const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
+const text = artifactText;
 
 function metrics(r: SessionReport): Map<string, number | null> {
   const row = (k: string) => r.memory.rows.find((x) => x.key === k)?.bytes ?? null;

@@ -14,11 +14,11 @@ import { parseSmaps } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import type { TraceSummary } from '../trace/summary';
-import { decodeUtf8 } from '../util/utf8';
+import { artifactText, type ArtifactFiles } from './artifactContent';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
 import { parseGoVersion, parseGodebug, type GoVersion } from './goKnowledge';
 
-export type Files = Readonly<Record<string, string | Uint8Array>>;
+export type Files = ArtifactFiles;
 
 /** Where a value came from: the artifact, and what in it. */
 export interface Source {
@@ -71,7 +71,7 @@ export interface SessionEvidence {
   readonly notes: readonly string[];
 }
 
-const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
+const text = artifactText;
 
 /** "0-3,6" → 5 */
 export function countCpuList(list: string): number | null {

@@ -12,10 +12,10 @@ import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
 import { counterColumn, parseSmaps, PERMS } from '../parsers/smaps';
-import { decodeUtf8 } from '../util/utf8';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
+import { artifactChunks, artifactText, type ArtifactContent, type ArtifactFiles } from './artifactContent';
 import { compareSessions, type CompareView } from './compare';
 import { gatherEvidence } from './evidence';
 import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
@@ -24,11 +24,10 @@ import { analyzeSession, type SessionReport } from './recommendations';
 /** Pseudo-artifact listing artifacts that were read only in part, one per line. */
 export const TRUNCATED = 'meta/view-truncated';
 
-/** Artifact name → text; binary artifacts arrive as Uint8Array. */
-export type ArtifactFiles = Readonly<Record<string, string | Uint8Array>>;
+export type { ArtifactFiles } from './artifactContent';
 
 /** Large artifacts arrive as bytes (read in chunks); text parsers get them decoded. */
-const text = (v: string | Uint8Array | undefined): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? decodeUtf8(v) : undefined);
+const text = artifactText;
 
 /**
  * Every mapping, as columns: typed arrays and dictionary indexes instead of 100,000 row objects,
@@ -285,15 +284,15 @@ export interface OverviewView extends SessionReport {
 
 /** The Overview: evidence from every artifact, reconciled, and the recommendations ranked. */
 export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: string | null } = {}): OverviewView {
-  const traceBytes = files['go/trace'];
+  const traceChunks = artifactChunks(files['go/trace']);
   let trace: TraceSummary | null = null;
   let traceNote: string | null = null;
-  if (traceBytes instanceof Uint8Array) {
-    const r = summarizeTrace([traceBytes]);
+  if (traceChunks) {
+    const r = summarizeTrace(traceChunks);
     trace = r.summary;
     if (!r.ok) traceNote = `the trace is damaged at byte ${r.error.offset} (${r.error.message}); its evidence covers what came before`;
   }
-  const rest: Record<string, string | Uint8Array> = {};
+  const rest: Record<string, ArtifactContent> = {};
   for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
   return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote };
 }

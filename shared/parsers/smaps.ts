@@ -193,10 +193,18 @@ const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX[97 + c] = 10 + c;
 
-/** Parses smaps or maps. Memory is linear in the number of mappings; each byte is visited once. */
-export function parseSmaps(input: string | Uint8Array): ParseResult<MemoryMaps> {
-  const p = createSmapsParser();
-  p.push(input);
+/**
+ * Parses smaps or maps, whole or in pieces (inflated gzip members, in order). Memory is linear in
+ * the number of mappings; each byte is visited once.
+ */
+export function parseSmaps(input: string | Uint8Array | readonly Uint8Array[]): ParseResult<MemoryMaps> {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const p = createSmapsParser();
+    p.push(input);
+    return p.finish();
+  }
+  const p = createSmapsParser({ expectedBytes: input.reduce((n, c) => n + c.length, 0) });
+  for (const chunk of input) p.push(chunk);
   return p.finish();
 }
 

@@ -4,25 +4,27 @@
  * artifacts here and get plain view models back.
  */
 import { buildCompareView, buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import type { ArtifactContent } from '../../../shared/analysis/artifactContent';
 import type { GzipParts, LoadedFile, ViewRequest, ViewResponse } from './viewsClient';
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<ViewRequest>) => void) | null; postMessage(m: ViewResponse, transfer?: Transferable[]): void };
 
 /**
- * Inflates gzip members (one per range read, each at most 32 MiB inflated) into one buffer of the
- * known size, never past it. Each member is collected natively in one step: reading the stream
- * piece by piece costs an await per 64 KiB.
+ * Inflates gzip members (one per range read, each at most 32 MiB inflated) up to the known size,
+ * never past it, and hands them on as pieces: joining them would hold the artifact twice. Each
+ * member is collected natively in one step: reading the stream piece by piece costs an await per
+ * 64 KiB.
  */
-async function gunzip(parts: GzipParts): Promise<Uint8Array> {
-  const out = new Uint8Array(parts.size);
-  let o = 0;
+async function gunzip(parts: GzipParts): Promise<Uint8Array | Uint8Array[]> {
+  const pieces: Uint8Array[] = [];
+  let left = parts.size;
   for (const p of parts.gzip) {
+    if (left <= 0) break;
     const inflated = new Uint8Array(await new Response(new Blob([p as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-    const n = Math.min(inflated.length, out.length - o);
-    out.set(inflated.subarray(0, n), o);
-    o += n;
+    pieces.push(inflated.length > left ? inflated.subarray(0, left) : inflated);
+    left -= inflated.length;
   }
-  return o < out.length ? out.subarray(0, o) : out;
+  return pieces.length === 1 ? pieces[0]! : pieces;
 }
 
 scope.onmessage = async (e) => {
@@ -30,7 +32,7 @@ scope.onmessage = async (e) => {
   const started = performance.now();
   try {
     const inflate = async (loaded: Record<string, LoadedFile>) => {
-      const out: Record<string, string | Uint8Array> = {};
+      const out: Record<string, ArtifactContent> = {};
       for (const [name, v] of Object.entries(loaded)) out[name] = typeof v === 'string' || v instanceof Uint8Array ? v : await gunzip(v);
       return out;
     };
