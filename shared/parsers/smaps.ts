@@ -245,6 +245,14 @@ class Dictionary {
       const hit = this.byHash.get(h);
       if (hit !== undefined && this.same(this.list[hit]!, buf, from, n)) return this.remember(hit);
     }
+    return this.remember(this.add(buf, from, to, h, ascii));
+  }
+
+  /**
+   * A text not seen under its hash: made into a string and listed. Apart from index() so that the
+   * engine compiles the hot lookup small and soon, without this rarely run path inlined in it.
+   */
+  private add(buf: Uint8Array, from: number, to: number, h: number, ascii: boolean): number {
     const text = ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to));
     let i = this.byText.get(text);
     if (i === undefined) {
@@ -253,7 +261,7 @@ class Dictionary {
       this.byText.set(text, i);
     }
     if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
-    return this.remember(i);
+    return i;
   }
 
   private remember(i: number): number {
