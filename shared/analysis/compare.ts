@@ -53,8 +53,6 @@ export interface CompareView {
   readonly profiles: readonly ProfileDiff[];
 }
 
-const text = artifactText;
-
 function metrics(r: SessionReport): Map<string, number | null> {
   const row = (k: string) => r.memory.rows.find((x) => x.key === k)?.bytes ?? null;
   return new Map<string, number | null>([
@@ -91,7 +89,7 @@ function groupDeltas(before: Map<string, { state: string; where: string; count: 
 }
 
 function goroutineGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
-  const t = text(files['go/goroutine-debug2.txt']);
+  const t = artifactText(files['go/goroutine-debug2.txt']);
   const r = t ? parseGoroutineDump(t) : null;
   if (!r?.ok) return null;
   const m = new Map<string, { state: string; where: string; count: number }>();
@@ -106,7 +104,7 @@ function goroutineGroups(files: Files): Map<string, { state: string; where: stri
 }
 
 function threadGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
-  const t = text(files['stacks/native.txt']);
+  const t = artifactText(files['stacks/native.txt']);
   const r = t ? parseNativeStacks(t) : null;
   if (!r?.ok) return null;
   const m = new Map<string, { state: string; where: string; count: number }>();

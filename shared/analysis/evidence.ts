@@ -71,8 +71,6 @@ export interface SessionEvidence {
   readonly notes: readonly string[];
 }
 
-const text = artifactText;
-
 /** "0-3,6" → 5 */
 export function countCpuList(list: string): number | null {
   let n = 0;
@@ -95,7 +93,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const notes: string[] = [];
   const src = (fact: string, artifact: string, detail: string) => (sources[fact] = { artifact, detail });
 
-  const discoveryText = text(files['meta/discovery.json']);
+  const discoveryText = artifactText(files['meta/discovery.json']);
   let discovery: { isGo?: boolean; goEnv?: Record<string, string> | null; pprofPort?: number | null } = {};
   if (discoveryText) {
     try {
@@ -113,17 +111,17 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const godebug = new Map(parseGodebug(env?.GODEBUG ?? '').map((p) => [p.key, p.value]));
 
   const cgroupFiles: Record<string, string> = {};
-  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = text(v) ?? '';
+  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = artifactText(v) ?? '';
   const cg = Object.keys(cgroupFiles).length > 0 ? parseCgroupFiles(cgroupFiles) : null;
   const cgroup = cg?.ok ? cg.value : null;
   if (cgroup) src('cgroup', 'cgroup/', `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
 
-  const statusText = text(files['proc/status']);
+  const statusText = artifactText(files['proc/status']);
   const st = statusText ? parseProcStatus(statusText) : null;
   const status = st?.ok ? st.value : null;
   if (status) src('status', 'proc/status', 'Threads, VmRSS');
 
-  const rollupText = text(files['proc/smaps_rollup']);
+  const rollupText = artifactText(files['proc/smaps_rollup']);
   const ru = rollupText ? parseSmapsRollup(rollupText) : null;
   const rollup = ru?.ok ? ru.value : null;
   if (rollup) src('rollup', 'proc/smaps_rollup', 'Rss, Pss, LazyFree, AnonHugePages');
@@ -139,29 +137,29 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
     }
   }
 
-  const heapText = text(files['go/heap-debug1.txt']);
+  const heapText = artifactText(files['go/heap-debug1.txt']);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   const memStats = heap?.ok ? heap.value.memStats : null;
   if (memStats) src('memStats', 'go/heap-debug1.txt', '# runtime.MemStats');
 
-  const gText = text(files['go/goroutine-debug2.txt']);
+  const gText = artifactText(files['go/goroutine-debug2.txt']);
   const gd = gText ? parseGoroutineDump(gText) : null;
   const goroutineGroups = gd?.ok ? gd.value.groups : null;
   if (goroutineGroups) src('goroutines', 'go/goroutine-debug2.txt', 'goroutine?debug=2 grouped by state and stack');
 
-  const online = text(files['system/cpu-online']);
+  const online = artifactText(files['system/cpu-online']);
   const hostCpus = online ? countCpuList(online) : null;
   if (hostCpus !== null) src('hostCpus', 'system/cpu-online', `/sys/devices/system/cpu/online = ${online!.trim()}`);
 
-  const thpEnabled = text(files['system/thp-enabled']);
-  const thpDefrag = text(files['system/thp-defrag']);
-  const ptes = text(files['system/thp-max-ptes-none']);
+  const thpEnabled = artifactText(files['system/thp-enabled']);
+  const thpDefrag = artifactText(files['system/thp-defrag']);
+  const ptes = artifactText(files['system/thp-max-ptes-none']);
   const bracketed = (s: string | undefined) => (s ? (/\[(\w+)\]/.exec(s)?.[1] ?? s.trim()) : null);
   const thp = thpEnabled || thpDefrag || ptes ? { enabled: bracketed(thpEnabled), defrag: bracketed(thpDefrag), maxPtesNone: ptes && /^\d+$/.test(ptes.trim()) ? Number(ptes.trim()) : null } : null;
   if (thp) src('thp', 'system/thp-enabled', '/sys/kernel/mm/transparent_hugepage/{enabled,defrag,khugepaged/max_ptes_none}');
 
   const psiOf = (name: string) => {
-    const t = text(files[name]);
+    const t = artifactText(files[name]);
     const r = t ? parsePsi(t) : null;
     return r?.ok ? r.value : null;
   };
@@ -174,13 +172,13 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   for (const [k, v] of Object.entries(files)) {
     const m = /^task\/(\d+)\/sched$/.exec(k);
     if (!m) continue;
-    const r = parseProcSched(text(v) ?? '');
+    const r = parseProcSched(artifactText(v) ?? '');
     if (r.ok) threads.push({ tid: Number(m[1]), migrations: r.value.fields['se.nr_migrations'] ?? null, involuntarySwitches: r.value.involuntarySwitches });
   }
   if (threads.length > 0) src('threads', 'task/*/sched', 'per-thread migrations and involuntary switches');
 
   let threadStates: SessionEvidence['threadStates'] = null;
-  const stacksText = text(files['stacks/native.txt']);
+  const stacksText = artifactText(files['stacks/native.txt']);
   const ns = stacksText ? parseNativeStacks(stacksText) : null;
   if (ns?.ok) {
     const by = new Map<string, number>();
@@ -190,7 +188,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   }
 
   let runqueue: SessionEvidence['runqueue'] = null;
-  const sd = text(files['scheduler/sched_debug']);
+  const sd = artifactText(files['scheduler/sched_debug']);
   if (sd) {
     const r = parseSchedDebug(sd);
     if (r.ok && r.value.cpus.length > 0) {

@@ -26,9 +26,6 @@ export const TRUNCATED = 'meta/view-truncated';
 
 export type { ArtifactFiles } from './artifactContent';
 
-/** Large artifacts arrive as bytes (read in chunks); text parsers get them decoded. */
-const text = artifactText;
-
 /**
  * Every mapping, as columns: typed arrays and dictionary indexes instead of 100,000 row objects,
  * so the worker hands the table to the UI thread by transfer rather than by cloning each row.
@@ -101,13 +98,13 @@ export interface MemoryView {
 
 export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } = {}): MemoryView {
   const warnings: string[] = [];
-  for (const line of (text(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
-  const rollupText = text(files['proc/smaps_rollup']);
+  for (const line of (artifactText(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
+  const rollupText = artifactText(files['proc/smaps_rollup']);
   const rollup = rollupText ? parseSmapsRollup(rollupText) : null;
   const cgroupFiles: Record<string, string> = {};
   for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/') && typeof v === 'string') cgroupFiles[k] = v;
   const cgroup = parseCgroupFiles(cgroupFiles);
-  const heapText = text(files['go/heap-debug1.txt']);
+  const heapText = artifactText(files['go/heap-debug1.txt']);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   if (heap && !heap.ok) warnings.push(`heap?debug=1: ${describeError(heap.error)}`);
   const base = {
@@ -182,7 +179,7 @@ export interface ThreadsView {
 }
 
 export function buildThreadsView(files: ArtifactFiles): ThreadsView {
-  const stacksText = text(files['stacks/native.txt']);
+  const stacksText = artifactText(files['stacks/native.txt']);
   const stacks = stacksText ? parseNativeStacks(stacksText) : null;
   const groups = stacks?.ok ? stacks.value.groups.map((g) => ({ count: g.count, state: g.state, tids: g.tids, frames: g.frames.map((f) => ({ func: f.func, file: f.file, line: f.line, goRuntime: f.goRuntime })) })) : [];
   const groupOf = new Map<number, number>();
@@ -228,7 +225,7 @@ export interface GoroutinesView {
 }
 
 export function buildGoroutinesView(files: ArtifactFiles): GoroutinesView {
-  const t = text(files['go/goroutine-debug2.txt']);
+  const t = artifactText(files['go/goroutine-debug2.txt']);
   if (t === undefined) return { error: 'no goroutine dump in this session (no pprof endpoint was found)', total: 0, states: [], groups: [] };
   const r = parseGoroutineDump(t);
   if (!r.ok) return { error: `goroutine dump: ${describeError(r.error)}`, total: 0, states: [], groups: [] };
