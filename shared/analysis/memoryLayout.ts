@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { decodeCounter, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
+import { COUNTER_ABSENT, decodeCounter, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -287,38 +287,47 @@ function classifyRest(maps: MemoryMaps, isGo: boolean, anonName: readonly boolea
 }
 
 /**
- * Sums per class in one typed array (class × key), with each mapping's Rss for the regions. One
- * sweep over the counter rows, reading a row's counters together: a sweep per counter would walk
- * the whole table (a row per mapping) once for each.
+ * Sums per class in one typed array (class × key), with each mapping's Rss for the regions: one
+ * sweep per counter column, over the columns the totals use.
  */
 function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array; rssOf: Float64Array } {
   const n = maps.count;
-  const sizeKiB = maps.sizeKiB;
   const K = TOTAL_KEYS.length;
   const sums = new Float64Array(MEMORY_CLASSES.length * K);
   const counts = new Float64Array(MEMORY_CLASSES.length);
-  const stride = maps.counterKeys.length;
-  const table = maps.counters;
-  const big = maps.bigCounters;
-  const cols = Int32Array.from(TOTAL_KEYS, (key) => (key === 'Size' ? -1 : maps.counterKeys.indexOf(key)));
-  const sizeK = TOTAL_KEYS.indexOf('Size');
-  const rssK = TOTAL_KEYS.indexOf('Rss');
   const rssOf = new Float64Array(n);
-  for (let i = 0, row = 0; i < n; i++, row += stride) {
-    const c = classOf[i]!;
-    const at = c * K;
-    counts[c] = counts[c]! + 1;
-    sums[at + sizeK] = sums[at + sizeK]! + sizeKiB[i]!;
-    for (let k = 0; k < K; k++) {
-      const col = cols[k]!;
-      if (col < 0) continue;
-      const v = decodeCounter(table[row + col]!, row + col, big);
-      if (v === undefined) continue;
-      sums[at + k] = sums[at + k]! + v;
-      if (k === rssK) rssOf[i] = v;
-    }
-  }
+  for (let i = 0; i < n; i++) counts[classOf[i]!]!++;
+  TOTAL_KEYS.forEach((key, k) => {
+    if (key === 'Size') return sumColumn(maps.sizeKiB, classOf, sums, K, k);
+    const col = maps.counterKeys.indexOf(key);
+    if (col < 0) return;
+    sumCounter(maps, col, classOf, sums, K, k, key === 'Rss' ? rssOf : null);
+  });
   return { sums, counts, rssOf };
+}
+
+function sumColumn(values: Float64Array, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const at = classOf[i]! * K + k;
+    sums[at] = sums[at]! + values[i]!;
+  }
+}
+
+/** One counter column into sums; values at or above COUNTER_ABSENT are absent or elsewhere. */
+function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Float64Array, K: number, k: number, copyTo: Float64Array | null): void {
+  const column = maps.counters[col]!;
+  for (let i = 0; i < maps.count; i++) {
+    let v = column[i]!;
+    if (v === 0) continue;
+    if (v >= COUNTER_ABSENT) {
+      const d = decodeCounter(v, i, col, maps.bigCounters);
+      if (d === undefined) continue;
+      v = d;
+    }
+    const at = classOf[i]! * K + k;
+    sums[at] = sums[at]! + v;
+    if (copyTo !== null) copyTo[i] = v;
+  }
 }
 
 /** Adjacent mappings of one class merged, in address order. */

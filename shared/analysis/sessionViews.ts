@@ -11,7 +11,7 @@ import { parsePprof, pprofFlame, pprofTop, type FlameNode } from '../parsers/ppr
 import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
-import { counterColumn, parseSmaps, PERMS } from '../parsers/smaps';
+import { COUNTER_ABSENT, counterIn, parseSmaps, PERMS } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
@@ -123,9 +123,14 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   const n = m.count;
   // Counter columns as their own arrays (0 where absent), so the worker can transfer them.
   const column = (key: string) => {
-    const at = counterColumn(m, key);
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = at(i);
+    const col = m.counterKeys.indexOf(key);
+    if (col < 0) return out;
+    const raw = m.counters[col]!;
+    for (let i = 0; i < n; i++) {
+      const v = raw[i]!;
+      if (v !== 0) out[i] = v < COUNTER_ABSENT ? v : (counterIn(m, i, col) ?? 0);
+    }
     return out;
   };
   // The parse and the classification are already columns and dictionaries: the table takes them as they are.

@@ -177,3 +177,32 @@ test('a counter value read on the fast path (learned layout, four bytes at a tim
     assert.equal(counterOf(r.value, 1, 'Rss'), want, field);
   }
 });
+
+test('the fast paths (counter runs, headers read in place, known VmFlags lines) read as the line-by-line path does', () => {
+  // Fed one byte at a time, every line is first carried whole and then read by the general path;
+  // fed whole, the same lines go through the fast paths wherever they can.
+  const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => v.toString(16));
+  const header = fc
+    .tuple(hex, hex, fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'), hex, fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'), fc.constantFrom('0', '42', '123456789012'), fc.constantFrom('', ' ', '   ', '\t', '                          '), fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]'), fc.constantFrom('', '\r'))
+    .map(([a, b, perms, off, dev, inode, gap, name, cr]) => {
+      const [lo, hi] = BigInt(`0x${a}`) <= BigInt(`0x${b}`) ? [a, b] : [b, a];
+      return `${lo}-${hi} ${perms} ${off} ${dev} ${inode}${gap}${name}${cr}\n`;
+    });
+  const counter = fc
+    .tuple(fc.constantFrom('Size', 'Rss', 'Pss', 'Swap', 'LazyFree', 'KernelPageSize', 'THPeligible', 'Odd_Key'), fc.constantFrom(0, 4, 1234, 12345678, 4294967294, 17179869184), fc.constantFrom(' kB', ''), fc.boolean())
+    .map(([key, v, unit, padded]) => (padded ? `${`${key}:`.padEnd(16)}${String(v).padStart(8)}${unit}\n` : `${key}:\t${v}${unit}\n`));
+  const flags = fc.constantFrom('VmFlags: rd wr mr mw me ac \n', 'VmFlags: rd mr mw me ac \n', 'VmFlags: rd ex mr mw me \n', 'VmFlags: rd wr mr mw me ac sd\n', 'VmFlags:\n', 'VmFlags: rd\r\n');
+  // Mostly the kernel's full layout, so runs are learned and then broken in places.
+  const full = ['Size', 'Rss', 'Pss', 'Swap', 'LazyFree'].map((k) => `${`${k}:`.padEnd(16)}${'4'.padStart(8)} kB\n`).join('');
+  const mapping = fc.tuple(header, fc.oneof(fc.constant(full), fc.array(counter, { maxLength: 7 }).map((l) => l.join(''))), fc.option(flags, { nil: '' })).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(fc.array(mapping, { minLength: 1, maxLength: 8 }), (mappings) => {
+      const bytes = new TextEncoder().encode(mappings.join(''));
+      const whole = parseSmaps(bytes);
+      const p = createSmapsParser();
+      for (let i = 0; i < bytes.length; i++) p.push(bytes.subarray(i, i + 1));
+      assert.deepEqual(whole, p.finish());
+    }),
+    { numRuns: 1500 },
+  );
+});

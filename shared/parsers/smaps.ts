@@ -39,8 +39,8 @@ export interface Mapping {
  *
  * Addresses and offsets are doubles: page-aligned values below 2^64 are exact in a double (at
  * most 52 significant bits above the page offset), and numbers cost nothing to allocate or
- * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are a
- * table with one row per mapping; read them with counterOf / counterColumn / countersOf / counterIn.
+ * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are
+ * columns too; read them with counterOf / counterColumn / countersOf / counterIn.
  */
 export interface MemoryMaps {
   readonly count: number;
@@ -64,13 +64,14 @@ export interface MemoryMaps {
   /** Counter names in the order the kernel printed them (its field set differs by version). */
   readonly counterKeys: readonly string[];
   /**
-   * Row-major, count × counterKeys.length, encoded: 0 where a mapping lacks the counter, value + 1
-   * otherwise, or COUNTER_ELSEWHERE for a value a Uint32 cannot hold (over 4 TiB in KiB, or not a
-   * whole number), which is then in `bigCounters` under the same index. Empty for maps. Four bytes
-   * per counter instead of eight: the table is most of the model, and the parse spent much of its
-   * time faulting in its fresh pages.
+   * One column per counter name, in counterKeys' order, each `count` long: the value in KiB, or
+   * COUNTER_ABSENT where a mapping lacks the counter, or COUNTER_ELSEWHERE for a value a Uint32
+   * cannot hold (4 TiB or more in KiB, or not a whole number), which is then in `bigCounters` under
+   * bigCounterKey(row, column). Empty for maps. Columns, not a row per mapping, and zero needs no
+   * write: most counters are 0 in most mappings, and a column that stays 0 is never written, so
+   * its fresh pages are never faulted in. That was much of the parse's time.
    */
-  readonly counters: Uint32Array;
+  readonly counters: readonly Uint32Array[];
   readonly bigCounters: ReadonlyMap<number, number>;
   readonly hasCounters: boolean;
 }
@@ -107,52 +108,56 @@ export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Rec
   return Array.from({ length: maps.count }, (_, i) => ({ ...mappingAt(maps, i), kib: countersOf(maps, i) }));
 }
 
-/** In `counters`: the value is in `bigCounters`. */
+/** In a counter column: the mapping lacks this counter. */
+export const COUNTER_ABSENT = 0xfffffffe;
+/** In a counter column: the value is in `bigCounters`, under bigCounterKey. */
 export const COUNTER_ELSEWHERE = 0xffffffff;
+/** More distinct counter names than any kernel prints; past it, input is not smaps. */
+export const MAX_COUNTER_KEYS = 64;
+/** Where bigCounters keeps the value of mapping `row`'s counter in column `column`. */
+export const bigCounterKey = (row: number, column: number): number => row * MAX_COUNTER_KEYS + column;
 
-/** What the table's entry `raw` at index `at` holds, by its encoding; undefined when absent. */
-export function decodeCounter(raw: number, at: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
-  return raw === 0 ? undefined : raw === COUNTER_ELSEWHERE ? bigCounters.get(at) : raw - 1;
+/** What a column's entry `raw` for mapping `row` holds, by its encoding; undefined when absent. */
+export function decodeCounter(raw: number, row: number, column: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
+  return raw < COUNTER_ABSENT ? raw : raw === COUNTER_ABSENT ? undefined : bigCounters.get(bigCounterKey(row, column));
 }
 
-/** The counter at `at` in the table (row × stride + column), or undefined when absent. */
-export function counterIn(maps: MemoryMaps, at: number): number | undefined {
-  return decodeCounter(maps.counters[at]!, at, maps.bigCounters);
+/** Mapping `row`'s counter in column `column` (an index into counterKeys), or undefined when absent. */
+export function counterIn(maps: MemoryMaps, row: number, column: number): number | undefined {
+  return decodeCounter(maps.counters[column]![row]!, row, column, maps.bigCounters);
 }
 
 /** One counter of mapping `index`, or undefined when the kernel did not print it. */
 export function counterOf(maps: MemoryMaps, index: number, key: string): number | undefined {
   const col = maps.counterKeys.indexOf(key);
-  return col < 0 ? undefined : counterIn(maps, index * maps.counterKeys.length + col);
+  return col < 0 ? undefined : counterIn(maps, index, col);
 }
 
 /** A column accessor for loops over every mapping: 0 where the counter is absent. */
 export function counterColumn(maps: MemoryMaps, key: string): (index: number) => number {
   const col = maps.counterKeys.indexOf(key);
-  const stride = maps.counterKeys.length;
   if (col < 0) return () => 0;
-  return (index) => counterIn(maps, index * stride + col) ?? 0;
+  return (index) => counterIn(maps, index, col) ?? 0;
 }
 
 /** Mapping `index`'s counters as a record, for dumps and detail views. */
 export function countersOf(maps: MemoryMaps, index: number): Record<string, number> {
   const out: Record<string, number> = {};
-  const stride = maps.counterKeys.length;
   maps.counterKeys.forEach((k, col) => {
-    const v = counterIn(maps, index * stride + col);
+    const v = counterIn(maps, index, col);
     if (v !== undefined) out[k] = v;
   });
   return out;
 }
 
 const MAX_WARNINGS = 100;
-/** More distinct counter names than any kernel prints; past it, input is not smaps. */
-const MAX_COUNTER_KEYS = 64;
 const MAX_LINE = 64 * 1024;
 const NL = 10;
 const SPACES4 = 0x20202020;
 /** "   0" read little-endian. */
 const ZERO4_LE = 0x30202020;
+/** "       0" read as a little-endian double: a normal number, so equality is an exact match of the bytes. */
+const ZERO8_LE = new Float64Array(new Uint32Array([SPACES4, ZERO4_LE]).buffer)[0]!;
 const SPACE = 32;
 const TAB = 9;
 const COLON = 58;
@@ -339,10 +344,11 @@ class SmapsReader {
   /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
   private rowHint: number;
 
-  // The counter table: `stride` columns, row-major, grown with the columns; a new counter name
-  // widens it (once per file in practice, since the kernel prints the same names for every
-  // mapping). Rows start as zeros, which is "absent" in its encoding: a mapping that lacks a
-  // counter, or lists them in another order, needs no bookkeeping.
+  // The counter columns, one per name, grown with the other columns; a new name adds one (once
+  // per file in practice: the kernel prints the same names for every mapping). Entries start as
+  // 0, so a 0 is never written. A mapping whose counters came in the learned order, all of them,
+  // needs no other bookkeeping; any other is "irregular", and its missing ones are marked absent
+  // when it closes.
   private readonly counterKeys: string[] = [];
   private readonly counterBytes: Uint8Array[] = [];
   /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
@@ -354,16 +360,32 @@ class SmapsReader {
    * and the match costs two loads: equal doubles have equal bits unless both are zeros, which text
    * is not, and a NaN equals nothing, so a match is an exact one.
    */
-  private readonly paddedKeyPairs = new Float64Array(2 * MAX_COUNTER_KEYS).fill(NaN);
+  private readonly paddedKeyPairs = new Float64Array(2 * MAX_COUNTER_KEYS + 2).fill(NaN);
   private readonly column = new Map<string, number>();
-  private stride = 0;
   private sizeColumn = -1;
-  private table = new Uint32Array(0);
+  private readonly cols: Uint32Array[] = [];
   private readonly bigCounters = new Map<number, number>();
-  /** Where the open mapping's row starts in `table`. */
-  private rowBase = 0;
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
   private seen = 0;
+  /**
+   * Null while every counter of the open row came by the fast path, in order: columns 0 to
+   * seen - 1. After the first that did not, the columns set from then on; `fastUpTo` is what
+   * `seen` was then, and the fast path is off for the rest of the row.
+   */
+  private recorded: number[] | null = null;
+  private fastUpTo = 0;
+
+  /** The last device read by quickHeader, as its bytes in base 256 (exact up to six), and its index. */
+  private lastDevKey = -1;
+  private lastDevIndex = 0;
+  /**
+   * Whole VmFlags lines seen lately, newline included, with their words (little-endian) and flag
+   * set: the few a process has are then matched without searching for the line's end.
+   */
+  private readonly flagLines: Uint8Array[] = [];
+  private readonly flagLineWords: Int32Array[] = [];
+  private readonly flagLineSets: number[] = [];
+  private flagLineNext = 0;
 
   private lastBuf: Uint8Array | null = null;
   private lastView: DataView | null = null;
@@ -413,23 +435,15 @@ class SmapsReader {
     this.dev = u32(this.dev);
     this.name = u32(this.name);
     this.vmFlags = u32(this.vmFlags);
+    for (let c = 0; c < this.cols.length; c++) this.cols[c] = u32(this.cols[c]!);
   }
 
   private addColumn(key: string): number {
     const col = this.counterKeys.length;
-    const { rows, stride, table, bigCounters } = this;
-    // Columns are added while reading the first mapping: room for the rows so far, not `capacity`;
-    // openRow grows it to full size once.
-    const wider = new Uint32Array(Math.max(rows, 1) * (stride + 1));
-    for (let r = 0; r < rows; r++) wider.set(table.subarray(r * stride, r * stride + stride), r * (stride + 1));
-    if (bigCounters.size > 0) {
-      const moved = [...bigCounters].map(([at, v]) => [Math.floor(at / stride) * (stride + 1) + (at % stride), v] as const);
-      bigCounters.clear();
-      for (const [at, v] of moved) bigCounters.set(at, v);
-    }
-    this.table = wider;
-    this.stride = stride + 1;
-    this.rowBase = (rows - 1) * this.stride;
+    const column = new Uint32Array(this.capacity);
+    // The mappings before this one lack it; this one gets it next.
+    column.fill(COUNTER_ABSENT, 0, this.rows - 1);
+    this.cols.push(column);
     this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     this.counterBytes.push(bytes);
@@ -441,44 +455,54 @@ class SmapsReader {
     return col;
   }
 
+  /** A counter read off the fast path: the open row is irregular from here on. */
   private setCounter(key: string, v: number): void {
     let col = this.counterKeys[this.seen] === key ? this.seen : this.column.get(key);
     if (col === undefined) {
       if (this.counterKeys.length >= MAX_COUNTER_KEYS) return this.warn(`more than ${MAX_COUNTER_KEYS} counter names; "${key}" dropped`);
       col = this.addColumn(key);
     }
-    const at = this.rowBase + col;
-    if (Number.isInteger(v) && v >= 0 && v < COUNTER_ELSEWHERE - 1) {
-      this.table[at] = v + 1;
-      this.bigCounters.delete(at);
+    if (this.recorded === null) {
+      this.recorded = [];
+      this.fastUpTo = this.seen;
+    }
+    this.recorded.push(col);
+    const row = this.rows - 1;
+    if (Number.isInteger(v) && v >= 0 && v < COUNTER_ABSENT) {
+      this.cols[col]![row] = v;
+      this.bigCounters.delete(bigCounterKey(row, col));
     } else {
-      this.table[at] = COUNTER_ELSEWHERE;
-      this.bigCounters.set(at, v);
+      this.cols[col]![row] = COUNTER_ELSEWHERE;
+      this.bigCounters.set(bigCounterKey(row, col), v);
     }
     this.seen++;
   }
 
-  /** The open mapping is complete: take its size from Size: when it had one. */
+  /** The open mapping is complete: mark what it lacked, and take its size from Size: when it had one. */
   private closeRow(): void {
     if (!this.open) return;
     this.open = false;
+    const row = this.rows - 1;
+    if (this.recorded !== null || this.seen !== this.cols.length) this.markAbsent(row);
     if (this.sizeColumn < 0) return;
-    const at = this.rowBase + this.sizeColumn;
-    const size = decodeCounter(this.table[at]!, at, this.bigCounters);
-    if (size !== undefined) this.sizeKiB[this.rows - 1] = size;
+    const size = decodeCounter(this.cols[this.sizeColumn]![row]!, row, this.sizeColumn, this.bigCounters);
+    if (size !== undefined) this.sizeKiB[row] = size;
+  }
+
+  private markAbsent(row: number): void {
+    const n = this.cols.length;
+    const present = new Uint8Array(n);
+    present.fill(1, 0, Math.min(n, this.recorded === null ? this.seen : this.fastUpTo));
+    for (const c of this.recorded ?? []) present[c] = 1;
+    for (let c = 0; c < n; c++) if (present[c] === 0) this.cols[c]![row] = COUNTER_ABSENT;
+    this.recorded = null;
   }
 
   private openRow(): void {
     if (this.rows === this.capacity) this.grow();
     this.rows++;
-    const { rows, stride } = this;
-    if (rows * stride > this.table.length) {
-      const grown = new Uint32Array(this.capacity * stride);
-      grown.set(this.table.subarray(0, (rows - 1) * stride));
-      this.table = grown;
-    }
-    this.rowBase = (rows - 1) * stride;
     this.seen = 0;
+    this.recorded = null;
     this.open = true;
   }
 
@@ -567,11 +591,136 @@ class SmapsReader {
     return true;
   }
 
+  /**
+   * A header as the kernel prints it, read straight from the chunk rather than after finding its
+   * end: lowercase hex of at most 13 digits (below 2^52, so exact), no tabs, no CR, and either no
+   * name or spaces then a name. It returns the index after the line's newline, or -1 for any other
+   * line, having changed nothing; header() then reads it, and anything it accepts that this does
+   * not, it reads the same.
+   */
+  private quickHeader(buf: Uint8Array, s: number, n: number): number {
+    let i = s;
+    let startN = 0;
+    for (; i < n; i++) {
+      const d = HEX[buf[i]!]!;
+      if (d < 0) break;
+      startN = startN * 16 + d;
+    }
+    if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
+    let from = ++i;
+    let endN = 0;
+    for (; i < n; i++) {
+      const d = HEX[buf[i]!]!;
+      if (d < 0) break;
+      endN = endN * 16 + d;
+    }
+    if (i === from || i - from > 13 || i + 6 >= n || buf[i] !== SPACE || endN < startN) return -1;
+    const r = permBit(buf[i + 1]!, 114, PERM_READ);
+    const w = permBit(buf[i + 2]!, 119, PERM_WRITE);
+    const x = permBit(buf[i + 3]!, 120, PERM_EXEC);
+    const p3 = buf[i + 4]!;
+    const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
+    if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 5] !== SPACE) return -1;
+    from = i += 6;
+    let offN = 0;
+    for (; i < n; i++) {
+      const d = HEX[buf[i]!]!;
+      if (d < 0) break;
+      offN = offN * 16 + d;
+    }
+    if (i === from || i - from > 13 || i >= n || buf[i] !== SPACE) return -1;
+    const devFrom = ++i;
+    let devKey = 0;
+    let colon = false;
+    for (; i < n; i++) {
+      const c = buf[i]!;
+      if (c === COLON && !colon && i > devFrom) colon = true;
+      else if (HEX[c]! < 0) break;
+      devKey = devKey * 256 + c;
+    }
+    if (!colon || buf[i - 1] === COLON || i >= n || buf[i] !== SPACE) return -1;
+    const devTo = i++;
+    const inodeFrom = i;
+    let inodeN = 0;
+    for (; i < n; i++) {
+      const c = buf[i]!;
+      if (c < 48 || c > 57) break;
+      inodeN = inodeN * 10 + (c - 48);
+    }
+    if (i === inodeFrom || i >= n) return -1;
+    let nameFrom = i;
+    let e = i;
+    if (buf[i] === SPACE) {
+      while (i < n && buf[i] === SPACE) i++;
+      if (i >= n) return -1;
+      nameFrom = i;
+      if (buf[i] === NL) e = i;
+      else {
+        if (buf[i] === TAB) return -1;
+        e = buf.indexOf(NL, i);
+        if (e < 0 || e - s > MAX_LINE) return -1;
+        const last = buf[e - 1]!;
+        if (last === SPACE || last === TAB || last === 13) return -1;
+      }
+    } else if (buf[i] !== NL) return -1;
+
+    this.lineNo++;
+    this.closeRow();
+    this.openRow();
+    const at = this.rows - 1;
+    this.start[at] = startN;
+    this.end[at] = endN;
+    this.perms[at] = r | w | x | (share << 3);
+    this.offset[at] = offN;
+    if (devTo - devFrom <= 6 && devKey === this.lastDevKey) this.dev[at] = this.lastDevIndex;
+    else {
+      const dev = (this.dev[at] = this.devs.index(buf, devFrom, devTo));
+      if (devTo - devFrom <= 6) {
+        this.lastDevKey = devKey;
+        this.lastDevIndex = dev;
+      }
+    }
+    this.inode[at] = inodeN;
+    this.name[at] = e > nameFrom ? this.names.index(buf, nameFrom, e) : 0;
+    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
+    this.lineOf[at] = this.lineNo;
+    return e + 1;
+  }
+
   private learnPadding(buf: Uint8Array, s: number, col: number): void {
     if (col >= MAX_COUNTER_KEYS || !Number.isNaN(this.paddedKeyPairs[2 * col]) || this.counterKeys[col] === undefined) return;
     const dv = this.viewOf(buf);
     this.paddedKeyPairs[2 * col] = dv.getFloat64(s, true);
     this.paddedKeyPairs[2 * col + 1] = dv.getFloat64(s + 8, true);
+  }
+
+  /** The index into flagLines of the VmFlags line at s, newline included, or -1: "VmFlags:" is checked. */
+  private knownFlagsLine(buf: Uint8Array, dv: DataView, s: number, n: number): number {
+    for (let j = 0; j < this.flagLines.length; j++) {
+      const line = this.flagLines[j]!;
+      const len = line.length;
+      if (s + len > n || buf[s + len - 1] !== NL) continue;
+      const words = this.flagLineWords[j]!;
+      let w = 2;
+      while (w < words.length && dv.getInt32(s + 4 * w, true) === words[w]) w++;
+      if (w < words.length) continue;
+      let k = 4 * w;
+      while (k < len && buf[s + k] === line[k]) k++;
+      if (k === len) return j;
+    }
+    return -1;
+  }
+
+  private learnFlagsLine(buf: Uint8Array, s: number, end: number, set: number): void {
+    if (end - s > 256) return;
+    const line = buf.slice(s, end);
+    const words = new Int32Array(line.length >> 2);
+    const dv = new DataView(line.buffer);
+    for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(4 * w, true);
+    const j = this.flagLines.length < 4 ? this.flagLines.length : this.flagLineNext++ & 3;
+    this.flagLines[j] = line;
+    this.flagLineWords[j] = words;
+    this.flagLineSets[j] = set;
   }
 
   /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
@@ -684,50 +833,97 @@ class SmapsReader {
     }
     const dv = this.viewOf(buf);
     const keyPairs = this.paddedKeyPairs;
+    const cols = this.cols;
     // The fast path's state in locals, not fields, which the engine would load and store on every
-    // line; they are handed back and forth around each slow line.
+    // line; they are handed back and forth around each other line.
     let sn = this.seen;
     let ln = this.lineNo;
-    let tb = this.table;
-    let rb = this.rowBase;
-    let op = this.open && !this.error;
+    let row = this.rows - 1;
+    let op = this.open && this.error === null;
+    let fast = op && this.recorded === null;
     while (pos < n) {
+      // A run of counters in the learned order and layout, as every mapping but the first has.
+      // One past the last column, the learned pair is NaN and ends the run.
+      while (fast && pos + 28 <= n && dv.getUint32(pos + 24) === KB_NL && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+        // "       0", the value of most counters of most mappings: the column holds 0 already.
+        if (dv.getFloat64(pos + 16, true) !== ZERO8_LE) {
+          const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
+          if (v < 0) break;
+          // At most 8 digits: always below COUNTER_ABSENT.
+          cols[sn]![row] = v;
+        }
+        ln++;
+        sn++;
+        pos += 28;
+      }
+      if (pos >= n) break;
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
       // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
-      let e: number;
       const kB = pos + 28 <= n && dv.getUint32(pos + 24) === KB_NL;
       if (kB || (pos + 24 < n && buf[pos + 24] === NL)) {
-        e = kB ? pos + 27 : pos + 24;
         // The counter expected next, with the same name and padding as before: only the digits
-        // (right-aligned in bytes 16-23) are left to read.
-        if (op && sn < MAX_COUNTER_KEYS && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+        // (right-aligned in bytes 16-23) are left to read. Only that match shows that the line
+        // does end there: the 24 bytes before might hold a newline.
+        const e = kB ? pos + 27 : pos + 24;
+        if (fast && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
           const lo = dv.getUint32(pos + 16, true);
           const hi = dv.getUint32(pos + 20, true);
-          // "       0", the value of most counters of most mappings, before the general case.
-          const v = lo === SPACES4 && hi === ZERO4_LE ? 0 : paddedDecimal8(lo, hi);
+          // "       0", the value of most counters of most mappings: the column holds 0 already.
+          if (lo === SPACES4 && hi === ZERO4_LE) {
+            ln++;
+            sn++;
+            pos = e + 1;
+            continue;
+          }
+          const v = paddedDecimal8(lo, hi);
           if (v >= 0) {
             ln++;
-            // At most 8 digits: always fits the table's encoding.
-            tb[rb + sn] = v + 1;
+            // At most 8 digits: always below COUNTER_ABSENT.
+            cols[sn]![row] = v;
             sn++;
             pos = e + 1;
             continue;
           }
         }
       } else {
-        e = buf.indexOf(NL, pos);
-        if (e < 0) {
+        const c = buf[pos]!;
+        if (HEX[c]! >= 0 && this.error === null) {
           this.seen = sn;
           this.lineNo = ln;
-          return this.appendCarry(buf, pos, n);
+          const next = this.quickHeader(buf, pos, n);
+          if (next > 0) {
+            sn = this.seen;
+            ln = this.lineNo;
+            row = this.rows - 1;
+            op = this.open;
+            fast = op;
+            pos = next;
+            continue;
+          }
+        } else if (op && c === 86 && pos + 8 <= n && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON) {
+          // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps: most are one of a few.
+          const known = this.knownFlagsLine(buf, dv, pos, n);
+          if (known >= 0) {
+            ln++;
+            this.vmFlags[row] = this.flagLineSets[known]!;
+            pos += this.flagLines[known]!.length;
+            continue;
+          }
         }
-        // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps.
-        if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
-          ln++;
-          this.setFlags(buf, pos + 8, e);
-          pos = e + 1;
-          continue;
-        }
+      }
+      const e = buf.indexOf(NL, pos);
+      if (e < 0) {
+        this.seen = sn;
+        this.lineNo = ln;
+        return this.appendCarry(buf, pos, n);
+      }
+      // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps.
+      if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
+        ln++;
+        this.setFlags(buf, pos + 8, e);
+        this.learnFlagsLine(buf, pos, e + 1, this.vmFlags[row]!);
+        pos = e + 1;
+        continue;
       }
       this.seen = sn;
       this.lineNo = ln;
@@ -737,9 +933,9 @@ class SmapsReader {
       } else this.line(buf, pos, e);
       sn = this.seen;
       ln = this.lineNo;
-      tb = this.table;
-      rb = this.rowBase;
-      op = this.open && !this.error;
+      row = this.rows - 1;
+      op = this.open && this.error === null;
+      fast = op && this.recorded === null;
       pos = e + 1;
     }
     this.seen = sn;
@@ -773,7 +969,7 @@ class SmapsReader {
         vmFlags: trim(this.vmFlags, rows),
         flagSets: this.flagSets,
         counterKeys: this.counterKeys,
-        counters: trim(this.table, rows * this.stride),
+        counters: this.cols.map((c) => trim(c, rows)),
         bigCounters: this.bigCounters,
         hasCounters: this.hasCounters,
       },
