@@ -197,6 +197,10 @@ function paddedDecimal8(lo: number, hi: number): number {
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX[97 + c] = 10 + c;
+/** The value of two hex digits by their bytes read big-endian as one 16-bit word, -1 for anything else. */
+const HEX2 = new Int16Array(65536).fill(-1);
+for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) if (HEX[a]! >= 0 && HEX[b]! >= 0) HEX2[(a << 8) | b] = HEX[a]! * 16 + HEX[b]!;
+
 
 /**
  * Parses smaps or maps, whole or in pieces (inflated gzip members, in order). Memory is linear in
@@ -281,6 +285,62 @@ class Dictionary {
     if (s.length !== n) return false;
     for (let k = 0; k < n; k++) if (s.charCodeAt(k) !== buf[from + k]) return false;
     return true;
+  }
+}
+
+/**
+ * Lines, or ends of lines, seen lately, newline included, each with a number: a process repeats a
+ * few of them (its VmFlags sets, the tail of an anonymous mapping's header), and a repeat is then
+ * matched four bytes at a time, without first searching for the newline.
+ */
+class RecentLines {
+  private readonly lines: Uint8Array[] = [];
+  private readonly words: Int32Array[] = [];
+  private readonly values: number[] = [];
+  private next = 0;
+
+  /** `known`: how many leading bytes the caller has matched already. */
+  constructor(
+    private readonly size: number,
+    private readonly known: number,
+  ) {}
+
+  /** The entry that the bytes at `s` repeat, or -1. */
+  find(buf: Uint8Array, dv: DataView, s: number, n: number): number {
+    for (let j = 0; j < this.lines.length; j++) {
+      const line = this.lines[j]!;
+      const len = line.length;
+      if (s + len > n || buf[s + len - 1] !== NL) continue;
+      const words = this.words[j]!;
+      let w = this.known >> 2;
+      while (w < words.length && dv.getInt32(s + 4 * w, true) === words[w]) w++;
+      if (w < words.length) continue;
+      let k = 4 * w;
+      while (k < len && buf[s + k] === line[k]) k++;
+      if (k === len) return j;
+    }
+    return -1;
+  }
+
+  length(entry: number): number {
+    return this.lines[entry]!.length;
+  }
+
+  value(entry: number): number {
+    return this.values[entry]!;
+  }
+
+  /** Remembers buf[s, end), which ends with a newline, in place of the oldest; returns its entry. */
+  learn(buf: Uint8Array, s: number, end: number, value: number): number {
+    const line = buf.slice(s, end);
+    const words = new Int32Array(line.length >> 2);
+    const dv = new DataView(line.buffer);
+    for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(4 * w, true);
+    const j = this.lines.length < this.size ? this.lines.length : this.next++ % this.size;
+    this.lines[j] = line;
+    this.words[j] = words;
+    this.values[j] = value;
+    return j;
   }
 }
 
@@ -378,14 +438,18 @@ class SmapsReader {
   /** The last device read by quickHeader, as its bytes in base 256 (exact up to six), and its index. */
   private lastDevKey = -1;
   private lastDevIndex = 0;
+  /** Whole VmFlags lines seen lately, by flag set. */
+  private readonly flagLines = new RecentLines(4, 8);
   /**
-   * Whole VmFlags lines seen lately, newline included, with their words (little-endian) and flag
-   * set: the few a process has are then matched without searching for the line's end.
+   * The ends of headers seen lately, from the space after the end address: perms, offset, device,
+   * inode and name, by the fields they gave (in tailPerms and the rest, by entry).
    */
-  private readonly flagLines: Uint8Array[] = [];
-  private readonly flagLineWords: Int32Array[] = [];
-  private readonly flagLineSets: number[] = [];
-  private flagLineNext = 0;
+  private readonly headerTails = new RecentLines(4, 0);
+  private readonly tailPerms: number[] = [];
+  private readonly tailOffset: number[] = [];
+  private readonly tailDev: number[] = [];
+  private readonly tailInode: number[] = [];
+  private readonly tailName: number[] = [];
 
   private lastBuf: Uint8Array | null = null;
   private lastView: DataView | null = null;
@@ -510,6 +574,29 @@ class SmapsReader {
     if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ message, line: this.lineNo });
   }
 
+  /**
+   * A hex field read two digits at a time from `i`, into hexValue; the index after its digits.
+   * Callers check the digit count: at most 13 stays exact.
+   */
+  private readHex(buf: Uint8Array, dv: DataView, i: number, n: number): number {
+    let v = 0;
+    while (i + 1 < n) {
+      const pair = HEX2[dv.getUint16(i)]!;
+      if (pair < 0) break;
+      v = v * 256 + pair;
+      i += 2;
+    }
+    if (i < n) {
+      const d = HEX[buf[i]!]!;
+      if (d >= 0) {
+        v = v * 16 + d;
+        i++;
+      }
+    }
+    this.hexValue = v;
+    return i;
+  }
+
   /** A hex field ending at `stop`, into hexValue/hexExact; the index after `stop`, or -1. */
   private hexField(buf: Uint8Array, i: number, e: number, stop: number): number {
     let v = 0;
@@ -598,23 +685,21 @@ class SmapsReader {
    * line, having changed nothing; header() then reads it, and anything it accepts that this does
    * not, it reads the same.
    */
-  private quickHeader(buf: Uint8Array, s: number, n: number): number {
-    let i = s;
-    let startN = 0;
-    for (; i < n; i++) {
-      const d = HEX[buf[i]!]!;
-      if (d < 0) break;
-      startN = startN * 16 + d;
-    }
+  private quickHeader(buf: Uint8Array, dv: DataView, s: number, n: number): number {
+    let i = this.readHex(buf, dv, s, n);
+    const startN = this.hexValue;
     if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
     let from = ++i;
-    let endN = 0;
-    for (; i < n; i++) {
-      const d = HEX[buf[i]!]!;
-      if (d < 0) break;
-      endN = endN * 16 + d;
-    }
+    i = this.readHex(buf, dv, i, n);
+    const endN = this.hexValue;
     if (i === from || i - from > 13 || i + 6 >= n || buf[i] !== SPACE || endN < startN) return -1;
+    // Most headers end as one of a few before them did (" rw-p 00000000 00:00 0 \n").
+    const tail = this.headerTails.find(buf, dv, i, n);
+    if (tail >= 0) {
+      this.openHeader(startN, endN, this.tailPerms[tail]!, this.tailOffset[tail]!, this.tailDev[tail]!, this.tailInode[tail]!, this.tailName[tail]!);
+      return i + this.headerTails.length(tail);
+    }
+    const tailFrom = i;
     const r = permBit(buf[i + 1]!, 114, PERM_READ);
     const w = permBit(buf[i + 2]!, 119, PERM_WRITE);
     const x = permBit(buf[i + 3]!, 120, PERM_EXEC);
@@ -622,12 +707,8 @@ class SmapsReader {
     const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
     if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 5] !== SPACE) return -1;
     from = i += 6;
-    let offN = 0;
-    for (; i < n; i++) {
-      const d = HEX[buf[i]!]!;
-      if (d < 0) break;
-      offN = offN * 16 + d;
-    }
+    i = this.readHex(buf, dv, i, n);
+    const offN = this.hexValue;
     if (i === from || i - from > 13 || i >= n || buf[i] !== SPACE) return -1;
     const devFrom = ++i;
     let devKey = 0;
@@ -664,27 +745,46 @@ class SmapsReader {
       }
     } else if (buf[i] !== NL) return -1;
 
+    const perms = r | w | x | (share << 3);
+    let dev: number;
+    if (devTo - devFrom <= 6 && devKey === this.lastDevKey) dev = this.lastDevIndex;
+    else {
+      dev = this.devs.index(buf, devFrom, devTo);
+      if (devTo - devFrom <= 6) {
+        this.lastDevKey = devKey;
+        this.lastDevIndex = dev;
+      }
+    }
+    const name = e > nameFrom ? this.names.index(buf, nameFrom, e) : 0;
+    this.openHeader(startN, endN, perms, offN, dev, inodeN, name);
+    // Long tails are file paths, which repeat less: only short ones are kept.
+    if (e - tailFrom < 96) {
+      const entry = this.headerTails.learn(buf, tailFrom, e + 1, 0);
+      this.tailPerms[entry] = perms;
+      this.tailOffset[entry] = offN;
+      this.tailDev[entry] = dev;
+      this.tailInode[entry] = inodeN;
+      this.tailName[entry] = name;
+    }
+    return e + 1;
+  }
+
+  /** A new mapping from quickHeader's fields, the previous one closed. */
+  private openHeader(startN: number, endN: number, perms: number, offN: number, dev: number, inodeN: number, name: number): void {
     this.lineNo++;
     this.closeRow();
     this.openRow();
     const at = this.rows - 1;
     this.start[at] = startN;
     this.end[at] = endN;
-    this.perms[at] = r | w | x | (share << 3);
-    this.offset[at] = offN;
-    if (devTo - devFrom <= 6 && devKey === this.lastDevKey) this.dev[at] = this.lastDevIndex;
-    else {
-      const dev = (this.dev[at] = this.devs.index(buf, devFrom, devTo));
-      if (devTo - devFrom <= 6) {
-        this.lastDevKey = devKey;
-        this.lastDevIndex = dev;
-      }
-    }
-    this.inode[at] = inodeN;
-    this.name[at] = e > nameFrom ? this.names.index(buf, nameFrom, e) : 0;
+    this.perms[at] = perms;
+    this.dev[at] = dev;
+    // The columns start as zeros: a zero is not written, so a column of them is never faulted in.
+    if (offN !== 0) this.offset[at] = offN;
+    if (inodeN !== 0) this.inode[at] = inodeN;
+    if (name !== 0) this.name[at] = name;
     this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
     this.lineOf[at] = this.lineNo;
-    return e + 1;
   }
 
   private learnPadding(buf: Uint8Array, s: number, col: number): void {
@@ -692,35 +792,6 @@ class SmapsReader {
     const dv = this.viewOf(buf);
     this.paddedKeyPairs[2 * col] = dv.getFloat64(s, true);
     this.paddedKeyPairs[2 * col + 1] = dv.getFloat64(s + 8, true);
-  }
-
-  /** The index into flagLines of the VmFlags line at s, newline included, or -1: "VmFlags:" is checked. */
-  private knownFlagsLine(buf: Uint8Array, dv: DataView, s: number, n: number): number {
-    for (let j = 0; j < this.flagLines.length; j++) {
-      const line = this.flagLines[j]!;
-      const len = line.length;
-      if (s + len > n || buf[s + len - 1] !== NL) continue;
-      const words = this.flagLineWords[j]!;
-      let w = 2;
-      while (w < words.length && dv.getInt32(s + 4 * w, true) === words[w]) w++;
-      if (w < words.length) continue;
-      let k = 4 * w;
-      while (k < len && buf[s + k] === line[k]) k++;
-      if (k === len) return j;
-    }
-    return -1;
-  }
-
-  private learnFlagsLine(buf: Uint8Array, s: number, end: number, set: number): void {
-    if (end - s > 256) return;
-    const line = buf.slice(s, end);
-    const words = new Int32Array(line.length >> 2);
-    const dv = new DataView(line.buffer);
-    for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(4 * w, true);
-    const j = this.flagLines.length < 4 ? this.flagLines.length : this.flagLineNext++ & 3;
-    this.flagLines[j] = line;
-    this.flagLineWords[j] = words;
-    this.flagLineSets[j] = set;
   }
 
   /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
@@ -890,7 +961,7 @@ class SmapsReader {
         if (HEX[c]! >= 0 && this.error === null) {
           this.seen = sn;
           this.lineNo = ln;
-          const next = this.quickHeader(buf, pos, n);
+          const next = this.quickHeader(buf, dv, pos, n);
           if (next > 0) {
             sn = this.seen;
             ln = this.lineNo;
@@ -902,11 +973,11 @@ class SmapsReader {
           }
         } else if (op && c === 86 && pos + 8 <= n && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON) {
           // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps: most are one of a few.
-          const known = this.knownFlagsLine(buf, dv, pos, n);
+          const known = this.flagLines.find(buf, dv, pos, n);
           if (known >= 0) {
             ln++;
-            this.vmFlags[row] = this.flagLineSets[known]!;
-            pos += this.flagLines[known]!.length;
+            this.vmFlags[row] = this.flagLines.value(known);
+            pos += this.flagLines.length(known);
             continue;
           }
         }
@@ -921,7 +992,7 @@ class SmapsReader {
       if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
         ln++;
         this.setFlags(buf, pos + 8, e);
-        this.learnFlagsLine(buf, pos, e + 1, this.vmFlags[row]!);
+        if (e - pos < 256) this.flagLines.learn(buf, pos, e + 1, this.vmFlags[row]!);
         pos = e + 1;
         continue;
       }
