@@ -286,24 +286,20 @@ function classifyRest(maps: MemoryMaps, isGo: boolean, anonName: readonly boolea
   }
 }
 
-/**
- * Sums per class in one typed array (class × key), with each mapping's Rss for the regions: one
- * sweep per counter column, over the columns the totals use.
- */
-function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array; rssOf: Float64Array } {
+/** Sums per class in one typed array (class × key): one sweep per counter column, over the columns the totals use. */
+function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array } {
   const n = maps.count;
   const K = TOTAL_KEYS.length;
   const sums = new Float64Array(MEMORY_CLASSES.length * K);
   const counts = new Float64Array(MEMORY_CLASSES.length);
-  const rssOf = new Float64Array(n);
   for (let i = 0; i < n; i++) counts[classOf[i]!]!++;
   TOTAL_KEYS.forEach((key, k) => {
     if (key === 'Size') return sumColumn(maps.sizeKiB, classOf, sums, K, k);
     const col = maps.counterKeys.indexOf(key);
     if (col < 0) return;
-    sumCounter(maps, col, classOf, sums, K, k, key === 'Rss' ? rssOf : null);
+    sumCounter(maps, col, classOf, sums, K, k);
   });
-  return { sums, counts, rssOf };
+  return { sums, counts };
 }
 
 function sumColumn(values: Float64Array, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
@@ -314,7 +310,7 @@ function sumColumn(values: Float64Array, classOf: Uint8Array, sums: Float64Array
 }
 
 /** One counter column into sums; values at or above COUNTER_ABSENT are absent or elsewhere. */
-function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Float64Array, K: number, k: number, copyTo: Float64Array | null): void {
+function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
   const column = maps.counters[col]!;
   for (let i = 0; i < maps.count; i++) {
     let v = column[i]!;
@@ -326,23 +322,30 @@ function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Fl
     }
     const at = classOf[i]! * K + k;
     sums[at] = sums[at]! + v;
-    if (copyTo !== null) copyTo[i] = v;
   }
 }
 
+/** Mapping i's Rss from its column, 0 when absent. */
+function rssOf(maps: MemoryMaps, rss: Uint32Array, column: number, i: number): number {
+  const v = rss[i]!;
+  return v < COUNTER_ABSENT ? v : (decodeCounter(v, i, column, maps.bigCounters) ?? 0);
+}
+
 /** Adjacent mappings of one class merged, in address order. */
-function addressRegions(maps: MemoryMaps, classOf: Uint8Array, rssOf: Float64Array): AddressRegion[] {
+function addressRegions(maps: MemoryMaps, classOf: Uint8Array): AddressRegion[] {
   const { count: n, start: starts, end: ends, sizeKiB } = maps;
+  const rssColumn = maps.counterKeys.indexOf('Rss');
+  const rss = rssColumn < 0 ? new Uint32Array(n).fill(COUNTER_ABSENT) : maps.counters[rssColumn]!;
   const regions: AddressRegion[] = [];
   for (let i = 0; i < n; ) {
     const c = classOf[i]!;
     let j = i;
     let size = sizeKiB[i]!;
-    let resident = rssOf[i]!;
+    let resident = rssOf(maps, rss, rssColumn, i);
     while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
       j++;
       size += sizeKiB[j]!;
-      resident += rssOf[j]!;
+      resident += rssOf(maps, rss, rssColumn, j);
     }
     regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: MEMORY_CLASSES[c]!.id, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
     i = j + 1;
@@ -416,7 +419,7 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
   classifyThreadStacks(maps, classOf, reasonOf, reasons);
   classifyRest(maps, isGo, anonName, classOf, reasonOf, reasons);
 
-  const { sums, counts, rssOf } = sumByClass(maps, classOf);
+  const { sums, counts } = sumByClass(maps, classOf);
   const K = TOTAL_KEYS.length;
   const zero = (): Record<TotalKey, number> => ({ Size: 0, Rss: 0, Pss: 0, Private_Dirty: 0, Swap: 0, LazyFree: 0, AnonHugePages: 0 });
   const grand = zero();
@@ -430,5 +433,5 @@ export function classifyMemory(maps: MemoryMaps, opts: { isGo?: boolean; executa
     });
     totals.push({ class: c.id, mappings: counts[ci]!, kib });
   });
-  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions: addressRegions(maps, classOf, rssOf) };
+  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions: addressRegions(maps, classOf) };
 }

@@ -49,7 +49,8 @@ export interface MemoryMaps {
   readonly offset: Float64Array;
   readonly inode: Float64Array;
   readonly sizeKiB: Float64Array;
-  readonly line: Float64Array;
+  /** 1-based line of each header (at most 2^32 - 1). */
+  readonly line: Uint32Array;
   /** A permissions code: PERMS[code] is its text, and the PERM_* bits test it. */
   readonly perms: Uint8Array;
   /** Index into `devs`. */
@@ -159,6 +160,8 @@ const ZERO4_LE = 0x30202020;
 /** "       0" read as a little-endian double: a normal number, so equality is an exact match of the bytes. */
 const ZERO8_LE = new Float64Array(new Uint32Array([SPACES4, ZERO4_LE]).buffer)[0]!;
 const SPACE = 32;
+const UNIT_KB = 1;
+const UNIT_NONE = 2;
 const TAB = 9;
 const COLON = 58;
 /** " kB\n" */
@@ -208,7 +211,7 @@ for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) if (HEX[a]! >= 0 && 
  */
 export function parseSmaps(input: string | Uint8Array | readonly Uint8Array[]): ParseResult<MemoryMaps> {
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    const p = createSmapsParser();
+    const p = createSmapsParser({ expectedBytes: input.length });
     p.push(input);
     return p.finish();
   }
@@ -294,23 +297,30 @@ class Dictionary {
  * matched four bytes at a time, without first searching for the newline.
  */
 class RecentLines {
-  private readonly lines: Uint8Array[] = [];
-  private readonly words: Int32Array[] = [];
-  private readonly values: number[] = [];
+  // Filled from the start, with empty lines that match nothing, so that each parser's arrays hold
+  // the same kinds of element from the first: optimised code made for a full cache is not thrown
+  // away when a new parser's empty one first reaches it.
+  private readonly lines: Uint8Array[];
+  private readonly words: Int32Array[];
+  private readonly values: Float64Array;
   private next = 0;
 
   /** `known`: how many leading bytes the caller has matched already. */
   constructor(
     private readonly size: number,
     private readonly known: number,
-  ) {}
+  ) {
+    this.lines = Array.from({ length: size }, () => new Uint8Array(0));
+    this.words = Array.from({ length: size }, () => new Int32Array(0));
+    this.values = new Float64Array(size);
+  }
 
   /** The entry that the bytes at `s` repeat, or -1. */
   find(buf: Uint8Array, dv: DataView, s: number, n: number): number {
-    for (let j = 0; j < this.lines.length; j++) {
+    for (let j = 0; j < this.size; j++) {
       const line = this.lines[j]!;
       const len = line.length;
-      if (s + len > n || buf[s + len - 1] !== NL) continue;
+      if (len === 0 || s + len > n || buf[s + len - 1] !== NL) continue;
       const words = this.words[j]!;
       let w = this.known >> 2;
       while (w < words.length && dv.getInt32(s + 4 * w, true) === words[w]) w++;
@@ -336,7 +346,8 @@ class RecentLines {
     const words = new Int32Array(line.length >> 2);
     const dv = new DataView(line.buffer);
     for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(4 * w, true);
-    const j = this.lines.length < this.size ? this.lines.length : this.next++ % this.size;
+    const j = this.next;
+    this.next = (j + 1) % this.size;
     this.lines[j] = line;
     this.words[j] = words;
     this.values[j] = value;
@@ -396,7 +407,7 @@ class SmapsReader {
   private offset = new Float64Array(0);
   private inode = new Float64Array(0);
   private sizeKiB = new Float64Array(0);
-  private lineOf = new Float64Array(0);
+  private lineOf = new Uint32Array(0);
   private perms = new Uint8Array(0);
   private dev = new Uint32Array(0);
   private name = new Uint32Array(0);
@@ -421,6 +432,8 @@ class SmapsReader {
    * is not, and a NaN equals nothing, so a match is an exact one.
    */
   private readonly paddedKeyPairs = new Float64Array(2 * MAX_COUNTER_KEYS + 2).fill(NaN);
+  /** Whether each learned line ends " kB" (UNIT_KB) or with its digits (UNIT_NONE: THPeligible, ProtectionKey). */
+  private readonly paddedUnits = new Uint8Array(MAX_COUNTER_KEYS + 1);
   private readonly column = new Map<string, number>();
   private sizeColumn = -1;
   private readonly cols: Uint32Array[] = [];
@@ -435,8 +448,13 @@ class SmapsReader {
   private recorded: number[] | null = null;
   private fastUpTo = 0;
 
-  /** The last device read by quickHeader, as its bytes in base 256 (exact up to six), and its index. */
-  private lastDevKey = -1;
+  /**
+   * The last device read by quickHeader, as its bytes in base 256 (exact up to six), and its index.
+   * Fields that hold doubles start as NaN, not 0: a field that starts as a small integer and later
+   * holds a double changes the object's hidden class, and every function compiled for it is thrown
+   * away, mid-parse.
+   */
+  private lastDevKey = NaN;
   private lastDevIndex = 0;
   /** Whole VmFlags lines seen lately, by flag set. */
   private readonly flagLines = new RecentLines(4, 8);
@@ -445,11 +463,11 @@ class SmapsReader {
    * inode and name, by the fields they gave (in tailPerms and the rest, by entry).
    */
   private readonly headerTails = new RecentLines(4, 0);
-  private readonly tailPerms: number[] = [];
-  private readonly tailOffset: number[] = [];
-  private readonly tailDev: number[] = [];
-  private readonly tailInode: number[] = [];
-  private readonly tailName: number[] = [];
+  private readonly tailPerms = new Uint8Array(4);
+  private readonly tailOffset = new Float64Array(4);
+  private readonly tailDev = new Uint32Array(4);
+  private readonly tailInode = new Float64Array(4);
+  private readonly tailName = new Uint32Array(4);
 
   private lastBuf: Uint8Array | null = null;
   private lastView: DataView | null = null;
@@ -459,11 +477,16 @@ class SmapsReader {
   private overlong = false;
 
   // The last hex field read, and whether a double holds it exactly.
-  private hexValue = 0;
+  private hexValue = NaN;
   private hexExact = true;
+  private hexEnd = 0;
 
   constructor(opts: SmapsParserOptions) {
     this.rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
+    // Sized now rather than on the first row: the engine gathers type information only from a
+    // function's first few calls on, and a path taken only on the first (growing from nothing)
+    // would then be unknown to the code it compiles, which every new parser would throw away.
+    this.grow();
   }
 
   private viewOf(buf: Uint8Array): DataView {
@@ -492,7 +515,7 @@ class SmapsReader {
     this.offset = f64(this.offset);
     this.inode = f64(this.inode);
     this.sizeKiB = f64(this.sizeKiB);
-    this.lineOf = f64(this.lineOf);
+    this.lineOf = u32(this.lineOf);
     const p = new Uint8Array(capacity);
     p.set(this.perms.subarray(0, rows));
     this.perms = p;
@@ -575,8 +598,9 @@ class SmapsReader {
   }
 
   /**
-   * A hex field read two digits at a time from `i`, into hexValue; the index after its digits.
-   * Callers check the digit count: at most 13 stays exact.
+   * A hex field read two digits at a time from `i`: its value, with the index after its digits left
+   * in hexEnd (a small integer, where a double field would box the value on every store). Callers
+   * check the digit count: at most 13 stays exact.
    */
   private readHex(buf: Uint8Array, dv: DataView, i: number, n: number): number {
     let v = 0;
@@ -593,8 +617,8 @@ class SmapsReader {
         i++;
       }
     }
-    this.hexValue = v;
-    return i;
+    this.hexEnd = i;
+    return v;
   }
 
   /** A hex field ending at `stop`, into hexValue/hexExact; the index after `stop`, or -1. */
@@ -674,7 +698,7 @@ class SmapsReader {
     this.inode[at] = inodeN;
     this.name[at] = nameEnd > i ? this.names.index(buf, i, nameEnd) : 0;
     this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    this.lineOf[at] = this.lineNo;
+    this.lineOf[at] = Math.min(this.lineNo, 0xffffffff);
     return true;
   }
 
@@ -686,20 +710,40 @@ class SmapsReader {
    * not, it reads the same.
    */
   private quickHeader(buf: Uint8Array, dv: DataView, s: number, n: number): number {
-    let i = this.readHex(buf, dv, s, n);
-    const startN = this.hexValue;
+    const startN = this.readHex(buf, dv, s, n);
+    let i = this.hexEnd;
     if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
-    let from = ++i;
-    i = this.readHex(buf, dv, i, n);
-    const endN = this.hexValue;
+    const from = ++i;
+    const endN = this.readHex(buf, dv, i, n);
+    i = this.hexEnd;
     if (i === from || i - from > 13 || i + 6 >= n || buf[i] !== SPACE || endN < startN) return -1;
     // Most headers end as one of a few before them did (" rw-p 00000000 00:00 0 \n").
     const tail = this.headerTails.find(buf, dv, i, n);
-    if (tail >= 0) {
-      this.openHeader(startN, endN, this.tailPerms[tail]!, this.tailOffset[tail]!, this.tailDev[tail]!, this.tailInode[tail]!, this.tailName[tail]!);
-      return i + this.headerTails.length(tail);
-    }
+    if (tail < 0) return this.readTail(buf, dv, s, i, n, startN, endN);
+    // The row's columns are written here rather than by a call that would box the doubles.
+    const at = this.nextRow();
+    this.start[at] = startN;
+    this.end[at] = endN;
+    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
+    this.perms[at] = this.tailPerms[tail]!;
+    this.dev[at] = this.tailDev[tail]!;
+    // The columns start as zeros: a zero is not written, so a column of them is never faulted in.
+    const offN = this.tailOffset[tail]!;
+    if (offN !== 0) this.offset[at] = offN;
+    const inodeN = this.tailInode[tail]!;
+    if (inodeN !== 0) this.inode[at] = inodeN;
+    const name = this.tailName[tail]!;
+    if (name !== 0) this.name[at] = name;
+    return i + this.headerTails.length(tail);
+  }
+
+  /**
+   * The rest of quickHeader's line, from the space after the end address, when it is not a tail
+   * seen lately: a method of its own, so the engine compiles the common path small and soon.
+   */
+  private readTail(buf: Uint8Array, dv: DataView, s: number, i: number, n: number, startN: number, endN: number): number {
     const tailFrom = i;
+    let from = 0;
     const r = permBit(buf[i + 1]!, 114, PERM_READ);
     const w = permBit(buf[i + 2]!, 119, PERM_WRITE);
     const x = permBit(buf[i + 3]!, 120, PERM_EXEC);
@@ -707,8 +751,8 @@ class SmapsReader {
     const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
     if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 5] !== SPACE) return -1;
     from = i += 6;
-    i = this.readHex(buf, dv, i, n);
-    const offN = this.hexValue;
+    const offN = this.readHex(buf, dv, i, n);
+    i = this.hexEnd;
     if (i === from || i - from > 13 || i >= n || buf[i] !== SPACE) return -1;
     const devFrom = ++i;
     let devKey = 0;
@@ -756,7 +800,15 @@ class SmapsReader {
       }
     }
     const name = e > nameFrom ? this.names.index(buf, nameFrom, e) : 0;
-    this.openHeader(startN, endN, perms, offN, dev, inodeN, name);
+    const at = this.nextRow();
+    this.start[at] = startN;
+    this.end[at] = endN;
+    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
+    this.perms[at] = perms;
+    this.dev[at] = dev;
+    if (offN !== 0) this.offset[at] = offN;
+    if (inodeN !== 0) this.inode[at] = inodeN;
+    if (name !== 0) this.name[at] = name;
     // Long tails are file paths, which repeat less: only short ones are kept.
     if (e - tailFrom < 96) {
       const entry = this.headerTails.learn(buf, tailFrom, e + 1, 0);
@@ -769,29 +821,22 @@ class SmapsReader {
     return e + 1;
   }
 
-  /** A new mapping from quickHeader's fields, the previous one closed. */
-  private openHeader(startN: number, endN: number, perms: number, offN: number, dev: number, inodeN: number, name: number): void {
+  /** A new mapping's row, on the line just read, the previous one closed. */
+  private nextRow(): number {
     this.lineNo++;
     this.closeRow();
     this.openRow();
     const at = this.rows - 1;
-    this.start[at] = startN;
-    this.end[at] = endN;
-    this.perms[at] = perms;
-    this.dev[at] = dev;
-    // The columns start as zeros: a zero is not written, so a column of them is never faulted in.
-    if (offN !== 0) this.offset[at] = offN;
-    if (inodeN !== 0) this.inode[at] = inodeN;
-    if (name !== 0) this.name[at] = name;
-    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    this.lineOf[at] = this.lineNo;
+    this.lineOf[at] = Math.min(this.lineNo, 0xffffffff);
+    return at;
   }
 
-  private learnPadding(buf: Uint8Array, s: number, col: number): void {
+  private learnPadding(buf: Uint8Array, s: number, col: number, unit: number): void {
     if (col >= MAX_COUNTER_KEYS || !Number.isNaN(this.paddedKeyPairs[2 * col]) || this.counterKeys[col] === undefined) return;
     const dv = this.viewOf(buf);
     this.paddedKeyPairs[2 * col] = dv.getFloat64(s, true);
     this.paddedKeyPairs[2 * col + 1] = dv.getFloat64(s + 8, true);
+    this.paddedUnits[col] = unit;
   }
 
   /** The open mapping's VmFlags: most mappings share one of a few sets, one frozen array each. */
@@ -842,13 +887,13 @@ class SmapsReader {
       const col = this.seen;
       this.setCounter(key, v);
       this.hasCounters = true;
-      if (e - s === 27 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col);
+      if (e - s === 27 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col, UNIT_KB);
       return;
     }
     if (i > digits && i === e) {
       const col = this.seen;
       this.setCounter(key, v);
-      if (e - s === 24 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col);
+      if (e - s === 24 && digits - s >= 16 && this.counterKeys[col] === key) this.learnPadding(buf, s, col, UNIT_NONE);
       return;
     }
     // Anything else must be one token after the key; a number is kept as a counter.
@@ -893,7 +938,8 @@ class SmapsReader {
     const n = buf.length;
     this.rowHint = Math.max(this.rowHint, this.rows + ((n / SMAPS_BYTES_PER_MAPPING) | 0));
     let pos = 0;
-    if (this.carryLen > 0 || this.overlong) {
+    // Both read on every call, for the same reason as the columns are sized in the constructor.
+    if (this.overlong || this.carryLen > 0) {
       const nl = buf.indexOf(NL, 0);
       if (nl < 0) return this.appendCarry(buf, 0, n);
       this.appendCarry(buf, 0, nl);
@@ -904,6 +950,7 @@ class SmapsReader {
     }
     const dv = this.viewOf(buf);
     const keyPairs = this.paddedKeyPairs;
+    const units = this.paddedUnits;
     const cols = this.cols;
     // The fast path's state in locals, not fields, which the engine would load and store on every
     // line; they are handed back and forth around each other line.
@@ -912,10 +959,19 @@ class SmapsReader {
     let row = this.rows - 1;
     let op = this.open && this.error === null;
     let fast = op && this.recorded === null;
+    let carryFrom = -1;
     while (pos < n) {
       // A run of counters in the learned order and layout, as every mapping but the first has.
       // One past the last column, the learned pair is NaN and ends the run.
-      while (fast && pos + 28 <= n && dv.getUint32(pos + 24) === KB_NL && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+      while (fast && pos + 28 <= n && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+        let next: number;
+        if (units[sn] === UNIT_KB) {
+          if (dv.getUint32(pos + 24) !== KB_NL) break;
+          next = pos + 28;
+        } else {
+          if (buf[pos + 24] !== NL) break;
+          next = pos + 25;
+        }
         // "       0", the value of most counters of most mappings: the column holds 0 already.
         if (dv.getFloat64(pos + 16, true) !== ZERO8_LE) {
           const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
@@ -925,7 +981,7 @@ class SmapsReader {
         }
         ln++;
         sn++;
-        pos += 28;
+        pos = next;
       }
       if (pos >= n) break;
       // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
@@ -936,7 +992,7 @@ class SmapsReader {
         // (right-aligned in bytes 16-23) are left to read. Only that match shows that the line
         // does end there: the 24 bytes before might hold a newline.
         const e = kB ? pos + 27 : pos + 24;
-        if (fast && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+        if (fast && units[sn] === (kB ? UNIT_KB : UNIT_NONE) && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
           const lo = dv.getUint32(pos + 16, true);
           const hi = dv.getUint32(pos + 20, true);
           // "       0", the value of most counters of most mappings: the column holds 0 already.
@@ -984,9 +1040,8 @@ class SmapsReader {
       }
       const e = buf.indexOf(NL, pos);
       if (e < 0) {
-        this.seen = sn;
-        this.lineNo = ln;
-        return this.appendCarry(buf, pos, n);
+        carryFrom = pos;
+        break;
       }
       // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps.
       if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
@@ -1009,8 +1064,12 @@ class SmapsReader {
       fast = op && this.recorded === null;
       pos = e + 1;
     }
+    // One way out, whether the chunk ended inside a line (almost always) or just after one: code
+    // the engine compiled while the loop ran has then seen it, and is not thrown away when a chunk
+    // first ends on a line's end.
     this.seen = sn;
     this.lineNo = ln;
+    if (carryFrom >= 0) this.appendCarry(buf, carryFrom, n);
   }
 
   finish(): ParseResult<MemoryMaps> {
