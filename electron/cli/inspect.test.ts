@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSmaps } from '../../shared/parsers/smaps';
@@ -15,12 +14,11 @@ test('smaps streamed from a file over several chunks parses as the whole text do
   try {
     const file = join(dir, 'smaps');
     writeFileSync(file, text);
-    const fh = await open(file, 'r');
+    const fd = openSync(file, 'r');
     try {
-      const streamed = await parseSmapsFile(fh, text.length);
-      assert.deepEqual(streamed, parseSmaps(text));
+      assert.deepEqual(parseSmapsFile(fd, text.length), parseSmaps(text));
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     const out = await inspectFile(file, {});
     assert.equal(out.code, 0, out.stderr);

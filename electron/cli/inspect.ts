@@ -3,7 +3,7 @@
  * file through the same shared parsers the app uses. The kind comes from
  * the content unless given; smaps also gets the Go memory classification.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ARTIFACT_KINDS, detectKind, isArtifactKind, parseArtifact, type ArtifactKind } from '../../shared/parsers/artifactKinds';
 import { createSmapsParser, mappingRecords, type MemoryMaps } from '../../shared/parsers/smaps';
 import { describeError, type ParseResult } from '../../shared/parsers/result';
@@ -15,14 +15,14 @@ import { dumpModel } from '../../shared/util/dump';
 const MAX_FILE = 1024 * 1024 * 1024;
 
 /**
- * smaps or maps streamed from an open file into the parser, the next chunk read while this one is
- * parsed (`first`, when given, is the file's first chunk, already read): a process with 100,000
- * mappings has a 70 MB smaps, which is then never held whole.
+ * smaps or maps streamed from an open file into the parser, 1 MiB at a time (`first`, when given,
+ * is the file's first chunk, already read): a process with 100,000 mappings has a 70 MB smaps,
+ * which is then never held whole.
  */
-export async function parseSmapsFile(fh: FileHandle, size: number, first?: Uint8Array): Promise<ParseResult<MemoryMaps>> {
+export function parseSmapsFile(fd: number, size: number, first?: Uint8Array): ParseResult<MemoryMaps> {
   const parser = createSmapsParser({ expectedBytes: size });
   if (first) parser.push(first);
-  for await (const chunk of fileChunks(fh, { start: first?.length ?? 0 })) parser.push(chunk);
+  for (const chunk of fileChunks(fd, { start: first?.length ?? 0 })) parser.push(chunk);
   return parser.finish();
 }
 
@@ -37,23 +37,23 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
   let kind: ArtifactKind | null;
   let r: ParseResult<unknown>;
   try {
-    const fh = await open(file, 'r');
+    const fd = openSync(file, 'r');
     try {
-      const { size } = await fh.stat();
+      const { size } = fstatSync(fd);
       // The kind is told from the first chunk (as much as detectKind looks at): smaps and maps then
       // stream on from there; every other kind is read whole.
       const first = new Uint8Array(Math.min(size, FILE_CHUNK));
-      const { bytesRead } = await fh.read(first, 0, first.length, 0);
+      const bytesRead = readSync(fd, first, 0, first.length, 0);
       const head = first.subarray(0, bytesRead);
       kind = (opts.kind as ArtifactKind | undefined) ?? detectKind(head);
       if (!kind) return { code: 1, stdout: '', stderr: `${file}: cannot tell what kind of artifact this is; give --kind (${ARTIFACT_KINDS.join(', ')})` };
-      if (kind === 'smaps' || kind === 'maps') r = await parseSmapsFile(fh, size, head);
+      if (kind === 'smaps' || kind === 'maps') r = parseSmapsFile(fd, size, head);
       else {
         if (size > MAX_FILE) return { code: 1, stdout: '', stderr: `${file}: ${size} bytes is more than inspect reads (1 GiB)` };
         const bytes = new Uint8Array(size);
         bytes.set(head);
         let at = head.length;
-        for await (const chunk of fileChunks(fh, { start: at })) {
+        for (const chunk of fileChunks(fd, { start: at })) {
           if (at + chunk.length > bytes.length) return { code: 1, stdout: '', stderr: `${file}: the file grew while it was read` };
           bytes.set(chunk, at);
           at += chunk.length;
@@ -61,7 +61,7 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
         r = parseArtifact(kind, bytes.subarray(0, at));
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   } catch (e) {
     return { code: 1, stdout: '', stderr: `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` };

@@ -363,6 +363,9 @@ export interface SmapsParserOptions {
   readonly expectedBytes?: number;
 }
 
+/** A counter column not made yet: it holds only zeros so far. */
+const NO_COLUMN = new Uint32Array(0);
+
 /** Bytes per mapping in smaps (about 700 on recent kernels): a low guess, so rows are rarely short. */
 const SMAPS_BYTES_PER_MAPPING = 600;
 
@@ -436,6 +439,11 @@ class SmapsReader {
   private readonly paddedUnits = new Uint8Array(MAX_COUNTER_KEYS + 1);
   private readonly column = new Map<string, number>();
   private sizeColumn = -1;
+  /**
+   * A column is made when it first needs a value other than 0 (or an absent mark): until then it
+   * is NO_COLUMN, and one array of zeros stands for all such at the end. Most counters are 0 in
+   * every mapping; their columns cost neither memory nor the time to clear and fault it in.
+   */
   private readonly cols: Uint32Array[] = [];
   private readonly bigCounters = new Map<number, number>();
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
@@ -522,15 +530,21 @@ class SmapsReader {
     this.dev = u32(this.dev);
     this.name = u32(this.name);
     this.vmFlags = u32(this.vmFlags);
-    for (let c = 0; c < this.cols.length; c++) this.cols[c] = u32(this.cols[c]!);
+    for (let c = 0; c < this.cols.length; c++) if (this.cols[c] !== NO_COLUMN) this.cols[c] = u32(this.cols[c]!);
+  }
+
+  /** Counter column `c`, made now if it was not yet. */
+  private columnOf(c: number): Uint32Array {
+    let column = this.cols[c]!;
+    if (column === NO_COLUMN) column = this.cols[c] = new Uint32Array(this.capacity);
+    return column;
   }
 
   private addColumn(key: string): number {
     const col = this.counterKeys.length;
-    const column = new Uint32Array(this.capacity);
+    this.cols.push(NO_COLUMN);
     // The mappings before this one lack it; this one gets it next.
-    column.fill(COUNTER_ABSENT, 0, this.rows - 1);
-    this.cols.push(column);
+    if (this.rows > 1) this.columnOf(col).fill(COUNTER_ABSENT, 0, this.rows - 1);
     this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     this.counterBytes.push(bytes);
@@ -556,10 +570,10 @@ class SmapsReader {
     this.recorded.push(col);
     const row = this.rows - 1;
     if (Number.isInteger(v) && v >= 0 && v < COUNTER_ABSENT) {
-      this.cols[col]![row] = v;
+      this.columnOf(col)[row] = v;
       this.bigCounters.delete(bigCounterKey(row, col));
     } else {
-      this.cols[col]![row] = COUNTER_ELSEWHERE;
+      this.columnOf(col)[row] = COUNTER_ELSEWHERE;
       this.bigCounters.set(bigCounterKey(row, col), v);
     }
     this.seen++;
@@ -572,7 +586,8 @@ class SmapsReader {
     const row = this.rows - 1;
     if (this.recorded !== null || this.seen !== this.cols.length) this.markAbsent(row);
     if (this.sizeColumn < 0) return;
-    const size = decodeCounter(this.cols[this.sizeColumn]![row]!, row, this.sizeColumn, this.bigCounters);
+    const sizes = this.cols[this.sizeColumn]!;
+    const size = sizes === NO_COLUMN ? 0 : decodeCounter(sizes[row]!, row, this.sizeColumn, this.bigCounters);
     if (size !== undefined) this.sizeKiB[row] = size;
   }
 
@@ -581,7 +596,7 @@ class SmapsReader {
     const present = new Uint8Array(n);
     present.fill(1, 0, Math.min(n, this.recorded === null ? this.seen : this.fastUpTo));
     for (const c of this.recorded ?? []) present[c] = 1;
-    for (let c = 0; c < n; c++) if (present[c] === 0) this.cols[c]![row] = COUNTER_ABSENT;
+    for (let c = 0; c < n; c++) if (present[c] === 0) this.columnOf(c)[row] = COUNTER_ABSENT;
     this.recorded = null;
   }
 
@@ -977,7 +992,9 @@ class SmapsReader {
           const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
           if (v < 0) break;
           // At most 8 digits: always below COUNTER_ABSENT.
-          cols[sn]![row] = v;
+          const column = cols[sn]!;
+          if (column !== NO_COLUMN) column[row] = v;
+          else this.columnOf(sn)[row] = v;
         }
         ln++;
         sn++;
@@ -1006,7 +1023,9 @@ class SmapsReader {
           if (v >= 0) {
             ln++;
             // At most 8 digits: always below COUNTER_ABSENT.
-            cols[sn]![row] = v;
+            const column = cols[sn]!;
+            if (column !== NO_COLUMN) column[row] = v;
+            else this.columnOf(sn)[row] = v;
             sn++;
             pos = e + 1;
             continue;
@@ -1072,6 +1091,16 @@ class SmapsReader {
     if (carryFrom >= 0) this.appendCarry(buf, carryFrom, n);
   }
 
+  /** The counter columns, trimmed to `rows`; those never made share one array of zeros. */
+  private finalColumns(rows: number): Uint32Array[] {
+    let zeros: Uint32Array | null = null;
+    return this.cols.map((c) => {
+      if (c !== NO_COLUMN) return c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows);
+      zeros ??= new Uint32Array(rows);
+      return zeros;
+    });
+  }
+
   finish(): ParseResult<MemoryMaps> {
     if (this.carryLen > 0 || this.overlong) this.line(this.carry, 0, this.carryLen);
     this.carryLen = 0;
@@ -1099,7 +1128,7 @@ class SmapsReader {
         vmFlags: trim(this.vmFlags, rows),
         flagSets: this.flagSets,
         counterKeys: this.counterKeys,
-        counters: this.cols.map((c) => trim(c, rows)),
+        counters: this.finalColumns(rows),
         bigCounters: this.bigCounters,
         hasCounters: this.hasCounters,
       },
@@ -1118,3 +1147,16 @@ function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
   }
   return flags;
 }
+
+
+/**
+ * A reader and its model kept for the life of the module. The engine's compiled code depends on
+ * the hidden classes it was compiled for, and a garbage collection that finds no object of such a
+ * class alive, as between two parses, throws the code away ("weak objects" in --trace-deopt): the
+ * next parse then runs slowly while it is compiled again, and misses the type information its
+ * first few calls never gathered. In ten parses of the bench's file this happened 11-16 times;
+ * with these kept, 0-4.
+ */
+const keptReader = new SmapsReader({});
+keptReader.push(encodeUtf8('00400000-00401000 r-xp 00000000 00:00 0 \nSize:                  4 kB\nVmFlags: rd ex \n'));
+export const KEPT_FOR_COMPILED_CODE = { reader: keptReader, model: keptReader.finish() };
