@@ -168,7 +168,11 @@ function alignedAnonymousRuns(maps: MemoryMaps, runName: readonly boolean[]): { 
     }
     let j = i;
     while (j + 1 < n && inode[j + 1] === 0 && runName[nameOf[j + 1]!] && starts[j + 1] === ends[j]) j++;
-    if (starts[i]! % ARENA_N === 0 && ends[j]! - starts[i]! >= ARENA_N) runs.push({ from: i, to: j, start: BigInt(starts[i]!), end: BigInt(ends[j]!) });
+    // Both tests made every time: a test reached only after a rare first one is code the engine
+    // compiles without type information, and throws away when it is first reached.
+    const aligned = starts[i]! % ARENA_N === 0;
+    const long = ends[j]! - starts[i]! >= ARENA_N;
+    if (aligned && long) runs.push({ from: i, to: j, start: BigInt(starts[i]!), end: BigInt(ends[j]!) });
     i = j + 1;
   }
   return runs;
@@ -293,12 +297,12 @@ function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array
   const sums = new Float64Array(MEMORY_CLASSES.length * K);
   const counts = new Float64Array(MEMORY_CLASSES.length);
   for (let i = 0; i < n; i++) counts[classOf[i]!]!++;
-  TOTAL_KEYS.forEach((key, k) => {
-    if (key === 'Size') return sumColumn(maps.sizeKiB, classOf, sums, K, k);
+  for (let k = 0; k < K; k++) {
+    const key = TOTAL_KEYS[k]!;
     const col = maps.counterKeys.indexOf(key);
-    if (col < 0) return;
-    sumCounter(maps, col, classOf, sums, K, k);
-  });
+    if (key === 'Size') sumColumn(maps.sizeKiB, classOf, sums, K, k);
+    else if (col >= 0) sumCounter(maps, col, classOf, sums, K, k);
+  }
   return { sums, counts };
 }
 

@@ -456,6 +456,12 @@ class SmapsReader {
   private recorded: number[] | null = null;
   private fastUpTo = 0;
 
+  /** The end address of the last header quickHeader read: its digit count, value, and digits as words. */
+  private prevEndLength = 0;
+  private prevEndValue = NaN;
+  private prevEndWord0 = 0;
+  private prevEndWord1 = 0;
+  private prevEndWordLast = 0;
   /**
    * The last device read by quickHeader, as its bytes in base 256 (exact up to six), and its index.
    * Fields that hold doubles start as NaN, not 0: a field that starts as a small integer and later
@@ -725,13 +731,31 @@ class SmapsReader {
    * not, it reads the same.
    */
   private quickHeader(buf: Uint8Array, dv: DataView, s: number, n: number): number {
-    const startN = this.readHex(buf, dv, s, n);
-    let i = this.hexEnd;
-    if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
+    let startN: number;
+    let i: number;
+    // Mappings are mostly contiguous: the start is the previous header's end, digit for digit.
+    const len = this.prevEndLength;
+    if (len >= 4 && s + len < n && buf[s + len] === 45 && dv.getInt32(s, true) === this.prevEndWord0 && dv.getInt32(s + len - 4, true) === this.prevEndWordLast && (len <= 8 || dv.getInt32(s + 4, true) === this.prevEndWord1)) {
+      startN = this.prevEndValue;
+      i = s + len;
+    } else {
+      startN = this.readHex(buf, dv, s, n);
+      i = this.hexEnd;
+      if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
+    }
     const from = ++i;
     const endN = this.readHex(buf, dv, i, n);
     i = this.hexEnd;
     if (i === from || i - from > 13 || i + 6 >= n || buf[i] !== SPACE || endN < startN) return -1;
+    // Ends of 4 to 12 digits are kept, by three words: the first, second and last four digits.
+    const endLen = i - from;
+    if (endLen >= 4 && endLen <= 12) {
+      this.prevEndLength = endLen;
+      this.prevEndValue = endN;
+      this.prevEndWord0 = dv.getInt32(from, true);
+      this.prevEndWord1 = endLen > 8 ? dv.getInt32(from + 4, true) : 0;
+      this.prevEndWordLast = dv.getInt32(i - 4, true);
+    } else this.prevEndLength = 0;
     // Most headers end as one of a few before them did (" rw-p 00000000 00:00 0 \n").
     const tail = this.headerTails.find(buf, dv, i, n);
     if (tail < 0) return this.readTail(buf, dv, s, i, n, startN, endN);
@@ -977,7 +1001,10 @@ class SmapsReader {
     let carryFrom = -1;
     while (pos < n) {
       // A run of counters in the learned order and layout, as every mapping but the first has.
-      // One past the last column, the learned pair is NaN and ends the run.
+      // The kernel prints them as "%-16s%8lu kB" (THPeligible without " kB"), so each line's end
+      // is known without a search, and a match of its 16-byte name and padding leaves only the
+      // digits to read. Most of a smaps file is these lines. One past the last column, the
+      // learned pair is NaN and ends the run.
       while (fast && pos + 28 <= n && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
         let next: number;
         if (units[sn] === UNIT_KB) {
@@ -1001,60 +1028,32 @@ class SmapsReader {
         pos = next;
       }
       if (pos >= n) break;
-      // The kernel prints counters as "%-16s%8lu kB": a 28-byte line whose end needs no search;
-      // "THPeligible:    %8u" is the same without " kB". Most of a smaps file is these lines.
-      const kB = pos + 28 <= n && dv.getUint32(pos + 24) === KB_NL;
-      if (kB || (pos + 24 < n && buf[pos + 24] === NL)) {
-        // The counter expected next, with the same name and padding as before: only the digits
-        // (right-aligned in bytes 16-23) are left to read. Only that match shows that the line
-        // does end there: the 24 bytes before might hold a newline.
-        const e = kB ? pos + 27 : pos + 24;
-        if (fast && units[sn] === (kB ? UNIT_KB : UNIT_NONE) && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
-          const lo = dv.getUint32(pos + 16, true);
-          const hi = dv.getUint32(pos + 20, true);
-          // "       0", the value of most counters of most mappings: the column holds 0 already.
-          if (lo === SPACES4 && hi === ZERO4_LE) {
-            ln++;
-            sn++;
-            pos = e + 1;
-            continue;
-          }
-          const v = paddedDecimal8(lo, hi);
-          if (v >= 0) {
-            ln++;
-            // At most 8 digits: always below COUNTER_ABSENT.
-            const column = cols[sn]!;
-            if (column !== NO_COLUMN) column[row] = v;
-            else this.columnOf(sn)[row] = v;
-            sn++;
-            pos = e + 1;
-            continue;
-          }
+      // Anything the run above did not take (a header, VmFlags, a counter out of the learned
+      // order or layout, a line cut by the chunk's end) is found by its newline. There is no
+      // second fast path for counters here: one taken only at a chunk's end would be code the
+      // engine compiles without type information, and throws away in each new parser.
+      const c = buf[pos]!;
+      if (HEX[c]! >= 0 && this.error === null) {
+        this.seen = sn;
+        this.lineNo = ln;
+        const next = this.quickHeader(buf, dv, pos, n);
+        if (next > 0) {
+          sn = this.seen;
+          ln = this.lineNo;
+          row = this.rows - 1;
+          op = this.open;
+          fast = op;
+          pos = next;
+          continue;
         }
-      } else {
-        const c = buf[pos]!;
-        if (HEX[c]! >= 0 && this.error === null) {
-          this.seen = sn;
-          this.lineNo = ln;
-          const next = this.quickHeader(buf, dv, pos, n);
-          if (next > 0) {
-            sn = this.seen;
-            ln = this.lineNo;
-            row = this.rows - 1;
-            op = this.open;
-            fast = op;
-            pos = next;
-            continue;
-          }
-        } else if (op && c === 86 && pos + 8 <= n && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON) {
-          // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps: most are one of a few.
-          const known = this.flagLines.find(buf, dv, pos, n);
-          if (known >= 0) {
-            ln++;
-            this.vmFlags[row] = this.flagLines.value(known);
-            pos += this.flagLines.length(known);
-            continue;
-          }
+      } else if (op && c === 86 && pos + 8 <= n && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON) {
+        // "VmFlags: rd wr mr mw me ac ", every mapping's last line in smaps: most are one of a few.
+        const known = this.flagLines.find(buf, dv, pos, n);
+        if (known >= 0) {
+          ln++;
+          this.vmFlags[row] = this.flagLines.value(known);
+          pos += this.flagLines.length(known);
+          continue;
         }
       }
       const e = buf.indexOf(NL, pos);
