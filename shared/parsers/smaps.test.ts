@@ -206,3 +206,28 @@ test('the fast paths (counter runs, headers read in place, known VmFlags lines) 
     { numRuns: 1500 },
   );
 });
+
+test('contiguous headers (a start read as the previous end, by its words) read as the line-by-line path does', () => {
+  // Ends of 1 to 16 digits, each the next start or not, with and without counters between.
+  const step = fc.record({ digits: fc.integer({ min: 1, max: 16 }), gap: fc.boolean(), counters: fc.boolean(), grow: fc.bigInt({ min: 0n, max: 1n << 20n }) });
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 1n << 40n }), fc.array(step, { minLength: 1, maxLength: 12 }), (base, steps) => {
+      let text = '';
+      let at = base;
+      for (const st of steps) {
+        const start = st.gap ? at + 0x1000n : at;
+        const end = start + st.grow;
+        const hex = (v: bigint) => v.toString(16).padStart(st.digits, '0');
+        text += `${hex(start)}-${hex(end)} rw-p 00000000 00:00 0 \n`;
+        if (st.counters) text += `Size:           ${'4'.padStart(8)} kB\nRss:            ${'0'.padStart(8)} kB\n`;
+        at = end;
+      }
+      const bytes = new TextEncoder().encode(text);
+      const whole = parseSmaps(bytes);
+      const p = createSmapsParser();
+      for (let i = 0; i < bytes.length; i++) p.push(bytes.subarray(i, i + 1));
+      assert.deepEqual(whole, p.finish());
+    }),
+    { numRuns: 1000 },
+  );
+});
