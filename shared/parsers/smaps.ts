@@ -41,6 +41,10 @@ export interface Mapping {
  * most 52 significant bits above the page offset), and numbers cost nothing to allocate or
  * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are
  * columns too; read them with counterOf / counterColumn / countersOf / counterIn.
+ *
+ * A column that is 0 for every mapping (most counters, and offset, inode and name in a process
+ * whose mappings are mostly anonymous) may be one array of zeros shared with other such columns:
+ * the model is read-only, and the parser never made or wrote those columns.
  */
 export interface MemoryMaps {
   readonly count: number;
@@ -363,8 +367,9 @@ export interface SmapsParserOptions {
   readonly expectedBytes?: number;
 }
 
-/** A counter column not made yet: it holds only zeros so far. */
+/** A column not made yet: it holds only zeros so far. */
 const NO_COLUMN = new Uint32Array(0);
+const NO_F64 = new Float64Array(0);
 
 /** Bytes per mapping in smaps (about 700 on recent kernels): a low guess, so rows are rarely short. */
 const SMAPS_BYTES_PER_MAPPING = 600;
@@ -407,13 +412,15 @@ class SmapsReader {
   private open = false;
   private start = new Float64Array(0);
   private end = new Float64Array(0);
-  private offset = new Float64Array(0);
-  private inode = new Float64Array(0);
+  // Offsets, inodes and names are 0 for most mappings of a process with many (anonymous memory):
+  // like the counter columns, they are made on their first value other than 0.
+  private offset = NO_F64;
+  private inode = NO_F64;
   private sizeKiB = new Float64Array(0);
   private lineOf = new Uint32Array(0);
   private perms = new Uint8Array(0);
   private dev = new Uint32Array(0);
-  private name = new Uint32Array(0);
+  private name = NO_COLUMN;
   private vmFlags = new Uint32Array(0);
   /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
   private rowHint: number;
@@ -526,17 +533,32 @@ class SmapsReader {
     };
     this.start = f64(this.start);
     this.end = f64(this.end);
-    this.offset = f64(this.offset);
-    this.inode = f64(this.inode);
+    if (this.offset !== NO_F64) this.offset = f64(this.offset);
+    if (this.inode !== NO_F64) this.inode = f64(this.inode);
     this.sizeKiB = f64(this.sizeKiB);
     this.lineOf = u32(this.lineOf);
     const p = new Uint8Array(capacity);
     p.set(this.perms.subarray(0, rows));
     this.perms = p;
     this.dev = u32(this.dev);
-    this.name = u32(this.name);
+    if (this.name !== NO_COLUMN) this.name = u32(this.name);
     this.vmFlags = u32(this.vmFlags);
     for (let c = 0; c < this.cols.length; c++) if (this.cols[c] !== NO_COLUMN) this.cols[c] = u32(this.cols[c]!);
+  }
+
+  private offsets(): Float64Array {
+    if (this.offset === NO_F64) this.offset = new Float64Array(this.capacity);
+    return this.offset;
+  }
+
+  private inodes(): Float64Array {
+    if (this.inode === NO_F64) this.inode = new Float64Array(this.capacity);
+    return this.inode;
+  }
+
+  private nameColumn(): Uint32Array {
+    if (this.name === NO_COLUMN) this.name = new Uint32Array(this.capacity);
+    return this.name;
   }
 
   /** Counter column `c`, made now if it was not yet. */
@@ -714,10 +736,10 @@ class SmapsReader {
     this.start[at] = startN;
     this.end[at] = endN;
     this.perms[at] = r | w | x | (share << 3);
-    this.offset[at] = offN;
+    if (offN !== 0) this.offsets()[at] = offN;
     this.dev[at] = this.devs.index(buf, devFrom, devTo);
-    this.inode[at] = inodeN;
-    this.name[at] = nameEnd > i ? this.names.index(buf, i, nameEnd) : 0;
+    if (inodeN !== 0) this.inodes()[at] = inodeN;
+    if (nameEnd > i) this.nameColumn()[at] = this.names.index(buf, i, nameEnd);
     this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
     this.lineOf[at] = Math.min(this.lineNo, 0xffffffff);
     return true;
@@ -768,11 +790,11 @@ class SmapsReader {
     this.dev[at] = this.tailDev[tail]!;
     // The columns start as zeros: a zero is not written, so a column of them is never faulted in.
     const offN = this.tailOffset[tail]!;
-    if (offN !== 0) this.offset[at] = offN;
+    if (offN !== 0) this.offsets()[at] = offN;
     const inodeN = this.tailInode[tail]!;
-    if (inodeN !== 0) this.inode[at] = inodeN;
+    if (inodeN !== 0) this.inodes()[at] = inodeN;
     const name = this.tailName[tail]!;
-    if (name !== 0) this.name[at] = name;
+    if (name !== 0) this.nameColumn()[at] = name;
     return i + this.headerTails.length(tail);
   }
 
@@ -845,9 +867,9 @@ class SmapsReader {
     this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
     this.perms[at] = perms;
     this.dev[at] = dev;
-    if (offN !== 0) this.offset[at] = offN;
-    if (inodeN !== 0) this.inode[at] = inodeN;
-    if (name !== 0) this.name[at] = name;
+    if (offN !== 0) this.offsets()[at] = offN;
+    if (inodeN !== 0) this.inodes()[at] = inodeN;
+    if (name !== 0) this.nameColumn()[at] = name;
     // Long tails are file paths, which repeat less: only short ones are kept.
     if (e - tailFrom < 96) {
       const entry = this.headerTails.learn(buf, tailFrom, e + 1, 0);
@@ -1092,12 +1114,13 @@ class SmapsReader {
 
   /** The counter columns, trimmed to `rows`; those never made share one array of zeros. */
   private finalColumns(rows: number): Uint32Array[] {
-    let zeros: Uint32Array | null = null;
-    return this.cols.map((c) => {
-      if (c !== NO_COLUMN) return c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows);
-      zeros ??= new Uint32Array(rows);
-      return zeros;
-    });
+    return this.cols.map((c) => (c !== NO_COLUMN ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : this.zerosU32(rows)));
+  }
+
+  private zeros: Uint32Array | null = null;
+  private zerosU32(rows: number): Uint32Array {
+    if (this.zeros === null || this.zeros.length !== rows) this.zeros = new Uint32Array(rows);
+    return this.zeros;
   }
 
   finish(): ParseResult<MemoryMaps> {
@@ -1110,19 +1133,22 @@ class SmapsReader {
     if (rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, this.warnings);
     // Keep slack only when small: trimming copies, which costs less than 2x memory.
     const trim = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, used: number): T => (a.length - used > used ? (a.slice(0, used) as T) : (a.subarray(0, used) as T));
+    // Columns never made are zeros: one array of them stands for each that is.
+    let zerosF64: Float64Array | null = null;
+    const f64 = (a: Float64Array) => (a !== NO_F64 ? trim(a, rows) : (zerosF64 ??= new Float64Array(rows)));
     return parsed(
       {
         count: rows,
         start: trim(this.start, rows),
         end: trim(this.end, rows),
-        offset: trim(this.offset, rows),
-        inode: trim(this.inode, rows),
+        offset: f64(this.offset),
+        inode: f64(this.inode),
         sizeKiB: trim(this.sizeKiB, rows),
         line: trim(this.lineOf, rows),
         perms: trim(this.perms, rows),
         dev: trim(this.dev, rows),
         devs: this.devs.list,
-        name: trim(this.name, rows),
+        name: this.name !== NO_COLUMN ? trim(this.name, rows) : this.zerosU32(rows),
         names: this.names.list,
         vmFlags: trim(this.vmFlags, rows),
         flagSets: this.flagSets,
