@@ -7,7 +7,7 @@
  * randomized from 1.26), guard-page + stack pairs, and glibc's 64 MiB
  * malloc heaps. Facts: ../shared/reference/go-runtime-facts.md §6.
  */
-import { COUNTER_ABSENT, decodeCounter, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type MemoryMaps } from '../parsers/smaps';
+import { counterAbsent, decodeCounter, PERM_EXEC, PERM_READ, PERM_SHARED, PERM_WRITE, type CounterColumn, type MemoryMaps } from '../parsers/smaps';
 
 export type MemoryClass =
   | 'go-heap'
@@ -327,14 +327,15 @@ function sumColumn(values: Float64Array, classOf: Uint8Array, sums: Float64Array
   }
 }
 
-/** One counter column into sums; values at or above COUNTER_ABSENT are absent or elsewhere. */
+/** One counter column into sums; values at or above its counterAbsent are absent or elsewhere. */
 function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
   const column = maps.counters[col]!;
+  const absent = counterAbsent(column);
   for (let i = 0; i < maps.count; i++) {
     let v = column[i]!;
     if (v === 0) continue;
-    if (v >= COUNTER_ABSENT) {
-      const d = decodeCounter(v, i, col, maps.bigCounters);
+    if (v >= absent) {
+      const d = decodeCounter(v, absent, i, col, maps.bigCounters);
       if (d === undefined) continue;
       v = d;
     }
@@ -344,16 +345,18 @@ function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Fl
 }
 
 /** Mapping i's Rss from its column, 0 when absent. */
-function rssOf(maps: MemoryMaps, rss: Uint32Array, column: number, i: number): number {
+function rssOf(maps: MemoryMaps, rss: CounterColumn, column: number, i: number): number {
   const v = rss[i]!;
-  return v < COUNTER_ABSENT ? v : (decodeCounter(v, i, column, maps.bigCounters) ?? 0);
+  const absent = counterAbsent(rss);
+  return v < absent ? v : (decodeCounter(v, absent, i, column, maps.bigCounters) ?? 0);
 }
 
 /** Adjacent mappings of one class merged, in address order. */
 function addressRegions(maps: MemoryMaps, classOf: Uint8Array): AddressRegion[] {
   const { count: n, start: starts, end: ends, sizeKiB } = maps;
   const rssColumn = maps.counterKeys.indexOf('Rss');
-  const rss = rssColumn < 0 ? new Uint32Array(n).fill(COUNTER_ABSENT) : maps.counters[rssColumn]!;
+  // Without Rss (maps, not smaps), a column of zeros.
+  const rss = rssColumn < 0 ? new Uint16Array(n) : maps.counters[rssColumn]!;
   const regions: AddressRegion[] = [];
   for (let i = 0; i < n; ) {
     const c = classOf[i]!;

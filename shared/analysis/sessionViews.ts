@@ -11,7 +11,7 @@ import { parsePprof, pprofFlame, pprofTop, type FlameNode } from '../parsers/ppr
 import { parseProcSched } from '../parsers/procSched';
 import { parseProcStat } from '../parsers/procStat';
 import { describeError } from '../parsers/result';
-import { COUNTER_ABSENT, counterIn, parseSmaps, PERMS } from '../parsers/smaps';
+import { counterAbsent, counterIn, parseSmaps, PERMS } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
@@ -127,9 +127,10 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
     const col = m.counterKeys.indexOf(key);
     if (col < 0) return out;
     const raw = m.counters[col]!;
+    const absent = counterAbsent(raw);
     for (let i = 0; i < n; i++) {
       const v = raw[i]!;
-      if (v !== 0) out[i] = v < COUNTER_ABSENT ? v : (counterIn(m, i, col) ?? 0);
+      if (v !== 0) out[i] = v < absent ? v : (counterIn(m, i, col) ?? 0);
     }
     return out;
   };

@@ -231,3 +231,29 @@ test('contiguous headers (a start read as the previous end, by its words) read a
     { numRuns: 1000 },
   );
 });
+
+test('a counter column starts 16 bits wide and widens on the first value that does not fit, keeping what came before', () => {
+  const header = (a: number) => `${(0x10000 + a * 0x1000).toString(16).padStart(8, '0')}-${(0x11000 + a * 0x1000).toString(16).padStart(8, '0')} rw-p 00000000 00:00 0 \n`;
+  const line = (key: string, v: number | string) => `${`${key}:`.padEnd(16)}${String(v).padStart(8)} kB\n`;
+  const text = [
+    header(0) + line('Size', 4) + line('Rss', 4),
+    header(1) + line('Size', 4), // lacks Rss: marked absent in the 16-bit column
+    header(2) + line('Size', 4) + `Rss:    ${2 ** 40} kB\n`, // beyond 32 bits: kept in bigCounters
+    header(3) + line('Size', 4) + line('Rss', 65533), // the largest value 16 bits hold
+    header(4) + line('Size', 4) + line('Rss', 65534), // the first that does not: widens
+    header(5) + line('Size', 4) + line('Rss', 7),
+  ].join('');
+  const r = parseSmaps(text);
+  assert.ok(r.ok);
+  const rss = r.value.counterKeys.indexOf('Rss');
+  assert.equal(r.value.counters[rss]!.BYTES_PER_ELEMENT, 4);
+  assert.equal(r.value.counters[r.value.counterKeys.indexOf('Size')]!.BYTES_PER_ELEMENT, 2);
+  assert.deepEqual(
+    Array.from({ length: 6 }, (_, i) => counterOf(r.value, i, 'Rss')),
+    [4, undefined, 2 ** 40, 65533, 65534, 7],
+  );
+  // The same, read one byte at a time (every line by the general path).
+  const p = createSmapsParser();
+  for (const ch of new TextEncoder().encode(text)) p.push(Uint8Array.of(ch));
+  assert.deepEqual(p.finish(), r);
+});

@@ -70,13 +70,17 @@ export interface MemoryMaps {
   readonly counterKeys: readonly string[];
   /**
    * One column per counter name, in counterKeys' order, each `count` long: the value in KiB, or
-   * COUNTER_ABSENT where a mapping lacks the counter, or COUNTER_ELSEWHERE for a value a Uint32
-   * cannot hold (4 TiB or more in KiB, or not a whole number), which is then in `bigCounters` under
-   * bigCounterKey(row, column). Empty for maps. Columns, not a row per mapping, and zero needs no
-   * write: most counters are 0 in most mappings, and a column that stays 0 is never written, so
-   * its fresh pages are never faulted in. That was much of the parse's time.
+   * counterAbsent(column) where a mapping lacks the counter, or the value above that for a value
+   * the column cannot hold (4 TiB or more in KiB, or not a whole number), which is then in
+   * `bigCounters` under bigCounterKey(row, column). Empty for maps. Read them with counterIn and
+   * the other accessors, or decodeCounter.
+   *
+   * Columns, not a row per mapping, and zero needs no write: most counters are 0 in most
+   * mappings, and a column that stays 0 is never written, so its fresh pages are never faulted in.
+   * A column is 16 bits per mapping while its values fit (below 64 MiB), 32 bits after: fewer pages
+   * again, for the many small mappings that make a large smaps.
    */
-  readonly counters: readonly Uint32Array[];
+  readonly counters: readonly CounterColumn[];
   readonly bigCounters: ReadonlyMap<number, number>;
   readonly hasCounters: boolean;
 }
@@ -113,23 +117,31 @@ export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Rec
   return Array.from({ length: maps.count }, (_, i) => ({ ...mappingAt(maps, i), kib: countersOf(maps, i) }));
 }
 
-/** In a counter column: the mapping lacks this counter. */
-export const COUNTER_ABSENT = 0xfffffffe;
-/** In a counter column: the value is in `bigCounters`, under bigCounterKey. */
-export const COUNTER_ELSEWHERE = 0xffffffff;
+/** A counter column: 16 bits per mapping while every value fits, 32 bits once one does not. */
+export type CounterColumn = Uint16Array | Uint32Array;
+
+/**
+ * The entry in `column` that marks a mapping lacking the counter: the type's largest value but
+ * one. The largest marks a value kept in `bigCounters`. Anything below is the value itself.
+ */
+export const counterAbsent = (column: CounterColumn): number => (column.BYTES_PER_ELEMENT === 2 ? 0xfffe : 0xfffffffe);
 /** More distinct counter names than any kernel prints; past it, input is not smaps. */
 export const MAX_COUNTER_KEYS = 64;
 /** Where bigCounters keeps the value of mapping `row`'s counter in column `column`. */
 export const bigCounterKey = (row: number, column: number): number => row * MAX_COUNTER_KEYS + column;
 
-/** What a column's entry `raw` for mapping `row` holds, by its encoding; undefined when absent. */
-export function decodeCounter(raw: number, row: number, column: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
-  return raw < COUNTER_ABSENT ? raw : raw === COUNTER_ABSENT ? undefined : bigCounters.get(bigCounterKey(row, column));
+/**
+ * What entry `raw` of column number `column` holds for mapping `row`, given that column's
+ * counterAbsent; undefined when the mapping lacks the counter.
+ */
+export function decodeCounter(raw: number, absent: number, row: number, column: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
+  return raw < absent ? raw : raw === absent ? undefined : bigCounters.get(bigCounterKey(row, column));
 }
 
 /** Mapping `row`'s counter in column `column` (an index into counterKeys), or undefined when absent. */
 export function counterIn(maps: MemoryMaps, row: number, column: number): number | undefined {
-  return decodeCounter(maps.counters[column]![row]!, row, column, maps.bigCounters);
+  const values = maps.counters[column]!;
+  return decodeCounter(values[row]!, counterAbsent(values), row, column, maps.bigCounters);
 }
 
 /** One counter of mapping `index`, or undefined when the kernel did not print it. */
@@ -369,6 +381,7 @@ export interface SmapsParserOptions {
 
 /** A column not made yet: it holds only zeros so far. */
 const NO_COLUMN = new Uint32Array(0);
+const NO_COUNTERS: CounterColumn = new Uint16Array(0);
 const NO_F64 = new Float64Array(0);
 
 /** Bytes per mapping in smaps (about 700 on recent kernels): a low guess, so rows are rarely short. */
@@ -451,7 +464,7 @@ class SmapsReader {
    * is NO_COLUMN, and one array of zeros stands for all such at the end. Most counters are 0 in
    * every mapping; their columns cost neither memory nor the time to clear and fault it in.
    */
-  private readonly cols: Uint32Array[] = [];
+  private readonly cols: CounterColumn[] = [];
   private readonly bigCounters = new Map<number, number>();
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
   private seen = 0;
@@ -543,7 +556,13 @@ class SmapsReader {
     this.dev = u32(this.dev);
     if (this.name !== NO_COLUMN) this.name = u32(this.name);
     this.vmFlags = u32(this.vmFlags);
-    for (let c = 0; c < this.cols.length; c++) if (this.cols[c] !== NO_COLUMN) this.cols[c] = u32(this.cols[c]!);
+    for (let c = 0; c < this.cols.length; c++) {
+      const column = this.cols[c]!;
+      if (column === NO_COUNTERS) continue;
+      const grown = column.BYTES_PER_ELEMENT === 2 ? new Uint16Array(capacity) : new Uint32Array(capacity);
+      grown.set(column.subarray(0, rows));
+      this.cols[c] = grown;
+    }
   }
 
   private offsets(): Float64Array {
@@ -561,18 +580,50 @@ class SmapsReader {
     return this.name;
   }
 
-  /** Counter column `c`, made now if it was not yet. */
-  private columnOf(c: number): Uint32Array {
+  /** Counter column `c`, made now (16 bits wide) if it was not yet. */
+  private columnOf(c: number): CounterColumn {
     let column = this.cols[c]!;
-    if (column === NO_COLUMN) column = this.cols[c] = new Uint32Array(this.capacity);
+    if (column === NO_COUNTERS) column = this.cols[c] = new Uint16Array(this.capacity);
     return column;
+  }
+
+  /**
+   * Mapping `row`'s counter `c` := v, widening the column to 32 bits when v does not fit 16, and
+   * keeping in bigCounters what does not fit 32.
+   */
+  private setCell(c: number, row: number, v: number): void {
+    let column = this.columnOf(c);
+    const fits32 = Number.isInteger(v) && v >= 0 && v < 0xfffffffe;
+    if (fits32 && v >= 0xfffe && column.BYTES_PER_ELEMENT === 2) column = this.widen(c);
+    if (fits32) {
+      column[row] = v;
+      this.bigCounters.delete(bigCounterKey(row, c));
+    } else {
+      column[row] = counterAbsent(column) + 1;
+      this.bigCounters.set(bigCounterKey(row, c), v);
+    }
+  }
+
+  /** Counter column `c` made 32 bits wide, its rows so far carried over with their marks. */
+  private widen(c: number): Uint32Array {
+    const narrow = this.cols[c]!;
+    const wide = new Uint32Array(this.capacity);
+    for (let r = 0; r < this.rows; r++) {
+      const v = narrow[r]!;
+      wide[r] = v < 0xfffe ? v : v - 0xfffe + 0xfffffffe;
+    }
+    this.cols[c] = wide;
+    return wide;
   }
 
   private addColumn(key: string): number {
     const col = this.counterKeys.length;
-    this.cols.push(NO_COLUMN);
+    this.cols.push(NO_COUNTERS);
     // The mappings before this one lack it; this one gets it next.
-    if (this.rows > 1) this.columnOf(col).fill(COUNTER_ABSENT, 0, this.rows - 1);
+    if (this.rows > 1) {
+      const column = this.columnOf(col);
+      column.fill(counterAbsent(column), 0, this.rows - 1);
+    }
     this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     this.counterBytes.push(bytes);
@@ -596,14 +647,7 @@ class SmapsReader {
       this.fastUpTo = this.seen;
     }
     this.recorded.push(col);
-    const row = this.rows - 1;
-    if (Number.isInteger(v) && v >= 0 && v < COUNTER_ABSENT) {
-      this.columnOf(col)[row] = v;
-      this.bigCounters.delete(bigCounterKey(row, col));
-    } else {
-      this.columnOf(col)[row] = COUNTER_ELSEWHERE;
-      this.bigCounters.set(bigCounterKey(row, col), v);
-    }
+    this.setCell(col, this.rows - 1, v);
     this.seen++;
   }
 
@@ -615,7 +659,7 @@ class SmapsReader {
     if (this.recorded !== null || this.seen !== this.cols.length) this.markAbsent(row);
     if (this.sizeColumn < 0) return;
     const sizes = this.cols[this.sizeColumn]!;
-    const size = sizes === NO_COLUMN ? 0 : decodeCounter(sizes[row]!, row, this.sizeColumn, this.bigCounters);
+    const size = sizes === NO_COUNTERS ? 0 : decodeCounter(sizes[row]!, counterAbsent(sizes), row, this.sizeColumn, this.bigCounters);
     if (size !== undefined) this.sizeKiB[row] = size;
   }
 
@@ -624,7 +668,11 @@ class SmapsReader {
     const present = new Uint8Array(n);
     present.fill(1, 0, Math.min(n, this.recorded === null ? this.seen : this.fastUpTo));
     for (const c of this.recorded ?? []) present[c] = 1;
-    for (let c = 0; c < n; c++) if (present[c] === 0) this.columnOf(c)[row] = COUNTER_ABSENT;
+    for (let c = 0; c < n; c++) {
+      if (present[c] !== 0) continue;
+      const column = this.columnOf(c);
+      column[row] = counterAbsent(column);
+    }
     this.recorded = null;
   }
 
@@ -1040,10 +1088,10 @@ class SmapsReader {
         if (dv.getFloat64(pos + 16, true) !== ZERO8_LE) {
           const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
           if (v < 0) break;
-          // At most 8 digits: always below COUNTER_ABSENT.
+          // At most 8 digits: below 0xfffe it fits any column made; above, setCell widens.
           const column = cols[sn]!;
-          if (column !== NO_COLUMN) column[row] = v;
-          else this.columnOf(sn)[row] = v;
+          if (v < 0xfffe && column !== NO_COUNTERS) column[row] = v;
+          else this.setCell(sn, row, v);
         }
         ln++;
         sn++;
@@ -1113,8 +1161,9 @@ class SmapsReader {
   }
 
   /** The counter columns, trimmed to `rows`; those never made share one array of zeros. */
-  private finalColumns(rows: number): Uint32Array[] {
-    return this.cols.map((c) => (c !== NO_COLUMN ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : this.zerosU32(rows)));
+  private finalColumns(rows: number): CounterColumn[] {
+    let zeros: Uint16Array | null = null;
+    return this.cols.map((c) => (c !== NO_COUNTERS ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : (zeros ??= new Uint16Array(rows))));
   }
 
   private zeros: Uint32Array | null = null;
