@@ -42,9 +42,9 @@ export interface Mapping {
  * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are
  * columns too; read them with counterOf / counterColumn / countersOf / counterIn.
  *
- * A column that is 0 for every mapping (offset, inode and name in a process whose mappings are
- * mostly anonymous) may be one array of zeros shared with other such columns: the model is
- * read-only, and the parser never made or wrote those columns.
+ * A column that is 0 for every mapping (most counters, and offset, inode and name in a process
+ * whose mappings are mostly anonymous) may be one array of zeros shared with other such columns:
+ * the model is read-only, and the parser never made or wrote those columns.
  */
 export interface MemoryMaps {
   readonly count: number;
@@ -78,7 +78,7 @@ export interface MemoryMaps {
    * Columns, not a row per mapping, and zero needs no write: most counters are 0 in most
    * mappings, and a column that stays 0 is never written, so its fresh pages are never faulted in.
    * A column is 16 bits per mapping while its values fit (below 64 MiB), 32 bits after: fewer pages
-   * again, for the many small mappings that make a large smaps. Size is 32 bits from the start.
+   * again, for the many small mappings that make a large smaps.
    */
   readonly counters: readonly CounterColumn[];
   readonly bigCounters: ReadonlyMap<number, number>;
@@ -459,7 +459,11 @@ class SmapsReader {
   private readonly paddedUnits = new Uint8Array(MAX_COUNTER_KEYS + 1);
   private readonly column = new Map<string, number>();
   private sizeColumn = -1;
-  /** The counter columns, made with their names: a column of zeros is never written, nor faulted in. */
+  /**
+   * A column is made when it first needs a value other than 0 (or an absent mark): until then it
+   * is NO_COLUMN, and one array of zeros stands for all such at the end. Most counters are 0 in
+   * every mapping; their columns cost neither memory nor the time to clear and fault it in.
+   */
   private readonly cols: CounterColumn[] = [];
   private readonly bigCounters = new Map<number, number>();
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
@@ -576,14 +580,10 @@ class SmapsReader {
     return this.name;
   }
 
-  /**
-   * Counter column `c`, made now if it was not yet: 16 bits wide, but for Size, which in a Go
-   * process reaches 64 MiB early (every heap arena): its column is read for every mapping, and
-   * one that changed width mid-file would change under the code compiled for it.
-   */
+  /** Counter column `c`, made now (16 bits wide) if it was not yet. */
   private columnOf(c: number): CounterColumn {
     let column = this.cols[c]!;
-    if (column === NO_COUNTERS) column = this.cols[c] = c === this.sizeColumn ? new Uint32Array(this.capacity) : new Uint16Array(this.capacity);
+    if (column === NO_COUNTERS) column = this.cols[c] = new Uint16Array(this.capacity);
     return column;
   }
 
@@ -619,12 +619,11 @@ class SmapsReader {
   private addColumn(key: string): number {
     const col = this.counterKeys.length;
     this.cols.push(NO_COUNTERS);
-    if (key === 'Size') this.sizeColumn = col;
-    // Made now, not on its first value: a column first needed late in the file made the hot loop
-    // take a branch it had not taken before, which threw its compiled code away.
-    const column = this.columnOf(col);
     // The mappings before this one lack it; this one gets it next.
-    column.fill(counterAbsent(column), 0, this.rows - 1);
+    if (this.rows > 1) {
+      const column = this.columnOf(col);
+      column.fill(counterAbsent(column), 0, this.rows - 1);
+    }
     this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     this.counterBytes.push(bytes);
@@ -632,6 +631,7 @@ class SmapsReader {
     for (let j = 0; j + 4 <= bytes.length; j += 4) words.push(((bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!) >>> 0);
     this.counterWords.push(words);
     this.column.set(key, col);
+    if (key === 'Size') this.sizeColumn = col;
     return col;
   }
 
@@ -1088,9 +1088,9 @@ class SmapsReader {
         if (dv.getFloat64(pos + 16, true) !== ZERO8_LE) {
           const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
           if (v < 0) break;
-          // At most 8 digits: fits a 32-bit column; a 16-bit one below 0xfffe, or setCell widens it.
+          // At most 8 digits: below 0xfffe it fits any column made; above, setCell widens.
           const column = cols[sn]!;
-          if (v < 0xfffe || column.BYTES_PER_ELEMENT === 4) column[row] = v;
+          if (v < 0xfffe && column !== NO_COUNTERS) column[row] = v;
           else this.setCell(sn, row, v);
         }
         ln++;
@@ -1160,9 +1160,10 @@ class SmapsReader {
     if (carryFrom >= 0) this.appendCarry(buf, carryFrom, n);
   }
 
-  /** The counter columns, trimmed to `rows`. */
+  /** The counter columns, trimmed to `rows`; those never made share one array of zeros. */
   private finalColumns(rows: number): CounterColumn[] {
-    return this.cols.map((c) => (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)));
+    let zeros: Uint16Array | null = null;
+    return this.cols.map((c) => (c !== NO_COUNTERS ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : (zeros ??= new Uint16Array(rows))));
   }
 
   private zeros: Uint32Array | null = null;
