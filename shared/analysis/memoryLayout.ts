@@ -304,44 +304,50 @@ function classifyRest(maps: MemoryMaps, isGo: boolean, anonName: readonly boolea
   }
 }
 
-/** Sums per class in one typed array (class × key): one sweep per counter column, over the columns the totals use. */
+/**
+ * Sums per class in one typed array (class × key), in one sweep over the mappings that reads the
+ * seven columns together: the additions for one mapping go to seven different sums, which the
+ * processor overlaps, where a sweep per column made each addition wait for the one before it (the
+ * neighbouring mappings are mostly of one class, so it added into the same sum).
+ */
 function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array } {
   const n = maps.count;
   const K = TOTAL_KEYS.length;
   const sums = new Float64Array(MEMORY_CLASSES.length * K);
   const counts = new Float64Array(MEMORY_CLASSES.length);
-  for (let i = 0; i < n; i++) counts[classOf[i]!]!++;
-  for (let k = 0; k < K; k++) {
-    const key = TOTAL_KEYS[k]!;
-    const col = maps.counterKeys.indexOf(key);
-    if (key === 'Size') sumColumn(maps.sizeKiB, classOf, sums, K, k);
-    else if (col >= 0) sumCounter(maps, col, classOf, sums, K, k);
+  const size = maps.sizeKiB;
+  // TOTAL_KEYS is Size, then the six counters read below: a compile-time check that it still is.
+  const layout: readonly ['Size', string, string, string, string, string, string] = TOTAL_KEYS;
+  const columns = layout.slice(1).map((key) => maps.counterKeys.indexOf(key));
+  // A counter the kernel did not print reads as a column of zeros.
+  const zeros = columns.some((c) => c < 0) ? new Uint16Array(n) : null;
+  const col = (j: number): CounterColumn => (columns[j]! < 0 ? zeros! : maps.counters[columns[j]!]!);
+  const [c1, c2, c3, c4, c5, c6] = [col(0), col(1), col(2), col(3), col(4), col(5)] as const;
+  const [a1, a2, a3, a4, a5, a6] = [c1, c2, c3, c4, c5, c6].map(counterAbsent) as [number, number, number, number, number, number];
+  for (let i = 0; i < n; i++) {
+    const c = classOf[i]!;
+    const at = c * K;
+    counts[c] = counts[c]! + 1;
+    sums[at] = sums[at]! + size[i]!;
+    const v1 = c1[i]!;
+    const v2 = c2[i]!;
+    const v3 = c3[i]!;
+    const v4 = c4[i]!;
+    const v5 = c5[i]!;
+    const v6 = c6[i]!;
+    sums[at + 1] = sums[at + 1]! + (v1 < a1 ? v1 : counterValue(maps, columns[0]!, i, v1, a1));
+    sums[at + 2] = sums[at + 2]! + (v2 < a2 ? v2 : counterValue(maps, columns[1]!, i, v2, a2));
+    sums[at + 3] = sums[at + 3]! + (v3 < a3 ? v3 : counterValue(maps, columns[2]!, i, v3, a3));
+    sums[at + 4] = sums[at + 4]! + (v4 < a4 ? v4 : counterValue(maps, columns[3]!, i, v4, a4));
+    sums[at + 5] = sums[at + 5]! + (v5 < a5 ? v5 : counterValue(maps, columns[4]!, i, v5, a5));
+    sums[at + 6] = sums[at + 6]! + (v6 < a6 ? v6 : counterValue(maps, columns[5]!, i, v6, a6));
   }
   return { sums, counts };
 }
 
-function sumColumn(values: Float64Array, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
-  for (let i = 0; i < values.length; i++) {
-    const at = classOf[i]! * K + k;
-    sums[at] = sums[at]! + values[i]!;
-  }
-}
-
-/** One counter column into sums; values at or above its counterAbsent are absent or elsewhere. */
-function sumCounter(maps: MemoryMaps, col: number, classOf: Uint8Array, sums: Float64Array, K: number, k: number): void {
-  const column = maps.counters[col]!;
-  const absent = counterAbsent(column);
-  for (let i = 0; i < maps.count; i++) {
-    let v = column[i]!;
-    if (v === 0) continue;
-    if (v >= absent) {
-      const d = decodeCounter(v, absent, i, col, maps.bigCounters);
-      if (d === undefined) continue;
-      v = d;
-    }
-    const at = classOf[i]! * K + k;
-    sums[at] = sums[at]! + v;
-  }
+/** A counter entry at or above its column's counterAbsent: 0 when absent, else from bigCounters. */
+function counterValue(maps: MemoryMaps, column: number, row: number, raw: number, absent: number): number {
+  return decodeCounter(raw, absent, row, column, maps.bigCounters) ?? 0;
 }
 
 /** Mapping i's Rss from its column, 0 when absent. */
