@@ -460,9 +460,10 @@ class SmapsReader {
   private readonly column = new Map<string, number>();
   private sizeColumn = -1;
   /**
-   * A column is made when it first needs a value other than 0 (or an absent mark): until then it
-   * is NO_COLUMN, and one array of zeros stands for all such at the end. Most counters are 0 in
-   * every mapping; their columns cost neither memory nor the time to clear and fault it in.
+   * A column is made (16 bits wide) when it first needs a value other than 0 or an absent mark:
+   * until then it is NO_COUNTERS, and one array of zeros stands for all such at the end. Most
+   * counters are 0 in every mapping; their columns cost neither memory nor the time to clear and
+   * fault it in.
    */
   private readonly cols: CounterColumn[] = [];
   private readonly bigCounters = new Map<number, number>();
@@ -1166,11 +1167,6 @@ class SmapsReader {
     return this.cols.map((c) => (c !== NO_COUNTERS ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : (zeros ??= new Uint16Array(rows))));
   }
 
-  private zeros: Uint32Array | null = null;
-  private zerosU32(rows: number): Uint32Array {
-    if (this.zeros === null || this.zeros.length !== rows) this.zeros = new Uint32Array(rows);
-    return this.zeros;
-  }
 
   finish(): ParseResult<MemoryMaps> {
     if (this.carryLen > 0 || this.overlong) this.line(this.carry, 0, this.carryLen);
@@ -1197,7 +1193,7 @@ class SmapsReader {
         perms: trim(this.perms, rows),
         dev: trim(this.dev, rows),
         devs: this.devs.list,
-        name: this.name !== NO_COLUMN ? trim(this.name, rows) : this.zerosU32(rows),
+        name: this.name !== NO_COLUMN ? trim(this.name, rows) : new Uint32Array(rows),
         names: this.names.list,
         vmFlags: trim(this.vmFlags, rows),
         flagSets: this.flagSets,
