@@ -351,9 +351,8 @@ function counterValue(maps: MemoryMaps, column: number, row: number, raw: number
 }
 
 /** Mapping i's Rss from its column, 0 when absent. */
-function rssOf(maps: MemoryMaps, rss: CounterColumn, column: number, i: number): number {
+function rssOf(maps: MemoryMaps, rss: CounterColumn, absent: number, column: number, i: number): number {
   const v = rss[i]!;
-  const absent = counterAbsent(rss);
   return v < absent ? v : (decodeCounter(v, absent, i, column, maps.bigCounters) ?? 0);
 }
 
@@ -363,16 +362,17 @@ function addressRegions(maps: MemoryMaps, classOf: Uint8Array): AddressRegion[] 
   const rssColumn = maps.counterKeys.indexOf('Rss');
   // Without Rss (maps, not smaps), a column of zeros.
   const rss = rssColumn < 0 ? new Uint16Array(n) : maps.counters[rssColumn]!;
+  const rssAbsent = counterAbsent(rss);
   const regions: AddressRegion[] = [];
   for (let i = 0; i < n; ) {
     const c = classOf[i]!;
     let j = i;
     let size = sizeKiB[i]!;
-    let resident = rssOf(maps, rss, rssColumn, i);
+    let resident = rssOf(maps, rss, rssAbsent, rssColumn, i);
     while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
       j++;
       size += sizeKiB[j]!;
-      resident += rssOf(maps, rss, rssColumn, j);
+      resident += rssOf(maps, rss, rssAbsent, rssColumn, j);
     }
     regions.push({ start: BigInt(starts[i]!), end: BigInt(ends[j]!), class: MEMORY_CLASSES[c]!.id, mappings: j - i + 1, sizeKiB: size, rssKiB: resident });
     i = j + 1;
