@@ -11,6 +11,19 @@ import { counterOf, countersOf, createSmapsParser, mappingAt, mappingRecords, pa
 
 const namesOf = (m: MemoryMaps) => Array.from(m.name, (k) => m.names[k]!);
 
+/**
+ * Fed whole, lines go through the fast paths wherever they can; fed one byte at a time, every line
+ * is first carried whole and then read by the general path. Both must give the same model.
+ */
+function assertFastPathsReadAsLineByLine(input: string | Uint8Array): ReturnType<typeof parseSmaps> {
+  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+  const whole = parseSmaps(bytes);
+  const p = createSmapsParser();
+  for (let i = 0; i < bytes.length; i++) p.push(bytes.subarray(i, i + 1));
+  assert.deepEqual(p.finish(), whole);
+  return whole;
+}
+
 const fixtures = join(import.meta.dirname, 'fixtures');
 const read = (f: string) => readFileSync(join(fixtures, f), 'utf8');
 
@@ -179,8 +192,6 @@ test('a counter value read on the fast path (learned layout, four bytes at a tim
 });
 
 test('the fast paths (counter runs, headers read in place, known VmFlags lines) read as the line-by-line path does', () => {
-  // Fed one byte at a time, every line is first carried whole and then read by the general path;
-  // fed whole, the same lines go through the fast paths wherever they can.
   const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => v.toString(16));
   const header = fc
     .tuple(hex, hex, fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'), hex, fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'), fc.constantFrom('0', '42', '123456789012'), fc.constantFrom('', ' ', '   ', '\t', '                          '), fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]'), fc.constantFrom('', '\r'))
@@ -197,11 +208,7 @@ test('the fast paths (counter runs, headers read in place, known VmFlags lines) 
   const mapping = fc.tuple(header, fc.oneof(fc.constant(full), fc.array(counter, { maxLength: 7 }).map((l) => l.join(''))), fc.option(flags, { nil: '' })).map((parts) => parts.join(''));
   fc.assert(
     fc.property(fc.array(mapping, { minLength: 1, maxLength: 8 }), (mappings) => {
-      const bytes = new TextEncoder().encode(mappings.join(''));
-      const whole = parseSmaps(bytes);
-      const p = createSmapsParser();
-      for (let i = 0; i < bytes.length; i++) p.push(bytes.subarray(i, i + 1));
-      assert.deepEqual(whole, p.finish());
+      assertFastPathsReadAsLineByLine(mappings.join(''));
     }),
     { numRuns: 1500 },
   );
@@ -222,11 +229,7 @@ test('contiguous headers (a start read as the previous end, by its words) read a
         if (st.counters) text += `Size:           ${'4'.padStart(8)} kB\nRss:            ${'0'.padStart(8)} kB\n`;
         at = end;
       }
-      const bytes = new TextEncoder().encode(text);
-      const whole = parseSmaps(bytes);
-      const p = createSmapsParser();
-      for (let i = 0; i < bytes.length; i++) p.push(bytes.subarray(i, i + 1));
-      assert.deepEqual(whole, p.finish());
+      assertFastPathsReadAsLineByLine(text);
     }),
     { numRuns: 1000 },
   );
@@ -243,7 +246,8 @@ test('a counter column starts 16 bits wide and widens on the first value that do
     header(4) + line('Size', 4) + line('Rss', 65534), // the first that does not: widens
     header(5) + line('Size', 4) + line('Rss', 7),
   ].join('');
-  const r = parseSmaps(text);
+  // Whole and a byte at a time, the same.
+  const r = assertFastPathsReadAsLineByLine(text);
   assert.ok(r.ok);
   const rss = r.value.counterKeys.indexOf('Rss');
   assert.equal(r.value.counters[rss]!.BYTES_PER_ELEMENT, 4);
@@ -252,8 +256,4 @@ test('a counter column starts 16 bits wide and widens on the first value that do
     Array.from({ length: 6 }, (_, i) => counterOf(r.value, i, 'Rss')),
     [4, undefined, 2 ** 40, 65533, 65534, 7],
   );
-  // The same, read one byte at a time (every line by the general path).
-  const p = createSmapsParser();
-  for (const ch of new TextEncoder().encode(text)) p.push(Uint8Array.of(ch));
-  assert.deepEqual(p.finish(), r);
 });

@@ -399,6 +399,31 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
 }
 
 const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
+
+/** The permissions code of the four bytes at i ("r-xp" and the like), or -1. */
+function permsAt(buf: Uint8Array, i: number): number {
+  const r = permBit(buf[i]!, 114, PERM_READ);
+  const w = permBit(buf[i + 1]!, 119, PERM_WRITE);
+  const x = permBit(buf[i + 2]!, 120, PERM_EXEC);
+  const p3 = buf[i + 3]!;
+  const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
+  return r < 0 || w < 0 || x < 0 || share < 0 ? -1 : r | w | x | (share << 3);
+}
+
+/**
+ * Where a device field ("fe:00": hex digits and one colon, neither first nor last) that starts at
+ * `from` ends, before `lim`; -1 when it is not one.
+ */
+function devEnd(buf: Uint8Array, from: number, lim: number): number {
+  let i = from;
+  let colon = false;
+  for (; i < lim; i++) {
+    const c = buf[i]!;
+    if (c === COLON && !colon && i > from) colon = true;
+    else if (HEX[c]! < 0) break;
+  }
+  return colon && buf[i - 1] !== COLON ? i : -1;
+}
 const excerpt = (buf: Uint8Array, s: number, e: number) => JSON.stringify(decodeUtf8(buf.subarray(s, Math.min(e, s + 240))).slice(0, 60));
 
 /**
@@ -514,7 +539,8 @@ class SmapsReader {
   // The last hex field read, and whether a double holds it exactly.
   private hexValue = NaN;
   private hexExact = true;
-  private hexEnd = 0;
+  /** Where the field readHex or readDecimal last read ends. */
+  private fieldEnd = 0;
 
   constructor(opts: SmapsParserOptions) {
     this.rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
@@ -691,7 +717,7 @@ class SmapsReader {
 
   /**
    * A hex field read two digits at a time from `i`: its value, with the index after its digits left
-   * in hexEnd (a small integer, where a double field would box the value on every store). Callers
+   * in fieldEnd (a small integer, where a double field would box the value on every store). Callers
    * check the digit count: at most 13 stays exact.
    */
   private readHex(buf: Uint8Array, dv: DataView, i: number, n: number): number {
@@ -709,7 +735,19 @@ class SmapsReader {
         i++;
       }
     }
-    this.hexEnd = i;
+    this.fieldEnd = i;
+    return v;
+  }
+
+  /** A decimal field from `i`, before `lim`: its value, with the index after its digits in fieldEnd. */
+  private readDecimal(buf: Uint8Array, i: number, lim: number): number {
+    let v = 0;
+    for (; i < lim; i++) {
+      const c = buf[i]!;
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    this.fieldEnd = i;
     return v;
   }
 
@@ -741,33 +779,18 @@ class SmapsReader {
     const endN = this.hexValue;
     exact &&= this.hexExact;
     if (i + 5 > e) return false;
-    const r = permBit(buf[i]!, 114, PERM_READ);
-    const w = permBit(buf[i + 1]!, 119, PERM_WRITE);
-    const x = permBit(buf[i + 2]!, 120, PERM_EXEC);
-    const p3 = buf[i + 3]!;
-    const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
-    if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 4] !== SPACE) return false;
+    const perms = permsAt(buf, i);
+    if (perms < 0 || buf[i + 4] !== SPACE) return false;
     i = this.hexField(buf, i + 5, e, SPACE);
     if (i < 0) return false;
     const offN = this.hexValue;
     exact &&= this.hexExact;
     const devFrom = i;
-    let colon = false;
-    for (; i < e; i++) {
-      const c = buf[i]!;
-      if (c === COLON && !colon && i > devFrom) colon = true;
-      else if (HEX[c]! < 0) break;
-    }
-    if (!colon || buf[i - 1] === COLON || buf[i] !== SPACE) return false;
-    const devTo = i;
-    i++;
-    const inodeFrom = i;
-    let inodeN = 0;
-    for (; i < e; i++) {
-      const c = buf[i]!;
-      if (c < 48 || c > 57) break;
-      inodeN = inodeN * 10 + (c - 48);
-    }
+    const devTo = devEnd(buf, devFrom, e);
+    if (devTo < 0 || devTo >= e || buf[devTo] !== SPACE) return false;
+    const inodeFrom = devTo + 1;
+    const inodeN = this.readDecimal(buf, inodeFrom, e);
+    i = this.fieldEnd;
     if (i === inodeFrom || (i < e && buf[i] !== SPACE && buf[i] !== TAB)) return false;
     while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
     let nameEnd = e;
@@ -784,7 +807,7 @@ class SmapsReader {
     const at = this.rows - 1;
     this.start[at] = startN;
     this.end[at] = endN;
-    this.perms[at] = r | w | x | (share << 3);
+    this.perms[at] = perms;
     if (offN !== 0) this.offsets()[at] = offN;
     this.dev[at] = this.devs.index(buf, devFrom, devTo);
     if (inodeN !== 0) this.inodes()[at] = inodeN;
@@ -811,12 +834,12 @@ class SmapsReader {
       i = s + len;
     } else {
       startN = this.readHex(buf, dv, s, n);
-      i = this.hexEnd;
+      i = this.fieldEnd;
       if (i === s || i - s > 13 || i >= n || buf[i] !== 45) return -1;
     }
     const from = ++i;
     const endN = this.readHex(buf, dv, i, n);
-    i = this.hexEnd;
+    i = this.fieldEnd;
     if (i === from || i - from > 13 || i + 6 >= n || buf[i] !== SPACE || endN < startN) return -1;
     // Ends of 4 to 12 digits are kept, by three words: the first, second and last four digits.
     const endLen = i - from;
@@ -853,35 +876,18 @@ class SmapsReader {
    */
   private readTail(buf: Uint8Array, dv: DataView, s: number, i: number, n: number, startN: number, endN: number): number {
     const tailFrom = i;
-    let from = 0;
-    const r = permBit(buf[i + 1]!, 114, PERM_READ);
-    const w = permBit(buf[i + 2]!, 119, PERM_WRITE);
-    const x = permBit(buf[i + 3]!, 120, PERM_EXEC);
-    const p3 = buf[i + 4]!;
-    const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
-    if (r < 0 || w < 0 || x < 0 || share < 0 || buf[i + 5] !== SPACE) return -1;
-    from = i += 6;
+    const perms = permsAt(buf, i + 1);
+    if (perms < 0 || buf[i + 5] !== SPACE) return -1;
+    const from = (i += 6);
     const offN = this.readHex(buf, dv, i, n);
-    i = this.hexEnd;
+    i = this.fieldEnd;
     if (i === from || i - from > 13 || i >= n || buf[i] !== SPACE) return -1;
-    const devFrom = ++i;
-    let devKey = 0;
-    let colon = false;
-    for (; i < n; i++) {
-      const c = buf[i]!;
-      if (c === COLON && !colon && i > devFrom) colon = true;
-      else if (HEX[c]! < 0) break;
-      devKey = devKey * 256 + c;
-    }
-    if (!colon || buf[i - 1] === COLON || i >= n || buf[i] !== SPACE) return -1;
-    const devTo = i++;
-    const inodeFrom = i;
-    let inodeN = 0;
-    for (; i < n; i++) {
-      const c = buf[i]!;
-      if (c < 48 || c > 57) break;
-      inodeN = inodeN * 10 + (c - 48);
-    }
+    const devFrom = i + 1;
+    const devTo = devEnd(buf, devFrom, n);
+    if (devTo < 0 || devTo >= n || buf[devTo] !== SPACE) return -1;
+    const inodeFrom = devTo + 1;
+    const inodeN = this.readDecimal(buf, inodeFrom, n);
+    i = this.fieldEnd;
     if (i === inodeFrom || i >= n) return -1;
     let nameFrom = i;
     let e = i;
@@ -899,7 +905,12 @@ class SmapsReader {
       }
     } else if (buf[i] !== NL) return -1;
 
-    const perms = r | w | x | (share << 3);
+    // Up to six bytes, a device is a number: its bytes in base 256, which no other device shares.
+    let devKey = -1;
+    if (devTo - devFrom <= 6) {
+      devKey = 0;
+      for (let k = devFrom; k < devTo; k++) devKey = devKey * 256 + buf[k]!;
+    }
     let dev: number;
     if (devTo - devFrom <= 6 && devKey === this.lastDevKey) dev = this.lastDevIndex;
     else {
