@@ -7,7 +7,7 @@ import { splitAt } from '../../test/support/chunks';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
 import { classifyMemory } from '../analysis/memoryLayout';
-import { counterOf, countersOf, createSmapsParser, mappingAt, mappingRecords, parseSmaps, smapsHeaderLineIn, type MemoryMaps } from './smaps';
+import { counterOf, countersOf, createSmapsParser, mappingAt, mappingRecords, parseSmaps, type MemoryMaps } from './smaps';
 
 const namesOf = (m: MemoryMaps) => Array.from(m.name, (k) => m.names[k]!);
 
@@ -191,88 +191,27 @@ test('a counter value read on the fast path (learned layout, four bytes at a tim
   }
 });
 
-// One mapping's lines (smapsMapping), mostly as the kernel prints them, with the odd header,
-// counter, unit or VmFlags line that is not.
-const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => v.toString(16));
-const header = fc
-  .tuple(hex, hex, fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'), hex, fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'), fc.constantFrom('0', '42', '123456789012'), fc.constantFrom('', ' ', '   ', '\t', '                          '), fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]'), fc.constantFrom('', '\r'))
-  .map(([a, b, perms, off, dev, inode, gap, name, cr]) => {
-    const [lo, hi] = BigInt(`0x${a}`) <= BigInt(`0x${b}`) ? [a, b] : [b, a];
-    return `${lo}-${hi} ${perms} ${off} ${dev} ${inode}${gap}${name}${cr}\n`;
-  });
-const counter = fc
-  .tuple(fc.constantFrom('Size', 'Rss', 'Pss', 'Swap', 'LazyFree', 'KernelPageSize', 'THPeligible', 'Odd_Key'), fc.constantFrom(0, 4, 1234, 12345678, 4294967294, 17179869184), fc.constantFrom(' kB', ''), fc.boolean())
-  .map(([key, v, unit, padded]) => (padded ? `${`${key}:`.padEnd(16)}${String(v).padStart(8)}${unit}\n` : `${key}:\t${v}${unit}\n`));
-const flags = fc.constantFrom('VmFlags: rd wr mr mw me ac \n', 'VmFlags: rd mr mw me ac \n', 'VmFlags: rd ex mr mw me \n', 'VmFlags: rd wr mr mw me ac sd\n', 'VmFlags:\n', 'VmFlags: rd\r\n');
-// Mostly the kernel's full layout, so runs are learned and then broken in places.
-const full = ['Size', 'Rss', 'Pss', 'Swap', 'LazyFree'].map((k) => `${`${k}:`.padEnd(16)}${'4'.padStart(8)} kB\n`).join('');
-const smapsMapping = fc.tuple(header, fc.oneof(fc.constant(full), fc.array(counter, { maxLength: 7 }).map((l) => l.join(''))), fc.option(flags, { nil: '' })).map((parts) => parts.join(''));
-
 test('the fast paths (counter runs, headers read in place, known VmFlags lines) read as the line-by-line path does', () => {
+  const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => v.toString(16));
+  const header = fc
+    .tuple(hex, hex, fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'), hex, fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'), fc.constantFrom('0', '42', '123456789012'), fc.constantFrom('', ' ', '   ', '\t', '                          '), fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]'), fc.constantFrom('', '\r'))
+    .map(([a, b, perms, off, dev, inode, gap, name, cr]) => {
+      const [lo, hi] = BigInt(`0x${a}`) <= BigInt(`0x${b}`) ? [a, b] : [b, a];
+      return `${lo}-${hi} ${perms} ${off} ${dev} ${inode}${gap}${name}${cr}\n`;
+    });
+  const counter = fc
+    .tuple(fc.constantFrom('Size', 'Rss', 'Pss', 'Swap', 'LazyFree', 'KernelPageSize', 'THPeligible', 'Odd_Key'), fc.constantFrom(0, 4, 1234, 12345678, 4294967294, 17179869184), fc.constantFrom(' kB', ''), fc.boolean())
+    .map(([key, v, unit, padded]) => (padded ? `${`${key}:`.padEnd(16)}${String(v).padStart(8)}${unit}\n` : `${key}:\t${v}${unit}\n`));
+  const flags = fc.constantFrom('VmFlags: rd wr mr mw me ac \n', 'VmFlags: rd mr mw me ac \n', 'VmFlags: rd ex mr mw me \n', 'VmFlags: rd wr mr mw me ac sd\n', 'VmFlags:\n', 'VmFlags: rd\r\n');
+  // Mostly the kernel's full layout, so runs are learned and then broken in places.
+  const full = ['Size', 'Rss', 'Pss', 'Swap', 'LazyFree'].map((k) => `${`${k}:`.padEnd(16)}${'4'.padStart(8)} kB\n`).join('');
+  const mapping = fc.tuple(header, fc.oneof(fc.constant(full), fc.array(counter, { maxLength: 7 }).map((l) => l.join(''))), fc.option(flags, { nil: '' })).map((parts) => parts.join(''));
   fc.assert(
-    fc.property(fc.array(smapsMapping, { minLength: 1, maxLength: 8 }), (mappings) => {
+    fc.property(fc.array(mapping, { minLength: 1, maxLength: 8 }), (mappings) => {
       assertFastPathsReadAsLineByLine(mappings.join(''));
     }),
     { numRuns: 1500 },
   );
-});
-
-/**
- * The file cut before the first header line from byte `from` on, each side parsed by a parser of
- * its own and the second absorbed by the first, as two threads do: that gives the model of the
- * file read whole, or, where the second part fails on its own (its first header is one the parser
- * rejects) or absorb refuses it, pushing the second part's bytes instead does. Which it was, or
- * null where there was no header line to cut before.
- */
-function assertPartsReadAsWhole(bytes: Uint8Array, from: number): 'absorbed' | 'failed alone' | 'first failed' | 'refused' | null {
-  const at = smapsHeaderLineIn(bytes.subarray(from));
-  if (at < 0) return null;
-  const cut = from + at;
-  const first = createSmapsParser();
-  first.push(bytes.subarray(0, cut));
-  const second = createSmapsParser();
-  second.push(bytes.subarray(cut));
-  const part = second.finishPart();
-  const firstAlone = parseSmaps(bytes.subarray(0, cut));
-  const firstFailed = !firstAlone.ok && !firstAlone.error.message.startsWith('no mappings');
-  const outcome = part === null ? 'failed alone' : first.absorb(part) ? 'absorbed' : firstFailed ? 'first failed' : 'refused';
-  if (outcome !== 'absorbed') first.push(bytes.subarray(cut));
-  assert.deepEqual(first.finish(), parseSmaps(bytes));
-  return outcome;
-}
-
-test('a file parsed in two parts, the second absorbed by the first parser, reads as the file read whole', () => {
-  const outcomes = { absorbed: 0, 'failed alone': 0, 'first failed': 0, refused: 0 };
-  const junk = fc.constantFrom('\n', 'not a line of smaps\n', 'Rss: lots kB\n', '0-0 rw-p 0 00:00 0\n', 'ffff-0 rw-p 0 00:00 0\n');
-  const lines = fc.array(fc.oneof({ weight: 8, arbitrary: smapsMapping }, { weight: 1, arbitrary: junk }), { minLength: 1, maxLength: 10 });
-  fc.assert(
-    fc.property(lines, fc.nat(), (parts, from) => {
-      const bytes = new TextEncoder().encode(parts.join(''));
-      const outcome = assertPartsReadAsWhole(bytes, from % bytes.length);
-      if (outcome) outcomes[outcome]++;
-    }),
-    { numRuns: 2000 },
-  );
-  // Half the generated headers are ones the parser rejects: a part that begins with one fails on
-  // its own, and a first part that does has failed already. Otherwise absorb refuses only a part
-  // that would take the counter names past 64.
-  assert.equal(outcomes.refused, 0);
-  assert.ok(outcomes.absorbed > 200, JSON.stringify(outcomes));
-
-  // A lab target's smaps and maps, cut before each of many headers: every cut is absorbed.
-  for (const f of ['go1.26.smaps.txt', 'go1.24.smaps.txt', 'go1.26.maps.txt']) {
-    const bytes = new TextEncoder().encode(read(f));
-    for (let from = 1; from < bytes.length; from += 997) assert.equal(assertPartsReadAsWhole(bytes, from) ?? 'absorbed', 'absorbed', `${f} from ${from}`);
-  }
-});
-
-test('absorb refuses a part that would take the counter names past 64, and the part pushed instead reads as the whole', () => {
-  const keys = (from: number, n: number) => Array.from({ length: n }, (_, k) => `K${from + k}:`.padEnd(16) + '       1 kB\n').join('');
-  const text = `1000-2000 rw-p 0 00:00 0\n${keys(0, 40)}2000-3000 rw-p 0 00:00 0\n${keys(40, 40)}`;
-  const outcome = assertPartsReadAsWhole(new TextEncoder().encode(text), 30);
-  assert.equal(outcome, 'refused');
-  const whole = parseSmaps(text);
-  assert.ok(whole.ok && whole.value.counterKeys.length === 64 && whole.warnings.length === 16);
 });
 
 test('contiguous headers (a start read as the previous end, by its words) read as the line-by-line path does', () => {

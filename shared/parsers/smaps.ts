@@ -239,51 +239,6 @@ export function parseSmaps(input: string | Uint8Array | readonly Uint8Array[]): 
 export interface SmapsParser {
   push(chunk: string | Uint8Array): void;
   finish(): ParseResult<MemoryMaps>;
-  /**
-   * finish() for a later part of a file, parsed on its own (on another thread) to be handed to the
-   * parser of the part before it: null when the part had an error, which in the whole file may be
-   * only a warning (its first header is then the file's first). The parser is spent.
-   */
-  finishPart(): SmapsPart | null;
-  /**
-   * The next part of the input, parsed on its own from the start of a header line, taken in as if
-   * its bytes had been pushed here, and the same model results. Only between lines (the input so
-   * far ends with a newline). False when it cannot be taken, with nothing changed: then push that
-   * part's bytes instead.
-   */
-  absorb(part: SmapsPart): boolean;
-}
-
-/** A part of a smaps or maps file parsed on its own, for SmapsParser.absorb. */
-export interface SmapsPart {
-  readonly maps: MemoryMaps;
-  /** Its lines: the next part's line numbers start after the ones before plus these. */
-  readonly lines: number;
-  /** The text after "VmFlags:" of each of maps.flagSets, which tells sets apart as the file did. */
-  readonly flagTexts: readonly string[];
-  readonly warnings: readonly ParseWarning[];
-}
-
-/**
- * Where in `window` (bytes from the middle of a smaps or maps file) the first line that begins as
- * a header ("start-end perms ") starts, after a newline; -1 if none does. A file split there parses
- * in two parts that SmapsParser.absorb joins.
- */
-export function smapsHeaderLineIn(window: Uint8Array): number {
-  let s = window.indexOf(NL) + 1;
-  while (s > 0 && s < window.length) {
-    let i = s;
-    while (i < window.length && HEX[window[i]!]! >= 0) i++;
-    let ok = i > s && i < window.length && window[i] === 45;
-    if (ok) {
-      const from = ++i;
-      while (i < window.length && HEX[window[i]!]! >= 0) i++;
-      ok = i > from && i + 6 < window.length && window[i] === SPACE && permsAt(window, i + 1) >= 0 && window[i + 5] === SPACE;
-    }
-    if (ok) return s;
-    s = window.indexOf(NL, s) + 1;
-  }
-  return -1;
 }
 
 const isKeyChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
@@ -326,19 +281,14 @@ class Dictionary {
    * engine compiles the hot lookup small and soon, without this rarely run path inlined in it.
    */
   private add(buf: Uint8Array, from: number, to: number, h: number, ascii: boolean): number {
-    const i = this.intern(ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to)));
-    if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
-    return i;
-  }
-
-  /** The index of `text`, listed now if it is new. */
-  intern(text: string): number {
+    const text = ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to));
     let i = this.byText.get(text);
     if (i === undefined) {
       i = this.list.length;
       this.list.push(text);
       this.byText.set(text, i);
     }
+    if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
     return i;
   }
 
@@ -445,8 +395,6 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
     // (chunks, and the carried partial line) is compiled for both, then recompiled.
     push: (chunk) => reader.push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
     finish: () => reader.finish(),
-    finishPart: () => reader.finishPart(),
-    absorb: (part) => reader.absorb(part),
   };
 }
 
@@ -1231,86 +1179,6 @@ class SmapsReader {
   }
 
 
-  finishPart(): SmapsPart | null {
-    const r = this.finish();
-    return r.ok ? { maps: r.value, lines: this.lineNo, flagTexts: this.flagTexts.list, warnings: r.warnings } : null;
-  }
-
-  /**
-   * `part` appended, as the rows, names and counters its lines would have given here: each of its
-   * strings and counter names is looked up by text (a new one is listed after those here, as it
-   * would have been on first sight), and its line numbers go on from this part's.
-   */
-  absorb(part: SmapsPart): boolean {
-    const m = part.maps;
-    if (this.error !== null || this.carryLen > 0 || this.overlong || m.counters.length !== m.counterKeys.length) return false;
-    let newKeys = 0;
-    for (const key of m.counterKeys) if (!this.column.has(key)) newKeys++;
-    // Past the limit, the file read whole would have dropped some with a warning on their line.
-    if (this.counterKeys.length + newKeys > MAX_COUNTER_KEYS) return false;
-    this.closeRow();
-    const base = this.rows;
-    const rows = base + m.count;
-    while (this.capacity < rows) this.grow();
-    this.start.set(m.start, base);
-    this.end.set(m.end, base);
-    this.sizeKiB.set(m.sizeKiB, base);
-    this.perms.set(m.perms, base);
-    if (!allZero(m.offset)) this.offsets().set(m.offset, base);
-    if (!allZero(m.inode)) this.inodes().set(m.inode, base);
-    const lines = this.lineNo;
-    for (let r = 0; r < m.count; r++) this.lineOf[base + r] = Math.min(m.line[r]! + lines, 0xffffffff);
-    remapInto(this.dev, base, m.dev, m.devs.map((d) => this.devs.intern(d)));
-    if (!allZero(m.name)) remapInto(this.nameColumn(), base, m.name, m.names.map((name) => this.names.intern(name)));
-    const flagIndex = part.flagTexts.map((text, k) => {
-      const i = this.flagTexts.intern(text);
-      if (i === this.flagSets.length) this.flagSets.push(m.flagSets[k]!);
-      return i;
-    });
-    remapInto(this.vmFlags, base, m.vmFlags, flagIndex);
-
-    // Counters by name: one new here was absent in the mappings before (as addColumn marks them),
-    // one the part lacks is absent in its mappings.
-    const columnIndex = m.counterKeys.map((key) => {
-      let c = this.column.get(key);
-      if (c === undefined) {
-        c = this.addColumn(key);
-        if (base > 0) {
-          const column = this.columnOf(c);
-          column[base - 1] = counterAbsent(column);
-        }
-      }
-      return c;
-    });
-    const from = new Int32Array(this.cols.length).fill(-1);
-    columnIndex.forEach((c, j) => (from[c] = j));
-    for (let c = 0; c < this.cols.length; c++) {
-      const j = from[c]!;
-      if (j < 0) {
-        const column = this.columnOf(c);
-        column.fill(counterAbsent(column), base, rows);
-        continue;
-      }
-      const src = m.counters[j]!;
-      // (A 32-bit column of zeros was widened for a value later overwritten: it stays wide.)
-      if (src.BYTES_PER_ELEMENT === 2 && allZero(src)) continue;
-      let dst = this.columnOf(c);
-      if (src.BYTES_PER_ELEMENT === 4 && dst.BYTES_PER_ELEMENT === 2) dst = this.widen(c);
-      if (src.BYTES_PER_ELEMENT === dst.BYTES_PER_ELEMENT) dst.set(src, base);
-      else for (let r = 0; r < m.count; r++) dst[base + r] = src[r]! < 0xfffe ? src[r]! : src[r]! - 0xfffe + 0xfffffffe;
-    }
-    for (const [key, v] of m.bigCounters) this.bigCounters.set(bigCounterKey(base + Math.floor(key / MAX_COUNTER_KEYS), columnIndex[key % MAX_COUNTER_KEYS]!), v);
-    this.hasCounters ||= m.hasCounters;
-    for (const w of part.warnings) {
-      if (this.warnings.length >= MAX_WARNINGS) break;
-      this.warnings.push(w.line !== undefined ? { ...w, line: w.line + lines } : w);
-    }
-    this.rows = rows;
-    this.open = false;
-    this.lineNo = lines + part.lines;
-    return true;
-  }
-
   finish(): ParseResult<MemoryMaps> {
     if (this.carryLen > 0 || this.overlong) this.line(this.carry, 0, this.carryLen);
     this.carryLen = 0;
@@ -1348,17 +1216,6 @@ class SmapsReader {
       this.warnings,
     );
   }
-}
-
-function allZero(a: Float64Array | Uint32Array | Uint16Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
-  return true;
-}
-
-/** dst[base + r] := index[src[r]], a plain copy where the index changes nothing. */
-function remapInto(dst: Uint32Array, base: number, src: Uint32Array, index: readonly number[]): void {
-  if (index.every((to, from) => to === from)) return dst.set(src, base);
-  for (let r = 0; r < src.length; r++) dst[base + r] = index[src[r]!]!;
 }
 
 function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
