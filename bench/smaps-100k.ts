@@ -43,11 +43,12 @@ const wcStartMs = wcBest('/dev/null');
 // through tsx, which the CLI uses, the same code measures 10-30% slower.
 const childJs = join(dir, 'child.mjs');
 await build({ entryPoints: [join(import.meta.dirname, 'smaps-100k.child.ts')], outfile: childJs, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
-const ours = JSON.parse(execFileSync(process.execPath, [childJs, file], { encoding: 'utf8' })) as { ms: number; firstMs: number; times: number[]; mappings: number; classes: number; peakKiB: number };
+const ours = JSON.parse(execFileSync(process.execPath, [childJs, file], { encoding: 'utf8' })) as { ms: number; firstMs: number; times: number[]; chunks: { byWorker: number; here: number }; mappings: number; classes: number; peakKiB: number };
 const size = readFileSync(file).length;
 console.log(`smaps with ${ours.mappings} mappings (${(size / 1024 / 1024).toFixed(1)} MiB), best of 5, one run on 2 noisy cores:`);
 console.log(`  wc -l (I/O floor):              ${wcMs.toFixed(0)} ms (of which ${wcStartMs.toFixed(0)} ms is starting wc: wc -l /dev/null)`);
 console.log(`  gopherscope parse + classify:   ${ours.ms.toFixed(0)} ms into ${ours.classes} classes, peak RSS ${(ours.peakKiB / 1024).toFixed(0)} MiB`);
 console.log(`    its five runs, in order:      ${ours.times.map((t) => t.toFixed(0)).join(', ')} ms (the first in a fresh process, before the engine has compiled the parser)`);
+console.log(`    1 MiB chunks read:            ${ours.chunks.byWorker} ahead by the worker thread, ${ours.chunks.here} on the parsing thread (before the worker was ready)`);
 console.log(`  ratio ours/wc: ${(ours.ms / wcMs).toFixed(2)}x (goal: at most 5x); the first run alone: ${(ours.firstMs / wcMs).toFixed(1)}x`);
 rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { ARTIFACT_KINDS, detectKind, isArtifactKind, parseArtifact, type Artifac
 import { createSmapsParser, mappingRecords, type MemoryMaps } from '../../shared/parsers/smaps';
 import { describeError, type ParseResult } from '../../shared/parsers/result';
 import { FILE_CHUNK, fileChunks } from '../core/fileChunks';
+import { readAheadChunks } from '../core/readAhead';
 import { classifyMemory, layoutRecord } from '../../shared/analysis/memoryLayout';
 import { dumpModel } from '../../shared/util/dump';
 
@@ -17,12 +18,13 @@ const MAX_FILE = 1024 * 1024 * 1024;
 /**
  * smaps or maps streamed from an open file into the parser, 1 MiB at a time (`first`, when given,
  * is the file's first chunk, already read): a process with 100,000 mappings has a 70 MB smaps,
- * which is then never held whole.
+ * which is then never held whole. A large one is read ahead on a worker thread while this one
+ * parses (core/readAhead.ts).
  */
 export function parseSmapsFile(fd: number, size: number, first?: Uint8Array): ParseResult<MemoryMaps> {
   const parser = createSmapsParser({ expectedBytes: size });
   if (first) parser.push(first);
-  for (const chunk of fileChunks(fd, { start: first?.length ?? 0 })) parser.push(chunk);
+  for (const chunk of readAheadChunks(fd, { start: first?.length ?? 0, sizeHint: size })) parser.push(chunk);
   return parser.finish();
 }
 

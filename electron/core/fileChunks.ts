@@ -16,19 +16,20 @@ export const FILE_CHUNK = 1024 * 1024;
 let spare: Uint8Array | null = null;
 
 /**
- * The file's chunks in order, from byte `start`. Each view is valid until the caller asks for the
+ * The file's chunks in order, from byte `start` to `end` (its end when not given). Each view is valid until the caller asks for the
  * next (the buffer is reused), so a consumer copies what it keeps, as the streaming parsers do
  * with a line cut at a chunk's end.
  */
-export function* fileChunks(fd: number, opts: { start?: number; chunkSize?: number } = {}): Generator<Uint8Array, void, undefined> {
+export function* fileChunks(fd: number, opts: { start?: number; end?: number; chunkSize?: number } = {}): Generator<Uint8Array, void, undefined> {
   const chunkSize = opts.chunkSize ?? FILE_CHUNK;
   let buffer = chunkSize === FILE_CHUNK && spare ? spare : new Uint8Array(chunkSize);
   if (buffer === spare) spare = null;
   // Positioned reads: the descriptor's own position is not used, nor moved.
   let at = opts.start ?? 0;
+  const end = opts.end ?? Infinity;
   try {
-    for (;;) {
-      const got = readSync(fd, buffer, 0, chunkSize, at);
+    while (at < end) {
+      const got = readSync(fd, buffer, 0, Math.min(chunkSize, end - at), at);
       if (got === 0) return;
       at += got;
       yield buffer.subarray(0, got);

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import { READ_AHEAD_MIN_BYTES, readAheadChunks, readAheadCounts } from './readAhead';
+
+/** Bytes that differ from chunk to chunk, so a chunk given twice, skipped or overwritten shows. */
+function patterned(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  const words = new Uint32Array(bytes.buffer, 0, size >> 2);
+  for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 2654435761) ^ (i >>> 7);
+  return bytes;
+}
+
+/** The chunks, copied as they come (each view is valid only until the next), joined; `stopAfter` chunks, or all. */
+function readAll(fd: number, opts: { start?: number; end?: number; sizeHint?: number }, stopAfter = Infinity): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  let n = 0;
+  for (const chunk of readAheadChunks(fd, opts)) {
+    pieces.push(chunk.slice());
+    if (++n >= stopAfter) break;
+  }
+  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+test('a large file read ahead on the worker gives its bytes in order, from any start to any end, also after a reader stopped early', async () => {
+  const bytes = patterned(READ_AHEAD_MIN_BYTES + 3 * 1024 * 1024 + 123);
+  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
+  const file = join(dir, 'f');
+  writeFileSync(file, bytes);
+  const fd = openSync(file, 'r');
+  try {
+    // The first large read starts the worker and is read here until it is ready.
+    const before = readAheadCounts();
+    assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
+    for (let i = 0; i < 50 && readAheadCounts().byWorker === before.byWorker; i++) {
+      await sleep(50);
+      assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
+    }
+    assert.ok(readAheadCounts().byWorker > before.byWorker, 'the worker never read a chunk');
+    await fc.assert(
+      fc.asyncProperty(fc.nat(bytes.length), fc.option(fc.nat(bytes.length + 10), { nil: undefined }), fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }), async (start, endSeed, stopAfter) => {
+        const end = endSeed === undefined ? undefined : Math.max(start, endSeed);
+        const want = bytes.subarray(start, Math.min(end ?? bytes.length, bytes.length));
+        const got = readAll(fd, { start, end, sizeHint: bytes.length }, stopAfter);
+        if (stopAfter === undefined) assert.deepEqual(got, want);
+        else assert.deepEqual(got, want.subarray(0, got.length));
+        // Whatever the last read left behind (a stopped job), the next one is whole.
+        assert.deepEqual(readAll(fd, { start, end, sizeHint: bytes.length }), want);
+      }),
+      { numRuns: 25 },
+    );
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read the worker cannot do is done on this thread, which reports its error', async () => {
+  // Start the worker with a large read, then read a descriptor that is not open.
+  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
+  const file = join(dir, 'f');
+  const bytes = patterned(READ_AHEAD_MIN_BYTES + 1024);
+  writeFileSync(file, bytes);
+  const fd = openSync(file, 'r');
+  try {
+    for (let i = 0; i < 50 && readAheadCounts().byWorker === 0; i++) {
+      readAll(fd, { sizeHint: bytes.length });
+      await sleep(50);
+    }
+    const before = readAheadCounts();
+    assert.throws(() => readAll(1 << 20, { sizeHint: bytes.length }), { code: 'EBADF' });
+    assert.equal(readAheadCounts().byWorker, before.byWorker);
+    // And the worker still reads the next file.
+    assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
+    assert.ok(readAheadCounts().byWorker > before.byWorker);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a small file is read on this thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
+  const file = join(dir, 'f');
+  const bytes = patterned(3 * 1024 * 1024 + 5);
+  writeFileSync(file, bytes);
+  const fd = openSync(file, 'r');
+  try {
+    const before = readAheadCounts();
+    assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
+    assert.equal(readAheadCounts().byWorker, before.byWorker);
+    assert.equal(readAheadCounts().here, before.here + 4);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
