@@ -1081,13 +1081,16 @@ class SmapsReader {
     let op = this.open && this.error === null;
     let fast = op && this.recorded === null;
     let carryFrom = -1;
+    /** The last place a whole 28-byte counter line can start in this chunk. */
+    const lastLine = n - 28;
     while (pos < n) {
       // A run of counters in the learned order and layout, as every mapping but the first has.
       // The kernel prints them as "%-16s%8lu kB" (THPeligible without " kB"), so each line's end
       // is known without a search, and a match of its 16-byte name and padding leaves only the
       // digits to read. Most of a smaps file is these lines. One past the last column, the
       // learned pair is NaN and ends the run.
-      while (fast && pos + 28 <= n && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
+      const runFrom = sn;
+      while (fast && pos <= lastLine && dv.getFloat64(pos, true) === keyPairs[2 * sn] && dv.getFloat64(pos + 8, true) === keyPairs[2 * sn + 1]) {
         let next: number;
         if (units[sn] === UNIT_KB) {
           if (dv.getUint32(pos + 24) !== KB_NL) break;
@@ -1105,10 +1108,11 @@ class SmapsReader {
           if (v < 0xfffe && column !== NO_COUNTERS) column[row] = v;
           else this.setCell(sn, row, v);
         }
-        ln++;
         sn++;
         pos = next;
       }
+      // One line per counter of the run: counted once here rather than on each line.
+      ln += sn - runFrom;
       if (pos >= n) break;
       // Anything the run above did not take (a header, VmFlags, a counter out of the learned
       // order or layout, a line cut by the chunk's end) is found by its newline. There is no
