@@ -1083,6 +1083,8 @@ class SmapsReader {
     let carryFrom = -1;
     /** The last place a whole 28-byte counter line can start in this chunk. */
     const lastLine = n - 28;
+    let lastDigits = NaN;
+    let lastValue = 0;
     while (pos < n) {
       // A run of counters in the learned order and layout, as every mapping but the first has.
       // The kernel prints them as "%-16s%8lu kB" (THPeligible without " kB"), so each line's end
@@ -1100,9 +1102,18 @@ class SmapsReader {
           next = pos + 25;
         }
         // "       0", the value of most counters of most mappings: the column holds 0 already.
-        if (dv.getFloat64(pos + 16, true) !== ZERO8_LE) {
-          const v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
-          if (v < 0) break;
+        const digits = dv.getFloat64(pos + 16, true);
+        if (digits !== ZERO8_LE) {
+          // Most other values repeat the one before ("       4" in most mappings of a large
+          // process): the same eight bytes are not decoded again. lastDigits only ever holds digits
+          // and spaces that decoded, never a NaN or a zero, so equal doubles are equal bytes.
+          let v = lastValue;
+          if (digits !== lastDigits) {
+            v = paddedDecimal8(dv.getUint32(pos + 16, true), dv.getUint32(pos + 20, true));
+            if (v < 0) break;
+            lastDigits = digits;
+            lastValue = v;
+          }
           // At most 8 digits: below 0xfffe it fits any column made; above, setCell widens.
           const column = cols[sn]!;
           if (v < 0xfffe && column !== NO_COUNTERS) column[row] = v;
