@@ -15,6 +15,7 @@ import { FILE_CHUNK, fileChunks } from './fileChunks';
 
 /** Below this, a file is read on this thread: a handful of reads are not worth a hand-over. */
 export const READ_AHEAD_MIN_BYTES = 16 * 1024 * 1024;
+/** An even number: the worker fills them two at a time. */
 const RING_SLOTS = 4;
 const SLOT_BYTES = FILE_CHUNK;
 /** How long to wait for one chunk before giving the worker up and reading here. */
@@ -100,7 +101,9 @@ function* fromRing(reader: ReaderThread, fd: number, start: number, end: number)
       counts.byWorker++;
       yield slots[k]!.subarray(0, got);
       Atomics.store(control, word, FREE);
-      Atomics.notify(control, word);
+      // The worker waits for slots two at a time (see WORKER_SOURCE): waking it is a system call
+      // and a wake-up of the other core, worth doing once per two slots.
+      if (k % 2 === 1) Atomics.notify(control, word);
     }
   } finally {
     if (!finished) stopJob(reader, id);
@@ -178,7 +181,12 @@ parentPort.on('message', (job) => {
     let at = job.start;
     for (let k = 0; current(); k = (k + 1) % L.slots) {
       const word = L.firstSlot + k;
-      for (let v = Atomics.load(control, word); v !== L.free && current(); v = Atomics.load(control, word)) Atomics.wait(control, word, v, 100);
+      // Slots are filled two at a time: the second of a pair is freed after the first, so once it
+      // is free both are, and the reading thread wakes this one once per pair.
+      if (k % 2 === 0) {
+        const second = word + 1;
+        for (let v = Atomics.load(control, second); v !== L.free && current(); v = Atomics.load(control, second)) Atomics.wait(control, second, v, 100);
+      }
       if (!current()) return;
       let got;
       try {
