@@ -310,46 +310,49 @@ class Dictionary {
 /**
  * Lines, or ends of lines, seen lately, newline included, each with a number: a process repeats a
  * few of them (its VmFlags sets, the tail of an anonymous mapping's header), and a repeat is then
- * matched four bytes at a time, without first searching for the newline.
+ * matched eight bytes at a time, without first searching for the newline.
  */
 class RecentLines {
-  // Filled from the start, with empty lines that match nothing, so that each parser's arrays hold
-  // the same kinds of element from the first: optimised code made for a full cache is not thrown
-  // away when a new parser's empty one first reaches it.
-  private readonly lines: Uint8Array[];
-  private readonly words: Int32Array[];
+  // Each entry's line as little-endian doubles: the 8-byte words at 0, 8, 16, … before its last 8
+  // bytes, and those last 8 bytes (the newline among them) on their own, overlapping the word
+  // before. A line with a word that is a NaN or a zero as a double is not kept (its length stays
+  // 0): for any other double, equal means equal bytes, so a match is exact.
+  private readonly words: Float64Array;
+  private readonly lastWords: Float64Array;
+  private readonly lengths: Int32Array;
   private readonly values: Float64Array;
+  private readonly stride: number;
   private next = 0;
 
-  /** `known`: how many leading bytes the caller has matched already. */
+  /** `known`: how many leading bytes the caller has matched already; lines longer than `maxLength` are not kept. */
   constructor(
     private readonly size: number,
     private readonly known: number,
+    private readonly maxLength: number,
   ) {
-    this.lines = Array.from({ length: size }, () => new Uint8Array(0));
-    this.words = Array.from({ length: size }, () => new Int32Array(0));
+    this.stride = maxLength >> 3;
+    this.words = new Float64Array(size * this.stride);
+    this.lastWords = new Float64Array(size);
+    this.lengths = new Int32Array(size);
     this.values = new Float64Array(size);
   }
 
   /** The entry that the bytes at `s` repeat, or -1. */
   find(buf: Uint8Array, dv: DataView, s: number, n: number): number {
     for (let j = 0; j < this.size; j++) {
-      const line = this.lines[j]!;
-      const len = line.length;
-      if (len === 0 || s + len > n || buf[s + len - 1] !== NL) continue;
-      const words = this.words[j]!;
-      let w = this.known >> 2;
-      while (w < words.length && dv.getInt32(s + 4 * w, true) === words[w]) w++;
-      if (w < words.length) continue;
-      let k = 4 * w;
-      while (k < len && buf[s + k] === line[k]) k++;
-      if (k === len) return j;
+      const len = this.lengths[j]!;
+      if (len === 0 || s + len > n || dv.getFloat64(s + len - 8, true) !== this.lastWords[j]) continue;
+      const base = j * this.stride;
+      const before = (len - 1) >> 3;
+      let w = this.known >> 3;
+      while (w < before && dv.getFloat64(s + 8 * w, true) === this.words[base + w]) w++;
+      if (w === before) return j;
     }
     return -1;
   }
 
   length(entry: number): number {
-    return this.lines[entry]!.length;
+    return this.lengths[entry]!;
   }
 
   value(entry: number): number {
@@ -358,15 +361,25 @@ class RecentLines {
 
   /** Remembers buf[s, end), which ends with a newline, in place of the oldest; returns its entry. */
   learn(buf: Uint8Array, s: number, end: number, value: number): number {
-    const line = buf.slice(s, end);
-    const words = new Int32Array(line.length >> 2);
-    const dv = new DataView(line.buffer);
-    for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(4 * w, true);
     const j = this.next;
     this.next = (j + 1) % this.size;
-    this.lines[j] = line;
-    this.words[j] = words;
     this.values[j] = value;
+    this.lengths[j] = 0;
+    const len = end - s;
+    if (len < 8 || len > this.maxLength) return j;
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const exact = (x: number) => x === x && x !== 0;
+    const base = j * this.stride;
+    const before = (len - 1) >> 3;
+    for (let w = 0; w < before; w++) {
+      const word = dv.getFloat64(s + 8 * w, true);
+      if (!exact(word)) return j;
+      this.words[base + w] = word;
+    }
+    const last = dv.getFloat64(end - 8, true);
+    if (!exact(last)) return j;
+    this.lastWords[j] = last;
+    this.lengths[j] = len;
     return j;
   }
 }
@@ -517,12 +530,12 @@ class SmapsReader {
   private lastDevKey = NaN;
   private lastDevIndex = 0;
   /** Whole VmFlags lines seen lately, by flag set. */
-  private readonly flagLines = new RecentLines(4, 8);
+  private readonly flagLines = new RecentLines(4, 8, 256);
   /**
    * The ends of headers seen lately, from the space after the end address: perms, offset, device,
    * inode and name, by the fields they gave (in tailPerms and the rest, by entry).
    */
-  private readonly headerTails = new RecentLines(4, 0);
+  private readonly headerTails = new RecentLines(4, 0, 96);
   private readonly tailPerms = new Uint8Array(4);
   private readonly tailOffset = new Float64Array(4);
   private readonly tailDev = new Uint32Array(4);
