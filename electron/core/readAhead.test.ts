@@ -23,6 +23,10 @@ function readAll(fd: number, opts: { start?: number; end?: number; sizeHint?: nu
     pieces.push(chunk.slice());
     if (++n >= stopAfter) break;
   }
+  return joined(pieces);
+}
+
+function joined(pieces: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of pieces) {
@@ -61,6 +65,52 @@ test('a large file read ahead on the worker gives its bytes in order, from any s
     );
   } finally {
     closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two large files read side by side: one takes the ring, the other reads on this thread, and both are whole', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
+  const a = patterned(READ_AHEAD_MIN_BYTES + 2 * 1024 * 1024 + 7);
+  const b = patterned(READ_AHEAD_MIN_BYTES + 5 * 1024 * 1024 + 1).reverse();
+  writeFileSync(join(dir, 'a'), a);
+  writeFileSync(join(dir, 'b'), b);
+  const fa = openSync(join(dir, 'a'), 'r');
+  const fb = openSync(join(dir, 'b'), 'r');
+  try {
+    for (let i = 0; i < 50 && readAheadCounts().byWorker === 0; i++) {
+      readAll(fa, { sizeHint: a.length });
+      await sleep(50);
+    }
+    const before = readAheadCounts();
+    const ga = readAheadChunks(fa, { sizeHint: a.length });
+    const gb = readAheadChunks(fb, { sizeHint: b.length });
+    // Each chunk copied as it comes: a view is valid only until its own reader's next chunk.
+    const got = { a: [] as Uint8Array[], b: [] as Uint8Array[] };
+    let da = false;
+    let db = false;
+    while (!da || !db) {
+      if (!da) {
+        const r = ga.next();
+        if (r.done) da = true;
+        else got.a.push(r.value.slice());
+      }
+      if (!db) {
+        const r = gb.next();
+        if (r.done) db = true;
+        else got.b.push(r.value.slice());
+      }
+    }
+    assert.deepEqual(joined(got.a), a);
+    assert.deepEqual(joined(got.b), b);
+    const after = readAheadCounts();
+    assert.ok(after.byWorker > before.byWorker && after.here > before.here, JSON.stringify({ before, after }));
+    // And the ring is free again for the next read.
+    assert.deepEqual(readAll(fb, { sizeHint: b.length }), b);
+    assert.ok(readAheadCounts().byWorker > after.byWorker);
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
     rmSync(dir, { recursive: true, force: true });
   }
 });

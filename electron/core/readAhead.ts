@@ -56,11 +56,13 @@ export function* readAheadChunks(fd: number, opts: { start?: number; end?: numbe
   const end = opts.end ?? Infinity;
   let at = opts.start ?? 0;
   const reader = (opts.sizeHint ?? 0) >= READ_AHEAD_MIN_BYTES ? readerThread() : null;
-  // Read here until the worker is ready (it starts on the first large read in a process).
-  if (!reader || Atomics.load(reader.control, READY) !== 1) {
+  // Read here until the worker is ready (it starts on the first large read in a process), and
+  // all along while another read holds the ring (two files read side by side).
+  const ringFree = () => reader !== null && !reader.busy && Atomics.load(reader.control, READY) === 1;
+  if (!ringFree()) {
     const here = fileChunks(fd, { start: at, end });
     try {
-      while (!reader || Atomics.load(reader.control, READY) !== 1) {
+      while (!ringFree()) {
         const next = here.next();
         if (next.done) return;
         at += next.value.length;
@@ -72,12 +74,13 @@ export function* readAheadChunks(fd: number, opts: { start?: number; end?: numbe
     }
   }
   if (at >= end) return;
-  yield* fromRing(reader, fd, at, end);
+  yield* fromRing(reader!, fd, at, end);
 }
 
 function* fromRing(reader: ReaderThread, fd: number, start: number, end: number): Generator<Uint8Array, void, undefined> {
   const { control, slots } = reader;
   let at = start;
+  reader.busy = true;
   control.fill(FREE, FIRST_SLOT);
   const id = (Atomics.load(control, JOB) % 0x7fffffff) + 1;
   Atomics.store(control, JOB, id);
@@ -107,6 +110,7 @@ function* fromRing(reader: ReaderThread, fd: number, start: number, end: number)
     }
   } finally {
     if (!finished) stopJob(reader, id);
+    reader.busy = false;
   }
   // The worker failed a read, or stalled: read the rest here, which gives the read's own error.
   if (!finished) yield* fileChunks(fd, { start: at, end });
@@ -131,6 +135,8 @@ interface ReaderThread {
   readonly worker: Worker;
   readonly control: Int32Array;
   readonly slots: readonly Uint8Array[];
+  /** While a read takes its chunks from the ring. */
+  busy: boolean;
 }
 
 let reader: ReaderThread | null | undefined;
@@ -152,7 +158,7 @@ function readerThread(): ReaderThread | null {
   worker.on('error', abandonReader);
   worker.on('exit', abandonReader);
   const slots = Array.from({ length: RING_SLOTS }, (_, k) => new Uint8Array(ring, k * SLOT_BYTES, SLOT_BYTES));
-  return (reader = { worker, control, slots });
+  return (reader = { worker, control, slots, busy: false });
 }
 
 function abandonReader(): void {
