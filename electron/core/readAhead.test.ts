@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
+import { withOpenFiles } from '../../test/support/tempFiles';
 import { READ_AHEAD_MIN_BYTES, readAheadChunks, readAheadCounts } from './readAhead';
 
 /** Bytes that differ from chunk to chunk, so a chunk given twice, skipped or overwritten shows. */
@@ -38,11 +36,7 @@ function joined(pieces: readonly Uint8Array[]): Uint8Array {
 
 test('a large file read ahead on the worker gives its bytes in order, from any start to any end, also after a reader stopped early', async () => {
   const bytes = patterned(READ_AHEAD_MIN_BYTES + 3 * 1024 * 1024 + 123);
-  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
-  const file = join(dir, 'f');
-  writeFileSync(file, bytes);
-  const fd = openSync(file, 'r');
-  try {
+  await withOpenFiles([bytes], async ([fd]) => {
     // The first large read starts the worker and is read here until it is ready.
     const before = readAheadCounts();
     assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
@@ -63,21 +57,13 @@ test('a large file read ahead on the worker gives its bytes in order, from any s
       }),
       { numRuns: 25 },
     );
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('two large files read side by side: one takes the ring, the other reads on this thread, and both are whole', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
   const a = patterned(READ_AHEAD_MIN_BYTES + 2 * 1024 * 1024 + 7);
   const b = patterned(READ_AHEAD_MIN_BYTES + 5 * 1024 * 1024 + 1).reverse();
-  writeFileSync(join(dir, 'a'), a);
-  writeFileSync(join(dir, 'b'), b);
-  const fa = openSync(join(dir, 'a'), 'r');
-  const fb = openSync(join(dir, 'b'), 'r');
-  try {
+  await withOpenFiles([a, b], async ([fa, fb]) => {
     for (let i = 0; i < 50 && readAheadCounts().byWorker === 0; i++) {
       readAll(fa, { sizeHint: a.length });
       await sleep(50);
@@ -108,21 +94,13 @@ test('two large files read side by side: one takes the ring, the other reads on 
     // And the ring is free again for the next read.
     assert.deepEqual(readAll(fb, { sizeHint: b.length }), b);
     assert.ok(readAheadCounts().byWorker > after.byWorker);
-  } finally {
-    closeSync(fa);
-    closeSync(fb);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a read the worker cannot do is done on this thread, which reports its error', async () => {
   // Start the worker with a large read, then read a descriptor that is not open.
-  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
-  const file = join(dir, 'f');
   const bytes = patterned(READ_AHEAD_MIN_BYTES + 1024);
-  writeFileSync(file, bytes);
-  const fd = openSync(file, 'r');
-  try {
+  await withOpenFiles([bytes], async ([fd]) => {
     for (let i = 0; i < 50 && readAheadCounts().byWorker === 0; i++) {
       readAll(fd, { sizeHint: bytes.length });
       await sleep(50);
@@ -133,25 +111,15 @@ test('a read the worker cannot do is done on this thread, which reports its erro
     // And the worker still reads the next file.
     assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
     assert.ok(readAheadCounts().byWorker > before.byWorker);
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
-test('a small file is read on this thread', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gs-read-ahead-'));
-  const file = join(dir, 'f');
+test('a small file is read on this thread', async () => {
   const bytes = patterned(3 * 1024 * 1024 + 5);
-  writeFileSync(file, bytes);
-  const fd = openSync(file, 'r');
-  try {
+  await withOpenFiles([bytes], ([fd]) => {
     const before = readAheadCounts();
     assert.deepEqual(readAll(fd, { sizeHint: bytes.length }), bytes);
     assert.equal(readAheadCounts().byWorker, before.byWorker);
     assert.equal(readAheadCounts().here, before.here + 4);
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
