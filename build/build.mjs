@@ -17,6 +17,25 @@ await build({ ...common, entryPoints: ['electron/main.ts'], outfile: join(out, '
 await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: join(out, 'preload.cjs'), external: ['electron'] });
 console.log(`electron main and preload bundled in ${Date.now() - started} ms`);
 
+// The CLI as ES modules split per command: `gopherscope --help` loads one small file, `inspect` the
+// parsers, and only the commands that talk to hosts load the backend (SQLite, ssh2). CommonJS
+// dependencies bundled into ESM call require() for Node's own modules, hence the banner.
+const c = Date.now();
+const cliOut = join(root, 'dist', 'cli');
+rmSync(cliOut, { recursive: true, force: true });
+await build({
+  ...common,
+  format: 'esm',
+  splitting: true,
+  entryPoints: { main: 'electron/cli/main.ts' },
+  outdir: cliOut,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['electron', 'sqlite3', 'ssh2', 'cpu-features'],
+  banner: { js: "import { createRequire as __gsCreateRequire } from 'node:module'; const require = __gsCreateRequire(import.meta.url);" },
+});
+console.log(`CLI bundled in ${Date.now() - c} ms`);
+
 const t = Date.now();
 const vite = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'inherit' });
 if (vite.status !== 0) {

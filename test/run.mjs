@@ -28,9 +28,33 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The CLI tests run bin/gopherscope.mjs, which prefers the bundle in dist/cli. A bundle older than
+// the sources (edited since the last `npm run build`) would test old code: run the sources then.
+const env = { ...process.env, GOPHERSCOPE_TEST: '1' };
+const bundle = join(root, 'dist', 'cli', 'main.mjs');
+const newest = (dir) => {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    if (skip.has(name)) continue;
+    const p = join(dir, name);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : /\.tsx?$/.test(name) ? s.mtimeMs : 0);
+  }
+  return t;
+};
+let bundleTime = 0;
+try {
+  bundleTime = statSync(bundle).mtimeMs;
+} catch {
+  // no bundle: bin/gopherscope.mjs runs the sources anyway
+}
+if (bundleTime > 0 && bundleTime < Math.max(newest(join(root, 'electron')), newest(join(root, 'shared')))) {
+  console.error('dist/cli is older than the sources: the CLI tests run the sources (npm run build refreshes the bundle)');
+  env.GOPHERSCOPE_CLI_FROM_SOURCE = '1';
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, GOPHERSCOPE_TEST: '1' },
+  env,
 });
 process.exit(r.status ?? 1);

@@ -9,16 +9,21 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventPayload, Host } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
-import { createBackend, type Backend } from '../core/backend';
+import type { Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
-import { inProcessApi } from '../core/inProcess';
-import { startServer } from '../serve/server';
+import { findAppRoot } from '../core/appRoot';
 import { parseArgs, parseTarget, UsageError } from './args';
-import { inspectFile } from './inspect';
-import { reportCommand } from './report';
-import { traceFile } from './trace';
 
-const api = (b: Backend) => inProcessApi(b);
+// Each command loads only what it uses (the backend with SQLite and ssh2, the parsers, the server),
+// so `--help` and `inspect` start in about the time Node itself takes.
+let inProcess: typeof import('../core/inProcess') | null = null;
+const api = (b: Backend) => inProcess!.inProcessApi(b);
+
+async function loadBackend(): Promise<typeof import('../core/backend')> {
+  const [core, ip] = await Promise.all([import('../core/backend'), import('../core/inProcess')]);
+  inProcess = ip;
+  return core;
+}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
@@ -45,6 +50,7 @@ function log(line: string): void {
 }
 
 async function withBackend<T>(dataDir: string, fn: (b: Backend) => Promise<T>): Promise<T> {
+  const { createBackend } = await loadBackend();
   const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
   try {
     return await fn(backend);
@@ -287,6 +293,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect': {
         const [file] = args.positionals;
         if (!file) throw new UsageError('inspect needs a FILE');
+        const { inspectFile } = await import('./inspect');
         const r = await inspectFile(file, { kind: flag('kind'), json: args.flags.has('json') });
         if (r.stdout) process.stdout.write(r.stdout);
         if (r.stderr) log(r.stderr);
@@ -295,6 +302,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'trace': {
         const [file] = args.positionals;
         if (!file) throw new UsageError('trace needs a FILE (a Go execution trace, e.g. from /debug/pprof/trace)');
+        const { traceFile } = await import('./trace');
         const r = await traceFile(file, { json: args.flags.has('json'), perfetto: flag('perfetto') });
         if (r.stdout) process.stdout.write(r.stdout);
         if (r.stderr) log(r.stderr);
@@ -303,6 +311,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'report': {
         const [target] = args.positionals;
         if (!target) throw new UsageError('report needs a SESSION_ID (see `gopherscope sessions`) or a BUNDLE file');
+        const { reportCommand } = await import('./report');
         const r = await reportCommand(dataDir, target, args.flags.has('json'));
         if (r.stdout) process.stdout.write(r.stdout);
         if (r.stderr) log(r.stderr);
@@ -330,8 +339,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(dataDir: string, host: string, port: number, allowNonLoopback: boolean): Promise<number> {
+  const [{ createBackend }, { startServer }] = await Promise.all([loadBackend(), import('../serve/server')]);
   const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
-  const staticDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'renderer');
+  const staticDir = join(findAppRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'renderer');
   const server = await startServer({ backend, staticDir, host, port, allowNonLoopback });
   process.stdout.write(`Gopherscope browser mode: ${server.url}\n`);
   log(`data folder: ${dataDir}`);
