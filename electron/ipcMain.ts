@@ -3,24 +3,15 @@
  * carries every contract call; the sender's frame must be our own app://
  * page, and the payload is validated by dispatch() before any handler runs.
  */
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type BrowserWindow } from 'electron';
 import { dispatch } from '../shared/contract/dispatch';
 import type { Reply } from '../shared/contract/errors';
 import type { Backend } from './core/backendTypes';
+import { senderAllowed } from './ipcSender';
 
-export const APP_ORIGIN = 'app://gopherscope';
+export { APP_ORIGIN } from './ipcSender';
 export const CALL_CHANNEL = 'gs:call';
 export const EVENT_CHANNEL = 'gs:event';
-
-function senderAllowed(event: IpcMainInvokeEvent, window: BrowserWindow | null): boolean {
-  const frame = event.senderFrame;
-  if (!frame || !window || event.sender !== window.webContents) return false;
-  try {
-    return new URL(frame.url).origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
-}
 
 export function registerIpc(backend: Backend, getWindow: () => BrowserWindow | null): () => void {
   ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, input: unknown): Promise<Reply<unknown>> => {
