@@ -13,9 +13,16 @@ import { gatherEvidence, type Files } from './evidence';
 import { analyzeSession } from './recommendations';
 
 const fx = (name: string) => readFileSync(join(import.meta.dirname, '..', 'parsers', 'fixtures', name));
-const session = (v: 'go1.24' | 'go1.26', goEnv: Record<string, string>): { report: ReturnType<typeof analyzeSession>; files: Files } => {
+/** main.main's goroutine blocked on its channel, `n` more times: the "after" side has grown a group. */
+const grown = (dump: string, n: number) => {
+  const block = /^goroutine 1 \[chan receive\]:\n(?:.+\n)+/m.exec(dump)![0];
+  let extra = '';
+  for (let i = 0; i < n; i++) extra += `\n${block.replace('goroutine 1 ', `goroutine ${100_000 + i} `)}`;
+  return dump.trimEnd() + '\n' + extra;
+};
+const session = (v: 'go1.24' | 'go1.26', goEnv: Record<string, string>, extraGoroutines = 0): { report: ReturnType<typeof analyzeSession>; files: Files } => {
   const files: Files = {
-    'go/goroutine-debug2.txt': fx(`${v}.goroutines.txt`).toString('utf8'),
+    'go/goroutine-debug2.txt': grown(fx(`${v}.goroutines.txt`).toString('utf8'), extraGoroutines),
     'go/heap-debug1.txt': fx(`${v}.heap-debug1.txt`).toString('utf8'),
     'proc/smaps_rollup': fx(`${v}.smaps_rollup.txt`).toString('utf8'),
     'stacks/native.txt': fx(`${v}.eu-stack.txt`).toString('utf8'),
@@ -28,7 +35,7 @@ const session = (v: 'go1.24' | 'go1.26', goEnv: Record<string, string>): { repor
 
 test('before and after: metrics, recommendations, goroutine and stack groups, differential profiles', () => {
   const before = session('go1.24', { GODEBUG: 'loadstall=1,gctrace=1' });
-  const after = session('go1.26', {});
+  const after = session('go1.26', {}, 5);
   const c = compareSessions(before, after);
   const rss = c.metrics.find((m) => m.name === 'RSS')!;
   assert.equal(rss.before, before.report.memory.rssBytes);
@@ -39,7 +46,11 @@ test('before and after: metrics, recommendations, goroutine and stack groups, di
   const g = c.metrics.find((m) => m.name === 'goroutines')!;
   assert.ok(g.before! > 0 && g.after! > 0);
   assert.ok(c.goroutines !== null && c.threads !== null);
-  for (const d of c.goroutines!) assert.notEqual(d.before, d.after, 'only groups that changed are listed');
+  // The two captures are of the same program, so the only group that changed is the one grown above.
+  assert.equal(c.goroutines!.length, 1, 'only groups that changed are listed');
+  const changed = c.goroutines![0]!;
+  assert.equal(changed.after - changed.before, 5);
+  assert.match(JSON.stringify(changed), /main\.main/);
   assert.deepEqual(c.profiles.map((p) => p.artifact), ['go/allocs.pb.gz', 'go/cpu.pb.gz']);
   for (const p of c.profiles) {
     assert.equal(p.root.before, p.beforeTotal);
