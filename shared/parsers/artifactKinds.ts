@@ -68,8 +68,9 @@ export function kindOfArtifactName(name: string): ArtifactKind | null {
   if (exact[name]) return exact[name]!;
   if (/^system\/pressure-/.test(name) || /^cgroup\/.*\.pressure$/.test(name)) return 'psi';
   if (/^go\/.*\.pb\.gz$/.test(name)) return 'pprof';
-  if (/\/task\/\d+\/stat$/.test(name)) return 'stat';
-  if (/\/task\/\d+\/sched$/.test(name)) return 'sched';
+  // Threads are stored as task/TID/stat and task/TID/sched.
+  if (/^task\/\d+\/stat$/.test(name)) return 'stat';
+  if (/^task\/\d+\/sched$/.test(name)) return 'sched';
   return null;
 }
 

@@ -1,0 +1,92 @@
+/**
+ * Kind detection on every lab-captured fixture: by content (what `inspect` does with a file) and by
+ * the artifact name the capture stores it under (what a session does) give the same kind, and that
+ * kind's parser reads the fixture. A fixture missing from the table fails the test, so a new format
+ * cannot arrive without saying how it is recognised.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectKind, kindOfArtifactName, parseArtifact, type ArtifactKind } from './artifactKinds';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
+
+/** Fixture file → [the artifact name a capture stores it under (null: no single artifact), its kind (null: not parsed alone)]. */
+function expected(file: string): readonly [string | null, ArtifactKind | null] | undefined {
+  const byVersion: Record<string, readonly [string | null, ArtifactKind | null]> = {
+    'smaps.txt': ['proc/smaps', 'smaps'],
+    'maps.txt': ['proc/maps', 'maps'],
+    'smaps_rollup.txt': ['proc/smaps_rollup', 'smaps_rollup'],
+    'stat.txt': ['proc/stat', 'stat'],
+    'statm.txt': ['proc/statm', 'statm'],
+    'limits.txt': ['proc/limits', 'limits'],
+    'schedstat.txt': ['proc/schedstat', 'schedstat'],
+    'sched.txt': ['proc/sched', 'sched'],
+    'eu-stack.txt': ['stacks/native.txt', 'stacks'],
+    'gdb.txt': ['stacks/native.txt', 'stacks'],
+    'goroutines.txt': ['go/goroutine-debug2.txt', 'goroutines'],
+    'heap-debug1.txt': ['go/heap-debug1.txt', 'heap-debug1'],
+    'allocs.pb.gz': ['go/allocs.pb.gz', 'pprof'],
+    'cpu.pb.gz': ['go/cpu.pb.gz', 'pprof'],
+    'threadcreate.pb.gz': ['go/threadcreate.pb.gz', 'pprof'],
+    // The target's stderr, not an artifact a capture stores.
+    'runtime-log.txt': [null, 'runtime-log'],
+    // Every cgroup file of a capture in one JSON document (inspect's cgroup-files form).
+    'cgroup.json': [null, 'cgroup-files'],
+  };
+  const v = /^go1\.\d+\.(.+)$/.exec(file);
+  if (v) return byVersion[v[1]!];
+  const other: Record<string, readonly [string | null, ArtifactKind | null]> = {
+    'sched_debug.txt': ['scheduler/sched_debug', 'sched_debug'],
+    'pressure-cpu.txt': ['system/pressure-cpu', 'psi'],
+    'cgroup.cpu.pressure.txt': ['cgroup/v2/0/cpu.pressure', 'psi'],
+    'service.status.txt': ['proc/status', 'status'],
+    'service.smaps_rollup.txt': ['proc/smaps_rollup', 'smaps_rollup'],
+    // The start of the binary's writable segment, where .go.buildinfo sits.
+    'service-local.rwseg.bin': [null, 'buildinfo'],
+    'service-go1.24.0.rwseg.bin': [null, 'buildinfo'],
+    // The first 2 KiB of the ELF file: recognised as a binary, whose build info is further on.
+    'service-local.elfhead.bin': [null, 'buildinfo'],
+    'service-go1.24.0.elfhead.bin': [null, 'buildinfo'],
+    // What the fixtures above must read as (the regenerate script's record), not an artifact.
+    'service.expected.json': [null, null],
+  };
+  return other[file];
+}
+
+const files = readdirSync(fixtures).filter((f) => statSync(join(fixtures, f)).isFile());
+
+test('every fixture has a row saying its artifact name and kind', () => {
+  const missing = files.filter((f) => expected(f) === undefined);
+  assert.deepEqual(missing, [], 'add these fixtures to the table in artifactKinds.test.ts');
+});
+
+for (const file of files) {
+  const e = expected(file);
+  if (!e) continue;
+  const [name, kind] = e;
+  test(`${file}: ${kind ?? 'no kind'} by content${name ? ` and as ${name}` : ''}`, () => {
+    const bytes = new Uint8Array(readFileSync(join(fixtures, file)));
+    assert.equal(detectKind(bytes), kind, 'detected from its content');
+    if (name) assert.equal(kindOfArtifactName(name), kind, 'detected from its artifact name');
+    // ELF headers are recognised as binaries but hold no build info in their first 2 KiB.
+    if (kind && !file.endsWith('.elfhead.bin')) {
+      const r = parseArtifact(kind, bytes);
+      assert.ok(r.ok, `${kind} parser: ${r.ok ? '' : r.error.message}`);
+    }
+  });
+}
+
+test('names: threads, cgroup pressure and profiles are recognised; raw-only artifacts are not', () => {
+  assert.equal(kindOfArtifactName('task/1234/stat'), 'stat');
+  assert.equal(kindOfArtifactName('task/1234/sched'), 'sched');
+  assert.equal(kindOfArtifactName('task/1234/comm'), null);
+  assert.equal(kindOfArtifactName('cgroup/v2/0/memory.pressure'), 'psi');
+  assert.equal(kindOfArtifactName('go/mutex.pb.gz'), 'pprof');
+  for (const raw of ['proc/environ', 'proc/cmdline', 'proc/fd', 'system/uname', 'meta/discovery.json', 'go/trace']) assert.equal(kindOfArtifactName(raw), null, raw);
+});
+
+test('content: nothing recognisable is null, not a guess', () => {
+  for (const text of ['', 'hello world\n', '{"a":1}', '\u0000\u0001\u0002', 'some text\nsome avg10=1.00']) assert.equal(detectKind(new TextEncoder().encode(text)), null, JSON.stringify(text));
+});
