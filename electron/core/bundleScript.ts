@@ -37,6 +37,8 @@ export const SYSTEM_FILES: ReadonlyArray<readonly [string, string, string]> = [
   ['system/cpu-online', '/sys/devices/system/cpu/online', 'no CPU online list'],
   ['system/meminfo', '/proc/meminfo', 'no /proc/meminfo'],
   ['system/loadavg', '/proc/loadavg', 'no /proc/loadavg'],
+  // With proc/stat's starttime: the process's uptime, which cumulative profiles (alloc_space) are divided by.
+  ['system/uptime', '/proc/uptime', 'no /proc/uptime'],
   ['system/pressure-cpu', '/proc/pressure/cpu', 'PSI is not available (kernel without CONFIG_PSI, or booted with psi=0)'],
   ['system/pressure-memory', '/proc/pressure/memory', 'PSI is not available (kernel without CONFIG_PSI, or booted with psi=0)'],
   ['system/pressure-io', '/proc/pressure/io', 'PSI is not available (kernel without CONFIG_PSI, or booted with psi=0)'],

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareSessions, diffTrees } from './compare';
+import { parsePprof, pprofFlame } from '../parsers/pprof';
+import { compareSessions, diffTrees, sessionUptime } from './compare';
 import { gatherEvidence, type Files } from './evidence';
 import { analyzeSession } from './recommendations';
 
@@ -29,6 +30,8 @@ const session = (v: 'go1.24' | 'go1.26', goEnv: Record<string, string>, extraGor
     'go/cpu.pb.gz': new Uint8Array(fx(`${v}.cpu.pb.gz`)),
     'go/allocs.pb.gz': new Uint8Array(fx(`${v}.allocs.pb.gz`)),
     'meta/discovery.json': JSON.stringify({ isGo: true, goEnv, pprofPort: 6060 }),
+    'proc/stat': fx(`${v}.stat.txt`).toString('utf8'),
+    'system/uptime': fx(`${v}.uptime.txt`).toString('utf8'),
   };
   return { report: analyzeSession(gatherEvidence(files, { goVersion: `${v}.0` })), files };
 };
@@ -51,11 +54,47 @@ test('before and after: metrics, recommendations, goroutine and stack groups, di
   const changed = c.goroutines![0]!;
   assert.equal(changed.after - changed.before, 5);
   assert.match(JSON.stringify(changed), /main\.main/);
-  assert.deepEqual(c.profiles.map((p) => p.artifact), ['go/allocs.pb.gz', 'go/cpu.pb.gz']);
+  assert.deepEqual(
+    c.profiles.map((p) => `${p.artifact} ${p.sampleType}`),
+    ['go/allocs.pb.gz alloc_space', 'go/allocs.pb.gz alloc_objects', 'go/cpu.pb.gz cpu'],
+  );
   for (const p of c.profiles) {
     assert.equal(p.root.before, p.beforeTotal);
     assert.equal(p.root.after, p.afterTotal);
   }
+});
+
+test('cumulative profiles (alloc_space, alloc_objects) are divided by each process uptime; others are compared as captured', () => {
+  const before = session('go1.24', {});
+  const after = session('go1.26', {});
+  const c = compareSessions(before, after);
+  const raw = (files: Files, type: string) => {
+    const p = parsePprof(files['go/allocs.pb.gz'] as Uint8Array);
+    assert.ok(p.ok);
+    return pprofFlame(p.value, p.value.sampleTypes.findIndex((t) => t.type === type)).value;
+  };
+  const up = (files: Files) => {
+    const u = sessionUptime(files);
+    assert.ok(u.seconds !== null, u.seconds === null ? u.reason : '');
+    return u.seconds;
+  };
+  for (const type of ['alloc_space', 'alloc_objects']) {
+    const d = c.profiles.find((p) => p.sampleType === type)!;
+    assert.equal(d.normalization.kind, 'per-second');
+    assert.ok(d.normalization.kind === 'per-second' && d.normalization.beforeUptimeSeconds === up(before.files) && d.normalization.afterUptimeSeconds === up(after.files));
+    assert.ok(Math.abs(d.beforeTotal - raw(before.files, type) / up(before.files)) <= 1e-6 * d.beforeTotal, `${type} before per second`);
+    assert.ok(Math.abs(d.afterTotal - raw(after.files, type) / up(after.files)) <= 1e-6 * d.afterTotal, `${type} after per second`);
+    assert.match(d.normalization.kind === 'per-second' ? d.normalization.source : '', /USER_HZ, assumed/);
+  }
+  assert.deepEqual(c.profiles.find((p) => p.sampleType === 'cpu')!.normalization, { kind: 'as-captured', reason: null });
+
+  // A session captured before system/uptime was read: said, and the values are left as captured.
+  const { 'system/uptime': _, ...older } = before.files;
+  const o = compareSessions({ report: before.report, files: older }, after).profiles.find((p) => p.sampleType === 'alloc_space')!;
+  assert.equal(o.normalization.kind, 'as-captured');
+  assert.match(o.normalization.kind === 'as-captured' ? (o.normalization.reason ?? '') : '', /before: no system\/uptime.*not comparable/);
+  assert.equal(o.beforeTotal, raw(before.files, 'alloc_space'));
+  assert.deepEqual(sessionUptime({ ...before.files, 'system/uptime': 'garbage' }).seconds, null);
 });
 
 test('diffTrees keeps frames that exist on one side only, with zero on the other', () => {

@@ -5,6 +5,8 @@
  */
 import { parseGoroutineDump } from '../parsers/goroutines';
 import { parsePprof, pprofFlame, type FlameNode } from '../parsers/pprof';
+import { parseProcStat } from '../parsers/procStat';
+import { parseProcUptime, processUptime, ASSUMED_CLK_TCK } from '../parsers/procUptime';
 import { parseNativeStacks } from '../parsers/stacks';
 import { artifactText } from './artifactContent';
 import type { Files } from './evidence';
@@ -34,13 +36,25 @@ export interface DiffNode {
   readonly children: readonly DiffNode[];
 }
 
+/**
+ * How the two sides of a profile were made comparable. Cumulative sample types (alloc_space and
+ * alloc_objects count every allocation since the process started) are divided by each process's
+ * uptime, so values are per second; when an uptime is not known that is said, and the values are
+ * as captured. Other sample types are compared as captured (reason null).
+ */
+export type ProfileNormalization =
+  | { readonly kind: 'per-second'; readonly beforeUptimeSeconds: number; readonly afterUptimeSeconds: number; readonly source: string }
+  | { readonly kind: 'as-captured'; readonly reason: string | null };
+
 export interface ProfileDiff {
   readonly artifact: string;
   readonly sampleType: string;
+  /** The sample's unit; per second of process uptime when normalization.kind is 'per-second'. */
   readonly unit: string;
   readonly beforeTotal: number;
   readonly afterTotal: number;
   readonly root: DiffNode;
+  readonly normalization: ProfileNormalization;
 }
 
 export interface CompareView {
@@ -130,20 +144,65 @@ export function diffTrees(before: FlameNode | null, after: FlameNode | null): Di
   };
 }
 
+/** Sample types that count since the process started (heap and allocs profiles' alloc_*), not over a window or at an instant. */
+export function isCumulativeSampleType(type: string): boolean {
+  return type === 'alloc_space' || type === 'alloc_objects';
+}
+
+/** The process's uptime at capture: system/uptime − proc/stat starttime / CLK_TCK, or why it is not known. */
+export function sessionUptime(files: Files): { readonly seconds: number } | { readonly seconds: null; readonly reason: string } {
+  const up = artifactText(files['system/uptime']);
+  if (up === undefined) return { seconds: null, reason: 'no system/uptime (sessions captured before Gopherscope read /proc/uptime lack it)' };
+  const st = artifactText(files['proc/stat']);
+  if (st === undefined) return { seconds: null, reason: 'no proc/stat, so the process start time is unknown' };
+  const u = parseProcUptime(up);
+  if (!u.ok) return { seconds: null, reason: `system/uptime: ${u.error.message}` };
+  const p = parseProcStat(st);
+  if (!p.ok) return { seconds: null, reason: `proc/stat: ${p.error.message}` };
+  return processUptime(u.value, p.value);
+}
+
+const UPTIME_SOURCE = `system/uptime − proc/stat starttime / ${ASSUMED_CLK_TCK} (USER_HZ, assumed: it is ${ASSUMED_CLK_TCK} on Linux x86-64 and arm64), read at the start of each capture, seconds before the profile`;
+
+function scaleDiff(n: DiffNode, before: number, after: number): DiffNode {
+  return { name: n.name, before: n.before * before, after: n.after * after, children: n.children.map((c) => scaleDiff(c, before, after)) };
+}
+
 function profileDiffs(a: Files, b: Files): ProfileDiff[] {
   const out: ProfileDiff[] = [];
+  let uptimes: { before: ReturnType<typeof sessionUptime>; after: ReturnType<typeof sessionUptime> } | null = null;
   for (const name of Object.keys(a).filter((n) => n.endsWith('.pb.gz') && b[n] instanceof Uint8Array).sort()) {
     const pa = a[name] instanceof Uint8Array ? parsePprof(a[name] as Uint8Array) : null;
     const pb = parsePprof(b[name] as Uint8Array);
     if (!pa?.ok || !pb.ok) continue;
-    const ta = pa.value.sampleTypes[pa.value.defaultIndex];
-    const ib = pb.value.sampleTypes.findIndex((t) => t.type === ta?.type);
-    if (!ta || ib < 0) continue;
-    const fa = pprofFlame(pa.value, pa.value.defaultIndex);
-    const fb = pprofFlame(pb.value, ib);
-    // Nothing sampled on either side (an idle mutex or block profile): nothing to draw.
-    if (fa.value === 0 && fb.value === 0) continue;
-    out.push({ artifact: name, sampleType: ta.type, unit: ta.unit, beforeTotal: fa.value, afterTotal: fb.value, root: diffTrees(fa, fb) });
+    const def = pa.value.sampleTypes[pa.value.defaultIndex];
+    if (!def) continue;
+    // A cumulative profile (allocs) is compared on each of its cumulative types: bytes and objects.
+    const types = isCumulativeSampleType(def.type) ? [def.type, ...pa.value.sampleTypes.map((t) => t.type).filter((t) => t !== def.type && isCumulativeSampleType(t))] : [def.type];
+    for (const type of types) {
+      const ia = pa.value.sampleTypes.findIndex((t) => t.type === type);
+      const ib = pb.value.sampleTypes.findIndex((t) => t.type === type);
+      if (ib < 0) continue;
+      const fa = pprofFlame(pa.value, ia);
+      const fb = pprofFlame(pb.value, ib);
+      // Nothing sampled on either side (an idle mutex or block profile): nothing to draw.
+      if (fa.value === 0 && fb.value === 0) continue;
+      const unit = pa.value.sampleTypes[ia]!.unit;
+      let root = diffTrees(fa, fb);
+      let normalization: ProfileNormalization = { kind: 'as-captured', reason: null };
+      if (isCumulativeSampleType(type)) {
+        uptimes ??= { before: sessionUptime(a), after: sessionUptime(b) };
+        const { before, after } = uptimes;
+        if (before.seconds !== null && after.seconds !== null) {
+          root = scaleDiff(root, 1 / before.seconds, 1 / after.seconds);
+          normalization = { kind: 'per-second', beforeUptimeSeconds: before.seconds, afterUptimeSeconds: after.seconds, source: UPTIME_SOURCE };
+        } else {
+          const why = [before.seconds === null ? `before: ${before.reason}` : '', after.seconds === null ? `after: ${after.reason}` : ''].filter(Boolean).join('; ');
+          normalization = { kind: 'as-captured', reason: `${type} counts since each process started, and a process uptime is not known (${why}): the totals are not comparable, only each frame's share` };
+        }
+      }
+      out.push({ artifact: name, sampleType: type, unit, beforeTotal: root.before, afterTotal: root.after, root, normalization });
+    }
   }
   return out;
 }

@@ -139,7 +139,7 @@ const gomemlimitNearLiveHeap: Rule = ({ e, mem }) => {
       { label: 'GOMEMLIMIT', value: `${e.env!.GOMEMLIMIT} = ${mib(limit)}`, source: env() },
       { label: 'heap allocated (HeapAlloc)', value: mib(live), source: { artifact: 'go/heap-debug1.txt', detail: 'HeapAlloc' }, view: 'memory' },
       { label: 'runtime memory besides the heap (Sys − HeapSys)', value: mib(nonHeap), source: { artifact: 'go/heap-debug1.txt', detail: 'Sys − HeapSys' } },
-      { label: 'GC CPU', value: gcCpu === null ? 'unknown' : pct(gcCpu), source: e.trace ? { artifact: 'go/trace', detail: 'GC workers and mark assist over GOMAXPROCS × duration' } : { artifact: 'go/heap-debug1.txt', detail: 'GCCPUFraction' }, view: e.trace ? 'trace' : 'memory' },
+      { label: 'GC CPU', value: gcCpu === null ? 'unknown' : pct(gcCpu), source: e.trace ? { artifact: 'go/trace', detail: 'GC CPU time (mark workers, assists, GC pauses × GOMAXPROCS) over GOMAXPROCS × duration' } : { artifact: 'go/heap-debug1.txt', detail: 'GCCPUFraction' }, view: e.trace ? 'trace' : 'memory' },
     ],
     change: { kind: 'env', diff: `-GOMEMLIMIT=${e.env!.GOMEMLIMIT}\n+GOMEMLIMIT=${formatMemLimit(Math.max(limit, (live + nonHeap) * 1.5))}    # live heap + runtime overhead, with 50% room (raise the container limit to match), or reduce the live heap` },
     tradeoff: 'A higher limit lets the heap grow before the GC works hard, so it needs the container room; keeping the limit means the GC may run back to back (up to its 50% CPU cap) and latency suffers.',

@@ -30,6 +30,10 @@ function expected(file: string): readonly [string | null, ArtifactKind | null] |
     'allocs.pb.gz': ['go/allocs.pb.gz', 'pprof'],
     'cpu.pb.gz': ['go/cpu.pb.gz', 'pprof'],
     'threadcreate.pb.gz': ['go/threadcreate.pb.gz', 'pprof'],
+    'uptime.txt': ['system/uptime', 'uptime'],
+    // A busy target's heap profile, and what `go tool pprof -proto` makes of it (the oracle).
+    'heap-debug1-busy.txt': ['go/heap-debug1.txt', 'heap-debug1'],
+    'heap-debug1-busy.go-tool-pprof.pb.gz': [null, 'pprof'],
     // The target's stderr, not an artifact a capture stores.
     'runtime-log.txt': [null, 'runtime-log'],
     // Every cgroup file of a capture in one JSON document (inspect's cgroup-files form).

@@ -13,6 +13,7 @@ import { parseProcLimits } from './procLimits';
 import { parseProcSched } from './procSched';
 import { parseProcSchedstat, parseProcStat, parseProcStatm } from './procStat';
 import { parseProcStatus } from './procStatus';
+import { parseProcUptime } from './procUptime';
 import { parsePsi } from './psi';
 import { failed, type ParseResult } from './result';
 import { parseRuntimeLog } from './runtimeLog';
@@ -38,6 +39,7 @@ export const ARTIFACT_KINDS = [
   'heap-debug1',
   'runtime-log',
   'psi',
+  'uptime',
   'pprof',
   'buildinfo',
   'cgroup-files',
@@ -56,6 +58,7 @@ export function kindOfArtifactName(name: string): ArtifactKind | null {
     'proc/smaps_rollup': 'smaps_rollup',
     'proc/status': 'status',
     'proc/stat': 'stat',
+    'system/uptime': 'uptime',
     'proc/statm': 'statm',
     'proc/limits': 'limits',
     'proc/schedstat': 'schedstat',
@@ -95,6 +98,7 @@ export function detectKind(bytes: Uint8Array): ArtifactKind | null {
   if (/^heap profile: /.test(first) || /^# runtime\.MemStats$/m.test(head)) return 'heap-debug1';
   if (/^(some|full) avg10=/.test(first)) return 'psi';
   if (/(^|\s)gc \d+ @[\d.]+s \d+%:/m.test(head) || /SCHED \d+ms: gomaxprocs=/.test(head)) return 'runtime-log';
+  if (/^\d+\.\d+ \d+\.\d+\s*$/.test(first)) return 'uptime';
   if (/^\d+ \d+ \d+ \d+ \d+ \d+ \d+\s*$/.test(first)) return 'statm';
   if (/^\d+ \d+ \d+\s*$/.test(first)) return 'schedstat';
   return null;
@@ -138,6 +142,8 @@ export function parseArtifact(kind: ArtifactKind, bytes: Uint8Array): ParseResul
       return parseRuntimeLog(text);
     case 'psi':
       return parsePsi(text);
+    case 'uptime':
+      return parseProcUptime(text);
     case 'cgroup-files': {
       let doc: unknown;
       try {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
@@ -81,4 +82,66 @@ test('methods with pointer receivers keep their names', () => {
 test('not a dump: a positioned error', () => {
   const r = parseGoroutineDump('hello\n');
   assert.equal(r.ok, false);
+});
+
+const gsp = join(import.meta.dirname, 'fixtures', 'gostackparse');
+interface GspGoroutine {
+  ID: number;
+  State: string;
+  Wait: number;
+  LockedToThread: boolean;
+  Stack: { Func: string; File: string; Line: number }[];
+  FramesElided: boolean;
+  CreatedBy: { Func: string; File: string; Line: number } | null;
+}
+const gspCases = readdirSync(gsp).filter((f) => f.endsWith('.txt'));
+test('gostackparse fixtures are here', () => assert.ok(gspCases.length >= 12, gspCases.join(', ')));
+for (const name of gspCases) {
+  test(`gostackparse's ${name}: a warning on every line it reports an error on, the same goroutines where it reports none`, () => {
+    const golden = JSON.parse(readFileSync(join(gsp, name.replace(/\.txt$/, '.golden.json')), 'utf8')) as { Errors: string[] | null; Goroutines: GspGoroutine[] | null };
+    const text = readFileSync(join(gsp, name), 'utf8');
+    const r = parseGoroutineDump(text);
+    const errorLines = (golden.Errors ?? []).map((e) => Number(/on line (\d+)/.exec(e)![1]));
+    if (text.trim() === '') {
+      // gostackparse reads nothing from nothing; we say it is not a dump, at line 1.
+      assert.ok(!r.ok && r.error.line === 1);
+      return;
+    }
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.deepEqual(r.warnings.map((w) => w.line), errorLines, JSON.stringify(r.warnings));
+    if (errorLines.length > 0) return;
+    assert.deepEqual(
+      // gostackparse's Wait is a time.Duration in nanoseconds.
+      r.value.goroutines.map((g) => ({ ID: g.id, State: g.state, Wait: g.waitMinutes * 60e9, LockedToThread: g.lockedToThread, Stack: g.frames.map((f) => ({ Func: f.func, File: f.file, Line: f.line })), FramesElided: g.elided, CreatedBy: g.createdBy && { Func: g.createdBy.func, File: g.createdBy.file, Line: g.createdBy.line } })),
+      (golden.Goroutines ?? []).map((g) => ({ ID: g.ID, State: g.State, Wait: g.Wait, LockedToThread: g.LockedToThread, Stack: g.Stack.map((f) => ({ Func: f.Func, File: f.File, Line: f.Line })), FramesElided: g.FramesElided, CreatedBy: g.CreatedBy && { Func: g.CreatedBy.Func, File: g.CreatedBy.File, Line: g.CreatedBy.Line } })),
+    );
+  });
+}
+
+test('malformed blocks keep what they have, and say where', () => {
+  const r = parseGoroutineDump(['goroutine 2 [running]:', 'main.main)(', '\t/example/main.go:152 +0x3d2', 'main.helper()', '', 'goroutine 3 [select]:', ''].join('\n'));
+  assert.ok(r.ok);
+  assert.deepEqual(
+    r.warnings.map((w) => [w.line, w.message.slice(0, 40)]),
+    [
+      [2, 'expected a call "name(args)", found "mai'],
+      [5, 'the call "main.helper()" has no "\tfile:l'],
+      [7, 'goroutine 3 has no frames (the dump was '],
+    ],
+  );
+  assert.deepEqual(r.value.goroutines[0]!.frames.map((f) => [f.func, f.file, f.line]), [['main.main)(', '/example/main.go', 152], ['main.helper', '', 0]]);
+});
+
+test('malformed dumps never throw and every warning has a line inside the text', () => {
+  const base = readFileSync(join(gsp, 'waitsince.txt'), 'utf8');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat({ max: base.length }), fc.nat({ max: 40 }), fc.constantFrom('', '\n', ')(', '\t', 'created by x', 'goroutine 9 [running]:\n', 'f()\n')), { maxLength: 10 }), (edits) => {
+      let t = base;
+      for (const [at, len, ins] of edits) t = t.slice(0, at) + ins + t.slice(at + len);
+      const r = parseGoroutineDump(t);
+      const lines = t.split('\n').length + 1;
+      for (const w of r.warnings) assert.ok(w.line !== undefined && w.line >= 1 && w.line <= lines, `${w.line} of ${lines}`);
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -7,6 +7,10 @@
  * "created by F in goroutine M" (Go 1.21+; older dumps omit the parent),
  * and with GODEBUG=tracebackancestors "[originating from goroutine K]:".
  * Anything outside goroutine blocks (panic message, registers) is skipped.
+ * A malformed block (a function line that is not "name(args)", a function
+ * or "created by" without its file:line, a header without frames) is kept as
+ * far as it goes, with a warning on the line where gostackparse reports its
+ * error.
  */
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
@@ -121,10 +125,18 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     const [func, args] = splitCall(funcLine);
     return { func, args, file: '', line: 0 };
   };
-  const flush = () => {
-    if (!cur) return;
-    if (pendingFunc) cur.frames.push(bareFrame(pendingFunc));
+  /** The function line waiting for its location gets none: `at` is the line where it was expected. */
+  const unlocated = (at: number) => {
+    const funcLine = pendingFunc!;
     pendingFunc = null;
+    warn(`${funcLine.startsWith('created by ') ? `"${funcLine.slice(0, 80)}"` : `the call ${JSON.stringify(funcLine.slice(0, 80))}`} has no "\tfile:line" after it`, at);
+    if (!funcLine.startsWith('created by ')) cur!.frames.push(bareFrame(funcLine));
+  };
+  /** The block ends at line `at` (a blank line, the next header, or the end of the text). */
+  const flush = (at: number) => {
+    if (!cur) return;
+    if (pendingFunc) unlocated(at);
+    if (cur.frames.length === 0 && cur.createdBy === null && cur.ancestors === NO_ANCESTORS) warn(`goroutine ${cur.id} has no frames (the dump was cut, or its stack was not printed)`, cur.line + 1);
     inAncestor = false;
     goroutines.push(cur);
     cur = null;
@@ -152,7 +164,7 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     // Cheap first-character dispatch before any regex: most lines are frames ("func(" / "\tfile:line").
     const h = c0 === 103 /* g */ && line.startsWith('goroutine ') ? header(line) : null;
     if (h) {
-      flush();
+      flush(n);
       let st = stateCache.get(h.rawState);
       if (!st) stateCache.set(h.rawState, (st = splitState(h.rawState)));
       cur = { id: h.id, state: st.state, waitMinutes: st.waitMinutes, lockedToThread: st.lockedToThread, frames: [], elided: false, createdBy: null, ancestors: NO_ANCESTORS, cgo: false, line: n };
@@ -163,10 +175,8 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
       continue;
     }
     if (line === '') {
-      if (pendingFunc) {
-        cur.frames.push(bareFrame(pendingFunc));
-        pendingFunc = null;
-      }
+      if (pendingFunc) unlocated(n);
+      else if (cur.frames.length === 0 && cur.createdBy === null && cur.ancestors === NO_ANCESTORS && !inAncestor) flush(n);
       continue;
     }
     const origin = c0 === 91 /* [ */ ? ORIGIN.exec(line) : null;
@@ -228,13 +238,16 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
       continue;
     }
     if (!line.includes('(') && (/^(r[a-z0-9]+|rip|rflags|cs|fs|gs|PC|pc|sp|lr)\s*[= ]\s*0x/i.test(line) || /^(SIGQUIT|SIG[A-Z]+|PC=|signal arrived|\[signal )/.test(line))) {
-      flush();
+      flush(n);
       continue;
     }
-    if (pendingFunc) cur.frames.push(bareFrame(pendingFunc));
+    if (pendingFunc) unlocated(n);
+    // A frame is "name(args)"; "created by name" ends the block. Anything else is kept as printed, with a warning.
+    // (A line seen before as a frame was checked then.)
+    if (!frameCache.has(line) && !line.startsWith('created by ') && (!line.endsWith(')') || splitCall(line)[1] === '')) warn(`expected a call "name(args)", found ${JSON.stringify(line.slice(0, 80))}`, n);
     pendingFunc = line;
   }
-  flush();
+  flush(n + 1);
   if (goroutines.length === 0) {
     return failed({ message: 'no "goroutine N [state]:" header found; is this a goroutine dump (debug=2) or a Go traceback?', line: 1 }, warnings);
   }

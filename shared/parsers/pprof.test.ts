@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, strToU8 } from 'fflate';
+import fc from 'fast-check';
+import { Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { assertGolden } from '../../test/support/golden';
 import { dumpModel } from '../util/dump';
 import { gunzipCapped, parsePprof, pprofFlame, pprofTop } from './pprof';
@@ -30,7 +32,38 @@ test('allocs, threadcreate and CPU profiles of lab targets decode into frames, s
   const cpu = parsePprof(bytes('go1.26.cpu.pb.gz'));
   assert.ok(cpu.ok);
   assert.equal(cpu.value.periodType?.type, 'cpu');
-  assert.ok(cpu.value.durationNanos >= 1e9);
+  assert.ok(BigInt(cpu.value.durationNanos) >= 1_000_000_000n);
+  assert.match(cpu.value.timeNanos, /^1\d{18}$/, 'Unix nanoseconds, all 19 digits');
+});
+
+test('64-bit times are exact, and negative values (a diff profile) stay negative', () => {
+  // Past 2^53 (about 9.0e15) a JavaScript number keeps only every second integer, then every fourth…
+  const p = new Profile({
+    sampleType: [new ValueType({ type: 1, unit: 2 })],
+    sample: [new Sample({ locationId: [], value: [-5] }), new Sample({ locationId: [], value: [2 ** 40] })],
+    stringTable: new StringTable(),
+    timeNanos: 1764775000123456789n,
+    durationNanos: 9007199254740993n,
+  });
+  p.stringTable.dedup('alloc_space');
+  p.stringTable.dedup('bytes');
+  const r = parsePprof(p.encode());
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.timeNanos, '1764775000123456789');
+  assert.equal(r.value.durationNanos, '9007199254740993');
+  assert.deepEqual(r.value.samples.map((x) => x.values[0]), [-5, 2 ** 40]);
+  fc.assert(
+    fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), (time, duration) => {
+      const q = new Profile({ sampleType: [new ValueType({ type: 1, unit: 2 })], stringTable: new StringTable(), timeNanos: time, durationNanos: duration });
+      q.stringTable.dedup('x');
+      q.stringTable.dedup('y');
+      const d = parsePprof(q.encode());
+      assert.ok(d.ok);
+      assert.equal(d.value.timeNanos, time.toString());
+      assert.equal(d.value.durationNanos, duration.toString());
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('a gzip bomb is refused at the cap, and junk is a positioned error', () => {

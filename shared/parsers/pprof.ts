@@ -28,13 +28,26 @@ export interface PprofProfile {
   readonly defaultIndex: number;
   readonly periodType: { readonly type: string; readonly unit: string } | null;
   readonly period: number;
-  readonly timeNanos: number;
-  readonly durationNanos: number;
+  /**
+   * When the profile was taken (Unix nanoseconds) and what it spans, as decimal strings: these
+   * int64s (about 1.8e18 today) do not fit a JavaScript number exactly. "0" when not recorded.
+   */
+  readonly timeNanos: string;
+  readonly durationNanos: string;
   readonly frames: readonly PprofFrame[];
   readonly samples: readonly PprofSample[];
 }
 
 const DEFAULT_MAX_INFLATED = 512 * 1024 * 1024;
+
+/**
+ * An int64 field as pprof-format decodes it: a number when its varint is short, else an unsigned
+ * bigint, so a negative value (ten-byte two's complement, as in a diff profile) reads as ~1.8e19.
+ */
+function int64(v: number | bigint | undefined): bigint {
+  if (v === undefined) return 0n;
+  return typeof v === 'bigint' ? BigInt.asIntN(64, v) : BigInt(v);
+}
 
 export function gunzipCapped(bytes: Uint8Array, maxBytes: number): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
   const chunks: Uint8Array[] = [];
@@ -124,7 +137,7 @@ export function parsePprof(input: Uint8Array, opts: { maxInflatedBytes?: number 
     }
     const labels: Record<string, string> = {};
     for (const l of s.label) labels[str(l.key)] = l.str ? str(l.str) : String(l.num);
-    const values = s.value.map(Number);
+    const values = s.value.map((v) => Number(int64(v)));
     if (values.length !== sampleTypes.length) warnings.push({ message: `a sample has ${values.length} values for ${sampleTypes.length} sample types` });
     samples.push({ stack: leafFirst.reverse(), values, labels });
   }
@@ -136,9 +149,9 @@ export function parsePprof(input: Uint8Array, opts: { maxInflatedBytes?: number 
       sampleTypes,
       defaultIndex,
       periodType: p.periodType ? { type: str(p.periodType.type), unit: str(p.periodType.unit) } : null,
-      period: Number(p.period),
-      timeNanos: Number(p.timeNanos),
-      durationNanos: Number(p.durationNanos),
+      period: Number(int64(p.period)),
+      timeNanos: int64(p.timeNanos).toString(),
+      durationNanos: int64(p.durationNanos).toString(),
       frames,
       samples,
     },

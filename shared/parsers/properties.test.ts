@@ -17,6 +17,7 @@ import { parseProcLimits } from './procLimits';
 import { parseProcSched } from './procSched';
 import { parseProcSchedstat, parseProcStat, parseProcStatm } from './procStat';
 import { parsePsi } from './psi';
+import { parseProcUptime } from './procUptime';
 import { parseRuntimeLog } from './runtimeLog';
 import { parseSchedDebug } from './schedDebug';
 import { parseSmaps } from './smaps';
@@ -34,6 +35,7 @@ const TEXT_PARSERS: readonly [string, (t: string) => { ok: boolean }, string][] 
     return r;
   }, 'go1.26.smaps.txt'],
   ['stat', parseProcStat, 'go1.26.stat.txt'],
+  ['uptime', parseProcUptime, 'go1.26.uptime.txt'],
   ['statm', parseProcStatm, 'go1.26.statm.txt'],
   ['schedstat', parseProcSchedstat, 'go1.26.schedstat.txt'],
   ['limits', parseProcLimits, 'go1.26.limits.txt'],

@@ -32,6 +32,9 @@ export class PerfettoExporter implements TraceSink {
   private readonly ms = new Map<number, MState>();
   private readonly named = new Set<number>();
   private gcAt = -1;
+  private gcPartial = false;
+  private generations = 0;
+  private lastNs = 0;
   private goroutines = 0;
   private readonly alive = new Set<number>();
   private lastCounterNs = -Infinity;
@@ -100,6 +103,7 @@ export class PerfettoExporter implements TraceSink {
 
   generation(g: TraceGeneration): void {
     this.gen = g;
+    this.generations++;
   }
   sync(): void {}
   cpuSample(t: number, mid: number, _p: number, g: number, stack: number): void {
@@ -108,6 +112,7 @@ export class PerfettoExporter implements TraceSink {
   }
 
   event(type: number, t: number, mid: number, a: Float64Array): void {
+    this.lastNs = t;
     switch (type) {
       case Ev.GoStart: {
         const m = this.m(mid);
@@ -175,9 +180,17 @@ export class PerfettoExporter implements TraceSink {
         break;
       case Ev.GCBegin:
         this.gcAt = t;
+        this.gcPartial = false;
+        break;
+      case Ev.GCActive:
+        // A cycle already running when the trace started, as the summary counts it.
+        if (this.generations === 1 && this.gcAt < 0) {
+          this.gcAt = t;
+          this.gcPartial = true;
+        }
         break;
       case Ev.GCEnd:
-        if (this.gcAt >= 0) this.slice(TID_GC, 'GC', this.gcAt, t, { seq: a[0] });
+        if (this.gcAt >= 0) this.slice(TID_GC, 'GC', this.gcAt, t, { seq: a[0], ...(this.gcPartial ? { partial: 'began before the trace' } : {}) });
         this.gcAt = -1;
         break;
       case Ev.STWBegin: {
@@ -214,6 +227,8 @@ export class PerfettoExporter implements TraceSink {
 
   /** Closes the JSON; call once after the reader finished. */
   end(): void {
+    if (this.gcAt >= 0) this.slice(TID_GC, 'GC', this.gcAt, this.lastNs, { partial: this.gcPartial ? 'began before the trace and ended after it' : 'ended after the trace' });
+    this.gcAt = -1;
     this.write('\n]}\n');
   }
 }

@@ -20,7 +20,11 @@ export function formatTraceSummary(s: TraceSummary): string {
   lines.push(`Go execution trace, format 1.${s.version ?? '?'}: ${mib(s.bytes)}, ${s.events.toLocaleString('en-US')} events, ${s.generations} generations, ${formatDuration(s.durationNs)}`);
   lines.push(`GOMAXPROCS ${s.gomaxprocs.initial ?? 'unknown'}${s.gomaxprocs.changes.length > 0 ? `, changed ${s.gomaxprocs.changes.length} times (to ${[...new Set(s.gomaxprocs.changes.map((c) => c.value))].join(', ')})` : ''}`);
   lines.push('');
-  lines.push(`GC: ${s.gc.cycles.length} cycles${s.durationNs > 0 ? ` (${(s.gc.cycles.length / (s.durationNs / 1e9)).toFixed(1)}/s)` : ''}; CPU ${s.gc.cpuFraction === null ? 'unknown' : pct(s.gc.cpuFraction)} (workers ${formatDuration(s.gc.workerNs)}, mark assist ${formatDuration(s.gc.assistNs)})`);
+  const partial = s.gc.cycles.filter((c) => c.partial !== null).length;
+  lines.push(`GC: ${s.gc.cycles.length} cycles${partial > 0 ? ` (${partial} cut by the trace's start or end)` : ''}${s.durationNs > 0 ? `, ${(s.gc.cycles.length / (s.durationNs / 1e9)).toFixed(1)}/s` : ''}`);
+  lines.push(
+    `  GC CPU ${s.gc.cpuFraction === null ? 'unknown (no GOMAXPROCS in the trace)' : `${pct(s.gc.cpuFraction)} of GOMAXPROCS × duration`}: mark workers ${formatDuration(s.gc.workerNs)}, mark assists ${formatDuration(s.gc.assistNs)} running (${s.gc.assists.count} assists${s.gc.assists.partial > 0 ? `, ${s.gc.assists.partial} cut by the trace's edges` : ''}, ${formatDuration(s.gc.assists.wallNs)} inside them), GC pauses × GOMAXPROCS; idle mark workers ${formatDuration(s.gc.idleWorkerNs)} not counted`,
+  );
   lines.push(`  GC pauses (sweep and mark termination): ${pauses(s.gc.pauses)}`);
   for (const r of s.stwByReason) lines.push(`  stop-the-world "${r.reason}": ${pauses(r)}`);
   const live = s.heap.live.at(-1);
@@ -33,7 +37,7 @@ export function formatTraceSummary(s: TraceSummary): string {
   lines.push(`Blocking by reason:`);
   for (const r of s.blocking.byReason.slice(0, 8)) lines.push(`  ${r.reason}: ${r.count} times, ${formatDuration(r.totalNs)}`);
   lines.push(`  heaviest stacks:`, ...stacks(s.blocking.byStack, 3));
-  lines.push(`Syscalls: ${s.syscalls.count}, ${formatDuration(s.syscalls.totalNs)}`, ...stacks(s.syscalls.byStack, 3));
+  lines.push(`Syscalls: ${s.syscalls.count}${s.syscalls.partial > 0 ? ` (${s.syscalls.partial} under way at the trace's start or end, counted up to it)` : ''}, ${formatDuration(s.syscalls.totalNs)}`, ...stacks(s.syscalls.byStack, 3));
   lines.push(`P utilization: ${s.procs.map((p) => `P${p.p} ${pct(p.utilization)}`).join(', ') || 'none'}`);
   if (s.cpuSamples.count > 0) {
     lines.push(`CPU samples: ${s.cpuSamples.count}; top functions (self):`);

@@ -20,6 +20,8 @@ import { summarizeTrace } from './summary';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const VERSIONS = ['go1.22', 'go1.23', 'go1.24', 'go1.25', 'go1.26'] as const;
+/** Starts and ends inside GC cycles, with mark assists cut by its edges (see regenerate-traces.ts). */
+const EDGES = 'go1.26-gc-edges';
 const trace = (v: string) => new Uint8Array(readFileSync(join(fixtures, `${v}.trace`)));
 const oracle = (v: string) => JSON.parse(readFileSync(join(fixtures, `${v}.oracle.json`), 'utf8')) as OracleSummary;
 
@@ -33,6 +35,80 @@ for (const v of VERSIONS) {
     assert.equal(r.summary.version, v === 'go1.24' ? 23 : Number(v.slice(4)), 'Go 1.24 writes the 1.23 format');
   });
 }
+
+test('a trace that starts and ends inside GC cycles: they, and assists cut by its edges, are counted and marked partial as Go reports them', () => {
+  const r = summarizeTrace([trace(EDGES)]);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assertAgreesWithOracle(r.summary, oracle(EDGES));
+  const { cycles, assists } = r.summary.gc;
+  const first = cycles[0]!;
+  const last = cycles.at(-1)!;
+  assert.equal(first.partial, 'start');
+  const start = r.summary.stw[0]!;
+  assert.equal(start.reason, 'start trace');
+  assert.ok(first.startNs >= start.startNs && first.startNs <= start.startNs + start.durationNs, 'a cycle under way at the start is reported inside the pause that starts the trace');
+  assert.equal(first.sweepTerminationNs, null, 'its sweep termination happened before the trace');
+  assert.equal(last.partial, 'end');
+  assert.equal(last.startNs + last.durationNs, r.summary.lastNs, 'a cycle still running ends at the last event');
+  assert.ok(cycles.slice(1, -1).every((c) => c.partial === null));
+  assert.ok(assists.partial > 0 && assists.partial <= assists.count);
+  // Every GC stop-the-world pause belongs to a cycle in the list (none is left without one).
+  const gcPauses = r.summary.stw.filter((p) => p.reason.startsWith('GC '));
+  for (const p of gcPauses) assert.ok(cycles.some((c) => p.startNs >= c.startNs - 2_000_000 && p.startNs <= c.startNs + c.durationNs), `pause at ${p.startNs} in a cycle`);
+});
+
+test('GC CPU is GC CPU time over duration × GOMAXPROCS, within [0, 1], on every trace fixture', () => {
+  for (const v of [...VERSIONS, EDGES]) {
+    const { gc } = summarizeTrace([trace(v)]).summary;
+    const o = oracle(v);
+    assert.ok(gc.cpuFraction !== null && gc.cpuFraction >= 0 && gc.cpuFraction <= 1, `${v}: ${gc.cpuFraction}`);
+    assert.equal(gc.cpuFraction, gc.cpuNs / gc.availableNs);
+    assert.ok(Math.abs(gc.cpuFraction - o.gcCpu.fraction) <= 1e-3, `${v}: ${gc.cpuFraction} vs Go's ${o.gcCpu.fraction}`);
+    // Workers and assists each run on one P: their sum is at most the GC CPU plus the pauses' share.
+    assert.ok(gc.workerNs + gc.assistNs <= gc.cpuNs + 1, `${v}: the parts fit in the whole`);
+    assert.ok(gc.assistNs <= gc.assists.wallNs, `${v}: assist CPU is at most the time inside assists`);
+  }
+});
+
+test("Go's own mutator utilization (go tool trace's MMU) agrees on the GC pauses' share of time, and on the assists' where it counts them right", () => {
+  let assistsCompared = 0;
+  for (const v of [...VERSIONS, EDGES]) {
+    const s = summarizeTrace([trace(v)]).summary;
+    const mmu = oracle(v).goMmu;
+    assert.ok(mmu, `${v}: the fixture records Go's MMU (regenerate-traces.ts)`);
+    const span = mmu.toNs - mmu.fromNs;
+    const gcStwNs = s.stw.filter((p) => p.reason.includes('GC')).reduce((sum, p) => sum + p.durationNs, 0);
+    assert.ok(Math.abs(gcStwNs / span - mmu.gcStw) <= 1e-6, `${v}: GC pauses ${gcStwNs / span} vs Go's ${mmu.gcStw}`);
+    // Go's function counts an assist found under way at the start on the P of the thread that
+    // reported it, even when the goroutine is not running, and never takes it back; and it weighs
+    // time, not GOMAXPROCS × time, so the shares only compare when GOMAXPROCS stays put.
+    if (s.gc.assists.partial === 0 && s.gomaxprocs.changes.length === 0) {
+      assistsCompared++;
+      assert.ok(Math.abs(s.gc.assistNs / s.gc.availableNs - mmu.assist) <= 1e-6, `${v}: assists ${s.gc.assistNs / s.gc.availableNs} vs Go's ${mmu.assist}`);
+    }
+  }
+  assert.ok(assistsCompared >= 3, 'assists compared on most fixtures');
+});
+
+test('read from a later generation on (what a window of the timeline reads), the cycle under way is partial and GC CPU stays a fraction', () => {
+  for (const v of [EDGES, 'go1.25']) {
+    const bytes = trace(v);
+    const offsets: number[] = [];
+    const r = createTraceReader({ generation: (g) => offsets.push(g.offset), event() {}, cpuSample() {}, sync() {} });
+    r.push(bytes);
+    assert.ok(r.finish().ok && offsets.length >= 2);
+    for (const at of offsets.slice(1)) {
+      const part = new Uint8Array(16 + bytes.length - at);
+      part.set(bytes.subarray(0, 16));
+      part.set(bytes.subarray(at), 16);
+      const s = summarizeTrace([part]);
+      assert.ok(s.ok, s.ok ? '' : s.error.message);
+      const { gc } = s.summary;
+      assert.ok(gc.cpuFraction !== null && gc.cpuFraction >= 0 && gc.cpuFraction <= 1, `${v} from ${at}: ${gc.cpuFraction}`);
+      assert.ok(gc.cycles.every((c, i) => c.durationNs >= 0 && c.startNs >= s.summary.firstNs && (c.partial === null || c.partial === 'end' || i === 0)), 'only the first cycle can have begun before');
+    }
+  }
+});
 
 test('the summary of a Go 1.26 trace, as a golden dump', () => {
   const r = summarizeTrace([trace('go1.26')]);

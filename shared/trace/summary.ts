@@ -8,7 +8,7 @@
  * changes, and CPU samples as a profile. Memory is bounded: series are
  * decimated, per-stack tables keep their heaviest entries.
  */
-import { createTraceReader, type TraceFrame, type TraceGeneration, type TraceReadResult, type TraceSink } from './reader';
+import { U64_MAX, createTraceReader, type TraceFrame, type TraceGeneration, type TraceReadResult, type TraceSink } from './reader';
 import { Ev, GoStatus, KIND_OF, ProcStatus, eventName } from './spec';
 
 export interface TraceRange {
@@ -21,6 +21,12 @@ export interface StwPause extends TraceRange {
 }
 export interface GcCycle extends TraceRange {
   readonly seq: number;
+  /**
+   * A cycle already running when the trace started ('start': it begins at the first generation's
+   * GCActive, as golang.org/x/exp/trace reports it), still running at the last event ('end': it
+   * ends there), or both; null for a cycle seen whole.
+   */
+  readonly partial: 'start' | 'end' | 'both' | null;
   /** The sweep-termination and mark-termination pauses inside this cycle. */
   readonly sweepTerminationNs: number | null;
   readonly markTerminationNs: number | null;
@@ -80,9 +86,23 @@ export interface TraceSummary {
   readonly gc: {
     readonly cycles: readonly GcCycle[];
     readonly pauses: PauseStats;
-    /** GC CPU estimate: worker and mark-assist time over available CPU time (duration × GOMAXPROCS). */
+    /** Time goroutines ran as dedicated or fractional mark workers. */
     readonly workerNs: number;
+    /** Time goroutines ran as idle mark workers (on Ps that had nothing else to run; not GC CPU, as in the runtime's GCCPUFraction). */
+    readonly idleWorkerNs: number;
+    /** Time goroutines ran inside a mark assist (not the time an assist waited for work or credit). */
     readonly assistNs: number;
+    /** Mark assists: those running at the start or still running at the end are counted and `partial`; wallNs includes their waits. */
+    readonly assists: { readonly count: number; readonly partial: number; readonly wallNs: number };
+    /**
+     * GC CPU time as the runtime accounts it for MemStats.GCCPUFraction: at each instant, all of
+     * GOMAXPROCS during a GC stop-the-world pause, else the goroutines running as dedicated or
+     * fractional mark workers or inside a mark assist (at most GOMAXPROCS).
+     */
+    readonly cpuNs: number;
+    /** Duration × GOMAXPROCS, integrated as GOMAXPROCS changes, from the first GOMAXPROCS metric on. */
+    readonly availableNs: number;
+    /** cpuNs / availableNs, in [0, 1]; null when the trace has no GOMAXPROCS metric (or no time). */
     readonly cpuFraction: number | null;
   };
   /** Every stop-the-world pause, in time order. */
@@ -94,7 +114,8 @@ export interface TraceSummary {
   readonly goroutines: { readonly max: number; readonly series: readonly GoroutineCountPoint[] };
   readonly schedLatency: LatencyStats & { readonly worst: readonly { readonly g: number; readonly atNs: number; readonly latencyNs: number; readonly frames: readonly TraceFrame[] }[] };
   readonly blocking: { readonly byReason: readonly { readonly reason: string; readonly count: number; readonly totalNs: number }[]; readonly byStack: readonly StackTotal[] };
-  readonly syscalls: { readonly count: number; readonly totalNs: number; readonly byStack: readonly StackTotal[] };
+  /** Syscalls; those already under way at the start or still under way at the end are counted up to the trace's edge and `partial`. */
+  readonly syscalls: { readonly count: number; readonly partial: number; readonly totalNs: number; readonly byStack: readonly StackTotal[] };
   readonly procs: readonly ProcUtilization[];
   readonly cpuSamples: { readonly count: number; readonly top: readonly CpuProfileEntry[] };
 }
@@ -226,10 +247,21 @@ interface GRec {
   blockReason: string;
   blockFrames: readonly TraceFrame[];
   syscallAt: number;
+  syscallPartial: boolean;
   syscallFrames: readonly TraceFrame[];
   assistAt: number;
-  gcWorker: boolean;
+  assistPartial: boolean;
+  /** Running on a thread (from its start to its stop): what GC CPU counts. */
+  onCpu: boolean;
+  /** The mark worker label of its current run (the runtime labels each start of a worker). */
+  worker: number;
+  /** Whether (and as what) it counts towards GC CPU now, and since when. */
+  busy: number;
+  busyAt: number;
 }
+const NOT_WORKER = 0;
+const MARK_WORKER = 1;
+const IDLE_WORKER = 2;
 /** Per OS thread: the goroutine it runs, since when, and its P. */
 interface MRec {
   readonly id: number;
@@ -238,6 +270,7 @@ interface MRec {
   p: number;
   stwAt: number;
   stwReason: string;
+  stwGc: boolean;
 }
 const GONE = -1;
 
@@ -263,8 +296,10 @@ export class TraceSummarizer implements TraceSink {
   private extraTransitions = 0;
   private readonly byTypeN = new Float64Array(256);
 
-  private gcOpen: { startNs: number; seq: number } | null = null;
-  private readonly cycles: { startNs: number; durationNs: number; seq: number; sweepTerminationNs: number | null; markTerminationNs: number | null }[] = [];
+  /** Generations seen: GoStatus, ProcStatus and *Active events of the first describe what was under way before the trace. */
+  private genCount = 0;
+  private gcOpen: { startNs: number; seq: number; partial: boolean } | null = null;
+  private readonly cycles: GcCycle[] = [];
   private pendingSweep: number | null = null;
   private pendingMark: number | null = null;
   private readonly stw: StwPause[] = [];
@@ -291,18 +326,28 @@ export class TraceSummarizer implements TraceSink {
   private readonly blockByStack = new StackTable();
   private readonly syscallByStack = new StackTable();
   private syscallCount = 0;
+  private syscallPartial = 0;
   private syscallNs = 0;
   private readonly pBusy: number[] = [];
   private workerNs = 0;
+  private idleWorkerNs = 0;
   private assistNs = 0;
+  private assistCount = 0;
+  private assistPartial = 0;
+  private assistWallNs = 0;
+  /** Goroutines running as GC (MARK_WORKER or in an assist) and GC stop-the-world pauses in progress. */
+  private gcBusy = 0;
+  private gcStw = 0;
+  private gcCpuNs = 0;
   private procTimeNs = 0;
-  private procTimeAt = -1;
+  private closed = false;
 
   private readonly samples = new Map<string, { count: number; frames: readonly TraceFrame[] }>();
   private sampleCount = 0;
 
   generation(g: TraceGeneration): void {
     this.gen = g;
+    this.genCount++;
     this.blockByStack.newGeneration();
     this.syscallByStack.newGeneration();
   }
@@ -333,6 +378,13 @@ export class TraceSummarizer implements TraceSink {
       this.firstNs = t;
       this.gSeriesNext = t;
     }
+    const procs = this.gomaxprocs;
+    if (procs !== null) {
+      // GOMAXPROCS × time is the CPU time available to Go code; GC CPU is integrated beside it.
+      const dt = t - this.lastNs;
+      this.procTimeNs += dt * procs;
+      if (this.gcStw > 0 || this.gcBusy > 0) this.gcCpuNs += dt * (this.gcStw > 0 || this.gcBusy > procs ? procs : this.gcBusy);
+    }
     this.lastNs = t;
     this.events++;
   }
@@ -348,7 +400,7 @@ export class TraceSummarizer implements TraceSink {
   private m(id: number): MRec {
     if (id === this.lastMId) return this.lastM!;
     let r = this.ms.get(id);
-    if (!r) this.ms.set(id, (r = { id, g: null, runningSince: -1, p: -1, stwAt: -1, stwReason: '' }));
+    if (!r) this.ms.set(id, (r = { id, g: null, runningSince: -1, p: -1, stwAt: -1, stwReason: '', stwGc: false }));
     this.lastMId = id;
     this.lastM = r;
     return r;
@@ -356,14 +408,37 @@ export class TraceSummarizer implements TraceSink {
 
   private g(id: number): GRec {
     let r = this.gs.get(id);
-    if (!r) this.gs.set(id, (r = { id, state: GONE, runnableAt: -1, runnableStack: 0, blockedAt: -1, blockReason: '', blockFrames: NO_FRAMES, syscallAt: -1, syscallFrames: NO_FRAMES, assistAt: -1, gcWorker: false }));
+    if (!r)
+      this.gs.set(
+        id,
+        (r = { id, state: GONE, runnableAt: -1, runnableStack: 0, blockedAt: -1, blockReason: '', blockFrames: NO_FRAMES, syscallAt: -1, syscallPartial: false, syscallFrames: NO_FRAMES, assistAt: -1, assistPartial: false, onCpu: false, worker: NOT_WORKER, busy: NOT_WORKER, busyAt: -1 }),
+      );
     return r;
   }
 
-  /** GOMAXPROCS × time, integrated as GOMAXPROCS changes: the CPU time available to Go code. */
-  private accountProcs(t: number) {
-    if (this.gomaxprocs !== null && this.procTimeAt >= 0) this.procTimeNs += (t - this.procTimeAt) * this.gomaxprocs;
-    this.procTimeAt = t;
+  /** Whether g counts towards GC CPU (or idle mark work) from t on; closes the time it counted until now. */
+  private updateBusy(g: GRec, t: number) {
+    const want = !g.onCpu ? NOT_WORKER : g.worker === MARK_WORKER || g.assistAt >= 0 ? MARK_WORKER : g.worker;
+    if (want === g.busy) return;
+    if (g.busy !== NOT_WORKER) {
+      const d = t - g.busyAt;
+      if (g.busy === IDLE_WORKER) this.idleWorkerNs += d;
+      else if (g.worker === MARK_WORKER) this.workerNs += d;
+      else this.assistNs += d;
+      if (g.busy === MARK_WORKER) this.gcBusy--;
+    }
+    g.busy = want;
+    g.busyAt = t;
+    if (want === MARK_WORKER) this.gcBusy++;
+  }
+
+  /** A run starts (or, at the trace's start, is found under way): a mark worker's label follows its start. */
+  private onCpu(g: GRec, t: number) {
+    if (!g.onCpu) {
+      g.onCpu = true;
+      g.worker = NOT_WORKER;
+    }
+    this.updateBusy(g, t);
   }
 
   private setState(g: GRec, to: number, t: number) {
@@ -410,6 +485,7 @@ export class TraceSummarizer implements TraceSink {
     this.setState(g, GoStatus.Running, t);
     m.g = g;
     m.runningSince = t;
+    this.onCpu(g, t);
   }
 
   /** The goroutine on m stops executing (block, stop, syscall end, exit): its run time goes to its P. */
@@ -418,9 +494,12 @@ export class TraceSummarizer implements TraceSink {
     if (m.runningSince >= 0) {
       const d = t - m.runningSince;
       if (m.p >= 0) this.pBusy[m.p] = (this.pBusy[m.p] ?? 0) + d;
-      if (g?.gcWorker) this.workerNs += d;
       if (this.observer && g) this.observer.run(m.p, m.id, g.id, m.runningSince, t, why, this.frames(stack));
       m.runningSince = -1;
+    }
+    if (g?.onCpu) {
+      g.onCpu = false;
+      this.updateBusy(g, t);
     }
     m.g = null;
     return g;
@@ -436,12 +515,19 @@ export class TraceSummarizer implements TraceSink {
     this.blockByStack.add(g.blockFrames, d);
   }
 
+  private beginSyscall(g: GRec, t: number, frames: readonly TraceFrame[], partial: boolean) {
+    g.syscallAt = t;
+    g.syscallPartial = partial;
+    g.syscallFrames = frames;
+  }
+
   private endSyscall(g: GRec, t: number, m: number) {
     if (g.syscallAt < 0) return;
     const d = t - g.syscallAt;
     this.observer?.syscall(m, g.id, g.syscallAt, t, g.syscallFrames);
     g.syscallAt = -1;
     this.syscallCount++;
+    if (g.syscallPartial) this.syscallPartial++;
     this.syscallNs += d;
     this.syscallByStack.add(g.syscallFrames, d);
   }
@@ -480,8 +566,7 @@ export class TraceSummarizer implements TraceSink {
         const g = this.m(mid).g;
         if (g) {
           this.setState(g, GoStatus.Syscall, t);
-          g.syscallAt = t;
-          g.syscallFrames = this.frames(a[1]!);
+          this.beginSyscall(g, t, this.frames(a[1]!), false);
         }
         break;
       }
@@ -508,8 +593,10 @@ export class TraceSummarizer implements TraceSink {
         this.setState(this.g(a[0]!), GoStatus.Waiting, t);
         break;
       case Ev.GoCreateSyscall: {
+        // A thread entering Go from C (a cgo callback): the goroutine is born in a syscall.
         const g = this.g(a[0]!);
         this.setState(g, GoStatus.Syscall, t);
+        this.beginSyscall(g, t, NO_FRAMES, false);
         this.m(mid).g = g;
         break;
       }
@@ -517,6 +604,7 @@ export class TraceSummarizer implements TraceSink {
       case Ev.GoDestroySyscall: {
         const m = this.m(mid);
         const g = this.stopRunning(m, t, 'exited', 0);
+        if (g && type === Ev.GoDestroySyscall) this.endSyscall(g, t, mid);
         if (g) this.setState(g, GONE, t);
         if (type === Ev.GoDestroySyscall && m.p >= 0) {
           // Go's reader adds a ProcSteal: the thread gives up the P it held.
@@ -538,7 +626,13 @@ export class TraceSummarizer implements TraceSink {
             m.g = g;
             m.runningSince = t;
           }
-        } else if (status === GoStatus.Syscall && a[1] === mid) this.m(mid).g = g;
+          this.onCpu(g, t);
+        } else if (status === GoStatus.Syscall) {
+          // The thread it is in the syscall on (a thread blocked all along is named by another).
+          if (a[1]! < U64_MAX) this.m(a[1]!).g = g;
+          // In the first generation, a syscall already under way when the trace started.
+          if (this.genCount === 1 && g.syscallAt < 0) this.beginSyscall(g, t, type === Ev.GoStatusStack ? this.frames(a[3]!) : NO_FRAMES, true);
+        }
         break;
       }
       case Ev.GoSwitch:
@@ -578,7 +672,6 @@ export class TraceSummarizer implements TraceSink {
         break;
       case Ev.ProcsChange:
         this.metric(type, a[0]!);
-        this.accountProcs(t);
         if (this.gomaxprocs !== a[0]) {
           this.procChanges.push({ tNs: t, value: a[0]! });
           this.gomaxprocs = a[0]!;
@@ -593,10 +686,14 @@ export class TraceSummarizer implements TraceSink {
         this.goal.add(t, a[0]!);
         break;
       case Ev.GCBegin:
-        this.gcOpen = { startNs: t, seq: a[0]! };
+        this.gcOpen = { startNs: t, seq: a[0]!, partial: false };
+        break;
+      case Ev.GCActive:
+        // Restated every generation while a cycle runs; only the first generation's is news.
+        if (this.genCount === 1 && !this.gcOpen) this.gcOpen = { startNs: t, seq: a[0]!, partial: true };
         break;
       case Ev.GCEnd:
-        if (this.gcOpen) this.cycles.push({ startNs: this.gcOpen.startNs, durationNs: t - this.gcOpen.startNs, seq: this.gcOpen.seq, sweepTerminationNs: this.pendingSweep, markTerminationNs: this.pendingMark });
+        if (this.gcOpen) this.cycles.push({ startNs: this.gcOpen.startNs, durationNs: t - this.gcOpen.startNs, seq: this.gcOpen.seq, partial: this.gcOpen.partial ? 'start' : null, sweepTerminationNs: this.pendingSweep, markTerminationNs: this.pendingMark });
         this.gcOpen = null;
         this.pendingSweep = null;
         this.pendingMark = null;
@@ -605,6 +702,9 @@ export class TraceSummarizer implements TraceSink {
         const m = this.m(mid);
         m.stwAt = t;
         m.stwReason = this.str(a[0]!);
+        // GC's own pauses stop every P for the collector ("GC sweep termination", "GC mark termination").
+        m.stwGc = m.stwReason.includes('GC');
+        if (m.stwGc) this.gcStw++;
         break;
       }
       case Ev.STWEnd: {
@@ -613,6 +713,8 @@ export class TraceSummarizer implements TraceSink {
         const d = t - m.stwAt;
         this.stw.push({ startNs: m.stwAt, durationNs: d, reason: m.stwReason });
         m.stwAt = -1;
+        if (m.stwGc) this.gcStw--;
+        m.stwGc = false;
         // Sweep termination opens a cycle (its STW precedes GCBegin); mark termination ends it.
         if (m.stwReason === 'GC sweep termination') this.pendingSweep = d;
         else if (m.stwReason === 'GC mark termination') this.pendingMark = d;
@@ -620,21 +722,73 @@ export class TraceSummarizer implements TraceSink {
       }
       case Ev.GCMarkAssistBegin: {
         const g = this.m(mid).g;
-        if (g) g.assistAt = t;
+        if (g && g.assistAt < 0) this.beginAssist(g, t, false);
+        break;
+      }
+      case Ev.GCMarkAssistActive: {
+        // Restated every generation for goroutines in an assist; the first generation's began before the trace.
+        const g = this.g(a[0]!);
+        if (this.genCount === 1 && g.assistAt < 0) this.beginAssist(g, t, true);
         break;
       }
       case Ev.GCMarkAssistEnd: {
         const g = this.m(mid).g;
         if (g && g.assistAt >= 0) {
-          this.assistNs += t - g.assistAt;
+          this.countAssist(g, t);
           g.assistAt = -1;
+          this.updateBusy(g, t);
         }
         break;
       }
       case Ev.GoLabel: {
         const g = this.m(mid).g;
-        if (g) g.gcWorker = GC_WORKER_LABELS.has(this.str(a[0]!));
+        const label = this.str(a[0]!);
+        if (g && GC_WORKER_LABELS.has(label)) {
+          g.worker = label === 'GC (idle)' ? IDLE_WORKER : MARK_WORKER;
+          this.updateBusy(g, t);
+        }
         break;
+      }
+    }
+  }
+
+  private beginAssist(g: GRec, t: number, partial: boolean) {
+    g.assistAt = t;
+    g.assistPartial = partial;
+    this.updateBusy(g, t);
+  }
+
+  private countAssist(g: GRec, t: number) {
+    this.assistCount++;
+    if (g.assistPartial) this.assistPartial++;
+    this.assistWallNs += t - g.assistAt;
+  }
+
+  /**
+   * What is still under way at the last event (a GC cycle, assists, syscalls, GC work) is counted
+   * up to it and marked partial, as Go's reader leaves such ranges open. Once: the summary may be asked again.
+   */
+  private closeAtEnd() {
+    if (this.closed) return;
+    this.closed = true;
+    const t = this.lastNs;
+    const o = this.gcOpen;
+    if (o) this.cycles.push({ startNs: o.startNs, durationNs: t - o.startNs, seq: o.seq, partial: o.partial ? 'both' : 'end', sweepTerminationNs: this.pendingSweep, markTerminationNs: null });
+    this.gcOpen = null;
+    for (const g of this.gs.values()) {
+      if (g.assistAt >= 0) {
+        g.assistPartial = true;
+        this.countAssist(g, t);
+      }
+      if (g.syscallAt >= 0) {
+        this.syscallCount++;
+        this.syscallPartial++;
+        this.syscallNs += t - g.syscallAt;
+        this.syscallByStack.add(g.syscallFrames, t - g.syscallAt);
+      }
+      if (g.onCpu) {
+        g.onCpu = false;
+        this.updateBusy(g, t);
       }
     }
   }
@@ -652,7 +806,7 @@ export class TraceSummarizer implements TraceSink {
   }
 
   summary(read: TraceReadResult): TraceSummary {
-    this.accountProcs(this.lastNs);
+    this.closeAtEnd();
     const durationNs = this.firstNs < 0 ? 0 : this.lastNs - this.firstNs;
     const byType: Record<string, number> = {};
     this.byTypeN.forEach((n, t) => {
@@ -698,8 +852,13 @@ export class TraceSummarizer implements TraceSink {
         cycles: this.cycles,
         pauses: pauseStats(gcStw),
         workerNs: this.workerNs,
+        idleWorkerNs: this.idleWorkerNs,
         assistNs: this.assistNs,
-        cpuFraction: this.procTimeNs > 0 ? (this.workerNs + this.assistNs) / this.procTimeNs : null,
+        assists: { count: this.assistCount, partial: this.assistPartial, wallNs: this.assistWallNs },
+        cpuNs: this.gcCpuNs,
+        availableNs: this.procTimeNs,
+        // Bounded by construction (at most GOMAXPROCS at each instant); the clamp only absorbs rounding.
+        cpuFraction: this.procTimeNs > 0 ? Math.min(1, Math.max(0, this.gcCpuNs / this.procTimeNs)) : null,
       },
       stw: this.stw,
       stwByReason: [...reasons.entries()].map(([reason, ds]) => ({ reason, ...pauseStats(ds) })).sort((a, b) => b.totalNs - a.totalNs),
@@ -709,7 +868,7 @@ export class TraceSummarizer implements TraceSink {
       goroutines: { max: this.maxGoroutines, series: this.gSeries },
       schedLatency: { ...lat, histogram: h.powersOfTwo(), worst: this.worst },
       blocking: { byReason: [...this.blockByReason.entries()].map(([reason, r]) => ({ reason, ...r })).sort((a, b) => b.totalNs - a.totalNs), byStack: this.blockByStack.top() },
-      syscalls: { count: this.syscallCount, totalNs: this.syscallNs, byStack: this.syscallByStack.top() },
+      syscalls: { count: this.syscallCount, partial: this.syscallPartial, totalNs: this.syscallNs, byStack: this.syscallByStack.top() },
       procs: this.pBusy.flatMap((busyNs, p) => (busyNs === undefined ? [] : [{ p, busyNs, utilization: durationNs > 0 ? busyNs / durationNs : 0 }])),
       cpuSamples: { count: this.sampleCount, top: [...profile.entries()].map(([func, e]) => ({ func, ...e })).sort((a, b) => b.self - a.self || b.total - a.total).slice(0, MAX_STACK_ROWS) },
     };

@@ -22,6 +22,7 @@ test('every captured artifact kind is recognised from its content and printed as
     'go1.26.statm.txt': 'statm',
     'go1.26.limits.txt': 'limits',
     'go1.26.schedstat.txt': 'schedstat',
+    'go1.26.uptime.txt': 'uptime',
     'go1.26.sched.txt': 'sched',
     'sched_debug.txt': 'sched_debug',
     'go1.26.eu-stack.txt': 'stacks',

@@ -4,7 +4,9 @@
  * sleeps, ReadMemStats and GOMAXPROCS stop-the-world pauses; GOMAXPROCS
  * changes every 400 ms) and is traced for two seconds; our summary of that
  * file must match the oracle's (test/oracle/trace, golang.org/x/exp/trace):
- * event and GC counts exactly, durations within 1 µs.
+ * event and GC counts exactly, durations within 1 µs, GC CPU within 0.001; and
+ * the GC pauses' share of the time must match the standard library's own
+ * mutator utilization (test/oracle/mmu).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarizeTrace } from '../../shared/trace/summary';
-import { assertAgreesWithOracle, buildTraceOracle, runTraceOracle } from '../lab/traceOracle';
+import { assertAgreesWithOracle, buildTraceOracle, runGoMmu, runTraceOracle } from '../lab/traceOracle';
 import { startTarget } from '../lab/target';
 import { buildTarget } from '../lab/targets';
 
@@ -35,6 +37,7 @@ for (const toolchain of ['go1.22.12', 'go1.23.12', 'go1.25.5', 'local']) {
       await t.stop();
     }
     const o = await runTraceOracle(await oracle, file);
+    const mmu = (await runGoMmu([file])).get(file)!;
     const r = summarizeTrace([new Uint8Array(readFileSync(file))]);
     assert.ok(r.ok, r.ok ? '' : r.error.message);
     assertAgreesWithOracle(r.summary, o);
@@ -47,6 +50,9 @@ for (const toolchain of ['go1.22.12', 'go1.23.12', 'go1.25.5', 'local']) {
     assert.ok(s.syscalls.count > 0 && s.syscalls.byStack.some((x) => x.frames.some((f) => f.func.includes('Write'))), 'syscalls with their stacks');
     assert.ok(s.blocking.byReason.some((x) => x.reason === 'chan receive' || x.reason === 'chan send'), 'channel blocking');
     assert.ok(s.schedLatency.count > 1000 && s.schedLatency.worst[0]!.latencyNs >= s.schedLatency.p99Ns);
-    assert.ok(s.gc.assistNs + s.gc.workerNs > 0 && s.gc.cpuFraction !== null && s.gc.cpuFraction > 0 && s.gc.cpuFraction < 1);
+    assert.ok(s.gc.assistNs + s.gc.workerNs > 0 && s.gc.cpuFraction !== null && s.gc.cpuFraction > 0 && s.gc.cpuFraction <= 1);
+    // go tool trace's own mutator utilization gives GC pauses the same share of the time.
+    const gcStwNs = s.stw.filter((p) => p.reason.includes('GC')).reduce((sum, p) => sum + p.durationNs, 0);
+    assert.ok(Math.abs(gcStwNs / (mmu.toNs - mmu.fromNs) - mmu.gcStw) <= 1e-5, `GC pause share ${gcStwNs / (mmu.toNs - mmu.fromNs)} vs Go's ${mmu.gcStw}`);
   });
 }

@@ -79,7 +79,7 @@ export function CompareView({ api, before, after, report }: { api: Api; before: 
         <GroupTable title="Native stack groups that changed" groups={m.threads} testId="thread-deltas" missing="native stacks are missing from one of the sessions" />
       </div>
       {m.profiles.map((p) => (
-        <DiffFlame key={p.artifact} diff={p} />
+        <DiffFlame key={`${p.artifact}:${p.sampleType}`} diff={p} />
       ))}
       {m.profiles.length === 0 && <div className="muted">No profile was captured in both sessions, so there is no differential flame graph.</div>}
     </section>
@@ -164,7 +164,8 @@ function DiffFlame({ diff }: { diff: ProfileDiff }) {
   const boxes = useRef<IcicleBox<DiffNode>[]>([]);
   const [hover, setHover] = useState('');
   const share = (n: DiffNode) => ({ b: diff.beforeTotal ? n.before / diff.beforeTotal : 0, a: diff.afterTotal ? n.after / diff.afterTotal : 0 });
-  const fmt = (v: number) => formatSampleValue(v, diff.unit);
+  const norm = diff.normalization;
+  const fmt = (v: number) => `${formatSampleValue(v, diff.unit)}${norm.kind === 'per-second' ? '/s' : ''}`;
   useEffect(() => {
     if (!canvas.current) return;
     boxes.current = drawIcicle(canvas.current, diff.root, {
@@ -181,8 +182,18 @@ function DiffFlame({ diff }: { diff: ProfileDiff }) {
   return (
     <div className="card" data-testid="diff-flame-card">
       <h2>
-        {diff.artifact.replace(/^go\//, '').replace(/\.pb\.gz$/, '')} ({diff.sampleType}): {fmt(diff.beforeTotal)} → {fmt(diff.afterTotal)}
+        {diff.artifact.replace(/^go\//, '').replace(/\.pb\.gz$/, '')} ({diff.sampleType}{norm.kind === 'per-second' ? ', per second of process uptime' : ''}): {fmt(diff.beforeTotal)} → {fmt(diff.afterTotal)}
       </h2>
+      {norm.kind === 'per-second' && (
+        <div className="muted small" data-testid="diff-flame-normalization">
+          Counted since each process started, so divided by its uptime: {norm.beforeUptimeSeconds.toFixed(0)} s before, {norm.afterUptimeSeconds.toFixed(0)} s after ({norm.source}).
+        </div>
+      )}
+      {norm.kind === 'as-captured' && norm.reason && (
+        <div className="muted small" data-testid="diff-flame-normalization">
+          {norm.reason}.
+        </div>
+      )}
       <div className="muted small" data-testid="diff-flame-hover">
         {hover || 'Width: the after profile. Red: a larger share than before; blue: smaller.'}
       </div>

@@ -73,6 +73,7 @@ function TraceTimeline({ api, artifact }: { api: Api; artifact: ArtifactMeta }) 
 function TraceFacts({ overview: o }: { overview: TimelineOverview }) {
   const s = o.summary;
   const stw = s.stwByReason.slice(0, 3).map((r) => `${r.reason} ×${r.count} (max ${formatDuration(r.maxNs)})`);
+  const partialCycles = s.gc.cycles.filter((c) => c.partial !== null).length;
   return (
     <div className="card">
       {o.error && (
@@ -85,11 +86,12 @@ function TraceFacts({ overview: o }: { overview: TimelineOverview }) {
         <Fact label="Events" value={s.events.toLocaleString()} testId="trace-events" />
         <Fact label="GC cycles" value={String(s.gc.cycles.length)} testId="trace-gc-count" />
         <Fact label="GC pauses p50 / p99 / max" value={s.gc.pauses.count ? `${formatDuration(s.gc.pauses.p50Ns)} / ${formatDuration(s.gc.pauses.p99Ns)} / ${formatDuration(s.gc.pauses.maxNs)}` : '—'} />
-        <Fact label="GC CPU" value={s.gc.cpuFraction === null ? '—' : `${(s.gc.cpuFraction * 100).toFixed(1)}%`} />
+        <Fact label="GC CPU (of GOMAXPROCS × duration)" value={s.gc.cpuFraction === null ? '—' : `${(s.gc.cpuFraction * 100).toFixed(1)}%`} />
         <Fact label="Sched latency p99 / max" value={s.schedLatency.count ? `${formatDuration(s.schedLatency.p99Ns)} / ${formatDuration(s.schedLatency.maxNs)}` : '—'} />
         <Fact label="GOMAXPROCS" value={s.gomaxprocs.initial === null ? '—' : `${s.gomaxprocs.initial}${s.gomaxprocs.changes.length ? ` (${s.gomaxprocs.changes.length} changes)` : ''}`} />
       </div>
       {stw.length > 0 && <div className="muted small">Stop-the-world: {stw.join('; ')}</div>}
+      {partialCycles > 0 && <div className="muted small">{partialCycles} GC cycle{partialCycles === 1 ? ' was' : 's were'} already running at the trace's start or still running at its end: counted, with the part the trace saw.</div>}
     </div>
   );
 }
