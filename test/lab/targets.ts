@@ -42,7 +42,8 @@ export async function goVersionOf(binary: string): Promise<string> {
 
 const inflight = new Map<string, Promise<BuiltTarget>>();
 
-export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
+/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them). */
+export function buildTarget(name: 'service' | 'settings', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
   const src = join(root, 'test', 'targets', name);
   const toolchain = opts.goToolchain ?? 'local';
   const out = join(cacheDir, `${name}-${toolchain}-${sourceHash(src)}`);
