@@ -9,7 +9,7 @@ import type { SessionEvidence, Source } from './evidence';
 import { atLeast, formatMemLimit } from './goKnowledge';
 import { reconcileCpu, reconcileMemory, type CpuReconciliation, type MemoryReconciliation } from './reconcile';
 import { AUTOMAXPROCS, automaxprocsOutcome } from './settingLibraries';
-import { formatSettingValue, SOURCE_LABEL, type GodebugSetting, type Reading, type Setting } from './settings';
+import { formatSettingValue, SOURCE_LABEL, type EffectiveSettings, type GodebugSetting, type Reading, type Setting } from './settings';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -580,6 +580,8 @@ export const RULES: readonly { readonly id: string; readonly rule: Rule }[] = [
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 export interface SessionReport {
+  /** GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG in effect with their sources: what every view shows. */
+  readonly settings: EffectiveSettings;
   readonly memory: MemoryReconciliation;
   readonly cpu: CpuReconciliation;
   readonly recommendations: readonly Recommendation[];
@@ -595,5 +597,5 @@ export function analyzeSession(e: SessionEvidence): SessionReport {
   const recommendations = RULES.map((r) => r.rule({ e, mem, cpu }))
     .filter((r): r is Recommendation => r !== null)
     .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
-  return { memory: mem, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: e.notes };
+  return { settings: e.settings, memory: mem, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: [...e.notes, ...e.settings.notes] };
 }

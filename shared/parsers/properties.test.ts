@@ -17,6 +17,7 @@ import { parseProcLimits } from './procLimits';
 import { parseProcSched } from './procSched';
 import { parseProcSchedstat, parseProcStat, parseProcStatm } from './procStat';
 import { parsePsi } from './psi';
+import { parsePrometheusText } from './prometheusText';
 import { parseRuntimeLog } from './runtimeLog';
 import { parseSchedDebug } from './schedDebug';
 import { parseSmaps } from './smaps';
@@ -45,6 +46,7 @@ const TEXT_PARSERS: readonly [string, (t: string) => { ok: boolean }, string][] 
   ['heap debug=1', parseHeapDebug1, 'go1.26.heap-debug1.txt'],
   ['runtime log', parseRuntimeLog, 'go1.26.runtime-log.txt'],
   ['psi', parsePsi, 'go1.26.runtime-log.txt'],
+  ['prometheus text', parsePrometheusText, 'settings.metrics.txt'],
 ];
 
 /** A fixture with random edits: bytes replaced, lines dropped or duplicated, cut anywhere. */
