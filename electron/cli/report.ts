@@ -50,9 +50,12 @@ async function summarizeStoredTrace(api: Api, artifactId: string, size: number):
   return s.summary(reader.finish());
 }
 
-/** The report of one session through the contract (what the app's Overview shows). */
-export async function reportOf(api: Api, session: SessionDetail): Promise<SessionReport> {
-  const files: Record<string, ArtifactContent> = {};
+/**
+ * The report of one session through the contract (what the app's Overview shows). `extra` adds
+ * artifacts the session lacks (a test gives the build info of a binary it built).
+ */
+export async function reportOf(api: Api, session: SessionDetail, extra: Readonly<Record<string, ArtifactContent>> = {}): Promise<SessionReport> {
+  const files: Record<string, ArtifactContent> = { ...extra };
   let trace: TraceSummary | null = null;
   for (const a of session.artifacts) {
     if (!a.sha256) continue;

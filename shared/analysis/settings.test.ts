@@ -64,7 +64,7 @@ test('after GOMAXPROCS=8 is removed: automaxprocs sets 1, which the trace shows,
   assert.match(s.GOMAXPROCS.readings[1]!.detail, /runtime\.GOMAXPROCS\(max\(1, floor\(quota 0\.50\)\)\) = 1/);
   assert.match(s.GOMAXPROCS.readings[2]!.detail, /min\(CPUs 2, max\(2, ceil\(quota 0\.50\)\)\) = 2/);
   assert.equal(s.GOMAXPROCS.followsQuota, false);
-  assert.match(s.GOMAXPROCS.followsQuotaWhy, /automaxprocs v1\.6\.0 calls runtime\.GOMAXPROCS\(1\), which turns off/);
+  assert.match(s.GOMAXPROCS.followsQuotaWhy, /automaxprocs v1\.6\.0 called runtime\.GOMAXPROCS\(1\) \(the runtime runs with 1, execution trace\), which turns off/);
   // With the real /metrics of the lab target run that way, the runtime source wins and agrees.
   const m = settingsOf(session({ env, metrics: realMetrics }), traceWith(1));
   assert.equal(m.GOMAXPROCS.effective?.source, 'runtime-metrics');

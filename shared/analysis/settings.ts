@@ -333,9 +333,14 @@ function followsQuota(
   if (!atLeast(v, 25)) return { value: false, why: `Go ${v.text} sets GOMAXPROCS once at start; updates with the CPU limit came in Go 1.25` };
   if (envText === null) return { value: null, why: 'the environment was not read: GOMAXPROCS set there turns the updates off' };
   if (envValue !== null) return { value: false, why: `GOMAXPROCS=${envText} in the environment turns off Go 1.25's updates` };
-  if (automaxprocsSets !== null) return { value: false, why: `${lib!.path} ${lib!.version} calls runtime.GOMAXPROCS(${automaxprocsSets}), which turns off Go 1.25's updates` };
   const observed = effective && (effective.source === 'runtime-metrics' || effective.source === 'trace' || effective.source === 'process-memory') ? effective : null;
-  if (observed && defaultValue !== null && observed.value !== defaultValue) return { value: false, why: `the runtime runs with ${observed.value} (${SOURCE_LABEL[observed.source]}) where the default is ${defaultValue}: something called runtime.GOMAXPROCS, which turns off Go 1.25's updates` };
+  // Any runtime.GOMAXPROCS(n) call turns the updates off. A linked library may or may not have run: the runtime's own value decides where it can.
+  const lib_ = lib ? `${lib.path} ${lib.version}` : '';
+  if (observed) {
+    if (automaxprocsSets !== null && observed.value === automaxprocsSets && observed.value !== defaultValue) return { value: false, why: `${lib_} called runtime.GOMAXPROCS(${automaxprocsSets}) (the runtime runs with ${observed.value}, ${SOURCE_LABEL[observed.source]}), which turns off Go 1.25's updates` };
+    if (defaultValue !== null && observed.value !== defaultValue) return { value: false, why: `the runtime runs with ${observed.value} (${SOURCE_LABEL[observed.source]}) where the default is ${defaultValue}: something called runtime.GOMAXPROCS, which turns off Go 1.25's updates` };
+    if (automaxprocsSets !== null) return { value: null, why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it, which would turn off Go 1.25's updates; the runtime's value equals the default either way, so whether it ran cannot be told` };
+  } else if (automaxprocsSets !== null) return { value: false, why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it (importing it does), which turns off Go 1.25's updates` };
   const cm = godebug('containermaxprocs');
   const um = godebug('updatemaxprocs');
   if (cm === '0') return { value: false, why: `containermaxprocs=0 (${buildInfoRead ? 'the binary\'s DefaultGODEBUG or the environment' : 'the environment'}): GOMAXPROCS ignores the cgroup CPU limit` };

@@ -5,9 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findBuildInfoMagic } from '../../shared/parsers/buildinfo';
+import { firstWritableLoad, parseElfHeader } from '../../shared/parsers/elf';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -67,4 +69,26 @@ export function buildTarget(name: 'service' | 'settings', opts: { goToolchain?: 
   })();
   inflight.set(key, p);
   return p;
+}
+
+function readRange(file: string, offset: number, length: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    return new Uint8Array(buf.subarray(0, readSync(fd, buf, 0, length, offset)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A binary's build info as the capture's go/buildinfo artifact holds it: from the magic in the first writable segment, at most 64 KiB. */
+export function buildInfoBlobOf(binary: string): Uint8Array {
+  const elf = parseElfHeader(readRange(binary, 0, 4096));
+  if (!elf.ok) throw new Error(`${binary}: ${elf.error.message}`);
+  const rw = firstWritableLoad(elf.value);
+  if (!rw) throw new Error(`${binary}: no writable segment`);
+  const segment = readRange(binary, rw.offset, 64 * 1024);
+  const at = findBuildInfoMagic(segment);
+  if (at < 0) throw new Error(`${binary}: no build info in the writable segment`);
+  return segment.subarray(at);
 }
