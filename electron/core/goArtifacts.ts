@@ -159,9 +159,9 @@ export interface MetricsEndpoints {
 }
 
 /**
- * Tries each candidate port (the pprof port first: net/http/pprof and expvar share
- * http.DefaultServeMux, and Caddy serves all of them on its admin API) for /metrics and
- * /debug/vars, a short capped read each.
+ * Tries each candidate port (a pprof port the user gave first, then the listening ports,
+ * loopback first: net/http/pprof and expvar share http.DefaultServeMux, and Caddy serves all of
+ * them on its admin API) for /metrics and /debug/vars, a short capped read each.
  */
 export async function findMetricsEndpoints(conn: SshConnection, ports: readonly number[]): Promise<MetricsEndpoints> {
   let metrics: number | null = null;
