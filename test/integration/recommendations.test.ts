@@ -221,7 +221,7 @@ test('transparent huge pages set to "always" fire thp-overhead for Go 1.26; GODE
     writeFileSync(PTES, '511');
     const on = await scenario({ args: ['-goroutines', '5'] });
     const r = rec(on.report, 'thp-overhead');
-    assert.match(r.change.diff, /^\+GODEBUG=disablethp=1/);
+    assert.match(r.change.diff, /^add disablethp=1 to GODEBUG/);
     assert.equal(r.evidence[0]!.source?.artifact, 'system/thp-enabled');
     const off = await scenario({ env: { GODEBUG: 'disablethp=1' }, args: ['-goroutines', '5'] });
     assert.ok(!ids(off.report).includes('thp-overhead'), `silent with disablethp=1; got ${ids(off.report).join(', ')}`);
