@@ -11,10 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gatherEvidence, type Files } from './evidence';
 import { analyzeSession, formatEdit, type Recommendation, type SessionReport } from './recommendations';
-import { buildInfoBytes, session } from '../../test/support/settingsSession';
+import { formatSessionReport } from './reportText';
+import { buildInfoBytes, CADDY_ENV, session } from '../../test/support/settingsSession';
 import type { TraceSummary } from '../trace/summary';
 
-const CADDY_GODEBUG = 'madvdontneed=1,asyncpreemptoff=1,loadstall=1';
+const CADDY_GODEBUG = CADDY_ENV.GODEBUG;
 const metrics = (procs: number, limit: string) => `# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\n# TYPE go_gc_gomemlimit_bytes gauge\ngo_gc_gomemlimit_bytes ${limit}\n# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads ${procs}\n`;
 const report = (files: Files, goVersion = 'go1.26.8', trace: TraceSummary | null = null) => analyzeSession(gatherEvidence(files, { goVersion, trace }));
 const rec = (r: SessionReport, id: string): Recommendation => {
@@ -151,4 +152,17 @@ test('GOGC=off: an environment edit when the environment turned it off; worded b
   assert.match(g.change.diff, /^change GOGC=off to GOGC=100    # or keep it and add GOMEMLIMIT below the container limit\n    # the alternative: add GOMEMLIMIT=230MiB/);
   // automemlimit sets a limit: GOGC=off is then a valid setting, no advice.
   assert.ok(!ids(report(session({ env: { GOGC: 'off' } }))).includes('gogc-off-no-limit'));
+});
+
+test('report text: each setting with its source, the weaker ones under it, and "unknown" with the reason where no source can say', () => {
+  const known = formatSessionReport(report(session({ env: { GODEBUG: CADDY_GODEBUG }, metrics: metrics(1, '2.4159191e+08') })), 'caddy');
+  assert.match(known, /^  GOMAXPROCS: 1 \(runtime metrics: go_sched_gomaxprocs_threads 1 \(\/sched\/gomaxprocs:threads\)\); follows quota changes: no \(go\.uber\.org\/automaxprocs v1\.6\.0 called runtime\.GOMAXPROCS\(1\)/m);
+  assert.match(known, /^      build dependency: 1 \(go\.uber\.org\/automaxprocs v1\.6\.0 calls runtime\.GOMAXPROCS\(max\(1, floor\(quota 0\.50\)\)\) = 1/m);
+  assert.match(known, /^  GOMEMLIMIT: 241591910 bytes \(230\.4 MiB\) \(runtime metrics: /m);
+  assert.match(known, /^  GODEBUG loadstall=1: ignored: no Go release has a GODEBUG setting named loadstall$/m);
+  const blind = formatSessionReport(report(session({ env: null, buildInfo: null })), 'blind');
+  assert.match(blind, /^  GOMEMLIMIT: unknown: no runtime metrics or process-memory read, and the environment could not be read$/m);
+  assert.match(blind, /^  GOGC: unknown: /m);
+  assert.match(blind, /^  GOMAXPROCS: unknown/m);
+  assert.doesNotMatch(blind, /\bunset\b/);
 });
