@@ -12,6 +12,8 @@ import type { Api } from '../../shared/contract/client';
 import { gatherEvidence } from '../../shared/analysis/evidence';
 import { analyzeSession, type SessionReport } from '../../shared/analysis/recommendations';
 import { formatSessionReport } from '../../shared/analysis/reportText';
+import { BUILDINFO_ARTIFACT, settingsJson } from '../../shared/analysis/settings';
+import type { ArtifactContent } from '../../shared/analysis/artifactContent';
 import { createTraceReader } from '../../shared/trace/reader';
 import { TraceSummarizer, type TraceSummary } from '../../shared/trace/summary';
 import { createBackend } from '../core/backend';
@@ -21,13 +23,21 @@ const CHUNK = 8 * 1024 * 1024;
 /** What the report reads of one text artifact at most (a 100,000-mapping smaps is 70 MB). */
 const MAX_TEXT = 256 * 1024 * 1024;
 
-async function readText(api: Api, artifactId: string, size: number): Promise<string> {
+async function readBytes(api: Api, artifactId: string, size: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (let offset = 0; offset < Math.min(size, MAX_TEXT); offset += CHUNK) {
     const r = await api.call('artifacts.read', { artifactId, offset, maxBytes: CHUNK, encoding: 'base64' });
     parts.push(Buffer.from(r.text, 'base64'));
   }
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
+}
+
+/** Binary artifacts the analysis reads as bytes (decoding them as UTF-8 would mangle them). */
+const BINARY = new Set([BUILDINFO_ARTIFACT]);
+
+/** What was not read whole, by artifact, for the analysis to say (a truncated /metrics lacks its tail). */
+export function artifactStatusOf(session: SessionDetail): Record<string, string> {
+  return Object.fromEntries(session.artifacts.filter((a) => a.status !== 'ok').map((a) => [a.name, `${a.status}${a.reason ? `: ${a.reason}` : ''}`]));
 }
 
 async function summarizeStoredTrace(api: Api, artifactId: string, size: number): Promise<TraceSummary> {
@@ -40,16 +50,20 @@ async function summarizeStoredTrace(api: Api, artifactId: string, size: number):
   return s.summary(reader.finish());
 }
 
-/** The report of one session through the contract (what the app's Overview shows). */
-export async function reportOf(api: Api, session: SessionDetail): Promise<SessionReport> {
-  const files: Record<string, string> = {};
+/**
+ * The report of one session through the contract (what the app's Overview shows). `extra` adds
+ * artifacts the session lacks (a test gives the build info of a binary it built).
+ */
+export async function reportOf(api: Api, session: SessionDetail, extra: Readonly<Record<string, ArtifactContent>> = {}): Promise<SessionReport> {
+  const files: Record<string, ArtifactContent> = { ...extra };
   let trace: TraceSummary | null = null;
   for (const a of session.artifacts) {
     if (!a.sha256) continue;
     if (a.name === 'go/trace') trace = await summarizeStoredTrace(api, a.id, a.sizeBytes);
-    else if (!a.name.endsWith('.pb.gz')) files[a.name] = await readText(api, a.id, a.sizeBytes);
+    else if (BINARY.has(a.name)) files[a.name] = new Uint8Array(await readBytes(api, a.id, a.sizeBytes));
+    else if (!a.name.endsWith('.pb.gz')) files[a.name] = (await readBytes(api, a.id, a.sizeBytes)).toString('utf8');
   }
-  return analyzeSession(gatherEvidence(files, { goVersion: session.goVersion, trace }));
+  return analyzeSession(gatherEvidence(files, { goVersion: session.goVersion, trace, artifactStatus: artifactStatusOf(session) }));
 }
 
 export async function reportCommand(dataDir: string, target: string, json: boolean): Promise<{ code: 0 | 1; stdout: string; stderr: string }> {
@@ -63,7 +77,7 @@ export async function reportCommand(dataDir: string, target: string, json: boole
     const session = await api.call('sessions.open', { sessionId });
     const report = await reportOf(api, session);
     const title = `${session.processName} pid ${session.pid} on ${session.hostLabel}, ${session.goVersion ?? 'Go version unknown'}, ${session.startedAt} (${session.status})`;
-    return { code: 0, stdout: json ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report }, null, 2)}\n` : formatSessionReport(report, title), stderr: '' };
+    return { code: 0, stdout: json ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report, settings: settingsJson(report.settings) }, null, 2)}\n` : formatSessionReport(report, title), stderr: '' };
   } finally {
     await backend.close();
     if (isBundle) rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,9 @@ import { ApiError } from '../../shared/contract/errors';
 import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redact/secrets';
 import { collect, type CollectedFile } from './frameCollector';
 import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
-import { fetchToBlob, findPprofPort, goFetches, type GoCaptureOptions } from './goArtifacts';
+import { EXPVAR_FETCH, fetchExpvar, fetchToBlob, findMetricsEndpoints, findPprofPort, goFetches, METRICS_FETCH, type GoCaptureOptions } from './goArtifacts';
+import { listeningPortsOf } from '../../shared/parsers/procNet';
+import { redactExpvar } from '../../shared/redact/secrets';
 import { captureStacks, type StackTool } from './stacks';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
@@ -72,7 +74,7 @@ export async function runCapture(
   stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
 ): Promise<CaptureOutcome> {
   const goList = go?.isGo ? goFetches(go) : [];
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null } = {};
@@ -142,8 +144,8 @@ export async function runCapture(
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
   }
   if (status === 'complete' && (goList.length > 0 || stacks.enabled)) {
-    const saveSlow = async (a: NewArtifact) => {
-      await store.addArtifact(sessionId, a);
+    const saveSlow = async (a: NewArtifact, redactions: readonly Redaction[] = []) => {
+      await store.addArtifact(sessionId, a, redactions);
       saved.add(a.name);
       done++;
       cb.progress(a.name, done, total());
@@ -151,6 +153,7 @@ export async function runCapture(
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
       goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow).then((port) => void (discovery.pprofPort = port)) : Promise.resolve(),
+      goList.length > 0 ? captureMetrics(conn, store, go!, kept, signal, saveSlow) : Promise.resolve(),
       stacks.enabled && !signal.aborted
         ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
             async (st) => {
@@ -229,4 +232,39 @@ async function captureGo(
   };
   await Promise.all([worker(), worker(), worker()]);
   return port;
+}
+
+const NO_METRICS = (path: string, ports: readonly number[]) =>
+  `no ${path === METRICS_FETCH.path ? 'Prometheus text /metrics (client_golang promhttp)' : 'expvar /debug/vars'} endpoint among the process's listening sockets${ports.length ? ` (ports tried: ${ports.join(', ')})` : ' (it listens on no TCP port we could see)'}; the runtime settings then come from weaker sources`;
+
+/**
+ * The runtime's own account of its settings: client_golang's /metrics (GOMAXPROCS, the memory
+ * limit and GOGC as runtime/metrics reports them) and expvar's /debug/vars (MemStats), through
+ * the same tunnels as pprof. /metrics streams to its blob under a cap and a timeout; expvar is
+ * redacted whole before it is stored.
+ */
+async function captureMetrics(conn: SshConnection, store: Store, opts: GoCaptureOptions, kept: ReadonlyMap<string, string>, signal: AbortSignal, saveOne: (a: NewArtifact, redactions?: readonly Redaction[]) => Promise<void>): Promise<void> {
+  const listening = listeningPortsOf([kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+  const ports = [...new Set([...(opts.pprofPort ? [opts.pprofPort] : []), ...listening])];
+  const found = await findMetricsEndpoints(conn, ports);
+  const timeoutMs = Math.min(opts.requestTimeoutMs ?? 10_000, 10_000);
+  const skipped = (name: string, reason: string): NewArtifact => ({ name, status: 'skipped', reason, sizeBytes: 0, durationMs: null, sha256: null });
+  if (signal.aborted) return;
+  if (found.metrics === null) await saveOne(skipped(METRICS_FETCH.name, NO_METRICS(METRICS_FETCH.path, found.tried)));
+  else {
+    const r = await fetchToBlob(conn, store.blobs, found.metrics, METRICS_FETCH, timeoutMs, signal);
+    await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
+  }
+  if (found.expvar === null) await saveOne(skipped(EXPVAR_FETCH.name, NO_METRICS(EXPVAR_FETCH.path, found.tried)));
+  else {
+    const r = await fetchExpvar(conn, found.expvar, timeoutMs);
+    const redacted = r.body ? redactExpvar(r.body.toString('utf8')) : null;
+    if (r.body && !redacted) await saveOne({ name: EXPVAR_FETCH.name, status: 'failed', reason: `${EXPVAR_FETCH.path} on port ${found.expvar} is not a JSON object; not kept`, sizeBytes: 0, durationMs: r.durationMs, sha256: null });
+    else if (!redacted) await saveOne({ name: EXPVAR_FETCH.name, status: r.status, reason: r.reason, sizeBytes: 0, durationMs: r.durationMs, sha256: null });
+    else {
+      const body = Buffer.from(redacted.text, 'utf8');
+      const blob = await store.blobs.put(body);
+      await saveOne({ name: EXPVAR_FETCH.name, status: 'ok', reason: null, sizeBytes: body.length, durationMs: r.durationMs, sha256: blob.sha256 }, redacted.redactions);
+    }
+  }
 }

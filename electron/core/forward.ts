@@ -21,10 +21,16 @@ export interface TunnelResponse {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer;
   readonly truncated: boolean;
+  /** The answer stalled and `partial` was asked for: the body is what came before the timeout. */
+  readonly timedOut?: boolean;
 }
 
-/** GET over a tunnel with a timeout and a body cap. */
-export async function httpGetViaTunnel(conn: SshConnection, port: number, path: string, opts: { timeoutMs: number; maxBytes: number }): Promise<TunnelResponse> {
+/**
+ * GET over a tunnel with a timeout and a body cap. With `partial`, an answer that started but
+ * stalls resolves with what came (timedOut), instead of failing: enough to recognise an endpoint.
+ */
+export async function httpGetViaTunnel(conn: SshConnection, port: number, path: string, opts: { timeoutMs: number; maxBytes: number; partial?: boolean }): Promise<TunnelResponse> {
+  let started: (() => void) | null = null;
   const tunnel = await openTunnel(conn, port);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -46,17 +52,20 @@ export async function httpGetViaTunnel(conn: SshConnection, port: number, path: 
         chunks.push(c);
         size += c.length;
       });
-      const done = () => {
+      const done = (timedOut = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (timedOut) req.destroy();
         tunnel.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, ...(timedOut ? { timedOut } : {}) });
       };
-      res.on('end', done);
-      res.on('error', done);
+      if (opts.partial) started = () => done(true);
+      res.on('end', () => done());
+      res.on('error', () => done());
     });
     const timer = setTimeout(() => {
+      if (started) return started();
       if (settled) return;
       settled = true;
       req.destroy();

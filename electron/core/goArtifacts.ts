@@ -132,3 +132,71 @@ export async function fetchToBlob(conn: SshConnection, blobs: BlobStore, port: n
     req.end();
   });
 }
+
+/** The runtime's own view of its settings and memory, beside pprof: a Prometheus /metrics and expvar. */
+export const METRICS_FETCH: Fetch = { name: 'go/metrics.txt', path: '/metrics', cap: 8 * MiB };
+export const EXPVAR_FETCH: Fetch = { name: 'go/expvar.json', path: '/debug/vars', cap: 8 * MiB };
+/** A probe reads this much of an answer, for this long, to recognise the format. */
+const PROBE = { maxBytes: 16 * 1024, timeoutMs: 3000, partial: true } as const;
+
+/** The first bytes of a Prometheus text exposition: comment lines, or a sample line. */
+export function looksLikePrometheusText(head: string): boolean {
+  const t = head.trimStart();
+  if (t.startsWith('<') || t.startsWith('{')) return false;
+  return /^# (HELP|TYPE) [A-Za-z_:][A-Za-z0-9_:]* /m.test(t) || /^[A-Za-z_:][A-Za-z0-9_:]*(\{[^}\n]*\})?[ \t]+[-+0-9.eEaINnf]+([ \t]+-?\d+)?[ \t]*$/m.test(t);
+}
+
+/** The first bytes of expvar's /debug/vars: a JSON object with its standard members. */
+export function looksLikeExpvar(head: string): boolean {
+  return head.trimStart().startsWith('{') && /"(cmdline|memstats)"\s*:/.test(head);
+}
+
+export interface MetricsEndpoints {
+  /** Port serving a Prometheus text /metrics, and what was seen on the others. */
+  readonly metrics: number | null;
+  readonly expvar: number | null;
+  readonly tried: readonly number[];
+}
+
+/**
+ * Tries each candidate port (a pprof port the user gave first, then the listening ports,
+ * loopback first: net/http/pprof and expvar share http.DefaultServeMux, and Caddy serves all of
+ * them on its admin API) for /metrics and /debug/vars, a short capped read each.
+ */
+export async function findMetricsEndpoints(conn: SshConnection, ports: readonly number[]): Promise<MetricsEndpoints> {
+  let metrics: number | null = null;
+  let expvar: number | null = null;
+  const probe = async (port: number, path: string, looks: (head: string) => boolean) => {
+    try {
+      const r = await httpGetViaTunnel(conn, port, path, PROBE);
+      return r.status === 200 && looks(r.body.toString('utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (const port of ports.slice(0, 16)) {
+    const [m, e] = await Promise.all([metrics === null ? probe(port, METRICS_FETCH.path, looksLikePrometheusText) : false, expvar === null ? probe(port, EXPVAR_FETCH.path, looksLikeExpvar) : false]);
+    if (m) metrics = port;
+    if (e) expvar = port;
+    if (metrics !== null && expvar !== null) break;
+  }
+  return { metrics, expvar, tried: ports.slice(0, 16) };
+}
+
+/**
+ * expvar whole, within the cap and the timeout: a cut JSON cannot be redacted, so an answer over
+ * the cap or one that stalls is not kept, and says so.
+ */
+export async function fetchExpvar(conn: SshConnection, port: number, timeoutMs: number): Promise<{ status: ArtifactStatus; reason: string | null; body: Buffer | null; durationMs: number }> {
+  const started = Date.now();
+  try {
+    const r = await httpGetViaTunnel(conn, port, EXPVAR_FETCH.path, { timeoutMs, maxBytes: EXPVAR_FETCH.cap, partial: true });
+    const durationMs = Date.now() - started;
+    if (r.status !== 200) return { status: 'failed', reason: `HTTP ${r.status} from ${EXPVAR_FETCH.path}`, body: null, durationMs };
+    if (r.truncated) return { status: 'failed', reason: `${EXPVAR_FETCH.path} is larger than the ${EXPVAR_FETCH.cap / MiB} MiB cap; not kept (a cut JSON cannot be redacted)`, body: null, durationMs };
+    if (r.timedOut) return { status: 'failed', reason: `${EXPVAR_FETCH.path} stalled after ${r.body.length} bytes: no complete answer within ${Math.round(timeoutMs / 1000)} s; not kept`, body: null, durationMs };
+    return { status: 'ok', reason: null, body: r.body, durationMs };
+  } catch (err) {
+    return { status: 'failed', reason: (err as Error).message, body: null, durationMs: Date.now() - started };
+  }
+}

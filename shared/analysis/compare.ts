@@ -11,6 +11,7 @@ import { parseNativeStacks } from '../parsers/stacks';
 import { artifactText } from './artifactContent';
 import type { Files } from './evidence';
 import type { Recommendation, SessionReport, Severity } from './recommendations';
+import { formatSettingValue, type EffectiveSettings, type Setting, type SettingSource } from './settings';
 
 export interface MetricDelta {
   readonly name: string;
@@ -57,8 +58,17 @@ export interface ProfileDiff {
   readonly normalization: ProfileNormalization;
 }
 
+/** One setting on each side: the value in effect and its source (null: unknown there). */
+export interface SettingDelta {
+  readonly name: string;
+  readonly before: { readonly value: string; readonly source: SettingSource } | null;
+  readonly after: { readonly value: string; readonly source: SettingSource } | null;
+}
+
 export interface CompareView {
   readonly metrics: readonly MetricDelta[];
+  /** GOMAXPROCS, GOMEMLIMIT, GOGC and the GODEBUG keys, as each session's settings have them. */
+  readonly settings: readonly SettingDelta[];
   readonly resolved: readonly Recommendation[];
   readonly added: readonly Recommendation[];
   readonly kept: readonly { readonly id: string; readonly title: string; readonly before: Severity; readonly after: Severity }[];
@@ -80,7 +90,7 @@ function metrics(r: SessionReport): Map<string, number | null> {
     ['thread stacks', row('thread-stacks')],
     ['cgo / malloc', row('cgo-malloc')],
     ['LazyFree', row('lazyfree')],
-    ['GOMAXPROCS', r.cpu.gomaxprocs],
+    ['GOMAXPROCS', r.settings.GOMAXPROCS.effective?.value ?? null],
     ['OS threads', r.cpu.threads],
     ['throttled periods', r.cpu.throttledRatio],
   ]);
@@ -207,6 +217,14 @@ function profileDiffs(a: Files, b: Files): ProfileDiff[] {
   return out;
 }
 
+function settingDeltas(before: EffectiveSettings, after: EffectiveSettings): SettingDelta[] {
+  const side = (x: Setting<number | string | null> | undefined) => (x?.effective ? { value: formatSettingValue(x.name, x.effective.value), source: x.effective.source } : null);
+  const rows: SettingDelta[] = (['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC'] as const).map((n) => ({ name: n, before: side(before[n]), after: side(after[n]) }));
+  const keys = [...new Set([...before.GODEBUG, ...after.GODEBUG].map((g) => g.key))].sort();
+  for (const k of keys) rows.push({ name: `GODEBUG ${k}`, before: side(before.GODEBUG.find((g) => g.key === k)), after: side(after.GODEBUG.find((g) => g.key === k)) });
+  return rows;
+}
+
 /** `before` and `after` are each session's report (analyzeSession) and artifacts. */
 export function compareSessions(before: { report: SessionReport; files: Files }, after: { report: SessionReport; files: Files }): CompareView {
   const mb = metrics(before.report);
@@ -220,6 +238,7 @@ export function compareSessions(before: { report: SessionReport; files: Files },
   const idsA = new Map(after.report.recommendations.map((r) => [r.id, r]));
   return {
     metrics: list,
+    settings: settingDeltas(before.report.settings, after.report.settings),
     resolved: before.report.recommendations.filter((r) => !idsA.has(r.id)),
     added: after.report.recommendations.filter((r) => !idsB.has(r.id)),
     kept: after.report.recommendations.filter((r) => idsB.has(r.id)).map((r) => ({ id: r.id, title: r.title, before: idsB.get(r.id)!.severity, after: r.severity })),

@@ -17,6 +17,7 @@ import type { TraceSummary } from '../trace/summary';
 import { artifactText, type ArtifactFiles } from './artifactContent';
 import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
 import { parseGoVersion, parseGodebug, type GoVersion } from './goKnowledge';
+import { settingsFromArtifacts, type EffectiveSettings, type TraceSettingsFacts } from './settings';
 
 export type Files = ArtifactFiles;
 
@@ -27,11 +28,12 @@ export interface Source {
 }
 
 export interface GoEnv {
-  /** The variables as set in the process environment; absent means unset (the environ was read). */
+  /** The variables as set in the process environment; absent means not in it (the environ was read). */
   readonly GOMAXPROCS?: string;
   readonly GOMEMLIMIT?: string;
   readonly GOGC?: string;
   readonly GODEBUG?: string;
+  readonly AUTOMEMLIMIT?: string;
 }
 
 export interface ThreadSched {
@@ -43,9 +45,12 @@ export interface ThreadSched {
 export interface SessionEvidence {
   readonly goVersion: GoVersion | null;
   readonly isGo: boolean;
-  /** null: the environ could not be read, so nothing is known about GOMAXPROCS and friends. */
+  /** null: the environ could not be read. What the environment says is one source of the settings, not the settings. */
   readonly env: GoEnv | null;
+  /** GODEBUG as the environment has it (the settings hold the value in effect of each key). */
   readonly godebug: ReadonlyMap<string, string>;
+  /** GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG in effect, each with its source (settings.ts). */
+  readonly settings: EffectiveSettings;
   readonly cgroup: CgroupModel | null;
   readonly status: ProcStatus | null;
   readonly rollup: SmapsRollup | null;
@@ -88,38 +93,14 @@ export function countCpuList(list: string): number | null {
  * binary's build info at capture); `trace` is the summary of the session's trace when the caller
  * read it (it is large, so reading it is the caller's choice).
  */
-export function gatherEvidence(files: Files, opts: { goVersion?: string | null; trace?: TraceSummary | null } = {}): SessionEvidence {
-  const sources: Record<string, Source> = {};
-  const notes: string[] = [];
+export function gatherEvidence(files: Files, opts: { goVersion?: string | null; trace?: TraceSummary | null; artifactStatus?: Readonly<Record<string, string>> } = {}): SessionEvidence {
+  const ctx = settingsContext(files, opts.goVersion ?? null);
+  const { discovery, goVersion, env, cgroup, status, hostCpus } = ctx;
+  const notes: string[] = [...ctx.notes];
+  const sources: Record<string, Source> = { ...ctx.sources };
   const src = (fact: string, artifact: string, detail: string) => (sources[fact] = { artifact, detail });
-
-  const discoveryText = artifactText(files['meta/discovery.json']);
-  let discovery: { isGo?: boolean; goEnv?: Record<string, string> | null; pprofPort?: number | null } = {};
-  if (discoveryText) {
-    try {
-      discovery = JSON.parse(discoveryText) as typeof discovery;
-    } catch {
-      notes.push('meta/discovery.json is not valid JSON');
-    }
-  }
-  const goVersion = parseGoVersion(opts.goVersion ?? null);
-  if (goVersion) src('goVersion', 'build info', `the executable's .go.buildinfo says ${goVersion.text}`);
-
-  const env: GoEnv | null = discovery.goEnv ? (discovery.goEnv as GoEnv) : null;
-  if (env) src('env', 'proc/environ', 'GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG as set in the process environment (read before redaction)');
-  else notes.push('the process environment could not be read: GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG are unknown');
   const godebug = new Map(parseGodebug(env?.GODEBUG ?? '').map((p) => [p.key, p.value]));
-
-  const cgroupFiles: Record<string, string> = {};
-  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = artifactText(v) ?? '';
-  const cg = Object.keys(cgroupFiles).length > 0 ? parseCgroupFiles(cgroupFiles) : null;
-  const cgroup = cg?.ok ? cg.value : null;
-  if (cgroup) src('cgroup', 'cgroup/', `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
-
-  const statusText = artifactText(files['proc/status']);
-  const st = statusText ? parseProcStatus(statusText) : null;
-  const status = st?.ok ? st.value : null;
-  if (status) src('status', 'proc/status', 'Threads, VmRSS');
+  const settings = settingsFromArtifacts(files, { goVersion, env: env as Record<string, string | undefined> | null, trace: opts.trace ?? null, cgroup, cpus: ctx.cpus }, opts.artifactStatus);
 
   const rollupText = artifactText(files['proc/smaps_rollup']);
   const ru = rollupText ? parseSmapsRollup(rollupText) : null;
@@ -146,10 +127,6 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const gd = gText ? parseGoroutineDump(gText) : null;
   const goroutineGroups = gd?.ok ? gd.value.groups : null;
   if (goroutineGroups) src('goroutines', 'go/goroutine-debug2.txt', 'goroutine?debug=2 grouped by state and stack');
-
-  const online = artifactText(files['system/cpu-online']);
-  const hostCpus = online ? countCpuList(online) : null;
-  if (hostCpus !== null) src('hostCpus', 'system/cpu-online', `/sys/devices/system/cpu/online = ${online!.trim()}`);
 
   const thpEnabled = artifactText(files['system/thp-enabled']);
   const thpDefrag = artifactText(files['system/thp-defrag']);
@@ -205,6 +182,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
     isGo: discovery.isGo ?? goVersion !== null,
     env,
     godebug,
+    settings,
     cgroup,
     status,
     rollup,
@@ -223,4 +201,69 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
     sources,
     notes,
   };
+}
+
+export interface SettingsContext {
+  readonly discovery: { readonly isGo?: boolean; readonly goEnv?: Record<string, string> | null; readonly pprofPort?: number | null };
+  readonly goVersion: GoVersion | null;
+  readonly env: GoEnv | null;
+  readonly cgroup: CgroupModel | null;
+  readonly status: ProcStatus | null;
+  readonly hostCpus: number | null;
+  /** CPUs the process may run on, as the runtime counts them for GOMAXPROCS (sched_getaffinity). */
+  readonly cpus: { readonly count: number; readonly detail: string } | null;
+  readonly sources: Readonly<Record<string, Source>>;
+  readonly notes: readonly string[];
+}
+
+/** The small facts both the Overview and the settings alone (the Trace tab's header) need: discovery, environment, cgroup, status, CPUs. */
+export function settingsContext(files: Files, goVersionText: string | null): SettingsContext {
+  const sources: Record<string, Source> = {};
+  const notes: string[] = [];
+  const src = (fact: string, artifact: string, detail: string) => (sources[fact] = { artifact, detail });
+  const discoveryText = artifactText(files['meta/discovery.json']);
+  let discovery: SettingsContext['discovery'] = {};
+  if (discoveryText) {
+    try {
+      discovery = JSON.parse(discoveryText) as SettingsContext['discovery'];
+    } catch {
+      notes.push('meta/discovery.json is not valid JSON');
+    }
+  }
+  const goVersion = parseGoVersion(goVersionText);
+  if (goVersion) src('goVersion', 'build info', `the executable's .go.buildinfo says ${goVersion.text}`);
+  const env: GoEnv | null = discovery.goEnv ? (discovery.goEnv as GoEnv) : null;
+  if (env) src('env', 'proc/environ', 'GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG and AUTOMEMLIMIT as set in the process environment at start (read before redaction)');
+  else notes.push('the process environment could not be read: what it says about GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG is unknown');
+
+  const cgroupFiles: Record<string, string> = {};
+  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = artifactText(v) ?? '';
+  const cg = Object.keys(cgroupFiles).length > 0 ? parseCgroupFiles(cgroupFiles) : null;
+  const cgroup = cg?.ok ? cg.value : null;
+  if (cgroup) src('cgroup', 'cgroup/', `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
+
+  const statusText = artifactText(files['proc/status']);
+  const st = statusText ? parseProcStatus(statusText) : null;
+  const status = st?.ok ? st.value : null;
+  if (status) src('status', 'proc/status', 'Threads, VmRSS');
+
+  const online = artifactText(files['system/cpu-online']);
+  const hostCpus = online ? countCpuList(online) : null;
+  if (hostCpus !== null) src('hostCpus', 'system/cpu-online', `/sys/devices/system/cpu/online = ${online!.trim()}`);
+  const allowed = status?.fields.Cpus_allowed_list;
+  const allowedCount = allowed ? countCpuList(allowed) : null;
+  const cpuset = cgroup?.cpuset?.count ?? null;
+  const cpus =
+    allowedCount !== null
+      ? { count: allowedCount, detail: `the process may run on ${allowedCount} CPUs (proc/status Cpus_allowed_list ${allowed})` }
+      : hostCpus !== null || cpuset !== null
+        ? { count: Math.min(hostCpus ?? Infinity, cpuset ?? Infinity), detail: `${Math.min(hostCpus ?? Infinity, cpuset ?? Infinity)} CPUs (${[hostCpus !== null ? `${hostCpus} online` : null, cpuset !== null ? `cpuset ${cgroup!.cpuset!.cpus}` : null].filter(Boolean).join(', ')}; the process's own affinity was not read)` }
+        : null;
+  return { discovery, goVersion, env, cgroup, status, hostCpus, cpus, sources, notes };
+}
+
+/** The settings alone, for a view that shows them without the rest of the evidence (the Trace tab). */
+export function gatherSettings(files: Files, opts: { goVersion?: string | null; trace?: TraceSettingsFacts | null; artifactStatus?: Readonly<Record<string, string>> } = {}): EffectiveSettings {
+  const ctx = settingsContext(files, opts.goVersion ?? null);
+  return settingsFromArtifacts(files, { goVersion: ctx.goVersion, env: ctx.env as Record<string, string | undefined> | null, trace: opts.trace ?? null, cgroup: ctx.cgroup, cpus: ctx.cpus }, opts.artifactStatus);
 }

@@ -194,3 +194,46 @@ export function defaultGomaxprocs(v: GoVersion, cpus: number, quotaCpus: number 
   const v25 = Math.min(cpus, Math.max(2, Math.ceil(quotaCpus)));
   return { value: v25, why: `Go ${v.text} uses min(CPUs ${cpus}, max(2, ceil(quota ${quotaCpus.toFixed(2)}))) = ${v25}`, followsQuota: godebug.get('updatemaxprocs') !== '0' };
 }
+
+/**
+ * Runtime GODEBUG knobs whose default the rules depend on, with the value in effect when neither
+ * the environment nor the binary's DefaultGODEBUG sets them, on Linux, by release
+ * (runtime1.go parsedebugvars; ../shared/reference/go-runtime-facts.md §3.3, §4). `compat`: a
+ * compatibility setting (internal/godebugs Changed/Old), whose default follows the main module's
+ * go.mod `go` line through DefaultGODEBUG, so without the build info it is not known.
+ */
+const RUNTIME_DEFAULTS: readonly { readonly key: string; readonly since: number; readonly until?: number; readonly value: string; readonly compat?: boolean; readonly why: string }[] = [
+  { key: 'madvdontneed', since: 12, until: 16, value: '0', why: 'Go 1.12 to 1.15 release memory with MADV_FREE on Linux' },
+  { key: 'madvdontneed', since: 16, value: '1', why: 'Go 1.16+ release memory with MADV_DONTNEED on Linux' },
+  { key: 'asyncpreemptoff', since: 14, value: '0', why: 'asynchronous preemption is on since Go 1.14' },
+  { key: 'disablethp', since: 22, value: '0', why: 'the heap may use transparent huge pages' },
+  { key: 'containermaxprocs', since: 25, value: '1', compat: true, why: 'Go 1.25+ sets GOMAXPROCS from the cgroup CPU limit' },
+  { key: 'updatemaxprocs', since: 25, value: '1', compat: true, why: 'Go 1.25+ updates GOMAXPROCS when the CPU limit changes' },
+  { key: 'decoratemappings', since: 25, value: '1', compat: true, why: 'Go 1.25+ names its anonymous mappings in /proc/PID/maps' },
+];
+
+export interface GodebugDefault {
+  readonly value: string;
+  /** Where the default comes from: the binary's DefaultGODEBUG or the runtime of that release. */
+  readonly from: 'DefaultGODEBUG' | 'runtime';
+  readonly why: string;
+}
+
+/**
+ * The default of a GODEBUG key for this binary: its DefaultGODEBUG build setting when it names the
+ * key, else the release's runtime default. `defaultGodebug` is null when the build info was not
+ * read; then compatibility settings are unknown (null).
+ */
+export function godebugDefault(key: string, v: GoVersion, defaultGodebug: ReadonlyMap<string, string> | null): GodebugDefault | null {
+  const fromBinary = defaultGodebug?.get(key);
+  if (fromBinary !== undefined) return { value: fromBinary, from: 'DefaultGODEBUG', why: `the binary's DefaultGODEBUG (from its go.mod \`go\` line and //go:debug lines) sets ${key}=${fromBinary}` };
+  const e = RUNTIME_DEFAULTS.find((d) => d.key === key && v.minor >= d.since && (d.until === undefined || v.minor < d.until));
+  if (!e || v.major !== 1) return null;
+  if (e.compat && defaultGodebug === null) return null;
+  return { value: e.value, from: 'runtime', why: `${e.why} (${key}=${e.value})` };
+}
+
+/** Runtime knobs listed among the settings even when nothing sets them, because the rules read them. */
+export function runtimeDefaultKeys(v: GoVersion): string[] {
+  return [...new Set(RUNTIME_DEFAULTS.filter((d) => v.minor >= d.since && (d.until === undefined || v.minor < d.until)).map((d) => d.key))];
+}

@@ -54,7 +54,7 @@ const thpFiles = (enabled: string, ptes: string, godebug?: string): Files => ({
 test('THP: "always" with max_ptes_none > 0 fires for Go 1.21+, with disablethp where it exists; madvise, disablethp=1 or old Go are silent', () => {
   const fire = analyzeSession(gatherEvidence(thpFiles('[always] madvise never\n', '511\n'), { goVersion: 'go1.22.3' })).recommendations.find((x) => x.id === 'thp-overhead');
   assert.ok(fire);
-  assert.match(fire.change.diff, /^\+GODEBUG=disablethp=1/);
+  assert.match(fire.change.diff, /^add disablethp=1 to GODEBUG/);
   const old = analyzeSession(gatherEvidence(thpFiles('[always] madvise never\n', '511\n'), { goVersion: 'go1.21.3' })).recommendations.find((x) => x.id === 'thp-overhead');
   assert.ok(old);
   assert.equal(old.change.kind, 'system');
@@ -65,16 +65,17 @@ test('THP: "always" with max_ptes_none > 0 fires for Go 1.21+, with disablethp w
   assert.ok(!ids(thpFiles('[always] madvise never\n', '511\n'), 'go1.20.14').includes('thp-overhead'));
 });
 
-test('PSI: host CPU pressure above 10% over a minute fires; a calm host does not', () => {
+test('PSI: host CPU pressure above 10% over a minute fires host-psi, labelled host-wide; a calm host does not', () => {
   const hot = 'some avg10=31.00 avg60=24.50 avg300=12.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
   const calm = 'some avg10=1.00 avg60=2.00 avg300=3.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
-  const r = analyzeSession(gatherEvidence({ 'system/pressure-cpu': hot }, { goVersion: 'go1.26.0' })).recommendations.find((x) => x.id === 'high-psi');
+  const r = analyzeSession(gatherEvidence({ 'system/pressure-cpu': hot }, { goVersion: 'go1.26.0' })).recommendations.find((x) => x.id === 'host-psi');
   assert.ok(r);
-  assert.match(r.title, /host CPU pressure some avg60 24\.5%/);
+  assert.match(r.title, /^Host-wide pressure \(every process on the host, not this one alone\): CPU pressure some avg60 24\.5%/);
   assert.equal(r.evidence[0]!.source?.artifact, 'system/pressure-cpu');
-  assert.ok(!ids({ 'system/pressure-cpu': calm }).includes('high-psi'));
+  assert.ok(!ids({ 'system/pressure-cpu': hot }).includes('high-psi'), 'host pressure is not the container\'s');
+  assert.ok(!ids({ 'system/pressure-cpu': calm }).includes('host-psi'));
   const burst = 'some avg10=40.00 avg60=6.00 avg300=2.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
-  assert.ok(ids({ 'system/pressure-cpu': burst }).includes('high-psi'), 'ten seconds above 25%');
+  assert.ok(ids({ 'system/pressure-cpu': burst }).includes('host-psi'), 'ten seconds above 25%');
 });
 
 test('trace latency: a trace whose p99 scheduling latency is 20 ms fires; the lab fixture\'s does not', () => {

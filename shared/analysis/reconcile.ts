@@ -4,8 +4,8 @@
  * the unexplained remainder shown as such) and one CPU picture (the quota
  * against the GOMAXPROCS the runtime uses, throttling, threads, runqueues).
  */
-import { atLeast, defaultGomaxprocs, parseMemLimit } from './goKnowledge';
 import type { SessionEvidence, Source } from './evidence';
+import { describeSetting, formatSettingValue, SOURCE_LABEL, type SettingSource } from './settings';
 import type { MemoryClass } from './memoryLayout';
 
 export interface WaterfallRow {
@@ -92,10 +92,11 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   const thp = e.rollup?.fieldsKiB.AnonHugePages;
   rows.push({ key: 'anon-huge', label: 'AnonHugePages: backed by transparent huge pages', bytes: thp === undefined ? null : thp * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'AnonHugePages') : null });
 
-  const memLimit = e.env?.GOMEMLIMIT !== undefined ? parseMemLimit(e.env.GOMEMLIMIT) : undefined;
-  if (memLimit !== undefined && memLimit !== null && !Number.isNaN(memLimit)) rows.push({ key: 'gomemlimit', label: `GOMEMLIMIT=${e.env!.GOMEMLIMIT}`, bytes: memLimit, kind: 'line', level: 0, source: s('proc/environ', 'GOMEMLIMIT') });
+  const lim = e.settings.GOMEMLIMIT.effective;
+  if (lim && lim.value !== null) rows.push({ key: 'gomemlimit', label: `GOMEMLIMIT ${formatSettingValue('GOMEMLIMIT', lim.value)} (${SOURCE_LABEL[lim.source]})`, bytes: lim.value, kind: 'line', level: 0, source: s(lim.artifact, lim.detail) });
   const nextGc = v('NextGC');
-  if (nextGc !== null) rows.push({ key: 'heap-goal', label: `heap goal of the next GC (NextGC; GOGC=${e.env?.GOGC ?? (e.env ? '100, the default' : 'unknown')})`, bytes: nextGc, kind: 'line', level: 0, source: hs('NextGC') });
+  const gogc = e.settings.GOGC.effective;
+  if (nextGc !== null) rows.push({ key: 'heap-goal', label: `heap goal of the next GC (NextGC; GOGC ${gogc ? `${formatSettingValue('GOGC', gogc.value)}, ${SOURCE_LABEL[gogc.source]}` : 'unknown'})`, bytes: nextGc, kind: 'line', level: 0, source: hs('NextGC') });
 
   // What GOMEMLIMIT counts besides the heap: stacks and runtime metadata (Sys − HeapSys covers them).
   const sys = v('Sys');
@@ -110,11 +111,15 @@ export interface CpuReconciliation {
   readonly quotaCpus: number | null;
   readonly quotaSource: Source | null;
   readonly hostCpus: number | null;
-  /** The GOMAXPROCS in effect, and how we know. */
+  /** The GOMAXPROCS in effect (the settings' value), its source, and how we know. */
   readonly gomaxprocs: number | null;
+  readonly gomaxprocsSource: SettingSource | null;
   readonly gomaxprocsHow: string;
-  /** Go 1.25+ follows quota changes (unless turned off or GOMAXPROCS is set). */
+  /** Go 1.25+ follows quota changes (unless turned off, GOMAXPROCS is set, or runtime.GOMAXPROCS was called). */
   readonly followsQuota: boolean | null;
+  readonly followsQuotaWhy: string;
+  /** The quota of the process's own cgroup, which Go and automaxprocs read (an ancestor's may be lower). */
+  readonly ownQuotaCpus: number | null;
   readonly threads: number | null;
   readonly threadStates: SessionEvidence['threadStates'];
   readonly throttledRatio: number | null;
@@ -131,25 +136,7 @@ export function reconcileCpu(e: SessionEvidence): CpuReconciliation {
   const quotaCpus = cpu?.limitCpus?.value ?? null;
   const cpusetCount = e.cgroup?.cpuset?.count ?? null;
   const hostCpus = cpusetCount !== null && e.hostCpus !== null ? Math.min(cpusetCount, e.hostCpus) : (cpusetCount ?? e.hostCpus);
-  let gomaxprocs: number | null = null;
-  let how = 'unknown: no GOMAXPROCS in the environment, no trace, and the Go version or CPU count is unknown';
-  let followsQuota: boolean | null = null;
-  const envValue = e.env?.GOMAXPROCS;
-  const traceValue = e.trace?.gomaxprocs.changes.at(-1)?.value ?? e.trace?.gomaxprocs.initial ?? null;
-  if (envValue !== undefined && /^\d+$/.test(envValue.trim()) && Number(envValue) > 0) {
-    gomaxprocs = Number(envValue);
-    how = `GOMAXPROCS=${envValue} in the environment`;
-    followsQuota = false;
-  } else if (traceValue !== null) {
-    gomaxprocs = traceValue;
-    how = `the execution trace (ProcsChange events): ${traceValue}`;
-  } else if (e.goVersion && hostCpus !== null && e.env) {
-    const d = defaultGomaxprocs(e.goVersion, hostCpus, quotaCpus, e.godebug);
-    gomaxprocs = d.value;
-    how = `computed: ${d.why}`;
-    followsQuota = d.followsQuota;
-  }
-  if (followsQuota === null && e.goVersion && e.env) followsQuota = atLeast(e.goVersion, 25) && envValue === undefined && e.godebug.get('containermaxprocs') !== '0' && e.godebug.get('updatemaxprocs') !== '0';
+  const g = e.settings.GOMAXPROCS;
   const throttledRatio = cpu && cpu.nrPeriods !== null && cpu.nrThrottled !== null && cpu.nrPeriods > 0 ? cpu.nrThrottled / cpu.nrPeriods : null;
   const rq = e.runqueue?.perCpu ?? null;
   const maxBy = (f: (t: SessionEvidence['threads'][number]) => number | null) =>
@@ -161,9 +148,12 @@ export function reconcileCpu(e: SessionEvidence): CpuReconciliation {
     quotaCpus,
     quotaSource: cpu?.limitCpus ? { artifact: 'cgroup/', detail: `quota/period set by ${cpu.limitCpus.path}` } : null,
     hostCpus,
-    gomaxprocs,
-    gomaxprocsHow: how,
-    followsQuota,
+    gomaxprocs: g.effective?.value ?? null,
+    gomaxprocsSource: g.effective?.source ?? null,
+    gomaxprocsHow: describeSetting(g),
+    followsQuota: g.followsQuota,
+    followsQuotaWhy: g.followsQuotaWhy,
+    ownQuotaCpus: cpu && cpu.quotaUs !== null && cpu.periodUs ? cpu.quotaUs / cpu.periodUs : null,
     threads: e.status?.threads ?? null,
     threadStates: e.threadStates,
     throttledRatio,

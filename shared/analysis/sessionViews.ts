@@ -17,7 +17,8 @@ import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
 import { artifactChunks, artifactText, type ArtifactContent, type ArtifactFiles } from './artifactContent';
 import { compareSessions, type CompareView } from './compare';
-import { gatherEvidence } from './evidence';
+import { gatherEvidence, gatherSettings } from './evidence';
+import type { EffectiveSettings, TraceSettingsFacts } from './settings';
 import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
 import { analyzeSession, type SessionReport } from './recommendations';
 
@@ -285,8 +286,11 @@ export interface OverviewView extends SessionReport {
   readonly traceNote: string | null;
 }
 
-/** The Overview: evidence from every artifact, reconciled, and the recommendations ranked. */
-export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: string | null } = {}): OverviewView {
+/**
+ * The Overview: evidence from every artifact, reconciled, and the recommendations ranked.
+ * `artifactStatus` says which artifacts were not read whole (name → "truncated: why").
+ */
+export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: string | null; artifactStatus?: Readonly<Record<string, string>> } = {}): OverviewView {
   const traceChunks = artifactChunks(files['go/trace']);
   let trace: TraceSummary | null = null;
   let traceNote: string | null = null;
@@ -297,12 +301,21 @@ export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: stri
   }
   const rest: Record<string, ArtifactContent> = {};
   for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
-  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote };
+  if (traceChunks && !trace) traceNote = 'the trace could not be read';
+  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote };
+}
+
+/** Artifacts the settings read, for a view that shows only them (the Trace tab's header). */
+export const SETTINGS_ARTIFACTS = /^(meta\/discovery\.json|proc\/status|system\/cpu-online|go\/metrics\.txt|go\/buildinfo|go\/runtime-vars\.json|cgroup\/.*)$/;
+
+/** The settings alone, resolved exactly as the Overview resolves them, with the trace's own facts when the view has the trace. */
+export function buildSettingsView(files: ArtifactFiles, opts: { goVersion?: string | null; trace?: TraceSettingsFacts | null; artifactStatus?: Readonly<Record<string, string>> } = {}): EffectiveSettings {
+  return gatherSettings(files, opts);
 }
 
 /** Before and after: each side's Overview analysis, then the deltas (see compare.ts). */
-export function buildCompareView(before: { files: ArtifactFiles; goVersion: string | null }, after: { files: ArtifactFiles; goVersion: string | null }): CompareView & { readonly before: OverviewView; readonly after: OverviewView } {
-  const b = buildOverviewView(before.files, { goVersion: before.goVersion });
-  const a = buildOverviewView(after.files, { goVersion: after.goVersion });
+export function buildCompareView(before: { files: ArtifactFiles; goVersion: string | null; artifactStatus?: Readonly<Record<string, string>> }, after: { files: ArtifactFiles; goVersion: string | null; artifactStatus?: Readonly<Record<string, string>> }): CompareView & { readonly before: OverviewView; readonly after: OverviewView } {
+  const b = buildOverviewView(before.files, { goVersion: before.goVersion, ...(before.artifactStatus ? { artifactStatus: before.artifactStatus } : {}) });
+  const a = buildOverviewView(after.files, { goVersion: after.goVersion, ...(after.artifactStatus ? { artifactStatus: after.artifactStatus } : {}) });
   return { ...compareSessions({ report: b, files: before.files }, { report: a, files: after.files }), before: b, after: a };
 }

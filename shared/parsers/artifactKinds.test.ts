@@ -55,6 +55,11 @@ function expected(file: string): readonly [string | null, ArtifactKind | null] |
     'service-go1.24.0.elfhead.bin': [null, 'buildinfo'],
     // What the fixtures above must read as (the regenerate script's record), not an artifact.
     'service.expected.json': [null, null],
+    // The settings target (automaxprocs, automemlimit, client_golang) in 256 MiB / 0.5 CPU.
+    'settings.metrics.txt': ['go/metrics.txt', 'prometheus-text'],
+    'settings.expvar.json': ['go/expvar.json', 'expvar'],
+    'settings.buildinfo.bin': [null, 'buildinfo'],
+    'settings.expected.json': [null, null],
   };
   return other[file];
 }

@@ -6,6 +6,8 @@
  */
 import { findBuildInfoMagic, parseBuildInfo } from './buildinfo';
 import { parseCgroupFiles } from './cgroup';
+import { EXPVAR_ARTIFACT, parseExpvar } from './expvar';
+import { METRICS_ARTIFACT, parsePrometheusText } from './prometheusText';
 import { parseGoroutineDump } from './goroutines';
 import { parseHeapDebug1 } from './memstats';
 import { isGzip, parsePprof } from './pprof';
@@ -43,6 +45,8 @@ export const ARTIFACT_KINDS = [
   'pprof',
   'buildinfo',
   'cgroup-files',
+  'prometheus-text',
+  'expvar',
 ] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
@@ -67,6 +71,8 @@ export function kindOfArtifactName(name: string): ArtifactKind | null {
     'stacks/native.txt': 'stacks',
     'go/goroutine-debug2.txt': 'goroutines',
     'go/heap-debug1.txt': 'heap-debug1',
+    [METRICS_ARTIFACT]: 'prometheus-text',
+    [EXPVAR_ARTIFACT]: 'expvar',
   };
   if (exact[name]) return exact[name]!;
   if (/^system\/pressure-/.test(name) || /^cgroup\/.*\.pressure$/.test(name)) return 'psi';
@@ -86,6 +92,8 @@ export function detectKind(bytes: Uint8Array): ArtifactKind | null {
   const first = head.split('\n', 1)[0] ?? '';
   const second = head.split('\n', 2)[1] ?? '';
   if (head.startsWith('{') && /"cgroup\//.test(head)) return 'cgroup-files';
+  if (head.trimStart().startsWith('{') && /"(cmdline|memstats)"\s*:/.test(head)) return 'expvar';
+  if (/^# (HELP|TYPE) [A-Za-z_:][A-Za-z0-9_:]* /.test(first)) return 'prometheus-text';
   if (first.startsWith('Sched Debug Version')) return 'sched_debug';
   if (/^[0-9a-f]+-[0-9a-f]+ .*\[rollup\]/.test(first)) return 'smaps_rollup';
   if (/^[0-9a-f]+-[0-9a-f]+ [-r][-w][-x][-psS] /.test(first)) return /^Size:/.test(second) ? 'smaps' : 'maps';
@@ -144,6 +152,10 @@ export function parseArtifact(kind: ArtifactKind, bytes: Uint8Array): ParseResul
       return parsePsi(text);
     case 'uptime':
       return parseProcUptime(text);
+    case 'prometheus-text':
+      return parsePrometheusText(text);
+    case 'expvar':
+      return parseExpvar(text);
     case 'cgroup-files': {
       let doc: unknown;
       try {

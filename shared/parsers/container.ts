@@ -48,8 +48,11 @@ export function containerOf(cgroupText: string): ContainerIdentity | null {
   return null;
 }
 
-/** The Go runtime settings a process was started with, from its environ (NUL-separated). */
-export const GO_ENV_KEYS = ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC', 'GODEBUG', 'GOTRACEBACK'] as const;
+/**
+ * The Go runtime settings a process was started with, from its environ (NUL-separated), and
+ * AUTOMEMLIMIT, which github.com/KimMachineGun/automemlimit reads for its ratio (or "off").
+ */
+export const GO_ENV_KEYS = ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC', 'GODEBUG', 'GOTRACEBACK', 'AUTOMEMLIMIT'] as const;
 
 export function goEnvOf(environ: string): Partial<Record<(typeof GO_ENV_KEYS)[number], string>> {
   const out: Partial<Record<(typeof GO_ENV_KEYS)[number], string>> = {};

@@ -18,6 +18,7 @@ import { parseProcSched } from './procSched';
 import { parseProcSchedstat, parseProcStat, parseProcStatm } from './procStat';
 import { parsePsi } from './psi';
 import { parseProcUptime } from './procUptime';
+import { parsePrometheusText } from './prometheusText';
 import { parseRuntimeLog } from './runtimeLog';
 import { parseSchedDebug } from './schedDebug';
 import { parseSmaps } from './smaps';
@@ -48,6 +49,7 @@ const TEXT_PARSERS: readonly [string, (t: string) => { ok: boolean }, string][] 
   ['runtime log', parseRuntimeLog, 'go1.26.runtime-log.txt'],
   ['psi', parsePsi, 'pressure-cpu.txt'],
   ['psi (cgroup)', parsePsi, 'cgroup.cpu.pressure.txt'],
+  ['prometheus text', parsePrometheusText, 'settings.metrics.txt'],
 ];
 
 /** A fixture with random edits: bytes replaced, lines dropped or duplicated, cut anywhere. */

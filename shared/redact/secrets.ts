@@ -104,3 +104,29 @@ export function redactCmdline(raw: string): { text: string; redactions: Redactio
   });
   return { text: out.join('\0'), redactions };
 }
+
+/**
+ * expvar's /debug/vars before storage: the command line masked as cmdline is, MemStats kept, and
+ * the program's own members dropped (their values can be anything, credentials included) with
+ * their names recorded. null when the body is not a JSON object: nothing of it can be kept safely.
+ */
+export function redactExpvar(raw: string): { text: string; redactions: Redaction[] } | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return null;
+  const redactions: Redaction[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
+    if (name === 'memstats') out.memstats = value;
+    else if (name === 'cmdline' && Array.isArray(value) && value.every((a) => typeof a === 'string')) {
+      const r = redactCmdline(value.join('\0'));
+      out.cmdline = r.text.split('\0');
+      redactions.push(...r.redactions.map((x) => ({ key: `cmdline ${x.key}`, rule: x.rule })));
+    } else redactions.push({ key: name, rule: 'expvar-member-not-kept' });
+  }
+  return { text: `${JSON.stringify(out)}\n`, redactions };
+}

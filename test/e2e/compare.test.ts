@@ -19,6 +19,7 @@ let lab: Lab | null;
 let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
+let sessions: { before: string; after: string };
 
 before(async () => {
   lab = await createLab();
@@ -27,7 +28,8 @@ before(async () => {
   const first = await captureLabSession(lab, dataDir, { pid: a.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
   await a.stop();
   const b = await lab.startGoService({ args: ['-goroutines', '200'] });
-  await captureLabSession(lab, dataDir, { pid: b.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+  const second = await captureLabSession(lab, dataDir, { pid: b.pid, stacks: true, stackTools: ['eu-stack'], cpuProfileSeconds: 1 });
+  sessions = { before: first.sessionId, after: second.sessionId };
   await lab.cleanup();
   lab = null;
   serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: first.knownHosts });
@@ -62,4 +64,15 @@ test('pick two sessions in the library and compare them: resolved advice, gorout
   await page.mouse.move(box.x + 10, box.y + 5);
   await page.waitForFunction(() => /^all: .+ → /.test(document.querySelector('[data-testid="diff-flame-hover"]')?.textContent ?? ''));
   await shot(page, '26-compare');
+  // Compare shows each session's settings as its Overview does: the same GOMAXPROCS, the same source.
+  const setting = page.locator('[data-testid="compare-setting"][data-name="GOMAXPROCS"]');
+  const shown = { before: await setting.getAttribute('data-before'), after: await setting.getAttribute('data-after') };
+  const cells = await setting.locator('td').allInnerTexts();
+  for (const side of ['before', 'after'] as const) {
+    await page.goto(`${serve.url}#/sessions/${sessions[side]}`);
+    await page.getByTestId('overview-view').waitFor();
+    const row = page.locator('[data-testid="setting"][data-name="GOMAXPROCS"]');
+    assert.equal(await row.getAttribute('data-value'), shown[side], `${side}: Compare and the Overview agree`);
+    assert.equal(cells[side === 'before' ? 1 : 2], `${await page.getByTestId('cpu-GOMAXPROCS').innerText()}`, `${side}: the same source`);
+  }
 });

@@ -47,13 +47,24 @@ after(async () => {
 test('Overview: health, ranked recommendations with evidence, the memory waterfall and the CPU picture', async () => {
   await page.goto(`${serve.url}#/sessions/${sessionId}`);
   await page.getByTestId('overview-view').waitFor();
-  // 256 MiB limit and no GOMEMLIMIT: the rule fires, with a computed value.
+  // 256 MiB limit, no GOMEMLIMIT in the environment and no runtime source in this session: the rule fires, worded
+  // for what is known, with a computed value added to the environment.
   const card = page.locator('[data-testid="recommendation"][data-rule="gomemlimit-unset"]');
   await card.locator('.rec-head').click();
-  assert.match(await card.getByTestId('recommendation-change').innerText(), /^\+GOMEMLIMIT=\d+MiB/);
+  assert.match(await card.getByTestId('recommendation-change').innerText(), /^add GOMEMLIMIT=\d+MiB/);
+  assert.match(await card.locator('.rec-head').innerText(), /GOMEMLIMIT is not in the environment under a 256\.0 MiB container memory limit/);
   assert.ok((await card.getByTestId('evidence').count()) >= 3);
-  // Go 1.26 follows the 0.5-CPU quota by itself: no GOMAXPROCS advice.
+  // 2 Ps on this 2-CPU machine is what Go 1.25 chooses for a 0.5-CPU quota (max(2, ceil(quota))): no GOMAXPROCS advice.
   assert.equal(await page.locator('[data-rule="gomaxprocs-above-quota"]').count(), 0);
+  // The settings table and the CPU picture show the same GOMAXPROCS with the same source.
+  const procs = page.locator('[data-testid="setting"][data-name="GOMAXPROCS"]');
+  const [value, source] = [await procs.getAttribute('data-value'), await procs.getAttribute('data-source')];
+  assert.ok(value && source, 'GOMAXPROCS is known, with a source');
+  assert.equal(await page.getByTestId('cpu-GOMAXPROCS').innerText(), `${value} (${source === 'go-default' ? 'Go default' : source})`);
+  // The target's go.mod says go 1.22, so its DefaultGODEBUG turns the updates off; without its build info that is not known, and never "yes".
+  assert.doesNotMatch(await page.getByTestId('cpu-follows-quota-changes').innerText(), /^yes/);
+  assert.equal(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getAttribute('data-source'), 'go-default');
+  assert.match(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getByTestId('setting-source').innerText(), /not in the environment; may be set in-process/);
   assert.equal(await page.locator('[data-testid="waterfall-row"][data-key="cgroup-limit"]').getAttribute('data-bytes'), String(256 * 1024 * 1024));
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
   assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);

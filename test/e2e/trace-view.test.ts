@@ -70,6 +70,11 @@ test('Trace: the facts are the engine summary of the stored trace, and the timel
   assert.equal(await page.getByTestId('trace-events').innerText(), summary.events.toLocaleString('en-US'));
   assert.equal(Number(await page.getByTestId('trace-gc-count').innerText()), summary.gc.cycles.length);
   assert.ok(summary.gc.cycles.length > 0, 'the busy target collects garbage');
+  // GOMAXPROCS as the session's settings have it (here the trace is the strongest source), and the trace's own beside it;
+  // the Overview's CPU picture shows the same value with the same source.
+  const last = summary.gomaxprocs.changes.at(-1)?.value ?? summary.gomaxprocs.initial;
+  await page.waitForFunction(() => /\(/.test(document.querySelector('[data-testid="trace-gomaxprocs"]')?.textContent ?? ''));
+  assert.match(await page.getByTestId('trace-gomaxprocs').innerText(), new RegExp(`^${last} \\(execution trace\\); trace: ${last} at its end`));
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="trace-timeline"]')?.getAttribute('data-drawn') ?? 0) > 0);
   const box = (await page.getByTestId('trace-timeline').boundingBox())!;
   // Rows: axis 22, GC 16+2, STW 16+2, goroutines 56+2, heap 56+2, then 20+2 per lane.
@@ -82,6 +87,13 @@ test('Trace: the facts are the engine summary of the stored trace, and the timel
   const marks = await page.evaluate(() => performance.getEntriesByName('gs-trace-draw').map((e) => e.duration));
   assert.ok(marks.length > 0 && Math.max(...marks) < 500, `frames draw quickly: ${marks.map((m) => m.toFixed(1)).join(', ')} ms`);
   await shot(page, '24-trace-view');
+  await page.getByTestId('tab-overview').click();
+  await page.getByTestId('overview-view').waitFor();
+  assert.equal(await page.getByTestId('cpu-GOMAXPROCS').innerText(), `${last} (execution trace)`, 'the Overview shows the value the Trace header shows');
+  // Back to the Trace tab, where the next tests work.
+  await page.getByTestId('tab-trace').click();
+  await page.getByTestId('trace-view').waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="trace-timeline"]')?.getAttribute('data-drawn') ?? 0) > 0);
 });
 
 test('Trace: zoom, hover a GC pause, and click a goroutine interval for its stack', async () => {

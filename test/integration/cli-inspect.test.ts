@@ -33,6 +33,8 @@ test('every captured artifact kind is recognised from its content and printed as
     'go1.26.allocs.pb.gz': 'pprof',
     'service-local.rwseg.bin': 'buildinfo',
     'go1.26.cgroup.json': 'cgroup-files',
+    'settings.metrics.txt': 'prometheus-text',
+    'settings.expvar.json': 'expvar',
   };
   for (const [file, kind] of Object.entries(expect)) {
     const r = cli(join(fixtures, file));

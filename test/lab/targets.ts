@@ -5,9 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findBuildInfoMagic } from '../../shared/parsers/buildinfo';
+import { firstWritableLoad, parseElfHeader } from '../../shared/parsers/elf';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -42,7 +44,8 @@ export async function goVersionOf(binary: string): Promise<string> {
 
 const inflight = new Map<string, Promise<BuiltTarget>>();
 
-export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
+/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them). */
+export function buildTarget(name: 'service' | 'settings', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
   const src = join(root, 'test', 'targets', name);
   const toolchain = opts.goToolchain ?? 'local';
   const out = join(cacheDir, `${name}-${toolchain}-${sourceHash(src)}`);
@@ -66,4 +69,26 @@ export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}
   })();
   inflight.set(key, p);
   return p;
+}
+
+function readRange(file: string, offset: number, length: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    return new Uint8Array(buf.subarray(0, readSync(fd, buf, 0, length, offset)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A binary's build info as the capture's go/buildinfo artifact holds it: from the magic in the first writable segment, at most 64 KiB. */
+export function buildInfoBlobOf(binary: string): Uint8Array {
+  const elf = parseElfHeader(readRange(binary, 0, 4096));
+  if (!elf.ok) throw new Error(`${binary}: ${elf.error.message}`);
+  const rw = firstWritableLoad(elf.value);
+  if (!rw) throw new Error(`${binary}: no writable segment`);
+  const segment = readRange(binary, rw.offset, 64 * 1024);
+  const at = findBuildInfoMagic(segment);
+  if (at < 0) throw new Error(`${binary}: no build info in the writable segment`);
+  return segment.subarray(at);
 }

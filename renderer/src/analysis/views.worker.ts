@@ -3,7 +3,7 @@
  * Parsing and classification off the UI thread: the views post raw
  * artifacts here and get plain view models back.
  */
-import { buildCompareView, buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import { buildCompareView, buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildSettingsView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
 import type { ArtifactContent } from '../../../shared/analysis/artifactContent';
 import type { GzipParts, LoadedFile, ViewRequest, ViewResponse } from './viewsClient';
 
@@ -46,10 +46,12 @@ scope.onmessage = async (e) => {
           : req.view === 'goroutines'
             ? buildGoroutinesView(files)
             : req.view === 'overview'
-              ? buildOverviewView(files, { goVersion: req.goVersion ?? null })
+              ? buildOverviewView(files, { goVersion: req.goVersion ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) })
               : req.view === 'compare'
-                ? buildCompareView({ files, goVersion: req.goVersion ?? null }, { files: await inflate(req.filesAfter ?? {}), goVersion: req.goVersionAfter ?? null })
-                : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
+                ? buildCompareView({ files, goVersion: req.goVersion ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) }, { files: await inflate(req.filesAfter ?? {}), goVersion: req.goVersionAfter ?? null, ...(req.artifactStatusAfter ? { artifactStatus: req.artifactStatusAfter } : {}) })
+                : req.view === 'settings'
+                  ? buildSettingsView(files, { goVersion: req.goVersion ?? null, trace: req.trace ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) })
+                  : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
     // The mapping table's columns move to the UI thread without a copy.
     const built = performance.now();
     scope.postMessage({ id: req.id, ok: true, model, ms: built - started, steps: { inflate: inflated - started, build: built - inflated } }, 'table' in model ? mappingTableBuffers(model.table) : []);

@@ -6,9 +6,10 @@
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { buildCompareView, GoroutinesView, MemoryView, OverviewView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
+import type { EffectiveSettings, TraceSettingsFacts } from '../../../shared/analysis/settings';
 import { decodeBase64 } from '../../../shared/util/base64';
 
-export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview' | 'compare';
+export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview' | 'compare' | 'settings';
 /** A large text artifact as it crossed the wire: gzip members, one per range read, inflated in the worker. */
 export interface GzipParts {
   readonly gzip: readonly Uint8Array[];
@@ -24,9 +25,14 @@ export interface ViewRequest {
   readonly profile?: string;
   readonly valueIndex?: number;
   readonly goVersion?: string | null;
+  /** Artifacts not read whole at capture (name → "truncated: why"), for the analysis to say. */
+  readonly artifactStatus?: Readonly<Record<string, string>>;
   /** compare: the second session's files and Go version ("files" is the first, before). */
   readonly filesAfter?: Record<string, LoadedFile>;
   readonly goVersionAfter?: string | null;
+  readonly artifactStatusAfter?: Readonly<Record<string, string>>;
+  /** settings: the trace's own facts, when the view has read the trace. */
+  readonly trace?: TraceSettingsFacts | null;
 }
 export type ViewResponse =
   | {
@@ -46,6 +52,7 @@ export interface ViewModels {
   profile: ProfileView;
   overview: OverviewView;
   compare: ReturnType<typeof buildCompareView>;
+  settings: EffectiveSettings;
 }
 
 /**
@@ -86,7 +93,12 @@ function getWorker(lane: 'views' | 'analysis'): Worker {
 
 import { TRUNCATED } from '../../../shared/analysis/sessionViews';
 
-const BINARY = /\.pb\.gz$|^go\/trace$/;
+const BINARY = /\.pb\.gz$|^go\/trace$|^go\/buildinfo$/;
+
+/** What was not read whole at capture, by artifact (name → "truncated: why"), for the analysis to say. */
+export function artifactStatusOf(session: SessionDetail): Record<string, string> {
+  return Object.fromEntries(session.artifacts.filter((a) => a.status !== 'ok').map((a) => [a.name, `${a.status}${a.reason ? `: ${a.reason}` : ''}`]));
+}
 
 /** Larger artifacts are read in chunks of this size, as bytes, and assembled without a string copy. */
 export const CHUNK = 8 * 1024 * 1024;
@@ -191,7 +203,7 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
   return files;
 }
 
-export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: { isGo?: boolean; profile?: string; valueIndex?: number; goVersion?: string | null; filesAfter?: Record<string, LoadedFile>; goVersionAfter?: string | null } = {}): Promise<ViewModels[V]> {
+export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: Omit<ViewRequest, 'id' | 'view' | 'files'> = {}): Promise<ViewModels[V]> {
   const id = nextId++;
   const lane = view === 'overview' || view === 'compare' ? 'analysis' : 'views';
   const w = getWorker(lane);

@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
-import type { DiffNode, GroupDelta, MetricDelta, ProfileDiff } from '../../../shared/analysis/compare';
+import type { DiffNode, GroupDelta, MetricDelta, ProfileDiff, SettingDelta } from '../../../shared/analysis/compare';
+import { SOURCE_LABEL } from '../../../shared/analysis/settings';
 import type { ErrorReporter } from '../App';
-import { loadArtifacts, requestView, type ViewModels } from '../analysis/viewsClient';
+import { artifactStatusOf, loadArtifacts, requestView, type ViewModels } from '../analysis/viewsClient';
 import { formatBytes, formatSampleValue, formatTime } from '../format';
 import { drawIcicle, icicleAt, type IcicleBox } from './icicle';
 import { href } from '../route';
@@ -24,7 +25,7 @@ export function CompareView({ api, before, after, report }: { api: Api; before: 
       const [fb, fa] = await Promise.all([loadArtifacts(api, b, want), loadArtifacts(api, a, want)]);
       if (!live) return;
       setState({ status: 'loading', step: 'comparing in the background' });
-      const model = await requestView('compare', fb, { goVersion: b.goVersion, filesAfter: fa, goVersionAfter: a.goVersion });
+      const model = await requestView('compare', fb, { goVersion: b.goVersion, artifactStatus: artifactStatusOf(b), filesAfter: fa, goVersionAfter: a.goVersion, artifactStatusAfter: artifactStatusOf(a) });
       if (live) setState({ status: 'ready', model, before: b, after: a });
     })().catch((err: unknown) => {
       if (live) setState({ status: 'error', message: (err as Error).message });
@@ -53,6 +54,8 @@ export function CompareView({ api, before, after, report }: { api: Api; before: 
         <div className="card">
           <h2>Metrics</h2>
           <MetricsTable metrics={m.metrics} />
+          <h2>Runtime settings</h2>
+          <SettingsDeltaTable settings={m.settings} />
         </div>
         <div className="card" data-testid="compare-recommendations">
           <h2>Recommendations</h2>
@@ -91,6 +94,30 @@ function value(v: number | null, unit: MetricDelta['unit']): string {
   if (unit === 'bytes') return `${v < 0 ? '−' : ''}${formatBytes(Math.abs(v))}`;
   if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
   return String(v);
+}
+
+function SettingsDeltaTable({ settings }: { settings: readonly SettingDelta[] }) {
+  const side = (x: SettingDelta['before']) => (x ? `${x.value} (${SOURCE_LABEL[x.source]})` : 'unknown');
+  return (
+    <table className="table compact" data-testid="compare-settings">
+      <thead>
+        <tr>
+          <th>setting</th>
+          <th>before</th>
+          <th>after</th>
+        </tr>
+      </thead>
+      <tbody>
+        {settings.map((x) => (
+          <tr key={x.name} data-testid="compare-setting" data-name={x.name} data-before={x.before?.value ?? ''} data-after={x.after?.value ?? ''} className={x.before?.value !== x.after?.value ? 'delta-row' : ''}>
+            <td className="mono">{x.name}</td>
+            <td className="small">{side(x.before)}</td>
+            <td className="small">{side(x.after)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 function MetricsTable({ metrics }: { metrics: readonly MetricDelta[] }) {

@@ -4,7 +4,10 @@ import type { Api } from '../../../../shared/contract/client';
 import type { EvidenceItem, Recommendation } from '../../../../shared/analysis/recommendations';
 import type { CpuReconciliation, MemoryReconciliation } from '../../../../shared/analysis/reconcile';
 import { OVERVIEW_TRACE_MAX } from '../../../../shared/analysis/sessionViews';
+import { SOURCE_LABEL } from '../../../../shared/analysis/settings';
+import { artifactStatusOf } from '../../analysis/viewsClient';
 import { formatBytes } from '../../format';
+import { SettingsTable } from './SettingsTable';
 import { useView, ViewStatus } from './useView';
 
 export type SessionTab = 'overview' | 'memory' | 'threads' | 'goroutines' | 'profiles' | 'trace';
@@ -16,7 +19,7 @@ const wantFor = (session: SessionDetail) => {
 };
 
 export function OverviewView({ api, session, show }: { api: Api; session: SessionDetail; show: (tab: SessionTab) => void }) {
-  const state = useView(api, session, 'overview', wantFor(session), { goVersion: session.goVersion });
+  const state = useView(api, session, 'overview', wantFor(session), { goVersion: session.goVersion, artifactStatus: artifactStatusOf(session) });
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;
   const trace = session.artifacts.find((a) => a.name === 'go/trace' && a.sha256);
@@ -36,6 +39,7 @@ export function OverviewView({ api, session, show }: { api: Api; session: Sessio
       {m.recommendations.map((r) => (
         <RecommendationCard key={r.id} rec={r} show={show} />
       ))}
+      <SettingsTable settings={m.settings} />
       <div className="split">
         <Waterfall memory={m.memory} />
         <CpuPicture cpu={m.cpu} />
@@ -133,9 +137,9 @@ function CpuPicture({ cpu }: { cpu: CpuReconciliation }) {
   const rows: [string, string][] = [
     ['CPU quota', cpu.quotaCpus === null ? 'none or unknown' : `${cpu.quotaCpus.toFixed(2)} CPUs`],
     ['CPUs available', cpu.hostCpus === null ? 'unknown' : String(cpu.hostCpus)],
-    ['GOMAXPROCS', cpu.gomaxprocs === null ? 'unknown' : String(cpu.gomaxprocs)],
+    ['GOMAXPROCS', cpu.gomaxprocs === null ? 'unknown' : `${cpu.gomaxprocs} (${SOURCE_LABEL[cpu.gomaxprocsSource!]})`],
     ['how we know', cpu.gomaxprocsHow],
-    ['follows quota changes', cpu.followsQuota === null ? 'unknown' : cpu.followsQuota ? 'yes (Go 1.25+ default)' : 'no'],
+    ['follows quota changes', `${cpu.followsQuota === null ? 'unknown' : cpu.followsQuota ? 'yes' : 'no'}: ${cpu.followsQuotaWhy}`],
     ['OS threads', cpu.threads === null ? 'unknown' : String(cpu.threads)],
     ['threads by state', cpu.threadStates ? cpu.threadStates.map((t) => `${t.count} ${t.state}`).join(', ') : 'no native stacks'],
     ['throttled', cpu.throttledRatio === null ? 'unknown' : `${(cpu.throttledRatio * 100).toFixed(1)}% of periods${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(2)} s` : ''}`],

@@ -1,6 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ArtifactMeta, SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
+import { SETTINGS_ARTIFACTS } from '../../../../shared/analysis/sessionViews';
+import { SOURCE_LABEL } from '../../../../shared/analysis/settings';
+import { artifactStatusOf } from '../../analysis/viewsClient';
+import { useView } from './useView';
 import { formatDuration } from '../../../../shared/trace/report';
 import { generationsFor, type TimelineDetail, type TimelineOverview } from '../../../../shared/trace/timeline';
 import { MAX_DETAIL_BYTES, TraceTimelineClient } from '../../analysis/traceClient';
@@ -19,10 +23,10 @@ export function TraceView({ api, session }: { api: Api; session: SessionDetail }
         No execution trace in this session. Capture again with an execution trace (the capture form's "Execution trace … s", or <code>gopherscope capture … --trace-seconds 5</code>); the target needs a pprof endpoint.
       </div>
     );
-  return <TraceTimeline key={artifact.id} api={api} artifact={artifact} />;
+  return <TraceTimeline key={artifact.id} api={api} session={session} artifact={artifact} />;
 }
 
-function TraceTimeline({ api, artifact }: { api: Api; artifact: ArtifactMeta }) {
+function TraceTimeline({ api, session, artifact }: { api: Api; session: SessionDetail; artifact: ArtifactMeta }) {
   const [load, setLoad] = useState<Load>({ status: 'loading', bytes: 0, total: artifact.sizeBytes });
   const client = useRef<TraceTimelineClient | null>(null);
 
@@ -63,15 +67,20 @@ function TraceTimeline({ api, artifact }: { api: Api; artifact: ArtifactMeta }) 
     );
   return (
     <div data-testid="trace-view">
-      <TraceFacts overview={load.overview} />
+      <TraceFacts overview={load.overview} api={api} session={session} />
       <GoToolTrace api={api} artifact={artifact} />
       <Timeline overview={load.overview} client={client} />
     </div>
   );
 }
 
-function TraceFacts({ overview: o }: { overview: TimelineOverview }) {
+function TraceFacts({ overview: o, api, session }: { overview: TimelineOverview; api: Api; session: SessionDetail }) {
   const s = o.summary;
+  // The session's GOMAXPROCS as every view has it (a stronger source than the trace may set it), with the trace's own beside it.
+  const settings = useView(api, session, 'settings', (name) => SETTINGS_ARTIFACTS.test(name), { goVersion: session.goVersion, artifactStatus: artifactStatusOf(session), trace: { gomaxprocs: s.gomaxprocs, durationNs: s.durationNs } }, [s]);
+  const traceProcs = s.gomaxprocs.initial === null ? 'none in the trace' : `trace: ${s.gomaxprocs.changes.at(-1)?.value ?? s.gomaxprocs.initial} at its end${s.gomaxprocs.changes.length ? `, ${s.gomaxprocs.changes.length} changes from ${s.gomaxprocs.initial}` : ''}`;
+  const eff = settings.status === 'ready' ? settings.model.GOMAXPROCS.effective : null;
+  const procs = settings.status === 'ready' ? `${eff ? `${eff.value} (${SOURCE_LABEL[eff.source]})` : 'unknown'}; ${traceProcs}` : settings.status === 'error' ? `settings not read (${settings.message}); ${traceProcs}` : traceProcs;
   const stw = s.stwByReason.slice(0, 3).map((r) => `${r.reason} ×${r.count} (max ${formatDuration(r.maxNs)})`);
   const partialCycles = s.gc.cycles.filter((c) => c.partial !== null).length;
   return (
@@ -88,7 +97,7 @@ function TraceFacts({ overview: o }: { overview: TimelineOverview }) {
         <Fact label="GC pauses p50 / p99 / max" value={s.gc.pauses.count ? `${formatDuration(s.gc.pauses.p50Ns)} / ${formatDuration(s.gc.pauses.p99Ns)} / ${formatDuration(s.gc.pauses.maxNs)}` : '—'} />
         <Fact label="GC CPU (of GOMAXPROCS × duration)" value={s.gc.cpuFraction === null ? '—' : `${(s.gc.cpuFraction * 100).toFixed(1)}%`} />
         <Fact label="Sched latency p99 / max" value={s.schedLatency.count ? `${formatDuration(s.schedLatency.p99Ns)} / ${formatDuration(s.schedLatency.maxNs)}` : '—'} />
-        <Fact label="GOMAXPROCS" value={s.gomaxprocs.initial === null ? '—' : `${s.gomaxprocs.initial}${s.gomaxprocs.changes.length ? ` (${s.gomaxprocs.changes.length} changes)` : ''}`} />
+        <Fact label="GOMAXPROCS" value={procs} testId="trace-gomaxprocs" />
       </div>
       {stw.length > 0 && <div className="muted small">Stop-the-world: {stw.join('; ')}</div>}
       {partialCycles > 0 && <div className="muted small">{partialCycles} GC cycle{partialCycles === 1 ? ' was' : 's were'} already running at the trace's start or still running at its end: counted, with the part the trace saw.</div>}
