@@ -67,6 +67,7 @@ export function kindOfArtifactName(name: string): ArtifactKind | null {
     'stacks/native.txt': 'stacks',
     'go/goroutine-debug2.txt': 'goroutines',
     'go/heap-debug1.txt': 'heap-debug1',
+    'go/buildinfo': 'buildinfo',
   };
   if (exact[name]) return exact[name]!;
   if (/^system\/pressure-/.test(name) || /^cgroup\/.*\.pressure$/.test(name)) return 'psi';

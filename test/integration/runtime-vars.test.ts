@@ -105,6 +105,16 @@ for (const toolchain of LAB_TOOLCHAINS) {
   });
 }
 
+test('a second capture of the same build reuses the layout found by build ID, and reads the same values', async () => {
+  const { target, self, goVersion } = await start({ args: ['-maxprocs', '4', '-memlimit', '222222222'] });
+  const first = await captureVars(rootHost, target.pid);
+  const second = await captureVars(rootHost, target.pid);
+  assert.ok(first.vars && second.vars);
+  assertMatchesSelf(second.vars, self, goVersion);
+  assert.match(second.vars.method, /layout cached for build ID go:/);
+  assert.deepEqual({ ...second.vars, method: '' }, { ...first.vars, method: '' });
+});
+
 test('defaults left alone: no memory limit (MaxInt64) reads as none, GOGC off as null, GOMAXPROCS as the runtime chose it', async () => {
   const { target, self, goVersion } = await start({ args: ['-gcpercent', '-1'] });
   assert.equal(self.memlimit, (1n << 63n) - 1n);
