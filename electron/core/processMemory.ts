@@ -25,6 +25,8 @@ export interface RuntimeVarsOptions {
   /** For the DWARF read (default 120 s). */
   readonly timeoutMs?: number;
   readonly onProgress?: (text: string) => void;
+  /** Use (and fill) the per-build-ID layout cache (default true). */
+  readonly layoutCache?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -46,7 +48,8 @@ export async function readRuntimeVars(conn: SshConnection, pid: number, exe: Exe
   if (!elf.littleEndian) return skipAll('big-endian binaries are not read');
   if (!exe.sections) return skipAll(`the binary has no readable section headers (${exe.sectionsMissing ?? 'stripped'}), so its symbols and DWARF cannot be found`);
   const sections = exe.sections;
-  const cached = exe.buildId ? layoutCache.get(exe.buildId) : undefined;
+  const useCache = opts.layoutCache !== false && exe.buildId;
+  const cached = useCache ? layoutCache.get(exe.buildId!) : undefined;
   let located: Located;
   let bias = 0;
   const auxv: FileItem[] = elf.type === ET_DYN ? [{ name: 'auxv', path: `/proc/${pid}/auxv`, cap: 4096 }] : [];
@@ -63,9 +66,9 @@ export async function readRuntimeVars(conn: SshConnection, pid: number, exe: Exe
     if (typeof found.bias === 'string') return skipAll(found.bias);
     bias = found.bias;
     located = found.located;
-    if ('layout' in located && exe.buildId && located.layout.gcPercent && located.layout.memoryLimit && located.layout.gomaxprocs) {
+    if ('layout' in located && useCache && located.layout.gcPercent && located.layout.memoryLimit && located.layout.gomaxprocs) {
       if (layoutCache.size >= 64) layoutCache.delete(layoutCache.keys().next().value!);
-      layoutCache.set(exe.buildId, located);
+      layoutCache.set(exe.buildId!, located);
     }
   }
   if ('skip' in located) return skipAll(located.skip);

@@ -19,6 +19,10 @@ import type { SessionDetail } from '../../shared/contract/api';
 import { parseRuntimeVars, RUNTIME_VARS_ARTIFACT, type RuntimeVars } from '../../shared/parsers/runtimeVars';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { inProcessApi } from '../../electron/core/inProcess';
+import { examineExecutables } from '../../electron/core/goBinary';
+import { KnownHosts } from '../../electron/core/knownHosts';
+import { readRuntimeVars } from '../../electron/core/processMemory';
+import { connectSsh } from '../../electron/core/sshConnection';
 import { startSshd, type Sshd } from '../lab/sshd';
 import { startTarget, type RunningTarget } from '../lab/target';
 import { buildTarget, LAB_TOOLCHAINS, type BuildVariant } from '../lab/targets';
@@ -158,6 +162,32 @@ for (const variant of ['stripped', 'noshdr'] as const) {
     assert.match(r.vars.skipped.all!, variant === 'stripped' ? /stripped: it has neither a symbol table nor DWARF/ : /no readable section headers/);
   });
 }
+
+test('the DWARF read is capped, timed out and shows progress: past the cap or the time, a labelled skip', async () => {
+  const { target } = await start({ variant: 'pie', args: ['-maxprocs', '3'] });
+  const outcome = await connectSsh({ hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath }, { knownHosts: new KnownHosts([join(dir, 'kh')], join(dir, 'app_kh')) });
+  assert.equal(outcome.kind, 'connected');
+  if (outcome.kind !== 'connected') return;
+  try {
+    const exe = (await examineExecutables(outcome.connection, [target.pid], { buildId: true })).get(target.pid)!;
+    const progress: string[] = [];
+    const capped = await readRuntimeVars(outcome.connection, target.pid, exe, { maxDebugBytes: 64 * 1024, layoutCache: false, onProgress: (p) => progress.push(p) });
+    // Past the cap the DWARF gives nothing; the symbol table still locates GOMAXPROCS, and the struct fields are skipped with the cap as the reason.
+    assert.equal(capped.gomaxprocs?.value, 3);
+    assert.match(capped.method, /symbol table/);
+    assert.equal(capped.memoryLimitBytes, null);
+    assert.match(capped.skipped.memoryLimitBytes ?? '', /not in the first 0\.1 MiB of \.debug_info \(the cap\)/);
+    assert.match(capped.skipped.gcPercent ?? '', /not in the first 0\.1 MiB of \.debug_info \(the cap\)/);
+    assert.ok(progress.some((p) => /^DWARF: 0\.1 of \d+\.\d MiB read \(capped at 0\.1 MiB\)$/.test(p)), progress.join(' | '));
+    const late = await readRuntimeVars(outcome.connection, target.pid, exe, { timeoutMs: 1, layoutCache: false });
+    assert.equal(late.gomaxprocs, null);
+    assert.match(late.skipped.all ?? '', /stopped at 0\.0 of \d+\.\d MiB \(timeout or dropped connection\)/);
+    const full = await readRuntimeVars(outcome.connection, target.pid, exe, { layoutCache: false });
+    assert.equal(full.gomaxprocs?.value, 3, JSON.stringify(full.skipped));
+  } finally {
+    outcome.connection.end();
+  }
+});
 
 test('switched off for a capture: skipped with the reason, nothing read', async () => {
   const { target } = await start({ args: ['-maxprocs', '3'] });
