@@ -31,7 +31,7 @@ const USAGE = `Usage:
   gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
   gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
-                      [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
+                      [--no-process-memory] [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
   gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
   gopherscope export SESSION_ID FILE [--data-dir DIR]
@@ -43,7 +43,7 @@ const USAGE = `Usage:
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
 
-const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks']);
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-process-memory']);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -220,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
             hostId: host.id,
             pid,
             stacks: !args.flags.has('no-stacks'),
+            processMemory: !args.flags.has('no-process-memory'),
             ...(traceSeconds ? { traceSeconds } : {}),
             ...(cpuProfileSeconds ? { cpuProfileSeconds: Math.round(cpuProfileSeconds) } : {}),
             ...(pprofPort ? { pprofPort } : {}),

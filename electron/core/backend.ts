@@ -204,7 +204,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
       return list;
     },
-    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort, stacks, stackTools }) => {
+    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort, stacks, stackTools, processMemory }) => {
       const host = await store.getHost(hostId);
       const conn = connection(hostId);
       // Check the process exists before any row is written, so a vanished PID leaves nothing behind.
@@ -236,6 +236,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
             progress: (step, n, total) => emit('capture.progress', { captureId, sessionId, step, done: n, total }),
           }, { sudo: host.useSudo }, {
             isGo: goMark?.kind === 'go',
+            processMemory,
             ...(cpuProfileSeconds ? { cpuProfileSeconds } : {}),
             ...(traceSeconds ? { traceSeconds } : {}),
             ...(traceCapBytes ? { traceCapBytes } : {}),

@@ -15,6 +15,7 @@ import { EXPVAR_FETCH, fetchExpvar, fetchToBlob, findMetricsEndpoints, findPprof
 import { listeningPortsOf } from '../../shared/parsers/procNet';
 import { redactExpvar } from '../../shared/redact/secrets';
 import { captureStacks, type StackTool } from './stacks';
+import { BINARY_ARTIFACTS, captureGoBinary } from './captureBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { newNonce } from './remoteScripts';
@@ -70,11 +71,12 @@ export async function runCapture(
   signal: AbortSignal,
   cb: CaptureCallbacks,
   script: { sudo?: boolean } = {},
-  go: (GoCaptureOptions & { isGo: boolean }) | null = null,
+  go: (GoCaptureOptions & { isGo: boolean; processMemory?: boolean }) | null = null,
   stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
 ): Promise<CaptureOutcome> {
   const goList = go?.isGo ? goFetches(go) : [];
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
+  const binary = go?.isGo ? BINARY_ARTIFACTS : [];
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...binary, ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null } = {};
@@ -143,7 +145,7 @@ export async function runCapture(
     status = 'partial';
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
   }
-  if (status === 'complete' && (goList.length > 0 || stacks.enabled)) {
+  if (status === 'complete' && (goList.length > 0 || binary.length > 0 || stacks.enabled)) {
     const saveSlow = async (a: NewArtifact, redactions: readonly Redaction[] = []) => {
       await store.addArtifact(sessionId, a, redactions);
       saved.add(a.name);
@@ -154,6 +156,11 @@ export async function runCapture(
     await Promise.all([
       goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow).then((port) => void (discovery.pprofPort = port)) : Promise.resolve(),
       goList.length > 0 ? captureMetrics(conn, store, go!, kept, signal, saveSlow) : Promise.resolve(),
+      binary.length > 0
+        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
+            for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
+          })
+        : Promise.resolve(),
       stacks.enabled && !signal.aborted
         ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
             async (st) => {

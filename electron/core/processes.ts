@@ -1,20 +1,17 @@
 /**
- * Remote process listing with Go detection, in two round trips: the first
- * reads every process's status, cmdline and executable headers; the second
- * reads a small byte range of each ELF's first writable segment, where the Go
- * linker puts .go.buildinfo. Binaries are never copied whole.
+ * Remote process listing with Go detection: one round trip reads every
+ * process's status, cmdline and executable headers; goBinary.ts then reads
+ * the section headers and the build info of the ELF executables in a few
+ * more, for all processes at once. Binaries are never copied whole.
  */
 import type { GoMark, ProcessInfo } from '../../shared/contract/api';
-import { parseBuildInfo } from '../../shared/parsers/buildinfo';
-import { firstWritableLoad, parseElfHeader } from '../../shared/parsers/elf';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
 import { collect, type CollectedFile } from './frameCollector';
-import { buildInfoScript, environScript, exeHeaderScript, newNonce, processListScript } from './remoteScripts';
+import { environScript, newNonce, processListScript } from './remoteScripts';
+import { examineExecutables } from './goBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import type { SshConnection } from './sshConnection';
-
-const BUILDINFO_READ = 16 * 1024;
 
 export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal; sudo?: boolean } = {}): Promise<ProcessInfo[]> {
   const nonce = newNonce();
@@ -84,59 +81,8 @@ export async function detectGo(
   signal?: AbortSignal,
   script: { sudo?: boolean } = {},
 ): Promise<Map<number, GoMark>> {
-  const opts = signal ? { signal } : {};
-  const missing = pids.filter((pid) => !headers.has(`p/${pid}/exe`));
-  let files = headers;
-  if (missing.length > 0) {
-    const nonce = newNonce();
-    const r = await collect(conn, exeHeaderScript(nonce, missing, script), { nonce, timeoutMs: 30_000, maxTotalBytes: 16 * 1024 * 1024, capFor: () => 2048, ...opts });
-    files = new Map([...headers, ...r.files]);
-  }
-  const marks = new Map<number, GoMark>();
-  const reads: Array<{ pid: number; offset: number; length: number }> = [];
-  for (const pid of pids) {
-    const mark = markFromHeader(files.get(`p/${pid}/exe`));
-    if (mark.kind === 'read') reads.push({ pid, offset: mark.offset, length: BUILDINFO_READ });
-    else marks.set(pid, mark.mark);
-  }
-  if (reads.length === 0) return marks;
-  const nonce2 = newNonce();
-  const second = await collect(conn, buildInfoScript(nonce2, reads, script), {
-    nonce: nonce2,
-    timeoutMs: 30_000,
-    maxTotalBytes: 64 * 1024 * 1024,
-    capFor: () => BUILDINFO_READ,
-    ...opts,
-  });
-  for (const r of reads) {
-    const f = second.files.get(`p/${r.pid}/buildinfo`);
-    if (!f || f.rc !== 0) {
-      marks.set(r.pid, { kind: 'unknown', reason: `could not read the data segment: ${f?.stderr || 'no answer'}` });
-      continue;
-    }
-    const info = parseBuildInfo(new Uint8Array(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
-    if (info.ok) {
-      const mainModule = info.value.main?.path ?? info.value.path;
-      marks.set(r.pid, { kind: 'go', goVersion: info.value.goVersion, ...(mainModule ? { mainModule } : {}), reason: 'Go build info found in the executable' });
-    } else {
-      marks.set(r.pid, { kind: 'not-go', reason: 'no Go build info at the start of the writable segment' });
-    }
-  }
-  return marks;
-}
-
-function markFromHeader(exe: CollectedFile | undefined): { kind: 'read'; offset: number } | { kind: 'done'; mark: GoMark } {
-  if (!exe) return { kind: 'done', mark: { kind: 'unknown', reason: 'executable not read' } };
-  if (exe.rc !== 0 && /no such file/i.test(exe.stderr)) return { kind: 'done', mark: { kind: 'not-go', reason: 'no executable: a kernel thread, or the process exited' } };
-  if (exe.rc !== 0 || exe.bytes.length === 0) {
-    const why = exe.stderr.includes('ermission') ? 'permission denied reading /proc/PID/exe (another user; use sudo later)' : exe.bytes.length === 0 ? 'no executable (kernel thread or exited)' : exe.stderr || `read failed (rc ${exe.rc})`;
-    return { kind: 'done', mark: { kind: 'unknown', reason: why } };
-  }
-  const elf = parseElfHeader(new Uint8Array(exe.bytes.buffer, exe.bytes.byteOffset, exe.bytes.byteLength));
-  if (!elf.ok) return { kind: 'done', mark: { kind: 'not-go', reason: `not an ELF executable: ${elf.error.message}` } };
-  const rw = firstWritableLoad(elf.value);
-  if (!rw) return { kind: 'done', mark: { kind: 'not-go', reason: 'ELF without a writable PT_LOAD segment' } };
-  return { kind: 'read', offset: rw.offset };
+  const facts = await examineExecutables(conn, pids, { headers, ...(signal ? { signal } : {}), ...(script.sudo ? { sudo: true } : {}) });
+  return new Map([...facts].map(([pid, f]) => [pid, f.mark]));
 }
 
 function parsePasswd(text: string): Map<number, string> {

@@ -43,6 +43,8 @@ export function prelude(nonce: string, opts: { sudo?: boolean } = {}): string {
   // tail is cut off by head once it has enough: its SIGPIPE (status 141) is success here.
   const tailRc = '|| { gs_t=$?; [ "$gs_t" -eq 141 ] || echo "gs-rc=$gs_t" >&2; }';
   const range = opts.sudo ? `{ sudo -n tail -c +"$3" "$2" ${tailRc}; } | head -c "$4"` : `{ tail -c +"$3" < "$2" ${tailRc}; } | head -c "$4"`;
+  // dd seeks /proc/PID/mem to the address (skip counts blocks of bs) and reads count blocks: a plain read, no ptrace stop.
+  const mem = `${opts.sudo ? 'sudo -n ' : ''}dd if="/proc/$2/mem" bs="$3" skip="$4" count="$5"`;
   return [
     'LC_ALL=C; export LC_ALL',
     `N=${nonce}`,
@@ -59,6 +61,10 @@ export function prelude(nonce: string, opts: { sudo?: boolean } = {}): string {
     'gs_range() {',
     '  printf \'@@GS1 %s BEGIN %s\\n\' "$N" "$1"',
     `  gs_e=$( { ${range} | base64; } 2>&1 >&3 3>&- ); gs_end "$1"`,
+    '}',
+    'gs_mem() {',
+    '  printf \'@@GS1 %s BEGIN %s\\n\' "$N" "$1"',
+    `  gs_e=$( { { ${mem} || echo "gs-rc=$?" >&2; } | base64; } 2>&1 >&3 3>&- ); gs_end "$1"`,
     '}',
   ].join('\n');
 }
@@ -98,17 +104,70 @@ export function processListScript(nonce: string, opts: { sudo?: boolean } = {}):
   ].join('\n');
 }
 
-export function exeHeaderScript(nonce: string, pids: readonly number[], opts: { sudo?: boolean } = {}): string {
-  return [prelude(nonce, opts), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/exe`, path: `/proc/${pid}/exe`, cap: 2048 })), done].join('\n');
-}
-
 /** environ of the given processes, only to pick out the Go runtime settings locally. */
 export function environScript(nonce: string, pids: readonly number[], opts: { sudo?: boolean } = {}): string {
   return [prelude(nonce, opts), ...pids.map((pid) => fileLine({ name: `p/${checkInt(pid, 'pid')}/environ`, path: `/proc/${pid}/environ`, cap: 256 * 1024 })), done].join('\n');
 }
 
-export function buildInfoScript(nonce: string, reads: ReadonlyArray<{ pid: number; offset: number; length: number }>, opts: { sudo?: boolean } = {}): string {
-  return [prelude(nonce, opts), ...reads.map((r) => rangeLine(`p/${checkInt(r.pid, 'pid')}/buildinfo`, `/proc/${r.pid}/exe`, r.offset, r.length)), done].join('\n');
+export interface ExeRange {
+  readonly name: string;
+  readonly pid: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Byte ranges of processes' executables, always through /proc/PID/exe: the file the process runs, even if the path on disk was replaced or deleted. */
+export function exeRangesScript(nonce: string, reads: readonly ExeRange[], opts: { sudo?: boolean } = {}): string {
+  return readScript(nonce, { exeRanges: reads }, opts);
+}
+
+/** Largest block size (a power of two, at most 4096) dividing both the address and the length, so dd reads in few, aligned blocks. */
+function memBlockSize(address: number, length: number): number {
+  let bs = 4096;
+  while (bs > 8 && (address % bs !== 0 || length % bs !== 0)) bs /= 2;
+  return bs;
+}
+
+/**
+ * One framed read of LENGTH bytes of process memory at ADDRESS through
+ * /proc/PID/mem, with dd (a plain read: the target is not stopped). The
+ * address and length must be multiples of 8; the read fails (rc != 0) when
+ * the range is not mapped or the memory is not readable by this user.
+ * dd's transfer statistics arrive in the ERR frame; see memReadError.
+ */
+export function memReadLine(name: string, pid: number, address: number, length: number): string {
+  checkInt(address, 'address');
+  checkInt(length, 'length');
+  if (address % 8 !== 0 || length % 8 !== 0 || length === 0) throw new Error(`memory reads are 8-byte aligned: address ${address}, length ${length}`);
+  if (length > 1024 * 1024) throw new Error(`memory reads are at most 1 MiB, asked for ${length}`);
+  const bs = memBlockSize(address, length);
+  return `gs_mem '${checkName(name)}' ${checkInt(pid, 'pid')} ${bs} ${address / bs} ${length / bs}`;
+}
+
+export interface MemRead {
+  readonly name: string;
+  readonly pid: number;
+  readonly address: number;
+  readonly length: number;
+}
+
+/** One round trip of reads: small files (auxv, maps), executable ranges and process memory, each in its own frame. */
+export function readScript(nonce: string, parts: { readonly files?: readonly FileItem[]; readonly exeRanges?: readonly ExeRange[]; readonly mem?: readonly MemRead[] }, opts: { sudo?: boolean } = {}): string {
+  return [
+    prelude(nonce, opts),
+    ...(parts.files ?? []).map(fileLine),
+    ...(parts.exeRanges ?? []).map((r) => rangeLine(r.name, `/proc/${checkInt(r.pid, 'pid')}/exe`, r.offset, r.length)),
+    ...(parts.mem ?? []).map((r) => memReadLine(r.name, r.pid, r.address, r.length)),
+    done,
+  ].join('\n');
+}
+
+/** dd's stderr without its transfer statistics and its warning about seeking a file of size 0: what is left is a real error. */
+export function memReadError(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/records (in|out)$|bytes? .*copied|cannot skip to specified offset/.test(l))
+    .join('; ');
 }
 
 /** The capture collector: a GONE frame when the process is missing, else one frame per file. */

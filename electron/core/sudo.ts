@@ -6,8 +6,8 @@
 import type { SudoProbe } from '../../shared/contract/api';
 import type { SshConnection } from './sshConnection';
 
-/** What privileged reads run under sudo; later issues add the stack tools. */
-export const PRIVILEGED_COMMANDS = ['head', 'tail'] as const;
+/** What privileged reads run under sudo: head and tail read files and executable ranges, dd reads process memory (/proc/PID/mem). */
+export const PRIVILEGED_COMMANDS = ['head', 'tail', 'dd'] as const;
 
 export async function probeSudo(conn: SshConnection): Promise<SudoProbe> {
   const script = [

@@ -18,5 +18,7 @@ export const CAPTURE_COSTS = {
   goroutines: 'goroutine?debug=2 stops the world for the length of the dump (milliseconds for thousands of goroutines).',
   heap: 'heap?debug=1 and the profiles read data the runtime already keeps; no pause beyond a brief lock.',
   cpuProfile: 'A CPU profile samples at 100 Hz for the chosen seconds: about 1–5% CPU while it runs.',
+  processMemory:
+    'Reads GOMAXPROCS, the memory limit and GOGC from the runtime\'s variables in /proc/PID/mem: a plain read, the process is not paused. Finding them reads the binary\'s DWARF (or symbols) over SSH, usually a few MB, at most 64 MiB, stopped as soon as the runtime\'s entries are found.',
   trace: 'An execution trace costs roughly 1–2% CPU while it runs and produces several MB per second on a busy service.',
 } as const;

@@ -235,6 +235,8 @@ export const methods = {
       stacks: z.boolean().default(true),
       /** Stack tools to consider, in order; default STACK_TOOLS (eu-stack, pstack, gstack, gdb). */
       stackTools: z.array(z.enum(STACK_TOOLS)).min(1).max(4).optional(),
+      /** Read GOMAXPROCS, the memory limit and GOGC from the Go process's memory (see CAPTURE_COSTS.processMemory); on by default. */
+      processMemory: z.boolean().default(true),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },

@@ -58,7 +58,7 @@ function expected(file: string): readonly [string | null, ArtifactKind | null] |
     // The settings target (automaxprocs, automemlimit, client_golang) in 256 MiB / 0.5 CPU.
     'settings.metrics.txt': ['go/metrics.txt', 'prometheus-text'],
     'settings.expvar.json': ['go/expvar.json', 'expvar'],
-    'settings.buildinfo.bin': [null, 'buildinfo'],
+    'settings.buildinfo.bin': ['go/buildinfo', 'buildinfo'],
     'settings.expected.json': [null, null],
   };
   return other[file];

@@ -73,6 +73,7 @@ export function kindOfArtifactName(name: string): ArtifactKind | null {
     'go/heap-debug1.txt': 'heap-debug1',
     [METRICS_ARTIFACT]: 'prometheus-text',
     [EXPVAR_ARTIFACT]: 'expvar',
+    'go/buildinfo': 'buildinfo',
   };
   if (exact[name]) return exact[name]!;
   if (/^system\/pressure-/.test(name) || /^cgroup\/.*\.pressure$/.test(name)) return 'psi';

@@ -78,3 +78,62 @@ export function parseRuntimeVars(text: string): ParseResult<RuntimeVars> {
     method: typeof o.method === 'string' ? o.method : 'unknown',
   });
 }
+
+/** Where each variable was found (runtime addresses, load bias applied) and the bytes read there. */
+export interface RuntimeVarsReading {
+  readonly goVersion: string | null;
+  readonly method: string;
+  readonly gomaxprocs?: { readonly address: number; readonly bytes: Uint8Array | null; readonly error?: string };
+  readonly gcPercent?: { readonly address: number; readonly size: number; readonly bytes: Uint8Array | null; readonly error?: string };
+  readonly memoryLimit?: { readonly address: number; readonly size: number; readonly bytes: Uint8Array | null; readonly error?: string };
+  /** Reasons for variables that were not located (or for 'all'). */
+  readonly skipped: Readonly<Record<string, string>>;
+}
+
+const MAX_INT64 = (1n << 63n) - 1n;
+/** The runtime caps GOMAXPROCS far below this; a larger number means the bytes are not what the layout said. */
+const MAX_PLAUSIBLE_PROCS = 1 << 20;
+
+function littleEndian(bytes: Uint8Array, size: number): bigint | null {
+  if (bytes.length < size) return null;
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  const sign = 1n << BigInt(size * 8 - 1);
+  return v >= sign ? v - (sign << 1n) : v;
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/**
+ * The model of go/runtime-vars.json from what was read: little-endian
+ * integers as the runtime stores them (gomaxprocs int32; gcPercent int32,
+ * negative = off; memoryLimit int64, MaxInt64 = no limit). A value that is
+ * impossible for its variable is refused with the reason, never stored.
+ */
+export function interpretRuntimeVars(r: RuntimeVarsReading): RuntimeVars {
+  const skipped: Record<string, string> = { ...r.skipped };
+  let gomaxprocs: RuntimeVarRead<number> | null = null;
+  let memoryLimitBytes: RuntimeVarRead<number | null> | null = null;
+  let gcPercent: RuntimeVarRead<number | null> | null = null;
+  const unread = (key: string, what: string, address: number, error: string | undefined) => {
+    skipped[key] = `reading ${what} at ${hex(address)} from /proc/PID/mem failed${error ? `: ${error}` : ''}`;
+  };
+  if (r.gomaxprocs) {
+    const v = r.gomaxprocs.bytes ? littleEndian(r.gomaxprocs.bytes, 4) : null;
+    if (v === null) unread('gomaxprocs', 'runtime.gomaxprocs', r.gomaxprocs.address, r.gomaxprocs.error);
+    else if (v < 1n || v > BigInt(MAX_PLAUSIBLE_PROCS)) skipped.gomaxprocs = `runtime.gomaxprocs read as ${v}, which no running Go program holds: the layout does not match this binary`;
+    else gomaxprocs = { value: Number(v), symbol: 'runtime.gomaxprocs', address: hex(r.gomaxprocs.address) };
+  }
+  if (r.gcPercent) {
+    const v = r.gcPercent.bytes ? littleEndian(r.gcPercent.bytes, r.gcPercent.size) : null;
+    if (v === null) unread('gcPercent', 'runtime.gcController.gcPercent', r.gcPercent.address, r.gcPercent.error);
+    else gcPercent = { value: v < 0n ? null : Number(v), symbol: 'runtime.gcController.gcPercent', address: hex(r.gcPercent.address) };
+  }
+  if (r.memoryLimit) {
+    const v = r.memoryLimit.bytes ? littleEndian(r.memoryLimit.bytes, r.memoryLimit.size) : null;
+    if (v === null) unread('memoryLimitBytes', 'runtime.gcController.memoryLimit', r.memoryLimit.address, r.memoryLimit.error);
+    else if (v < 0n) skipped.memoryLimitBytes = `runtime.gcController.memoryLimit read as ${v}, which the runtime never holds: the layout does not match this binary`;
+    else memoryLimitBytes = { value: v === MAX_INT64 ? null : Number(v), symbol: 'runtime.gcController.memoryLimit', address: hex(r.memoryLimit.address) };
+  }
+  return { goVersion: r.goVersion, gomaxprocs, memoryLimitBytes, gcPercent, skipped, method: r.method };
+}

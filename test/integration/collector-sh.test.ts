@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameParser, type FrameEvent } from '../../shared/capture/frames';
-import { buildInfoScript, captureScript, newNonce } from '../../electron/core/remoteScripts';
-import { readFileSync } from 'node:fs';
+import { captureScript, exeRangesScript, memReadError, memReadLine, newNonce, readScript } from '../../electron/core/remoteScripts';
+import { readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 
 const shells = [['dash'], ['busybox', 'sh']].filter(([bin]) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0);
 
-function runScript(shell: string[], script: string, nonce: string, cap = 1 << 20) {
-  const out = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
+function runScript(shell: string[], script: string, nonce: string, cap = 1 << 20, env?: NodeJS.ProcessEnv) {
+  const out = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8', maxBuffer: 64 << 20, ...(env ? { env } : {}) });
   const parser = new FrameParser(nonce, () => cap);
   const events: FrameEvent[] = [];
   parser.feed(out.stdout, (e) => events.push(e));
@@ -89,9 +89,44 @@ for (const shell of shells) {
     const nonce = newNonce();
     // /proc/self/exe of the shell is the shell binary; read 64 bytes at offset 4096 of node's own binary instead.
     const exe = `/proc/${process.pid}/exe`;
-    const r = runScript(shell, buildInfoScript(nonce, [{ pid: process.pid, offset: 4096, length: 64 }]), nonce);
+    const r = runScript(shell, exeRangesScript(nonce, [{ name: `p/${process.pid}/range`, pid: process.pid, offset: 4096, length: 64 }]), nonce);
     const end = r.events.find((e) => e.kind === 'end');
     assert.ok(end && end.kind === 'end' && end.rc === 0, JSON.stringify(r.events.filter((e) => e.kind !== 'data')));
-    assert.deepEqual(r.bodies.get(`p/${process.pid}/buildinfo`), readFileSync(exe).subarray(4096, 4096 + 64));
+    assert.deepEqual(r.bodies.get(`p/${process.pid}/range`), readFileSync(exe).subarray(4096, 4096 + 64));
   });
+
+  test(`${shell.join(' ')}: process memory is read with dd at an address, and an unmapped one fails with its error`, () => {
+    memoryReads(shell);
+  });
+}
+
+test('busybox dd (a host without coreutils) reads process memory the same way', (t) => {
+  if (spawnSync('sh', ['-c', 'command -v busybox']).status !== 0) return t.skip('busybox is not installed');
+  const bin = mkdtempSync(join(tmpdir(), 'gs-bbdd-'));
+  symlinkSync(spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim(), join(bin, 'dd'));
+  try {
+    memoryReads(['busybox', 'sh'], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+function memoryReads(shell: string[], env?: NodeJS.ProcessEnv): void {
+  {
+    const nonce = newNonce();
+    // Node's own executable is mapped from offset 0 somewhere: its first bytes in memory are the file's first bytes.
+    const maps = readFileSync(`/proc/${process.pid}/maps`, 'utf8');
+    const exePath = readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').split('\0')[0]!;
+    const line = maps.split('\n').find((l) => / 00000000 /.test(l) && l.endsWith(realpathSync(exePath)))!;
+    const start = parseInt(line.split('-')[0]!, 16);
+    const r = runScript(shell, readScript(nonce, { mem: [{ name: 'mem/head', pid: process.pid, address: start + 8, length: 24 }, { name: 'mem/none', pid: process.pid, address: 8, length: 8 }] }), nonce, 1 << 20, env);
+    const ends = new Map(r.events.flatMap((e) => (e.kind === 'end' ? [[e.name, e.rc] as const] : [])));
+    const errs = new Map(r.events.flatMap((e) => (e.kind === 'stderr' ? [[e.name, e.text] as const] : [])));
+    assert.equal(ends.get('mem/head'), 0, errs.get('mem/head'));
+    assert.deepEqual(r.bodies.get('mem/head'), readFileSync(`/proc/${process.pid}/exe`).subarray(8, 32));
+    assert.equal(memReadError(errs.get('mem/head') ?? ''), '', 'only transfer statistics on success');
+    assert.notEqual(ends.get('mem/none'), 0, 'page 0 is never mapped');
+    assert.match(memReadError(errs.get('mem/none') ?? ''), /error|Input\/output|Bad address/i);
+    assert.throws(() => memReadLine('mem/x', process.pid, 3, 8), /8-byte aligned/);
+  }
 }

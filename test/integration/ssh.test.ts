@@ -214,7 +214,7 @@ test('keyboard-interactive and password logins, in OpenSSH order, and a failure 
 });
 
 test('sudo -n: a user with a sudoers rule reads root-owned files; one without gets a clear permission message', async () => {
-  const withSudo = ensureUser('gs-lab-sudo', { password: 'x-Unused-1', sudoNoPasswd: ['head', 'tail'] });
+  const withSudo = ensureUser('gs-lab-sudo', { password: 'x-Unused-1', sudoNoPasswd: ['head', 'tail', 'dd'] });
   const without = ensureUser('gs-lab-nosudo', { password: 'x-Unused-2' });
   const s = await sshd();
   const built = await buildTarget('service');
@@ -243,7 +243,7 @@ test('sudo -n: a user with a sudoers rule reads root-owned files; one without ge
   assert.equal((await api.call('ssh.connect', { hostId: bad.id })).status, 'connected');
   const probe2 = await api.call('sudo.probe', { hostId: bad.id });
   assert.equal(probe2.ok, false);
-  assert.match(probe2.summary, /does not cover head, tail for gs-lab-nosudo/);
+  assert.match(probe2.summary, /does not cover head, tail, dd for gs-lab-nosudo/);
   assert.match(probe2.checks[0]!.message, /password/);
   const s2 = await capture(bad.id);
   assert.equal(s2.status, 'complete', 'permission problems are marked per artifact, not a failed capture');

@@ -12,6 +12,8 @@ export interface TargetOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly cgroup?: LabCgroup;
   readonly readyTimeoutMs?: number;
+  /** Run as this user (uid and gid) instead of the lab's root, for tests of what another user can read. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface RunningTarget {
@@ -35,7 +37,7 @@ export async function startTarget(opts: TargetOptions): Promise<RunningTarget> {
     env.GS_LAB_CGROUP_PROCS = opts.cgroup.procsFiles.join(' ');
     child = spawn('/bin/sh', ['-c', JOIN_AND_EXEC, 'sh', opts.binary, ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
-    child = spawn(opts.binary, [...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(opts.binary, [...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}) });
   }
   let out = '';
   let err = '';

@@ -188,6 +188,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
 
 interface CaptureOptions {
   stacks: boolean;
+  processMemory: boolean;
   cpuProfileSeconds?: number;
   traceSeconds?: number;
   pprofPort?: number;
@@ -196,6 +197,7 @@ interface CaptureOptions {
 /** What the capture will collect and what each part costs the target, before anything runs. */
 function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo; onStart: (o: CaptureOptions) => void; onCancel: () => void }) {
   const [stacks, setStacks] = useState(true);
+  const [processMemory, setProcessMemory] = useState(true);
   const [cpu, setCpu] = useState('0');
   const [trace, setTrace] = useState('0');
   const [port, setPort] = useState('');
@@ -206,6 +208,7 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
     const portN = Number(port);
     onStart({
       stacks,
+      processMemory,
       ...(cpuS > 0 ? { cpuProfileSeconds: Math.min(cpuS, 300) } : {}),
       ...(traceS > 0 ? { traceSeconds: Math.min(traceS, 120) } : {}),
       ...(Number.isInteger(portN) && portN > 0 && portN < 65536 ? { pprofPort: portN } : {}),
@@ -233,6 +236,14 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
             </tr>
             {isGo && (
               <>
+                <tr>
+                  <td>
+                    <label className="check">
+                      <input type="checkbox" checked={processMemory} onChange={(e) => setProcessMemory(e.target.checked)} data-testid="capture-process-memory" /> Runtime settings from process memory
+                    </label>
+                  </td>
+                  <td className={processMemory ? '' : 'muted'}>{CAPTURE_COSTS.processMemory}</td>
+                </tr>
                 <tr>
                   <td>Goroutines, heap and MemStats, allocs, threadcreate, mutex, block (via pprof)</td>
                   <td>

@@ -1,0 +1,3 @@
+module gopherscope.dev/test/oracle/dwarf
+
+go 1.22

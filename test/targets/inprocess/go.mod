@@ -1,0 +1,3 @@
+module gopherscope.dev/lab/inprocess
+
+go 1.22
