@@ -1,9 +1,13 @@
 /**
  * Browser mode: the same backend behind HTTP + WebSocket on 127.0.0.1.
- * Every request and socket must carry the random token printed in the URL
- * (query `token`, or the HttpOnly cookie set when the page first loads);
- * anything else gets a bare 401. The Host header is checked too, so a DNS
- * rebinding page cannot borrow the browser's cookie.
+ * Everything is served under a per-instance path, /t/<random token>/: the
+ * page, its assets (all relative) and the socket (/t/<token>/ws). Anything
+ * else gets a bare 401. The credential lives only in that path, never in a
+ * cookie: cookies are not scoped by port, so a cookie for 127.0.0.1 would be
+ * sent to every other server on 127.0.0.1, and with it the whole API.
+ * Responses carry Referrer-Policy: no-referrer so the path does not leave in
+ * a Referer either. The Host header (against DNS rebinding) and the socket's
+ * Origin are checked too.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -61,14 +65,10 @@ function targetOf(req: IncomingMessage): URL | null {
   }
 }
 
-function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const cookie = req.headers.cookie ?? '';
-  const m = /(?:^|;\s*)gs_token=([A-Za-z0-9_-]+)/.exec(cookie);
-  return m?.[1];
+/** The token segment of /t/<token>/…, and the path after it ('' for /t/<token> without the slash). */
+function splitPrefix(pathname: string): { token: string; rest: string } | null {
+  const m = /^\/t\/([^/]*)(\/.*)?$/s.exec(pathname);
+  return m ? { token: m[1]!, rest: m[2] ?? '' } : null;
 }
 
 /** The decoded path, or null for a malformed escape or a NUL byte. */
@@ -114,12 +114,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const serveRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = targetOf(req);
     if (!url) return badRequest(res);
-    if (!hostAllowed(req) || !sameToken(tokenFrom(req, url), token)) return deny(res);
+    const inPrefix = splitPrefix(url.pathname);
+    if (!hostAllowed(req) || !inPrefix || !sameToken(inPrefix.token, token)) return deny(res);
+    if (inPrefix.rest === '') {
+      // Relative asset URLs need the trailing slash.
+      res.writeHead(308, { Location: `/t/${token}/`, 'Referrer-Policy': 'no-referrer' }).end();
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
     }
-    let rel = decodedPath(url.pathname);
+    let rel = decodedPath(inPrefix.rest);
     if (rel === null) return badRequest(res);
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = resolve(join(staticRoot, rel));
@@ -138,7 +144,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-store',
       };
-      if (url.searchParams.has('token')) headers['Set-Cookie'] = `gs_token=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return void res.end();
       // A file removed between stat and read ends this response, not the process.
@@ -170,7 +175,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!url) return refuseUpgrade(socket, '400 Bad Request');
     const origin = req.headers.origin;
     const originOk = origin === undefined || origin === `http://${req.headers.host}`;
-    if (url.pathname !== '/ws' || !hostAllowed(req) || !originOk || !sameToken(tokenFrom(req, url), token)) return refuseUpgrade(socket, '401 Unauthorized');
+    const inPrefix = splitPrefix(url.pathname);
+    if (!inPrefix || inPrefix.rest !== '/ws' || !hostAllowed(req) || !originOk || !sameToken(inPrefix.token, token)) return refuseUpgrade(socket, '401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -216,7 +222,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}/?token=${token}`,
+    url: `http://${shownHost}:${port}/t/${token}/`,
     token,
     port,
     async close() {
