@@ -12,7 +12,7 @@ import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
 import { inProcessApi } from '../core/inProcess';
-import { startServer } from '../serve/server';
+import { isLoopback, LOOPBACK_ONLY, startServer } from '../serve/server';
 import { parseArgs, parseTarget, UsageError } from './args';
 import { inspectFile } from './inspect';
 import { reportCommand } from './report';
@@ -23,7 +23,7 @@ const api = (b: Backend) => inProcessApi(b);
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
 const USAGE = `Usage:
-  gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
+  gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
   gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
                       [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
@@ -163,8 +163,12 @@ export async function main(argv: string[]): Promise<number> {
     const dataDir = resolve(flag('data-dir') ?? defaultDataDir());
     const hostFlags: HostFlags = { identity: flag('identity'), jump: flag('jump'), sudo: args.flags.has('sudo') };
     switch (command) {
-      case 'serve':
-        return await serve(dataDir, flag('host') ?? '127.0.0.1', Number(flag('port') ?? 0), args.flags.has('allow-non-loopback'));
+      case 'serve': {
+        const host = flag('host') ?? '127.0.0.1';
+        if (args.flags.has('allow-non-loopback')) throw new UsageError(`--allow-non-loopback was removed: ${LOOPBACK_ONLY}`);
+        if (!isLoopback(host)) throw new UsageError(`cannot serve on ${host}: ${LOOPBACK_ONLY}`);
+        return await serve(dataDir, host, Number(flag('port') ?? 0));
+      }
       case 'ps':
         return await withBackend(dataDir, async (b) => {
           const spec = args.positionals[0];
@@ -329,10 +333,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(dataDir: string, host: string, port: number, allowNonLoopback: boolean): Promise<number> {
+async function serve(dataDir: string, host: string, port: number): Promise<number> {
   const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
   const staticDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'renderer');
-  const server = await startServer({ backend, staticDir, host, port, allowNonLoopback });
+  const server = await startServer({ backend, staticDir, host, port });
   process.stdout.write(`Gopherscope browser mode: ${server.url}\n`);
   log(`data folder: ${dataDir}`);
   await new Promise<void>((r) => {

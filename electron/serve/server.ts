@@ -25,8 +25,6 @@ export interface ServerOptions {
   readonly staticDir: string;
   readonly host?: string;
   readonly port?: number;
-  /** Binding to a non-loopback address exposes the backend to the network; it needs this explicit opt-in. */
-  readonly allowNonLoopback?: boolean;
   readonly token?: string;
 }
 
@@ -51,6 +49,10 @@ const MIME: Record<string, string> = {
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const MAX_MESSAGE = 1024 * 1024;
+
+/** Why browser mode stays on loopback, and how to reach it from another machine. */
+export const LOOPBACK_ONLY =
+  'browser mode serves your SSH sessions over plain HTTP and listens on loopback only. To use it from another machine, forward the same port over SSH: `gopherscope serve --port 8765` here, then `ssh -L 8765:127.0.0.1:8765 THIS_HOST` there and open the printed URL.';
 
 export function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -90,9 +92,8 @@ function sameToken(a: string | undefined, b: string): boolean {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !opts.allowNonLoopback) {
-    throw new Error(`Refusing to listen on ${host}: browser mode serves your SSH sessions and must stay on loopback. Pass --allow-non-loopback if you really mean it.`);
-  }
+  // There is no TLS here: on any other address the token and every SSH session would cross the network in clear.
+  if (!isLoopback(host)) throw new Error(`Refusing to listen on ${host}: ${LOOPBACK_ONLY}`);
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(opts.staticDir);
   let port = 0;

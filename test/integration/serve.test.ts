@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,8 +68,20 @@ function call(ws: WebSocket, id: number, method: string, input: unknown): Promis
   });
 }
 
-test('refuses a non-loopback address unless explicitly allowed', async () => {
+test('refuses a non-loopback address', async () => {
   await assert.rejects(startServer({ backend, staticDir, host: '0.0.0.0' }), /Refusing to listen on 0\.0\.0\.0/);
+  // The old opt-in is gone: browser mode has no TLS, so the token and the API would cross the network in clear.
+  const optIn = { backend, staticDir, host: '0.0.0.0', allowNonLoopback: true } as Parameters<typeof startServer>[0];
+  await assert.rejects(startServer(optIn), /Refusing to listen on 0\.0\.0\.0/);
+});
+
+test('gopherscope serve --host 0.0.0.0 --allow-non-loopback exits with a usage error that says what to do instead', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-serve-nonloop-'));
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'serve', '--host', '0.0.0.0', '--allow-non-loopback', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 2, `exit ${r.status} signal ${r.signal}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
+  assert.doesNotMatch(r.stdout, /browser mode: http/);
+  assert.match(r.stderr, /--allow-non-loopback was removed/);
+  assert.match(r.stderr, /ssh -L/);
 });
 
 test('the URL has a long random token in its path, and only that path is served', async () => {
