@@ -42,7 +42,7 @@ export async function goVersionOf(binary: string): Promise<string> {
 
 const inflight = new Map<string, Promise<BuiltTarget>>();
 
-export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
+export function buildTarget(name: 'service' | 'oddname', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
   const src = join(root, 'test', 'targets', name);
   const toolchain = opts.goToolchain ?? 'local';
   const out = join(cacheDir, `${name}-${toolchain}-${sourceHash(src)}`);
