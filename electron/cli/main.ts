@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventPayload, Host } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
+import { terminalField, terminalJson, terminalText } from '../../shared/util/terminalText';
 import type { Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
 import { findAppRoot } from '../core/appRoot';
@@ -28,7 +29,7 @@ async function loadBackend(): Promise<typeof import('../core/backend')> {
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
 const USAGE = `Usage:
-  gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
+  gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
   gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
                       [--no-process-memory] [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
@@ -45,9 +46,22 @@ in the data folder (default ${defaultDataDir()}).`;
 
 const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-process-memory']);
 
+// Host text (process names, command lines, prompts, reasons) can hold terminal control sequences:
+// every line the CLI prints goes through terminalText, and each host value on a row through
+// terminalField, so nothing from a host can retitle the terminal or forge a row.
 function log(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${terminalText(line)}\n`);
 }
+
+function out(text: string): void {
+  process.stdout.write(terminalText(text));
+}
+
+function outJson(value: unknown): void {
+  process.stdout.write(`${terminalJson(JSON.stringify(value, null, 2))}\n`);
+}
+
+const field = terminalField;
 
 async function withBackend<T>(dataDir: string, fn: (b: Backend) => Promise<T>): Promise<T> {
   const { createBackend } = await loadBackend();
@@ -86,13 +100,13 @@ function promptOnTty(b: Backend): () => void {
     const p = payload as EventPayload<'auth.prompt'>;
     void (async () => {
       if (!process.stdin.isTTY) {
-        log(`${p.title}: cannot ask without a terminal. Load the key into ssh-agent (ssh-add) or run interactively.`);
+        log(`${field(p.title)}: cannot ask without a terminal. Load the key into ssh-agent (ssh-add) or run interactively.`);
         await api(b).call('auth.respond', { promptId: p.promptId, answers: null });
         return;
       }
       if (p.instructions) log(p.instructions);
       const answers: string[] = [];
-      for (const q of p.prompts) answers.push(await askHidden(`${p.title} — ${q.prompt} `, !q.echo));
+      for (const q of p.prompts) answers.push(await askHidden(`${field(p.title)} — ${field(q.prompt)} `, !q.echo));
       await api(b).call('auth.respond', { promptId: p.promptId, answers });
     })();
   });
@@ -169,8 +183,13 @@ export async function main(argv: string[]): Promise<number> {
     const dataDir = resolve(flag('data-dir') ?? defaultDataDir());
     const hostFlags: HostFlags = { identity: flag('identity'), jump: flag('jump'), sudo: args.flags.has('sudo') };
     switch (command) {
-      case 'serve':
-        return await serve(dataDir, flag('host') ?? '127.0.0.1', Number(flag('port') ?? 0), args.flags.has('allow-non-loopback'));
+      case 'serve': {
+        const { isLoopback, LOOPBACK_ONLY } = await import('../serve/server');
+        const host = flag('host') ?? '127.0.0.1';
+        if (args.flags.has('allow-non-loopback')) throw new UsageError(`--allow-non-loopback was removed: ${LOOPBACK_ONLY}`);
+        if (!isLoopback(host)) throw new UsageError(`cannot serve on ${host}: ${LOOPBACK_ONLY}`);
+        return await serve(dataDir, host, Number(flag('port') ?? 0));
+      }
       case 'ps':
         return await withBackend(dataDir, async (b) => {
           const spec = args.positionals[0];
@@ -179,14 +198,14 @@ export async function main(argv: string[]): Promise<number> {
           await connect(b, host);
           const list = await api(b).call('processes.list', { hostId: host.id });
           if (args.flags.has('json')) {
-            process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+            outJson(list);
             return EXIT.ok;
           }
-          process.stdout.write(`${'PID'.padStart(7)} ${'USER'.padEnd(10)} ${'RSS'.padStart(10)} ${'THR'.padStart(4)} GO          COMMAND\n`);
+          out(`${'PID'.padStart(7)} ${'USER'.padEnd(10)} ${'RSS'.padStart(10)} ${'THR'.padStart(4)} GO          COMMAND\n`);
           for (const p of list) {
-            const go = p.go.kind === 'go' ? (p.go.goVersion ?? 'go') : p.go.kind === 'unknown' ? '?' : '-';
+            const go = p.go.kind === 'go' ? field(p.go.goVersion ?? 'go') : p.go.kind === 'unknown' ? '?' : '-';
             const rss = p.rssKiB === null ? '-' : `${(p.rssKiB / 1024).toFixed(1)}M`;
-            process.stdout.write(`${String(p.pid).padStart(7)} ${p.user.slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${p.command.slice(0, 120)}\n`);
+            out(`${String(p.pid).padStart(7)} ${field(p.user).slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${field(p.command).slice(0, 120)}\n`);
           }
           return EXIT.ok;
         });
@@ -201,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
             b.onEvent((event, payload) => {
               if (event === 'capture.progress') {
                 const p = payload as { step: string; done: number; total: number };
-                log(`[${p.done}/${p.total}] ${p.step}`);
+                log(`[${p.done}/${p.total}] ${field(p.step)}`);
               } else if (event === 'capture.finished') resolveDone(payload as { status: string; reason: string | null; sessionId: string });
             });
           });
@@ -233,19 +252,19 @@ export async function main(argv: string[]): Promise<number> {
           process.once('SIGINT', onSigint);
           const done = await finished;
           process.off('SIGINT', onSigint);
-          log(`session ${done.sessionId}: ${done.status}${done.reason ? ` (${done.reason})` : ''}`);
-          const out = flag('out');
-          if (out && done.status !== 'failed') {
+          log(`session ${done.sessionId}: ${done.status}${done.reason ? ` (${field(done.reason)})` : ''}`);
+          const outFile = flag('out');
+          if (outFile && done.status !== 'failed') {
             const detail = await api(b).call('sessions.open', { sessionId: done.sessionId });
             const artifacts = [];
             for (const a of detail.artifacts) {
               const body = a.sha256 ? await api(b).call('artifacts.read', { artifactId: a.id, maxBytes: 64 * 1024 * 1024 }) : { text: '' };
               artifacts.push({ ...a, text: body.text });
             }
-            await writeFile(out, JSON.stringify({ format: 'gopherscope-session-json', version: 1, session: { ...detail, artifacts } }, null, 2));
-            log(`wrote ${out}`);
+            await writeFile(outFile, JSON.stringify({ format: 'gopherscope-session-json', version: 1, session: { ...detail, artifacts } }, null, 2));
+            log(`wrote ${outFile}`);
           }
-          process.stdout.write(`${done.sessionId}\n`);
+          out(`${done.sessionId}\n`);
           return done.status === 'complete' ? EXIT.ok : done.status === 'failed' ? EXIT.failed : EXIT.failed;
         });
       case 'trust':
@@ -270,8 +289,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'sessions':
         return await withBackend(dataDir, async (b) => {
           const list = await api(b).call('sessions.list', {});
-          if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-          else for (const s of list) process.stdout.write(`${s.id}  ${s.startedAt}  ${s.status.padEnd(9)} ${s.hostLabel}  pid ${s.pid} ${s.processName} ${s.goVersion ?? ''}\n`);
+          if (args.flags.has('json')) outJson(list);
+          else for (const s of list) out(`${s.id}  ${s.startedAt}  ${s.status.padEnd(9)} ${field(s.hostLabel)}  pid ${s.pid} ${field(s.processName)} ${field(s.goVersion ?? '')}\n`);
           return EXIT.ok;
         });
       case 'export':
@@ -288,7 +307,7 @@ export async function main(argv: string[]): Promise<number> {
           if (!file) throw new UsageError('import needs FILE');
           const r = await api(b).call('sessions.import', { path: file });
           log(r.alreadyPresent ? `session ${r.sessionId} was already in the library` : `imported session ${r.sessionId}`);
-          process.stdout.write(`${r.sessionId}\n`);
+          out(`${r.sessionId}\n`);
           return EXIT.ok;
         });
       case 'inspect': {
@@ -296,7 +315,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError('inspect needs a FILE');
         const { inspectFile } = await import('./inspect');
         const r = await inspectFile(file, { kind: flag('kind'), json: args.flags.has('json') });
-        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stdout) process.stdout.write(args.flags.has('json') ? terminalJson(r.stdout) : terminalText(r.stdout));
         if (r.stderr) log(r.stderr);
         return r.code === 2 ? EXIT.usage : r.code === 1 ? EXIT.failed : EXIT.ok;
       }
@@ -305,7 +324,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError('trace needs a FILE (a Go execution trace, e.g. from /debug/pprof/trace)');
         const { traceFile } = await import('./trace');
         const r = await traceFile(file, { json: args.flags.has('json'), perfetto: flag('perfetto') });
-        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stdout) process.stdout.write(args.flags.has('json') ? terminalJson(r.stdout) : terminalText(r.stdout));
         if (r.stderr) log(r.stderr);
         return r.code === 1 ? EXIT.failed : EXIT.ok;
       }
@@ -314,7 +333,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!target) throw new UsageError('report needs a SESSION_ID (see `gopherscope sessions`) or a BUNDLE file');
         const { reportCommand } = await import('./report');
         const r = await reportCommand(dataDir, target, args.flags.has('json'));
-        if (r.stdout) process.stdout.write(r.stdout);
+        if (r.stdout) process.stdout.write(args.flags.has('json') ? terminalJson(r.stdout) : terminalText(r.stdout));
         if (r.stderr) log(r.stderr);
         return r.code === 1 ? EXIT.failed : EXIT.ok;
       }
@@ -339,12 +358,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(dataDir: string, host: string, port: number, allowNonLoopback: boolean): Promise<number> {
+async function serve(dataDir: string, host: string, port: number): Promise<number> {
   const [{ createBackend }, { startServer }] = await Promise.all([loadBackend(), import('../serve/server')]);
   const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
   const staticDir = join(findAppRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'renderer');
-  const server = await startServer({ backend, staticDir, host, port, allowNonLoopback });
-  process.stdout.write(`Gopherscope browser mode: ${server.url}\n`);
+  const server = await startServer({ backend, staticDir, host, port });
+  out(`Gopherscope browser mode: ${server.url}\n`);
   log(`data folder: ${dataDir}`);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);

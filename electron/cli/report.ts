@@ -15,6 +15,7 @@ import { formatSessionReport } from '../../shared/analysis/reportText';
 import { BUILDINFO_ARTIFACT, settingsJson } from '../../shared/analysis/settings';
 import type { ArtifactContent } from '../../shared/analysis/artifactContent';
 import { createTraceReader } from '../../shared/trace/reader';
+import { terminalField } from '../../shared/util/terminalText';
 import { TraceSummarizer, type TraceSummary } from '../../shared/trace/summary';
 import { createBackend } from '../core/backend';
 import { inProcessApi } from '../core/inProcess';
@@ -76,7 +77,7 @@ export async function reportCommand(dataDir: string, target: string, json: boole
     const sessionId = isBundle ? (await api.call('sessions.import', { path: target })).sessionId : target;
     const session = await api.call('sessions.open', { sessionId });
     const report = await reportOf(api, session);
-    const title = `${session.processName} pid ${session.pid} on ${session.hostLabel}, ${session.goVersion ?? 'Go version unknown'}, ${session.startedAt} (${session.status})`;
+    const title = `${terminalField(session.processName)} pid ${session.pid} on ${terminalField(session.hostLabel)}, ${terminalField(session.goVersion ?? 'Go version unknown')}, ${session.startedAt} (${session.status})`;
     return { code: 0, stdout: json ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report, settings: settingsJson(report.settings) }, null, 2)}\n` : formatSessionReport(report, title), stderr: '' };
   } finally {
     await backend.close();

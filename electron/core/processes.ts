@@ -11,6 +11,7 @@ import { environScript, newNonce, processListScript } from './remoteScripts';
 import { examineExecutables } from './goBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
+import { redactCmdline } from '../../shared/redact/secrets';
 import type { SshConnection } from './sshConnection';
 
 export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal; sudo?: boolean } = {}): Promise<ProcessInfo[]> {
@@ -20,7 +21,8 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     nonce,
     timeoutMs: 30_000,
     maxTotalBytes: 64 * 1024 * 1024,
-    capFor: (name) => (name.endsWith('/exe') ? 2048 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
+    // The same caps as the script's reads, so a cut command line is known to be cut.
+    capFor: (name) => (name.endsWith('/exe') ? 2048 : name.endsWith('/cmdline') ? 4096 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const users = parsePasswd(first.files.get('etc/passwd')?.bytes.toString('utf8') ?? '');
@@ -49,7 +51,7 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     if (!statusFile || statusFile.rc !== 0) continue; // exited between listing and reading
     const status = parseProcStatus(statusFile.bytes.toString('utf8'));
     if (!status.ok) continue;
-    const cmdline = (first.files.get(`p/${pid}/cmdline`)?.bytes.toString('utf8') ?? '').replace(/\0+$/, '').split('\0').join(' ');
+    const cmdline = shownCommandLine(first.files.get(`p/${pid}/cmdline`));
     const uid = status.value.uids[0] ?? -1;
     const cgroupFile = first.files.get(`p/${pid}/cgroup`);
     const cgroupText = cgroupFile && cgroupFile.rc === 0 ? cgroupFile.bytes.toString('utf8') : undefined;
@@ -83,6 +85,20 @@ export async function detectGo(
 ): Promise<Map<number, GoMark>> {
   const facts = await examineExecutables(conn, pids, { headers, ...(signal ? { signal } : {}), ...(script.sudo ? { sudo: true } : {}) });
   return new Map([...facts].map(([pid, f]) => [pid, f.mark]));
+}
+
+/**
+ * A command line as the process list shows it: masked with the same rules as a capture's
+ * cmdline (shared/redact), arguments joined by spaces. A read cut at its cap loses its last,
+ * partial argument rather than show part of a secret the rules could not recognise.
+ */
+export function shownCommandLine(file: CollectedFile | undefined): string {
+  if (!file || file.rc !== 0) return '';
+  let raw = file.bytes.toString('utf8');
+  if (file.truncated) raw = raw.slice(0, raw.lastIndexOf('\0') + 1);
+  raw = raw.replace(/\0+$/, '');
+  if (raw.length === 0) return file.truncated ? '…' : '';
+  return `${redactCmdline(raw).text.split('\0').join(' ')}${file.truncated ? ' …' : ''}`;
 }
 
 function parsePasswd(text: string): Map<number, string> {

@@ -1,17 +1,22 @@
 /**
  * Browser mode: the same backend behind HTTP + WebSocket on 127.0.0.1.
- * Every request and socket must carry the random token printed in the URL
- * (query `token`, or the HttpOnly cookie set when the page first loads);
- * anything else gets a bare 401. The Host header is checked too, so a DNS
- * rebinding page cannot borrow the browser's cookie.
+ * Everything is served under a per-instance path, /t/<random token>/: the
+ * page, its assets (all relative) and the socket (/t/<token>/ws). Anything
+ * else gets a bare 401. The credential lives only in that path, never in a
+ * cookie: cookies are not scoped by port, so a cookie for 127.0.0.1 would be
+ * sent to every other server on 127.0.0.1, and with it the whole API.
+ * Responses carry Referrer-Policy: no-referrer so the path does not leave in
+ * a Referer either. The Host header (against DNS rebinding) and the socket's
+ * Origin are checked too.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { dispatch } from '../../shared/contract/dispatch';
 import type { Backend } from '../core/backendTypes';
 
@@ -20,8 +25,6 @@ export interface ServerOptions {
   readonly staticDir: string;
   readonly host?: string;
   readonly port?: number;
-  /** Binding to a non-loopback address exposes the backend to the network; it needs this explicit opt-in. */
-  readonly allowNonLoopback?: boolean;
   readonly token?: string;
 }
 
@@ -47,19 +50,37 @@ const MIME: Record<string, string> = {
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const MAX_MESSAGE = 1024 * 1024;
 
+/** Why browser mode stays on loopback, and how to reach it from another machine. */
+export const LOOPBACK_ONLY =
+  'browser mode serves your SSH sessions over plain HTTP and listens on loopback only. To use it from another machine, forward the same port over SSH: `gopherscope serve --port 8765` here, then `ssh -L 8765:127.0.0.1:8765 THIS_HOST` there and open the printed URL.';
+
 export function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function tokenFrom(req: IncomingMessage): string | undefined {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const cookie = req.headers.cookie ?? '';
-  const m = /(?:^|;\s*)gs_token=([A-Za-z0-9_-]+)/.exec(cookie);
-  return m?.[1];
+/** The request target as a URL, or null when it cannot be parsed (`//`, `/\\`, …). */
+function targetOf(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://x');
+  } catch {
+    return null;
+  }
+}
+
+/** The token segment of /t/<token>/…, and the path after it ('' for /t/<token> without the slash). */
+function splitPrefix(pathname: string): { token: string; rest: string } | null {
+  const m = /^\/t\/([^/]*)(\/.*)?$/s.exec(pathname);
+  return m ? { token: m[1]!, rest: m[2] ?? '' } : null;
+}
+
+/** The decoded path, or null for a malformed escape or a NUL byte. */
+function decodedPath(pathname: string): string | null {
+  try {
+    const p = decodeURIComponent(pathname);
+    return p.includes('\0') ? null : p;
+  } catch {
+    return null;
+  }
 }
 
 function sameToken(a: string | undefined, b: string): boolean {
@@ -71,9 +92,8 @@ function sameToken(a: string | undefined, b: string): boolean {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !opts.allowNonLoopback) {
-    throw new Error(`Refusing to listen on ${host}: browser mode serves your SSH sessions and must stay on loopback. Pass --allow-non-loopback if you really mean it.`);
-  }
+  // There is no TLS here: on any other address the token and every SSH session would cross the network in clear.
+  if (!isLoopback(host)) throw new Error(`Refusing to listen on ${host}: ${LOOPBACK_ONLY}`);
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(opts.staticDir);
   let port = 0;
@@ -87,14 +107,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end('Unauthorized');
   };
 
-  const server = createServer(async (req, res) => {
-    if (!hostAllowed(req) || !sameToken(tokenFrom(req), token)) return deny(res);
-    const url = new URL(req.url ?? '/', 'http://x');
+  const badRequest = (res: ServerResponse) => {
+    res.writeHead(400, { 'Content-Type': 'text/plain', 'Content-Length': '11' });
+    res.end('Bad Request');
+  };
+
+  const serveRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = targetOf(req);
+    if (!url) return badRequest(res);
+    const inPrefix = splitPrefix(url.pathname);
+    if (!hostAllowed(req) || !inPrefix || !sameToken(inPrefix.token, token)) return deny(res);
+    if (inPrefix.rest === '') {
+      // Relative asset URLs need the trailing slash.
+      res.writeHead(308, { Location: `/t/${token}/`, 'Referrer-Policy': 'no-referrer' }).end();
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
     }
-    let rel = decodeURIComponent(url.pathname);
+    let rel = decodedPath(inPrefix.rest);
+    if (rel === null) return badRequest(res);
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = resolve(join(staticRoot, rel));
     if (!file.startsWith(staticRoot + sep)) {
@@ -112,42 +145,70 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-store',
       };
-      if (url.searchParams.has('token')) headers['Set-Cookie'] = `gs_token=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return void res.end();
-      createReadStream(file).pipe(res);
+      // A file removed between stat and read ends this response, not the process.
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(rel === '/index.html' ? 'The renderer is not built: run `npm run build` first.' : 'Not found');
     }
+  };
+
+  // The handler is async: anything it throws must end this response, never reach the process.
+  const server = createServer((req, res) => {
+    serveRequest(req, res).catch((err: unknown) => {
+      process.stderr.write(`browser mode: ${req.method} failed: ${(err as Error).message}\n`);
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal error');
+    });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+  const refuseUpgrade = (socket: Duplex, status: string) => {
+    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  };
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    socket.on('error', () => socket.destroy());
+    const url = targetOf(req);
+    if (!url) return refuseUpgrade(socket, '400 Bad Request');
     const origin = req.headers.origin;
     const originOk = origin === undefined || origin === `http://${req.headers.host}`;
-    if (url.pathname !== '/ws' || !hostAllowed(req) || !originOk || !sameToken(tokenFrom(req), token)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
-      return;
-    }
+    const inPrefix = splitPrefix(url.pathname);
+    if (!inPrefix || inPrefix.rest !== '/ws' || !hostAllowed(req) || !originOk || !sameToken(inPrefix.token, token)) return refuseUpgrade(socket, '401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+
+  const reply = (ws: WebSocket, id: number | null, r: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply: r }));
+  };
+  const onMessage = async (ws: WebSocket, data: RawData): Promise<void> => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      return reply(ws, null, { ok: false, error: { code: 'invalid-input', message: 'message is not JSON' } });
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return reply(ws, null, { ok: false, error: { code: 'invalid-input', message: 'message is not a {id, method, input} object' } });
+    const { id, method, input } = msg as { id?: unknown; method?: unknown; input?: unknown };
+    if (typeof id !== 'number' || !Number.isFinite(id)) return reply(ws, null, { ok: false, error: { code: 'invalid-input', message: 'message has no numeric id' } });
+    reply(ws, id, await dispatch(opts.backend.handlers, method, input));
+  };
 
   const sockets = new Set<WebSocket>();
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
-    ws.on('message', async (data) => {
-      let msg: { id?: unknown; method?: unknown; input?: unknown };
-      try {
-        msg = JSON.parse(data.toString());
-      } catch {
-        return ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'invalid-input', message: 'message is not JSON' } } }));
-      }
-      if (typeof msg.id !== 'number') return;
-      const reply = await dispatch(opts.backend.handlers, msg.method, msg.input);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: msg.id, reply }));
+    // ws closes the socket itself on a bad frame or an oversized message (1007, 1009) and then emits
+    // 'error'; without a listener that error would end the process.
+    ws.on('error', () => undefined);
+    ws.on('message', (data) => {
+      onMessage(ws, data).catch((err: unknown) => {
+        process.stderr.write(`browser mode: a message failed: ${(err as Error).message}\n`);
+        reply(ws, null, { ok: false, error: { code: 'internal', message: 'the message could not be handled' } });
+      });
     });
   });
   const unsubscribe = opts.backend.onEvent((event, payload) => {
@@ -162,7 +223,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}/?token=${token}`,
+    url: `http://${shownHost}:${port}/t/${token}/`,
     token,
     port,
     async close() {

@@ -1,34 +1,37 @@
 /**
  * The session report as text for a terminal (`gopherscope report`): the
  * health line, each recommendation with its evidence and the change, then
- * the memory waterfall and the CPU picture.
+ * the memory waterfall and the CPU picture. Values that can come from the
+ * host (evidence, labels, notes, the lines of a change) are printed through
+ * terminalField, so they stay on their own line and drive no terminal.
  */
 import type { SessionReport } from './recommendations';
 import { describeSetting, formatSettingValue, SOURCE_LABEL, type EffectiveSettings, type Setting } from './settings';
+import { terminalField as f } from '../util/terminalText';
 
 const mib = (b: number | null) => (b === null ? 'unknown' : `${(b / 1024 / 1024).toFixed(1)} MiB`);
 
 export function formatSessionReport(r: SessionReport, title: string): string {
   const out: string[] = [`${title}`, `health: ${r.health}${r.recommendations.length ? ` (${r.recommendations.length} recommendation${r.recommendations.length === 1 ? '' : 's'})` : ' (no recommendations)'}`, ''];
   for (const rec of r.recommendations) {
-    out.push(`[${rec.severity}] ${rec.id}: ${rec.title}`);
-    for (const ev of rec.evidence) out.push(`    ${ev.label}: ${ev.value}${ev.source ? `  (${ev.source.artifact}: ${ev.source.detail})` : ''}`);
-    out.push(`  change (${rec.change.kind}):`, ...rec.change.diff.split('\n').map((l) => `    ${l}`));
-    out.push(`  trade-off: ${rec.tradeoff}`, `  applies to: ${rec.goVersions}`, `  see: ${rec.references.join(' ')}`, '');
+    out.push(`[${rec.severity}] ${rec.id}: ${f(rec.title)}`);
+    for (const ev of rec.evidence) out.push(`    ${f(ev.label)}: ${f(String(ev.value))}${ev.source ? `  (${f(ev.source.artifact)}: ${f(ev.source.detail)})` : ''}`);
+    out.push(`  change (${rec.change.kind}):`, ...rec.change.diff.split('\n').map((l) => `    ${f(l)}`));
+    out.push(`  trade-off: ${f(rec.tradeoff)}`, `  applies to: ${rec.goVersions}`, `  see: ${rec.references.join(' ')}`, '');
   }
   out.push(...formatSettings(r.settings), '');
   out.push('memory:');
-  for (const row of r.memory.rows) out.push(`  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : ''}${row.label}: ${mib(row.bytes)}${row.source ? `  (${row.source.artifact})` : ''}`);
+  for (const row of r.memory.rows) out.push(`  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : ''}${f(row.label)}: ${mib(row.bytes)}${row.source ? `  (${f(row.source.artifact)})` : ''}`);
   const c = r.cpu;
   out.push('', 'cpu:');
   out.push(`  quota: ${c.quotaCpus === null ? 'none or unknown' : `${c.quotaCpus.toFixed(2)} CPUs`}; host CPUs: ${c.hostCpus ?? 'unknown'}`);
   out.push(`  GOMAXPROCS: ${c.gomaxprocsHow}`);
   out.push(`  follows quota changes: ${c.followsQuota === null ? 'unknown' : c.followsQuota ? 'yes' : 'no'} (${c.followsQuotaWhy})`);
   out.push(`  threads: ${c.threads ?? 'unknown'}; throttled: ${c.throttledRatio === null ? 'unknown' : `${(c.throttledRatio * 100).toFixed(1)}% of periods, ${c.throttledSeconds?.toFixed(2) ?? '?'} s`}`);
-  if (c.threadStates) out.push(`  threads by state (native stacks): ${c.threadStates.map((t) => `${t.count} ${t.state}`).join(', ')}`);
+  if (c.threadStates) out.push(`  threads by state (native stacks): ${c.threadStates.map((t) => `${t.count} ${f(t.state)}`).join(', ')}`);
   if (c.runqueueMax !== null) out.push(`  runqueue depth: max ${c.runqueueMax}, mean ${c.runqueueMean!.toFixed(2)} per CPU`);
   if (c.procUtilization) out.push(`  P utilization (trace): ${c.procUtilization.map((p) => `P${p.p} ${(p.utilization * 100).toFixed(0)}%`).join(', ')}`);
-  if (r.notes.length) out.push('', 'notes:', ...r.notes.map((n) => `  ${n}`));
+  if (r.notes.length) out.push('', 'notes:', ...r.notes.map((n) => `  ${f(n)}`));
   return `${out.join('\n')}\n`;
 }
 

@@ -2,62 +2,14 @@
  * Shared end-to-end plumbing: browser mode started as a real process
  * (`gopherscope serve`), and Debian's Chromium driven by playwright-core.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+export { startServe, type ServeProcess } from '../support/serveProcess';
+
 const root = join(import.meta.dirname, '..', '..');
 export const screenshotDir = join(root, 'test-results', 'e2e');
-
-export interface ServeProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-export async function startServe(dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'gopherscope.mjs'), 'serve', '--data-dir', dataDir], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL in 20 s; stderr: ${stderr}`)), 20_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
-  });
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => {
-        const t = setTimeout(() => {
-          child.kill('SIGKILL');
-          r(undefined);
-        }, 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          r(undefined);
-        });
-      });
-    },
-  };
-}
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -42,7 +42,7 @@ test('a wrong or missing token gets 401 and nothing else', async () => {
   const noToken = await fetch(`${base.origin}/`);
   assert.equal(noToken.status, 401);
   assert.equal(await noToken.text(), 'Unauthorized');
-  const wrong = await fetch(`${base.origin}/?token=wrong`);
+  const wrong = await fetch(`${base.origin}/t/wrong/`);
   assert.equal(wrong.status, 401);
   const asset = await fetch(`${base.origin}/index.html`);
   assert.equal(asset.status, 401);

@@ -1,10 +1,12 @@
 /**
- * Browser mode's boundary: loopback only unless asked, the token on every
- * request and socket, the Host header, and contract validation over the wire.
+ * Browser mode's boundary: loopback only, the per-instance path (/t/<token>/)
+ * on every request and socket and nowhere else (no cookie), the Host header,
+ * and contract validation over the wire.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,39 +68,68 @@ function call(ws: WebSocket, id: number, method: string, input: unknown): Promis
   });
 }
 
-test('refuses a non-loopback address unless explicitly allowed', async () => {
+test('refuses a non-loopback address', async () => {
   await assert.rejects(startServer({ backend, staticDir, host: '0.0.0.0' }), /Refusing to listen on 0\.0\.0\.0/);
+  // The old opt-in is gone: browser mode has no TLS, so the token and the API would cross the network in clear.
+  const optIn = { backend, staticDir, host: '0.0.0.0', allowNonLoopback: true } as Parameters<typeof startServer>[0];
+  await assert.rejects(startServer(optIn), /Refusing to listen on 0\.0\.0\.0/);
 });
 
-test('the URL has a long random token and it is required', async () => {
-  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+test('gopherscope serve --host 0.0.0.0 --allow-non-loopback exits with a usage error that says what to do instead', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gs-serve-nonloop-'));
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'serve', '--host', '0.0.0.0', '--allow-non-loopback', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 2, `exit ${r.status} signal ${r.signal}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
+  assert.doesNotMatch(r.stdout, /browser mode: http/);
+  assert.match(r.stderr, /--allow-non-loopback was removed/);
+  assert.match(r.stderr, /ssh -L/);
+});
+
+test('the URL has a long random token in its path, and only that path is served', async () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/t\/[A-Za-z0-9_-]{32}\/$/);
+  const prefix = `/t/${server.token}/`;
   assert.equal((await get('/')).status, 401);
-  assert.equal((await get('/?token=nope')).status, 401);
   assert.deepEqual((await get('/')).body, 'Unauthorized');
-  const ok = await get(`/?token=${server.token}`);
+  assert.equal((await get('/index.html')).status, 401);
+  assert.equal((await get('/t/wrong/')).status, 401);
+  assert.equal((await get(`/t/${server.token.slice(0, -1)}/`)).status, 401);
+  assert.equal((await get(`/t/${server.token}x/`)).status, 401);
+  const ok = await get(prefix);
   assert.equal(ok.status, 200);
-  assert.match(String(ok.headers['set-cookie']), /gs_token=.*HttpOnly; SameSite=Strict/);
-  assert.equal((await get('/index.html', { cookie: `gs_token=${server.token}` })).status, 200);
-  assert.equal((await get('/index.html', { authorization: `Bearer ${server.token}` })).status, 200);
+  assert.equal(ok.headers['set-cookie'], undefined);
+  assert.equal(ok.headers['referrer-policy'], 'no-referrer');
+  assert.equal((await get(`${prefix}index.html`)).status, 200);
+  const bare = await get(`/t/${server.token}`);
+  assert.equal(bare.status, 308);
+  assert.equal(bare.headers.location, prefix);
+  // The old ways of carrying the token are gone: query, cookie and bearer header all get 401.
+  assert.equal((await get(`/?token=${server.token}`)).status, 401);
+  assert.equal((await get('/index.html', { cookie: `gs_token=${server.token}` })).status, 401);
+  assert.equal((await get('/index.html', { authorization: `Bearer ${server.token}` })).status, 401);
 });
 
 test('a rebinding Host header is refused even with the token', async () => {
-  const r = await get(`/?token=${server.token}`, { host: `evil.example:${server.port}` });
+  const r = await get(`/t/${server.token}/`, { host: `evil.example:${server.port}` });
   assert.equal(r.status, 401);
 });
 
 test('path traversal stays inside the static root', async () => {
-  const r = await get(`/..%2fsecret.txt?token=${server.token}`);
-  assert.notEqual(r.status, 200);
-  assert.ok(!r.body.includes('outside the static root'));
+  for (const path of [`/t/${server.token}/..%2fsecret.txt`, `/t/${server.token}/%2e%2e/secret.txt`, `/t/${server.token}/../secret.txt`]) {
+    const r = await get(path);
+    assert.notEqual(r.status, 200, path);
+    assert.ok(!r.body.includes('outside the static root'), path);
+  }
 });
 
 test('the socket needs the token, and carries the validated contract', async () => {
-  const base = `ws://127.0.0.1:${server.port}/ws`;
-  await assert.rejects(openSocket(base), /401/);
-  await assert.rejects(openSocket(`${base}?token=wrong`), /401/);
-  await assert.rejects(openSocket(`${base}?token=${server.token}`, { origin: 'http://evil.example' }), /401/);
-  const ws = await openSocket(`${base}?token=${server.token}`);
+  const origin = `ws://127.0.0.1:${server.port}`;
+  const base = `${origin}/t/${server.token}/ws`;
+  await assert.rejects(openSocket(`${origin}/ws`), /401/);
+  await assert.rejects(openSocket(`${origin}/ws?token=${server.token}`), /401/);
+  await assert.rejects(openSocket(`${origin}/ws`, { cookie: `gs_token=${server.token}` }), /401/);
+  await assert.rejects(openSocket(`${origin}/t/wrong/ws`), /401/);
+  await assert.rejects(openSocket(base, { origin: 'http://evil.example' }), /401/);
+  await assert.rejects(openSocket(base, { origin: `http://127.0.0.1:${server.port + 1}` }), /401/);
+  const ws = await openSocket(base);
   try {
     const hosts = await call(ws, 1, 'hosts.list', {});
     assert.deepEqual(hosts.reply, { ok: true, value: [] });

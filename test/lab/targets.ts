@@ -59,8 +59,8 @@ export const LAB_TOOLCHAINS = ['go1.22.12', 'go1.23.12', 'go1.24.0', 'go1.25.5',
 export type BuildVariant = 'static' | 'cgo' | 'pie' | 'nodwarf' | 'stripped' | 'noshdr';
 export const BUILD_VARIANTS: readonly BuildVariant[] = ['static', 'cgo', 'pie', 'nodwarf', 'stripped', 'noshdr'];
 
-/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them); `inprocess` sets the runtime's values in-process. */
-export type TargetName = 'service' | 'settings' | 'inprocess';
+/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them); `inprocess` sets the runtime's values in-process; `oddname` runs under a hostile name. */
+export type TargetName = 'service' | 'settings' | 'inprocess' | 'oddname';
 
 function buildArgs(variant: BuildVariant): string[] {
   switch (variant) {

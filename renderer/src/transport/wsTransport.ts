@@ -1,24 +1,23 @@
 /**
  * Browser mode: the contract over one WebSocket to the local backend. The
- * token comes from the URL the server printed; it is kept in sessionStorage
- * so a reload without it still works, and the server's HttpOnly cookie
- * covers static files.
+ * page is served under the server's per-instance path (/t/<token>/), and the
+ * socket lives beside it (/t/<token>/ws), so the credential is only ever in
+ * that path: never in a cookie or in storage another port could read.
  */
 import type { EventName, MethodName } from '../../../shared/contract/api';
 import type { Reply } from '../../../shared/contract/errors';
 import type { Transport } from '../../../shared/contract/client';
 
-export function browserToken(): string | null {
-  const fromUrl = new URLSearchParams(location.search).get('token');
-  if (fromUrl) {
-    sessionStorage.setItem('gs_token', fromUrl);
-    return fromUrl;
-  }
-  return sessionStorage.getItem('gs_token');
+/** The socket's URL, relative to the page's own path. */
+export function socketUrl(page: string): string {
+  const u = new URL('ws', page);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.search = '';
+  u.hash = '';
+  return u.href;
 }
 
 export function createWsTransport(): Transport {
-  const token = browserToken();
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
   const pending = new Map<number, (r: Reply<unknown>) => void>();
   let nextId = 1;
@@ -32,8 +31,7 @@ export function createWsTransport(): Transport {
     if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
     if (opening) return opening;
     opening = new Promise<WebSocket>((resolve, reject) => {
-      const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-      const ws = new WebSocket(`${proto}//${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+      const ws = new WebSocket(socketUrl(location.href));
       ws.onopen = () => {
         socket = ws;
         opening = null;

@@ -1,0 +1,3 @@
+module gopherscope.dev/lab/oddname
+
+go 1.22
