@@ -12,6 +12,7 @@ import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redac
 import { collect, type CollectedFile } from './frameCollector';
 import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
 import { fetchToBlob, findPprofPort, goFetches, type GoCaptureOptions } from './goArtifacts';
+import { describeRoute, resolveRoute, type NetRoute, type TargetNet } from './forward';
 import { captureStacks, type StackTool } from './stacks';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
@@ -75,7 +76,7 @@ export async function runCapture(
   const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
-  const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null } = {};
+  const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
   const saved = new Set<string>();
   const nonce = newNonce();
   let done = 0;
@@ -150,7 +151,12 @@ export async function runCapture(
     };
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
-      goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow).then((port) => void (discovery.pprofPort = port)) : Promise.resolve(),
+      goList.length > 0
+        ? captureGo(conn, pid, script, store, sessionId, goList, go!, kept, signal, saveSlow).then((r) => {
+            discovery.pprofPort = r.port;
+            discovery.network = r.network;
+          })
+        : Promise.resolve(),
       stacks.enabled && !signal.aborted
         ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
             async (st) => {
@@ -172,7 +178,7 @@ export async function runCapture(
   if (status === 'complete') {
     const cgroupText = kept.get('proc/cgroup') ?? '';
     const meta = Buffer.from(
-      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null }, null, 2),
+      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null, network: discovery.network ?? null }, null, 2),
     );
     const blob = await store.blobs.put(meta);
     await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
@@ -196,9 +202,26 @@ export function newCaptureId(): string {
 const NO_PPROF =
   'no net/http/pprof endpoint found among the process’s listening sockets. To get goroutine, heap and profile data, import _ "net/http/pprof" and serve http.DefaultServeMux on 127.0.0.1 (or give its port). Gopherscope never signals the target: SIGQUIT would kill a Go process.';
 
-/** The pprof half: find the endpoint, then fetch everything over tunnels, three at a time. */
+/** How the process's loopback was reached, for meta/discovery.json and the Overview. */
+export type NetworkMeta =
+  | { readonly route: 'direct'; readonly note: string | null; readonly description: string }
+  | { readonly route: 'netns'; readonly netns: string; readonly forwarder: string; readonly sudo: boolean; readonly description: string }
+  | { readonly route: 'refused'; readonly reason: string };
+
+function networkMeta(route: NetRoute): Exclude<NetworkMeta, { route: 'refused' }> {
+  return route.kind === 'direct'
+    ? { route: 'direct', note: route.note, description: describeRoute(route) }
+    : { route: 'netns', netns: route.netns, forwarder: route.forwarder, sudo: route.sudo, description: describeRoute(route) };
+}
+
+/**
+ * The pprof half: find the process's network namespace and the way into it, find the endpoint,
+ * then fetch everything over tunnels, three at a time.
+ */
 async function captureGo(
   conn: SshConnection,
+  pid: number,
+  script: { sudo?: boolean },
   store: Store,
   sessionId: string,
   list: ReturnType<typeof goFetches>,
@@ -206,27 +229,34 @@ async function captureGo(
   kept: ReadonlyMap<string, string>,
   signal: AbortSignal,
   saveOne: (a: NewArtifact) => Promise<void>,
-): Promise<number | null> {
+): Promise<{ port: number | null; network: NetworkMeta }> {
+  const decision = await resolveRoute(conn, pid, { sudo: script.sudo === true, ...(opts.forwarders ? { forwarders: opts.forwarders } : {}), signal });
+  if (decision.kind === 'refused') {
+    for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: decision.reason, sizeBytes: 0, durationMs: null, sha256: null });
+    return { port: null, network: { route: 'refused', reason: decision.reason } };
+  }
+  const reach: TargetNet = { conn, route: decision.route };
+  const network = networkMeta(decision.route);
   let port = opts.pprofPort ?? null;
   let why = '';
   if (port === null) {
-    const found = await findPprofPort(conn, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+    const found = await findPprofPort(reach, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
     port = found.port;
-    why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')})` : ' (it listens on no TCP port we could see)';
+    why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')}, through ${network.description})` : ' (it listens on no TCP port we could see)';
   }
   if (port === null) {
     for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: `${NO_PPROF}${why}`, sizeBytes: 0, durationMs: null, sha256: null });
-    return null;
+    return { port: null, network };
   }
   const queue = [...list];
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       if (signal.aborted) return;
       const timeout = (opts.requestTimeoutMs ?? 30_000) + (f.seconds ?? 0) * 1000;
-      const r = await fetchToBlob(conn, store.blobs, port!, f, timeout, signal);
+      const r = await fetchToBlob(reach, store.blobs, port!, f, timeout, signal);
       await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
     }
   };
   await Promise.all([worker(), worker(), worker()]);
-  return port;
+  return { port, network };
 }
