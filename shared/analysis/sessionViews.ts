@@ -17,6 +17,7 @@ import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
 import { artifactChunks, artifactText, type ArtifactContent, type ArtifactFiles } from './artifactContent';
 import { compareSessions, type CompareView } from './compare';
+import { containerSummary, type ContainerSummary } from './containerView';
 import { gatherEvidence } from './evidence';
 import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
 import { analyzeSession, type SessionReport } from './recommendations';
@@ -283,6 +284,8 @@ export const OVERVIEW_TRACE_MAX = 64 * 1024 * 1024;
 export interface OverviewView extends SessionReport {
   /** Why the trace's evidence is or is not part of the advice. */
   readonly traceNote: string | null;
+  /** The container the process ran in and how its loopback was reached (null: no discovery record). */
+  readonly container: ContainerSummary | null;
 }
 
 /** The Overview: evidence from every artifact, reconciled, and the recommendations ranked. */
@@ -297,7 +300,7 @@ export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: stri
   }
   const rest: Record<string, ArtifactContent> = {};
   for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
-  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote };
+  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace })), traceNote, container: containerSummary(files) };
 }
 
 /** Before and after: each side's Overview analysis, then the deltas (see compare.ts). */
