@@ -150,6 +150,8 @@ export async function startContainer(opts: ContainerOptions): Promise<LabContain
       fwd.once('spawn', () => {
         const stream = Duplex.from({ writable: fwd.stdin!, readable: fwd.stdout! });
         stream.on('close', () => fwd.kill('SIGKILL'));
+        // Whoever uses the stream sees its errors (an HTTP client listens); a late one must not crash the test.
+        stream.on('error', () => undefined);
         fwd.once('exit', (code) => {
           if (code !== 0 && err) stream.destroy(new Error(`forwarder into ${netns} port ${port}: ${err.trim()}`));
         });
