@@ -196,6 +196,19 @@ function kineCall(n: number, w: number): H2Call {
   return n % 4 === 3 ? grpc('/etcdserverpb.KV/Range', kineList(`/registry/load/w${w}/`)) : grpc('/etcdserverpb.KV/Txn', kineCreate(`/registry/load/w${w}/k${n}-${Date.now()}`, VALUE));
 }
 
+async function answering(c: LabContainer, port: number, path: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await c.get(port, path, { timeoutMs: 5000 })).status === 200) return;
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`port ${port} in ${c.netns} did not answer ${path} within ${timeoutMs} ms: ${(err as Error).message}`);
+    }
+    if (Date.now() > until) throw new Error(`port ${port} in ${c.netns} did not answer ${path} with 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startRealService(name: ThirdPartyName, opts: RealServiceOptions = {}): Promise<RealService> {
   const built = await buildThirdParty(name);
   const dir = mkdtempSync(join(tmpdir(), `gs-lab-${name}-`));
@@ -249,6 +262,14 @@ export async function startRealService(name: ThirdPartyName, opts: RealServiceOp
     throw err;
   }
   const c = container;
+  // "Ready" in the log can come before the pprof listener (kine starts it on its own goroutine).
+  try {
+    await answering(c, ports.pprof, '/debug/pprof/');
+  } catch (err) {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     name,
     version: THIRD_PARTY[name].version,
