@@ -8,7 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionDetail } from '../../shared/contract/api';
@@ -160,4 +161,31 @@ test('a user whose sudo does not allow nsenter is refused with the sudoers rule 
   for (const name of GO_ARTIFACTS) assert.equal(artifact(yes, name).status, 'ok', `${name}: ${artifact(yes, name).reason}`);
   const meta = JSON.parse((await api.call('artifacts.read', { artifactId: artifact(yes, 'meta/discovery.json').id })).text);
   assert.equal(meta.network.sudo, true);
+});
+
+test('a host whose PATH has no forwarder (no socat, busybox or bash): refused, naming each one looked for', async () => {
+  // The same machine seen as a minimal host: the lab user's PATH holds every command but the forwarders.
+  const bin = mkdtempSync(join(tmpdir(), 'gs-nofwd-bin-'));
+  chmodSync(bin, 0o755);
+  const FORWARDERS_ON_HOST = new Set(['bash', 'rbash', 'busybox', 'socat', 'nc', 'nc.openbsd', 'nc.traditional', 'netcat', 'ncat']);
+  for (const dir of ['/usr/bin', '/usr/sbin']) for (const name of readdirSync(dir)) if (!FORWARDERS_ON_HOST.has(name) && !existsSync(join(bin, name))) symlinkSync(join(dir, name), join(bin, name));
+  const user = ensureUser('gs-lab-nofwd', { password: 'x-Unused-5', sudoNoPasswd: ['head', 'tail', 'ls', 'readlink', 'nsenter'] });
+  const home = execFileSync('sh', ['-c', `getent passwd ${user.name} | cut -d: -f6`], { encoding: 'utf8' }).trim();
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  writeFileSync(join(home, '.ssh', 'environment'), `PATH=${bin}\n`, { mode: 0o644 });
+  const minimal = await startSshd({ extraConfig: ['PermitUserEnvironment yes'] });
+  try {
+    const host = await api.call('hosts.add', { label: 'minimal', hostname: '127.0.0.1', port: minimal.port, user: user.name, identityFile: minimal.clientKeyPath, useSudo: true, strictHostKeyChecking: 'accept-new' });
+    assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
+    const { captureId, sessionId } = await api.call('capture.start', { hostId: host.id, pid: ctr.pid, stacks: false });
+    await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));
+    const s = await api.call('sessions.open', { sessionId });
+    const g = artifact(s, 'go/goroutine-debug2.txt');
+    assert.equal(g.status, 'skipped');
+    assert.match(g.reason ?? '', /another network namespace.*No forwarder to carry the connection is on the host: tried socat, busybox nc, bash's \/dev\/tcp\. Gopherscope installs nothing/);
+  } finally {
+    await minimal.stop();
+    rmSync(join(home, '.ssh', 'environment'), { force: true });
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
