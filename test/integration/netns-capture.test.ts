@@ -118,18 +118,21 @@ test('no allowed forwarder on the host: refused, naming what was looked for; the
 });
 
 test('build info and native stacks by host PID (/proc/PID/exe, eu-stack -p as root) in the container', async () => {
-  const list = await api.call('processes.list', { hostId: rootHost });
-  const p = list.find((x) => x.pid === ctr.pid);
-  assert.ok(p, 'the container process is listed by its host PID');
-  assert.equal(p.go.kind, 'go', p.go.reason);
-  assert.equal(p.go.goVersion, goVersion);
-  assert.deepEqual([p.container?.runtime, p.container?.id, p.container?.podUid, p.container?.qos], ['containerd', containerId, podUid, 'burstable']);
   const s = await capture({ stackTools: ['eu-stack'] });
-  assert.equal(s.goVersion, goVersion);
+  assert.equal(s.goVersion, goVersion, 'the Go version read from the build info through /proc/PID/exe');
   const st = artifact(s, 'stacks/native.txt');
   assert.equal(st.status, 'ok', st.reason ?? '');
   assert.match(st.reason ?? '', /^eu-stack ran/);
   assert.match(await text(s, 'stacks/native.txt'), /runtime\.|main\./);
+});
+
+test('the process list shows the container process by its host PID, as Go, with its runtime, pod UID and QoS', async () => {
+  const list = await api.call('processes.list', { hostId: rootHost });
+  const p = list.find((x) => x.pid === ctr.pid);
+  assert.ok(p, `the container process is listed by its host PID (${list.length} processes listed)`);
+  assert.equal(p.go.kind, 'go', p.go.reason);
+  assert.equal(p.go.goVersion, goVersion);
+  assert.deepEqual([p.container?.runtime, p.container?.id, p.container?.podUid, p.container?.qos], ['containerd', containerId, podUid, 'burstable']);
 });
 
 test('the Overview shows the container and the way into its network namespace', async () => {
