@@ -4,7 +4,7 @@
 // and end-to-end tests against the real lab. Files run one at a time: the lab
 // tests start sshd, cgroups and Chromium, and the machine has two cores.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -51,6 +51,11 @@ try {
 if (bundleTime > 0 && bundleTime < Math.max(newest(join(root, 'electron')), newest(join(root, 'shared')))) {
   console.error('dist/cli is older than the sources: the CLI tests run the sources (npm run build refreshes the bundle)');
   env.GOPHERSCOPE_CLI_FROM_SOURCE = '1';
+}
+// Third-party services (test/lab/thirdParty.ts) are built once, before any file that starts them runs.
+if (files.some((f) => readFileSync(join(root, f), 'utf8').includes('lab/services'))) {
+  const pre = spawnSync(process.execPath, ['--import', 'tsx', 'test/lab/prebuild.ts'], { cwd: root, stdio: 'inherit' });
+  if (pre.status !== 0) process.exit(pre.status ?? 1);
 }
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
   cwd: root,

@@ -14,6 +14,7 @@ import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
 import { EXPVAR_FETCH, fetchExpvar, fetchToBlob, findMetricsEndpoints, findPprofPort, goFetches, METRICS_FETCH, type GoCaptureOptions } from './goArtifacts';
 import { listeningPortsOf } from '../../shared/parsers/procNet';
 import { redactExpvar } from '../../shared/redact/secrets';
+import { describeRoute, resolveRoute, type NetRoute, type RouteDecision, type TargetNet } from './forward';
 import { captureStacks, type StackTool } from './stacks';
 import { BINARY_ARTIFACTS, captureGoBinary } from './captureBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
@@ -79,7 +80,7 @@ export async function runCapture(
   const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...binary, ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
-  const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null } = {};
+  const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
   const saved = new Set<string>();
   const nonce = newNonce();
   let done = 0;
@@ -152,10 +153,17 @@ export async function runCapture(
       done++;
       cb.progress(a.name, done, total());
     };
+    // The way into the process's network namespace is found once, for pprof and the metrics alike.
+    const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal }) : null;
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
-      goList.length > 0 ? captureGo(conn, store, sessionId, goList, go!, kept, signal, saveSlow).then((port) => void (discovery.pprofPort = port)) : Promise.resolve(),
-      goList.length > 0 ? captureMetrics(conn, store, go!, kept, signal, saveSlow) : Promise.resolve(),
+      goList.length > 0
+        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, signal, saveSlow).then((r) => {
+            discovery.pprofPort = r.port;
+            discovery.network = r.network;
+          })
+        : Promise.resolve(),
+      goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, signal, saveSlow) : Promise.resolve(),
       binary.length > 0
         ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
             for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
@@ -182,7 +190,7 @@ export async function runCapture(
   if (status === 'complete') {
     const cgroupText = kept.get('proc/cgroup') ?? '';
     const meta = Buffer.from(
-      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null }, null, 2),
+      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null, network: discovery.network ?? null }, null, 2),
     );
     const blob = await store.blobs.put(meta);
     await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
@@ -206,9 +214,25 @@ export function newCaptureId(): string {
 const NO_PPROF =
   'no net/http/pprof endpoint found among the process’s listening sockets. To get goroutine, heap and profile data, import _ "net/http/pprof" and serve http.DefaultServeMux on 127.0.0.1 (or give its port). Gopherscope never signals the target: SIGQUIT would kill a Go process.';
 
-/** The pprof half: find the endpoint, then fetch everything over tunnels, three at a time. */
+/** How the process's loopback was reached, for meta/discovery.json and the Overview. */
+export type NetworkMeta =
+  | { readonly route: 'direct'; readonly note: string | null; readonly description: string }
+  | { readonly route: 'netns'; readonly netns: string; readonly forwarder: string; readonly sudo: boolean; readonly description: string }
+  | { readonly route: 'refused'; readonly reason: string };
+
+function networkMeta(route: NetRoute): Exclude<NetworkMeta, { route: 'refused' }> {
+  return route.kind === 'direct'
+    ? { route: 'direct', note: route.note, description: describeRoute(route) }
+    : { route: 'netns', netns: route.netns, forwarder: route.forwarder, sudo: route.sudo, description: describeRoute(route) };
+}
+
+/**
+ * The pprof half: find the process's network namespace and the way into it, find the endpoint,
+ * then fetch everything over tunnels, three at a time.
+ */
 async function captureGo(
   conn: SshConnection,
+  routing: Promise<RouteDecision>,
   store: Store,
   sessionId: string,
   list: ReturnType<typeof goFetches>,
@@ -216,29 +240,36 @@ async function captureGo(
   kept: ReadonlyMap<string, string>,
   signal: AbortSignal,
   saveOne: (a: NewArtifact) => Promise<void>,
-): Promise<number | null> {
+): Promise<{ port: number | null; network: NetworkMeta }> {
+  const decision = await routing;
+  if (decision.kind === 'refused') {
+    for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: decision.reason, sizeBytes: 0, durationMs: null, sha256: null });
+    return { port: null, network: { route: 'refused', reason: decision.reason } };
+  }
+  const reach: TargetNet = { conn, route: decision.route };
+  const network = networkMeta(decision.route);
   let port = opts.pprofPort ?? null;
   let why = '';
   if (port === null) {
-    const found = await findPprofPort(conn, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+    const found = await findPprofPort(reach, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
     port = found.port;
-    why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')})` : ' (it listens on no TCP port we could see)';
+    why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')}, through ${network.description})` : ' (it listens on no TCP port we could see)';
   }
   if (port === null) {
     for (const f of list) await saveOne({ name: f.name, status: 'skipped', reason: `${NO_PPROF}${why}`, sizeBytes: 0, durationMs: null, sha256: null });
-    return null;
+    return { port: null, network };
   }
   const queue = [...list];
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       if (signal.aborted) return;
       const timeout = (opts.requestTimeoutMs ?? 30_000) + (f.seconds ?? 0) * 1000;
-      const r = await fetchToBlob(conn, store.blobs, port!, f, timeout, signal);
+      const r = await fetchToBlob(reach, store.blobs, port!, f, timeout, signal);
       await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
     }
   };
   await Promise.all([worker(), worker(), worker()]);
-  return port;
+  return { port, network };
 }
 
 const NO_METRICS = (path: string, ports: readonly number[]) =>
@@ -250,21 +281,27 @@ const NO_METRICS = (path: string, ports: readonly number[]) =>
  * the same tunnels as pprof. /metrics streams to its blob under a cap and a timeout; expvar is
  * redacted whole before it is stored.
  */
-async function captureMetrics(conn: SshConnection, store: Store, opts: GoCaptureOptions, kept: ReadonlyMap<string, string>, signal: AbortSignal, saveOne: (a: NewArtifact, redactions?: readonly Redaction[]) => Promise<void>): Promise<void> {
+async function captureMetrics(conn: SshConnection, routing: Promise<RouteDecision>, store: Store, opts: GoCaptureOptions, kept: ReadonlyMap<string, string>, signal: AbortSignal, saveOne: (a: NewArtifact, redactions?: readonly Redaction[]) => Promise<void>): Promise<void> {
+  const decision = await routing;
+  if (decision.kind === 'refused') {
+    for (const name of [METRICS_FETCH.name, EXPVAR_FETCH.name]) await saveOne({ name, status: 'skipped', reason: decision.reason, sizeBytes: 0, durationMs: null, sha256: null });
+    return;
+  }
+  const reach: TargetNet = { conn, route: decision.route };
   const listening = listeningPortsOf([kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
   const ports = [...new Set([...(opts.pprofPort ? [opts.pprofPort] : []), ...listening])];
-  const found = await findMetricsEndpoints(conn, ports);
+  const found = await findMetricsEndpoints(reach, ports);
   const timeoutMs = Math.min(opts.requestTimeoutMs ?? 10_000, 10_000);
   const skipped = (name: string, reason: string): NewArtifact => ({ name, status: 'skipped', reason, sizeBytes: 0, durationMs: null, sha256: null });
   if (signal.aborted) return;
   if (found.metrics === null) await saveOne(skipped(METRICS_FETCH.name, NO_METRICS(METRICS_FETCH.path, found.tried)));
   else {
-    const r = await fetchToBlob(conn, store.blobs, found.metrics, METRICS_FETCH, timeoutMs, signal);
+    const r = await fetchToBlob(reach, store.blobs, found.metrics, METRICS_FETCH, timeoutMs, signal);
     await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
   }
   if (found.expvar === null) await saveOne(skipped(EXPVAR_FETCH.name, NO_METRICS(EXPVAR_FETCH.path, found.tried)));
   else {
-    const r = await fetchExpvar(conn, found.expvar, timeoutMs);
+    const r = await fetchExpvar(reach, found.expvar, timeoutMs);
     const redacted = r.body ? redactExpvar(r.body.toString('utf8')) : null;
     if (r.body && !redacted) await saveOne({ name: EXPVAR_FETCH.name, status: 'failed', reason: `${EXPVAR_FETCH.path} on port ${found.expvar} is not a JSON object; not kept`, sizeBytes: 0, durationMs: r.durationMs, sha256: null });
     else if (!redacted) await saveOne({ name: EXPVAR_FETCH.name, status: r.status, reason: r.reason, sizeBytes: 0, durationMs: r.durationMs, sha256: null });

@@ -1,6 +1,7 @@
 /**
  * Go's own evidence, read from the process's net/http/pprof endpoint through
- * an SSH direct-tcpip tunnel: goroutine dump, heap with MemStats, allocs,
+ * a tunnel (forward.ts: SSH direct-tcpip, or nsenter and a forwarder into the
+ * process's own network namespace): goroutine dump, heap with MemStats, allocs,
  * threadcreate, mutex and block profiles, and optionally a CPU profile and an
  * execution trace. Bodies stream straight into blob files with a byte cap, so
  * a trace of hundreds of MB is never held in memory, and a cap stops the
@@ -8,11 +9,11 @@
  * a signal (SIGQUIT would kill a Go process).
  */
 import { request } from 'node:http';
+import type { Forwarder } from '../../shared/capture/plan';
 import type { ArtifactStatus } from '../../shared/contract/api';
 import { listeningPortsOf } from '../../shared/parsers/procNet';
 import type { BlobStore } from './blobs';
-import { httpGetViaTunnel, openTunnel } from './forward';
-import type { SshConnection } from './sshConnection';
+import { httpGetViaTunnel, openTunnel, tunnelFailure, type Reach } from './forward';
 
 const MiB = 1024 * 1024;
 export const DEFAULT_TRACE_CAP = 256 * MiB;
@@ -21,8 +22,10 @@ export interface GoCaptureOptions {
   readonly cpuProfileSeconds?: number;
   readonly traceSeconds?: number;
   readonly traceCapBytes?: number;
-  /** A port the user says serves pprof on the host's loopback; skips discovery. */
+  /** A port the user says serves pprof on the process's loopback; skips discovery. */
   readonly pprofPort?: number;
+  /** Forwarders allowed into another network namespace, in order (default FORWARDERS). */
+  readonly forwarders?: readonly Forwarder[];
   /** Per-request timeout on top of any profile duration. */
   readonly requestTimeoutMs?: number;
 }
@@ -58,11 +61,11 @@ export function goFetches(opts: GoCaptureOptions): Fetch[] {
 }
 
 /** Tries each port the process listens on for a pprof index page. */
-export async function findPprofPort(conn: SshConnection, netTexts: readonly string[], fdListing: string): Promise<{ port: number | null; tried: number[] }> {
+export async function findPprofPort(reach: Reach, netTexts: readonly string[], fdListing: string): Promise<{ port: number | null; tried: number[] }> {
   const ports = listeningPortsOf(netTexts, fdListing);
   for (const port of ports.slice(0, 16)) {
     try {
-      const r = await httpGetViaTunnel(conn, port, '/debug/pprof/', { timeoutMs: 3000, maxBytes: 64 * 1024 });
+      const r = await httpGetViaTunnel(reach, port, '/debug/pprof/', { timeoutMs: 3000, maxBytes: 64 * 1024 });
       if (r.status === 200 && /goroutine/.test(r.body.toString('utf8'))) return { port, tried: ports };
     } catch {
       // not HTTP, or not answering: try the next one
@@ -72,12 +75,12 @@ export async function findPprofPort(conn: SshConnection, netTexts: readonly stri
 }
 
 /** Streams one endpoint into a blob with a cap and a timeout. */
-export async function fetchToBlob(conn: SshConnection, blobs: BlobStore, port: number, f: Fetch, timeoutMs: number, signal?: AbortSignal): Promise<GoArtifactResult> {
+export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, f: Fetch, timeoutMs: number, signal?: AbortSignal): Promise<GoArtifactResult> {
   const started = Date.now();
   const result = (status: ArtifactStatus, reason: string | null, sha256: string | null = null, sizeBytes = 0): GoArtifactResult => ({ name: f.name, status, reason, sha256, sizeBytes, durationMs: Date.now() - started });
   let tunnel;
   try {
-    tunnel = await openTunnel(conn, port);
+    tunnel = await openTunnel(reach, port, { timeoutMs });
   } catch (err) {
     return result('failed', (err as Error).message);
   }
@@ -128,7 +131,7 @@ export async function fetchToBlob(conn: SshConnection, blobs: BlobStore, port: n
       res.on('end', () => void chain.then(() => finish('ok', null, true)));
       res.on('error', () => void chain.then(() => finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'the connection broke during the download', true)));
     });
-    req.on('error', (err) => void finish('failed', `HTTP over the tunnel failed: ${err.message}`, false));
+    req.on('error', (err) => void finish('failed', tunnelFailure(tunnel, err), false));
     req.end();
   });
 }
@@ -163,12 +166,12 @@ export interface MetricsEndpoints {
  * loopback first: net/http/pprof and expvar share http.DefaultServeMux, and Caddy serves all of
  * them on its admin API) for /metrics and /debug/vars, a short capped read each.
  */
-export async function findMetricsEndpoints(conn: SshConnection, ports: readonly number[]): Promise<MetricsEndpoints> {
+export async function findMetricsEndpoints(reach: Reach, ports: readonly number[]): Promise<MetricsEndpoints> {
   let metrics: number | null = null;
   let expvar: number | null = null;
   const probe = async (port: number, path: string, looks: (head: string) => boolean) => {
     try {
-      const r = await httpGetViaTunnel(conn, port, path, PROBE);
+      const r = await httpGetViaTunnel(reach, port, path, PROBE);
       return r.status === 200 && looks(r.body.toString('utf8'));
     } catch {
       return false;
@@ -187,10 +190,10 @@ export async function findMetricsEndpoints(conn: SshConnection, ports: readonly 
  * expvar whole, within the cap and the timeout: a cut JSON cannot be redacted, so an answer over
  * the cap or one that stalls is not kept, and says so.
  */
-export async function fetchExpvar(conn: SshConnection, port: number, timeoutMs: number): Promise<{ status: ArtifactStatus; reason: string | null; body: Buffer | null; durationMs: number }> {
+export async function fetchExpvar(reach: Reach, port: number, timeoutMs: number): Promise<{ status: ArtifactStatus; reason: string | null; body: Buffer | null; durationMs: number }> {
   const started = Date.now();
   try {
-    const r = await httpGetViaTunnel(conn, port, EXPVAR_FETCH.path, { timeoutMs, maxBytes: EXPVAR_FETCH.cap, partial: true });
+    const r = await httpGetViaTunnel(reach, port, EXPVAR_FETCH.path, { timeoutMs, maxBytes: EXPVAR_FETCH.cap, partial: true });
     const durationMs = Date.now() - started;
     if (r.status !== 200) return { status: 'failed', reason: `HTTP ${r.status} from ${EXPVAR_FETCH.path}`, body: null, durationMs };
     if (r.truncated) return { status: 'failed', reason: `${EXPVAR_FETCH.path} is larger than the ${EXPVAR_FETCH.cap / MiB} MiB cap; not kept (a cut JSON cannot be redacted)`, body: null, durationMs };

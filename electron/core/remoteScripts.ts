@@ -180,3 +180,57 @@ export function captureScript(nonce: string, pid: number, items: readonly FileIt
     done,
   ].join('\n');
 }
+
+/**
+ * Which network namespace the process is in against this session's, and what could reach into
+ * it: nsenter, the privilege for it, and each forwarder of FORWARDERS the host has. Prints
+ * `key=value` lines; reads only /proc and runs only `command -v`, `id`, `readlink` and `sudo -n -l`.
+ */
+export function netnsProbeScript(pid: number, opts: { sudo?: boolean } = {}): string {
+  checkInt(pid, 'pid');
+  const sudo = opts.sudo === true;
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'printf "self=%s\\n" "$(readlink /proc/$$/ns/net 2>/dev/null)"',
+    `t=$(readlink /proc/${pid}/ns/net 2>/dev/null)`,
+    `e=$(readlink /proc/${pid}/ns/net 2>&1 >/dev/null | head -c 200)`,
+    ...(sudo ? [`if [ -z "$t" ]; then t=$(sudo -n readlink /proc/${pid}/ns/net 2>/dev/null); fi`] : []),
+    'printf "target=%s\\n" "$t"',
+    'if [ -z "$t" ]; then printf "target-error=%s\\n" "$e" | tr -d "\\r" | head -n 1; fi',
+    'u=$(id -u 2>/dev/null); printf "uid=%s\\n" "$u"',
+    'n=$(command -v nsenter 2>/dev/null); printf "nsenter=%s\\n" "$n"',
+    ...(sudo ? ['if [ "$u" != 0 ] && [ -n "$n" ]; then if ! command -v sudo >/dev/null 2>&1; then echo "sudo-nsenter=nosudo"; elif sudo -n -l "$n" >/dev/null 2>&1; then echo "sudo-nsenter=ok"; else echo "sudo-nsenter=denied"; fi; fi'] : []),
+    'command -v socat >/dev/null 2>&1 && echo "fw=socat"',
+    'command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx nc && echo "fw=busybox-nc"',
+    'command -v bash >/dev/null 2>&1 && command -v cat >/dev/null 2>&1 && echo "fw=bash"',
+    'exit 0',
+  ].join('\n');
+}
+
+/**
+ * One TCP stream to 127.0.0.1:PORT inside the network namespace of PID, as this command's stdin and
+ * stdout: `nsenter -t PID -n` (as root, or under sudo -n) running the forwarder, killed after
+ * timeoutS seconds whatever happens.
+ */
+export function forwarderCommand(route: { readonly pid: number; readonly forwarder: string; readonly sudo: boolean }, port: number, timeoutS: number): string {
+  checkInt(route.pid, 'pid');
+  checkInt(timeoutS, 'timeout');
+  if (!Number.isSafeInteger(port) || port < 1 || port > 65535) throw new Error(`port must be 1-65535, got ${port}`);
+  let forward: string;
+  switch (route.forwarder) {
+    case 'socat':
+      forward = `socat - TCP:127.0.0.1:${port}`;
+      break;
+    case 'busybox-nc':
+      forward = `busybox nc 127.0.0.1 ${port}`;
+      break;
+    case 'bash':
+      // A background job's stdin is /dev/null unless redirected, so the session's stdin is kept on
+      // fd 4 for the writer; the reader runs in front and ends the command when the peer closes.
+      forward = `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} 4<&0 || exit 111; cat <&4 >&3 & cat <&3; kill $! 2>/dev/null; exit 0'`;
+      break;
+    default:
+      throw new Error(`unknown forwarder ${JSON.stringify(route.forwarder)}`);
+  }
+  return `exec timeout -s KILL ${timeoutS} ${route.sudo ? 'sudo -n ' : ''}nsenter -t ${route.pid} -n ${forward}`;
+}

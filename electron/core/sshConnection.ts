@@ -68,6 +68,15 @@ export interface ExecResult {
   readonly cancelled: boolean;
 }
 
+export interface ExecStream {
+  /** stdin and stdout of the remote command. */
+  readonly stream: Duplex;
+  /** What the command wrote on stderr so far (capped). */
+  stderr(): string;
+  /** Its exit status once the channel has reported it. */
+  exitCode(): number | null;
+}
+
 const CONNECT_TIMEOUT_MS = 15_000;
 const MAX_STDERR = 64 * 1024;
 
@@ -430,6 +439,46 @@ export class SshConnection {
         channel.on('close', finish);
       });
     });
+  }
+
+  /**
+   * A remote command whose stdin and stdout are one byte stream (a forwarder into another network
+   * namespace). The channel holds a slot until it closes; the command must bound its own run time
+   * (`timeout`), and the caller caps what it reads.
+   */
+  async execStream(command: string): Promise<ExecStream> {
+    for (;;) {
+      if (this.closed) throw new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
+      const release = await this.acquire();
+      try {
+        return await new Promise<ExecStream>((resolve, reject) => {
+          this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+            if (err) return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
+            let stderr = '';
+            let code: number | null = null;
+            channel.stderr.on('data', (chunk: Buffer) => {
+              if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
+            });
+            channel.on('exit', (c: number | null) => {
+              code = c;
+            });
+            const unsubscribe = this.onClose(() => channel.destroy());
+            channel.once('close', () => {
+              unsubscribe();
+              release();
+            });
+            resolve({ stream: channel, stderr: () => stderr, exitCode: () => code });
+          });
+        });
+      } catch (err) {
+        release();
+        if (err instanceof ChannelRefused && this.active > 0) {
+          this.maxChannels = Math.max(1, this.active);
+          continue;
+        }
+        throw err instanceof ChannelRefused ? new ApiError('remote-failed', `The server refused an exec channel: ${err.message}`) : err;
+      }
+    }
   }
 
   /** The ssh2 client, for features that need it directly (shells, forwarding). */

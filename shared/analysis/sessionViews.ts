@@ -17,6 +17,7 @@ import { parseNativeStacks } from '../parsers/stacks';
 import { summarizeTrace, type TraceSummary } from '../trace/summary';
 import { artifactChunks, artifactText, type ArtifactContent, type ArtifactFiles } from './artifactContent';
 import { compareSessions, type CompareView } from './compare';
+import { containerSummary, type ContainerSummary } from './containerView';
 import { gatherEvidence, gatherSettings } from './evidence';
 import type { EffectiveSettings, TraceSettingsFacts } from './settings';
 import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
@@ -284,6 +285,8 @@ export const OVERVIEW_TRACE_MAX = 64 * 1024 * 1024;
 export interface OverviewView extends SessionReport {
   /** Why the trace's evidence is or is not part of the advice. */
   readonly traceNote: string | null;
+  /** The container the process ran in and how its loopback was reached (null: no discovery record). */
+  readonly container: ContainerSummary | null;
 }
 
 /**
@@ -302,7 +305,7 @@ export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: stri
   const rest: Record<string, ArtifactContent> = {};
   for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
   if (traceChunks && !trace) traceNote = 'the trace could not be read';
-  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote };
+  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote, container: containerSummary(files) };
 }
 
 /** Artifacts the settings read, for a view that shows only them (the Trace tab's header). */

@@ -11,6 +11,14 @@
 export const STACK_TOOLS = ['eu-stack', 'pstack', 'gstack', 'gdb'] as const;
 export type StackTool = (typeof STACK_TOOLS)[number];
 
+/**
+ * Forwarders that carry a TCP stream into another network namespace (`nsenter -t PID -n`), tried
+ * in this order; Gopherscope installs none of them. socat passes a half-close through; busybox nc
+ * is on most minimal hosts; bash's /dev/tcp needs only bash and cat.
+ */
+export const FORWARDERS = ['socat', 'busybox-nc', 'bash'] as const;
+export type Forwarder = (typeof FORWARDERS)[number];
+
 export const CAPTURE_COSTS = {
   fast: 'Reads /proc, /sys and cgroup files in one SSH command. The target is not paused.',
   stacks:
@@ -20,5 +28,7 @@ export const CAPTURE_COSTS = {
   cpuProfile: 'A CPU profile samples at 100 Hz for the chosen seconds: about 1–5% CPU while it runs.',
   processMemory:
     'Reads GOMAXPROCS, the memory limit and GOGC from the runtime\'s variables in /proc/PID/mem: a plain read, the process is not paused. Finding them reads the binary\'s DWARF (or symbols) over SSH, usually a few MB, at most 64 MiB, stopped as soon as the runtime\'s entries are found.',
+  netns:
+    'A process in another network namespace (a container) is reached through `nsenter -t PID -n` and a forwarder the host already has (socat, busybox nc, or bash): one short-lived process on the host per request, run as root or with sudo -n. Nothing is installed.',
   trace: 'An execution trace costs roughly 1–2% CPU while it runs and produces several MB per second on a busy service.',
 } as const;

@@ -8,7 +8,7 @@
  * the backend a shape it did not expect.
  */
 import { z } from 'zod';
-import { STACK_TOOLS } from '../capture/plan';
+import { FORWARDERS, STACK_TOOLS } from '../capture/plan';
 
 // ---------- shared shapes ----------
 
@@ -237,6 +237,8 @@ export const methods = {
       stackTools: z.array(z.enum(STACK_TOOLS)).min(1).max(4).optional(),
       /** Read GOMAXPROCS, the memory limit and GOGC from the Go process's memory (see CAPTURE_COSTS.processMemory); on by default. */
       processMemory: z.boolean().default(true),
+      /** Forwarders allowed into a process's own network namespace, in order; default FORWARDERS (socat, busybox nc, bash). */
+      forwarders: z.array(z.enum(FORWARDERS)).min(1).max(3).optional(),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },

@@ -16,6 +16,26 @@ export interface ContainerIdentity {
 }
 
 const ID = '([0-9a-f]{64})';
+/** A pod UID: a UUID (dashes under cgroupfs, underscores in systemd slice names), or a static pod's 32-hex hash. */
+const POD = /kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})(?![0-9a-f])/;
+
+// The most specific shape first: a runtime named in the path beats a bare ID under kubepods.
+const RUNTIMES: ReadonlyArray<readonly [ContainerIdentity['runtime'], RegExp]> = [
+  // systemd driver: crio-<id>.scope (crio-conmon-<id>.scope is the monitor beside it)
+  ['cri-o', new RegExp(`crio-(?:conmon-)?${ID}`)],
+  // systemd driver: cri-containerd-<id>.scope; a systemd-style cgroupsPath taken literally: …slice:cri-containerd:<id>
+  ['containerd', new RegExp(`cri-containerd[-:]${ID}`)],
+  // systemd driver (docker, or dockershim under kubepods), rootful or rootless
+  ['docker', new RegExp(`docker-${ID}\\.scope`)],
+  // cgroupfs driver
+  ['docker', new RegExp(`/docker/${ID}`)],
+  // podman: machine.slice/libpod-<id>.scope (rootful), user@UID.service/…/libpod-<id>.scope (rootless), /libpod_parent/libpod-<id> (cgroupfs)
+  ['podman', new RegExp(`libpod-(?:conmon-)?${ID}`)],
+  // nerdctl with systemd
+  ['containerd', new RegExp(`nerdctl-${ID}\\.scope`)],
+  ['containerd', new RegExp(`/containerd/.*?${ID}`)],
+  ['lxc', /\/lxc(?:\.payload)?[./]([^/]+)/],
+];
 
 export function containerOf(cgroupText: string): ContainerIdentity | null {
   const paths = cgroupText
@@ -23,29 +43,25 @@ export function containerOf(cgroupText: string): ContainerIdentity | null {
     .map((l) => /^\d+:[^:]*:(.*)$/.exec(l.trim())?.[1])
     .filter((p): p is string => p !== undefined && p !== '/');
   for (const path of paths) {
-    const pod = /kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/.exec(path);
-    const podUid = pod ? pod[1]!.replace(/_/g, '-') : null;
+    const pod = POD.exec(path);
+    const podUid = pod ? formatPodUid(pod[1]!) : null;
     // Guaranteed pods sit directly under kubepods; the other classes have their own slice.
     const qos = pod ? (/kubepods[-./](besteffort|burstable)/.exec(path)?.[1] ?? 'guaranteed') : null;
-    const patterns: Array<[ContainerIdentity['runtime'], RegExp]> = [
-      ['cri-o', new RegExp(`crio-(?:conmon-)?${ID}`)],
-      ['containerd', new RegExp(`cri-containerd-${ID}`)],
-      ['docker', new RegExp(`docker-${ID}\\.scope`)],
-      ['docker', new RegExp(`/docker/${ID}`)],
-      ['podman', new RegExp(`libpod-(?:conmon-)?${ID}`)],
-      ['containerd', new RegExp(`/containerd/.*?${ID}`)],
-      ['lxc', /\/lxc(?:\.payload)?[./]([^/]+)/],
-    ];
-    for (const [runtime, re] of patterns) {
+    for (const [runtime, re] of RUNTIMES) {
       const m = re.exec(path);
       if (m) return { runtime, id: m[1]!, podUid, qos, cgroupPath: path };
     }
     if (pod) {
+      // cgroupfs driver: /kubepods/<qos>/pod<uid>/<id>, the runtime is not in the path.
       const last = /([0-9a-f]{64})(?:\.scope)?$/.exec(path);
       return { runtime: 'unknown', id: last?.[1] ?? null, podUid, qos, cgroupPath: path };
     }
   }
   return null;
+}
+
+function formatPodUid(raw: string): string {
+  return raw.replace(/_/g, '-');
 }
 
 /**

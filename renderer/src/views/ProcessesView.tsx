@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ProcessInfo, SudoProbe } from '../../../shared/contract/api';
 import { CAPTURE_COSTS } from '../../../shared/capture/plan';
+import { containerLabel } from '../../../shared/analysis/containerView';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatKiB } from '../format';
@@ -153,7 +154,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
                 {p.command}
               </td>
               <td className="small" title={p.cgroupPath ?? ''}>
-                {p.container ? `${p.container.runtime}${p.container.id ? ` ${p.container.id.slice(0, 12)}` : ''}${p.container.podUid ? ` pod ${p.container.podUid.slice(0, 8)}` : ''}` : ''}
+                {p.container ? containerLabel(p.container) : ''}
               </td>
               <td className="num">{formatKiB(p.rssKiB)}</td>
               <td className="num">{p.threads ?? '—'}</td>
@@ -266,7 +267,7 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
                   <td>
                     pprof port <input className="num" value={port} placeholder="auto" onChange={(e) => setPort(e.target.value)} />
                   </td>
-                  <td className="muted">Found from the process's own listening sockets unless given; reached through an SSH tunnel, never exposed.</td>
+                  <td className="muted">Found from the process's own listening sockets unless given; reached through an SSH tunnel, never exposed. {CAPTURE_COSTS.netns}</td>
                 </tr>
               </>
             )}

@@ -3,6 +3,7 @@ import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import type { EvidenceItem, Recommendation } from '../../../../shared/analysis/recommendations';
 import type { CpuReconciliation, MemoryReconciliation } from '../../../../shared/analysis/reconcile';
+import { containerLabel, type ContainerSummary } from '../../../../shared/analysis/containerView';
 import { OVERVIEW_TRACE_MAX } from '../../../../shared/analysis/sessionViews';
 import { SOURCE_LABEL } from '../../../../shared/analysis/settings';
 import { artifactStatusOf } from '../../analysis/viewsClient';
@@ -36,6 +37,7 @@ export function OverviewView({ api, session, show }: { api: Api; session: Sessio
         </div>
         {m.notes.length > 0 && <div className="muted small">{m.notes.join('; ')}</div>}
       </div>
+      {m.container && <ContainerCard summary={m.container} />}
       {m.recommendations.map((r) => (
         <RecommendationCard key={r.id} rec={r} show={show} />
       ))}
@@ -44,6 +46,26 @@ export function OverviewView({ api, session, show }: { api: Api; session: Sessio
         <Waterfall memory={m.memory} />
         <CpuPicture cpu={m.cpu} />
       </div>
+    </div>
+  );
+}
+
+function ContainerCard({ summary }: { summary: ContainerSummary }) {
+  const n = summary.network;
+  return (
+    <div className="card" data-testid="container">
+      <div>
+        <span className="label">Container</span>{' '}
+        <span data-testid="container-value">{summary.container ? containerLabel(summary.container) : 'none recognised in the cgroup path'}</span>{' '}
+        <span className="muted small mono">{summary.container?.cgroupPath ?? summary.cgroupPath ?? ''}</span>
+      </div>
+      {n && (
+        <div data-testid="container-network">
+          <span className="label">pprof and metrics reached through</span>{' '}
+          {n.route === 'refused' ? <strong data-testid="container-network-refused">not reached: {n.reason}</strong> : n.description}
+        </div>
+      )}
+      <div className="muted small">source: {summary.source}</div>
     </div>
   );
 }

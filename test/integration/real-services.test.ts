@@ -1,0 +1,229 @@
+/**
+ * Go services we did not write (test/lab/services.ts: Caddy, kine on cgo SQLite, nats-server),
+ * each in a container of its own (PID, network and mount namespaces, a cgroup with limits),
+ * captured through the real sshd and checked against what the service says about itself: its
+ * start-up log lines, its own metrics endpoint, its own pprof heap page, and (for glibc arenas)
+ * the heap_info headers the lab reads in its memory.
+ *
+ * Assertions marked `todo: 'needs settings/memory merge'` compare `report --json`'s `settings`
+ * and `memoryClasses` (issue 17, parts 1, 3 and 4) with the oracle; they fail until those
+ * branches are merged, and are switched on by removing the mark.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionDetail } from '../../shared/contract/api';
+import type { Api } from '../../shared/contract/client';
+import { createBackend, type Backend } from '../../electron/core/backend';
+import { inProcessApi } from '../../electron/core/inProcess';
+import { reportCommand } from '../../electron/cli/report';
+import { glibcArenas } from '../lab/glibcArenas';
+import { startRealService, type RealService, type ServiceOracle } from '../lab/services';
+import { startSshd, type Sshd } from '../lab/sshd';
+import { goBinary } from '../lab/targets';
+
+const MiB = 1024 * 1024;
+const TODO = { todo: 'needs settings/memory merge' } as const;
+/** Go classes against MemStats: the difference allowed (the runtime maps in 64 KiB-4 MiB steps; MemStats is read a moment apart). */
+const tolerance = (bytes: number) => Math.max(4 * MiB, bytes * 0.1);
+
+let sshd: Sshd;
+let backend: Backend;
+let api: Api;
+let hostId: string;
+let dataDir: string;
+
+before(async () => {
+  sshd = await startSshd();
+  const dir = mkdtempSync(join(tmpdir(), 'gs-real-'));
+  const kh = join(dir, 'kh');
+  writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKeyLine}\n`);
+  dataDir = join(dir, 'data');
+  backend = await createBackend({ dataDir, userKnownHostsFile: kh, agentSocket: '' });
+  api = inProcessApi(backend);
+  hostId = (await api.call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath })).id;
+  assert.equal((await api.call('ssh.connect', { hostId })).status, 'connected');
+});
+
+after(async () => {
+  await backend?.close();
+  await sshd?.stop();
+});
+
+async function capture(pid: number, input: Record<string, unknown> = {}): Promise<SessionDetail> {
+  const { captureId, sessionId } = await api.call('capture.start', { hostId, pid, stacks: false, ...input } as never);
+  await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));
+  return api.call('sessions.open', { sessionId });
+}
+const artifact = (s: SessionDetail, name: string) => s.artifacts.find((a) => a.name === name);
+const text = async (s: SessionDetail, name: string) => (await api.call('artifacts.read', { artifactId: artifact(s, name)!.id })).text;
+
+interface Report {
+  readonly recommendations: ReadonlyArray<{ id: string; title: string; change: { diff: string } }>;
+  readonly settings?: Record<string, { value: unknown; source: string } | Record<string, { value: unknown; source: string }>>;
+  readonly memoryClasses?: ReadonlyArray<{ class: string; mappedBytes: number; rssBytes: number }>;
+}
+
+async function reportJson(sessionId: string): Promise<Report> {
+  const r = await reportCommand(dataDir, sessionId, true);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Report;
+}
+
+const STRONG = ['runtime-metrics', 'trace', 'process-memory', 'build-dependency'];
+const GO_ARTIFACTS = ['go/goroutine-debug2.txt', 'go/heap-debug1.txt', 'go/allocs.pb.gz', 'go/threadcreate.pb.gz'];
+
+/** What every service's capture must show now: complete, pprof reached through the container's namespace. */
+async function assertReachedThroughNamespace(s: SessionDetail, svc: RealService) {
+  assert.equal(s.status, 'complete', s.statusReason ?? '');
+  for (const name of GO_ARTIFACTS) {
+    const a = artifact(s, name);
+    assert.equal(a?.status, 'ok', `${name}: ${a?.reason}`);
+  }
+  const meta = JSON.parse(await text(s, 'meta/discovery.json'));
+  assert.equal(meta.pprofPort, svc.ports.pprof, 'the pprof port was discovered from the process sockets');
+  assert.equal(meta.network.route, 'netns');
+  assert.equal(meta.network.netns, svc.container.netns);
+  assert.equal(s.goVersion, svc.goVersion);
+}
+
+function goClassesAgainstMemStats(report: Report, oracle: ServiceOracle) {
+  const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
+  assert.ok(cls.size > 0, 'report --json carries memoryClasses');
+  const heap = cls.get('go-heap');
+  assert.ok(heap, 'a go-heap class');
+  const heapSys = oracle.memstats.HeapSys!;
+  assert.ok(Math.abs(heap.mappedBytes - heapSys) <= tolerance(heapSys), `go-heap ${heap.mappedBytes} against HeapSys ${heapSys}`);
+  const stacks = cls.get('go-stacks');
+  if (oracle.memstats.StackSys !== undefined && stacks) assert.ok(Math.abs(stacks.mappedBytes - oracle.memstats.StackSys) <= tolerance(oracle.memstats.StackSys), `go-stacks ${stacks.mappedBytes} against StackSys ${oracle.memstats.StackSys}`);
+  const meta = cls.get('go-metadata');
+  const metaSys = (oracle.memstats.MSpanSys ?? 0) + (oracle.memstats.MCacheSys ?? 0) + (oracle.memstats.GCSys ?? 0) + (oracle.memstats.OtherSys ?? 0) + (oracle.memstats.BuckHashSys ?? 0);
+  if (meta) assert.ok(Math.abs(meta.mappedBytes - metaSys) <= tolerance(metaSys), `go-metadata ${meta.mappedBytes} against MSpanSys+MCacheSys+GCSys+OtherSys+BuckHashSys ${metaSys}`);
+}
+
+// --- Caddy: automemlimit and automaxprocs set GOMEMLIMIT and GOMAXPROCS in-process -------------
+
+const CADDY_LIMITS = { memoryMaxBytes: 256 * MiB, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 };
+const CADDY_GODEBUG = 'madvdontneed=1,asyncpreemptoff=1,loadstall=1';
+
+test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through its namespace; its own log and /metrics agree with each other', async (t) => {
+  const caddy = await startRealService('caddy', { ...CADDY_LIMITS, env: { GODEBUG: CADDY_GODEBUG } });
+  try {
+    // The binary links the libraries that set the values in-process.
+    const buildInfo = execFileSync(goBinary(), ['version', '-m', caddy.binary], { encoding: 'utf8' });
+    assert.match(buildInfo, /^\s+dep\s+github\.com\/KimMachineGun\/automemlimit\s+v/m);
+    assert.match(buildInfo, /^\s+dep\s+go\.uber\.org\/automaxprocs\s+v/m);
+    // What Caddy says at start, and what its runtime reports.
+    const logs = caddy.settingLogLines().join('\n');
+    assert.match(logs, /maxprocs: Updating GOMAXPROCS=1: /);
+    const memlimit = Number(/"msg":"GOMEMLIMIT is updated","GOMEMLIMIT":(\d+)/.exec(logs)?.[1]);
+    assert.equal(memlimit, Math.floor(256 * MiB * 0.9), 'automemlimit: 90% of the cgroup limit');
+    await caddy.load({ concurrency: 8, requests: 400 });
+    const s = await capture(caddy.pid, { cpuProfileSeconds: 1, traceSeconds: 1 });
+    const oracle = await caddy.oracle();
+    assert.equal(oracle.gomaxprocs, 1);
+    assert.equal(oracle.gomemlimitBytes, memlimit);
+    await assertReachedThroughNamespace(s, caddy);
+    assert.equal(artifact(s, 'go/trace')?.status, 'ok');
+    const report = await reportJson(s.id);
+
+    await t.test('settings: GOMAXPROCS and GOMEMLIMIT are the values Caddy set in-process, from a source stronger than the environment', TODO, () => {
+      const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
+      assert.ok(st, 'report --json carries settings');
+      assert.equal(st.GOMAXPROCS?.value, oracle.gomaxprocs);
+      assert.ok(STRONG.includes(st.GOMAXPROCS!.source), st.GOMAXPROCS!.source);
+      assert.equal(st.GOMEMLIMIT?.value, oracle.gomemlimitBytes);
+      assert.ok(STRONG.includes(st.GOMEMLIMIT!.source), st.GOMEMLIMIT!.source);
+      assert.equal(st.GOGC?.value, oracle.gogcPercent);
+      const godebug = report.settings!.GODEBUG as Record<string, { value: unknown; source: string }>;
+      assert.deepEqual([godebug.madvdontneed?.value, godebug.madvdontneed?.source], ['1', 'environment']);
+      assert.deepEqual([godebug.asyncpreemptoff?.value, godebug.asyncpreemptoff?.source], ['1', 'environment']);
+    });
+    await t.test('advice: no GOMEMLIMIT is proposed (automemlimit set it), and madvdontneed=1 is named redundant since Go 1.16', TODO, () => {
+      for (const r of report.recommendations) assert.doesNotMatch(r.change.diff, /^\+GOMEMLIMIT=/m, `${r.id} proposes GOMEMLIMIT although Caddy set it`);
+      assert.ok(report.recommendations.some((r) => /madvdontneed/.test(`${r.title}\n${r.change.diff}`) && /redundant|default/i.test(`${r.title}\n${r.change.diff}`)), 'madvdontneed=1 is named as redundant');
+    });
+    await t.test('memory: the Go classes reconcile with Caddy\'s MemStats (its /metrics) within the tolerance', TODO, () => goClassesAgainstMemStats(report, oracle));
+  } finally {
+    await caddy.stop();
+  }
+});
+
+test('Caddy with GOMAXPROCS=8 in its environment: automaxprocs honours it, and the tool says to remove it', async (t) => {
+  const caddy = await startRealService('caddy', { ...CADDY_LIMITS, env: { GODEBUG: CADDY_GODEBUG, GOMAXPROCS: '8' } });
+  try {
+    assert.match(caddy.settingLogLines().join('\n'), /maxprocs: Honoring GOMAXPROCS=\\"8\\" as set in environment/);
+    const s = await capture(caddy.pid);
+    const oracle = await caddy.oracle();
+    assert.equal(oracle.gomaxprocs, 8);
+    await assertReachedThroughNamespace(s, caddy);
+    const report = await reportJson(s.id);
+    await t.test('settings: GOMAXPROCS is 8, and the change removes GOMAXPROCS=8 from the environment', TODO, () => {
+      const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
+      assert.equal(st?.GOMAXPROCS?.value, 8);
+      assert.ok(report.recommendations.some((r) => /^-GOMAXPROCS=8$/m.test(r.change.diff)), 'a change removes GOMAXPROCS=8');
+    });
+  } finally {
+    await caddy.stop();
+  }
+});
+
+// --- kine: mattn/go-sqlite3 mallocs in C under concurrent gRPC, making glibc arenas -------------
+
+test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc arenas; captured through its namespace', async (t) => {
+  const kine = await startRealService('kine', { memoryMaxBytes: 512 * MiB, cpuQuotaUs: 100_000, cpuPeriodUs: 100_000 });
+  try {
+    assert.match(execFileSync(goBinary(), ['version', '-m', kine.binary], { encoding: 'utf8' }), /build\s+CGO_ENABLED=1/);
+    const answered = await kine.load({ concurrency: 32, requests: 2000 });
+    assert.equal(answered, 2000);
+    const arenas = glibcArenas(kine.pid);
+    assert.ok(arenas.length >= 1, 'glibc made at least one arena besides the main heap');
+    const s = await capture(kine.pid);
+    const oracle = await kine.oracle();
+    assert.ok(oracle.gomaxprocs !== null && oracle.memstats.HeapSys !== undefined, 'kine reports its runtime on /metrics');
+    assert.equal(s.status, 'complete', s.statusReason ?? '');
+    assert.equal(artifact(s, 'proc/smaps')?.status, 'ok');
+
+    await t.test('pprof reached through the namespace (needs Go detection of cgo builds: issue 17 part 2)', { todo: 'needs binary merge (cgo Go detection)' }, () => assertReachedThroughNamespace(s, kine));
+    const report = await reportJson(s.id);
+    await t.test('memory: glibc arenas are c-malloc, never a Go class; the Go classes reconcile with kine\'s MemStats', TODO, () => {
+      const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
+      const cMalloc = cls.get('c-malloc');
+      assert.ok(cMalloc, 'a c-malloc class');
+      const arenaBytes = arenas.reduce((a, x) => a + x.mappedBytes, 0);
+      assert.ok(cMalloc.mappedBytes >= arenaBytes, `c-malloc ${cMalloc.mappedBytes} holds the ${arenas.length} arenas' ${arenaBytes} bytes`);
+      goClassesAgainstMemStats(report, oracle);
+    });
+    await t.test('settings: GOMAXPROCS and GOMEMLIMIT as kine\'s runtime reports them', TODO, () => {
+      const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
+      assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
+      assert.equal(st?.GOMEMLIMIT?.value, oracle.gomemlimitBytes === Number.POSITIVE_INFINITY ? null : oracle.gomemlimitBytes);
+    });
+  } finally {
+    await kine.stop();
+  }
+});
+
+// --- nats-server: pprof only on the container's loopback --------------------------------------
+
+test('nats-server v2.15.3 with pprof only on the container\'s loopback: reached through its namespace', async (t) => {
+  const nats = await startRealService('nats', { memoryMaxBytes: 256 * MiB, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 });
+  try {
+    await assert.rejects(fetch(`http://127.0.0.1:${nats.ports.pprof}/debug/pprof/`, { signal: AbortSignal.timeout(3000) }), 'not on the host loopback');
+    const s = await capture(nats.pid);
+    const oracle = await nats.oracle();
+    await assertReachedThroughNamespace(s, nats);
+    assert.equal(oracle.gomaxprocs, 2, 'Go 1.25+ under a 0.5 CPU quota: at least 2');
+    const report = await reportJson(s.id);
+    await t.test('settings: GOMAXPROCS as nats-server reports it on /varz', TODO, () => {
+      const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
+      assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
+    });
+    await t.test('memory: the Go classes reconcile with nats-server\'s MemStats (its pprof heap page)', TODO, () => goClassesAgainstMemStats(report, oracle));
+  } finally {
+    await nats.stop();
+  }
+});
