@@ -10,7 +10,7 @@ import ssh2, { Client, type ClientChannel, type ConnectConfig, type ParsedKey } 
 // ssh2 is CommonJS; Node's ESM loader does not see `utils` as a named export.
 const { utils } = ssh2;
 import { ApiError } from '../../shared/contract/errors';
-import { presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
+import { hostKeyAlgorithmsFor, presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
 
 export interface SshTarget {
   readonly hostname: string;
@@ -187,7 +187,11 @@ async function connectHop(
     }
   };
 
+  // Offer the host-key algorithms of the key types on record first (OpenSSH's order_hostkeyalgs),
+  // so the server presents the key we can check; any other type is then refused as a change.
+  const serverHostKey = hostKeyAlgorithmsFor(await opts.knownHosts.knownKeyTypes(target.hostname, target.port));
   const config: ConnectConfig = {
+    ...(serverHostKey ? { algorithms: { serverHostKey } as ConnectConfig['algorithms'] } : {}),
     host: target.hostname,
     port: target.port,
     username: target.user,
