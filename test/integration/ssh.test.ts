@@ -357,6 +357,22 @@ function hostKey(type: 'ed25519' | 'rsa'): { path: string; publicKeyLine: string
   return { path, ...publicKeyOf(path) };
 }
 
+/** The lab client key pair, copied out of an sshd's folder so it outlives that server. */
+function keepClientKey(s: Sshd, dir: string): { clientKey: string; pub: Buffer } {
+  const clientKey = join(dir, 'client_key');
+  writeFileSync(clientKey, readFileSync(s.clientKeyPath), { mode: 0o600 });
+  return { clientKey, pub: readFileSync(`${s.clientKeyPath}.pub`) };
+}
+
+/** A changed-host-key refusal naming this hop, with the presented key and exactly the recorded ones. */
+function assertChanged(r: ConnectResult, hop: string, presentedFingerprint: string, expected: ReadonlyArray<{ keyType: string; fingerprint: string; source: string }>): void {
+  assert.equal(r.status, 'changed-host-key', JSON.stringify(r));
+  if (r.status !== 'changed-host-key') return;
+  assert.equal(r.hop, hop);
+  assert.equal(r.presented.fingerprint, presentedFingerprint);
+  assert.deepEqual(r.expected, expected);
+}
+
 test('a host known only by its RSA key connects with that key: host-key algorithms follow the known types', async () => {
   const ed = hostKey('ed25519');
   const rsa = hostKey('rsa');
@@ -376,10 +392,8 @@ test('an impostor presenting another key type on a known host:port is refused as
   const genuine = await sshd({ hostKeyPaths: [ed.path] });
   const port = genuine.port;
   const { api, dir } = await backendWith();
-  // The client key outlives the genuine server's folder; the impostor lets it in, so only the host key check stands in the way.
-  const clientKey = join(dir, 'client_key');
-  writeFileSync(clientKey, readFileSync(genuine.clientKeyPath), { mode: 0o600 });
-  const pub = readFileSync(`${genuine.clientKeyPath}.pub`);
+  // The impostor lets the same client key in, so only the host key check stands in the way.
+  const { clientKey, pub } = keepClientKey(genuine, dir);
   const acceptNew = await api.call('hosts.add', { ...hostFor(genuine), identityFile: clientKey, strictHostKeyChecking: 'accept-new' });
   const ask = await api.call('hosts.add', { ...hostFor(genuine), label: 'ask', identityFile: clientKey });
   assert.equal((await api.call('ssh.connect', { hostId: acceptNew.id })).status, 'connected');
@@ -394,12 +408,7 @@ test('an impostor presenting another key type on a known host:port is refused as
   const impostor = await sshd({ port, hostKeyPaths: [rsa.path] });
   writeFileSync(join(impostor.dir, 'authorized_keys'), pub);
   for (const hostId of [acceptNew.id, ask.id]) {
-    const r = await api.call('ssh.connect', { hostId });
-    assert.equal(r.status, 'changed-host-key', JSON.stringify(r));
-    if (r.status !== 'changed-host-key') return;
-    assert.equal(r.hop, `127.0.0.1:${port}`);
-    assert.equal(r.presented.fingerprint, rsa.fingerprint);
-    assert.deepEqual(r.expected, [{ keyType: 'ssh-ed25519', fingerprint: ed.fingerprint, source: `${appKnownHosts}:1` }]);
+    assertChanged(await api.call('ssh.connect', { hostId }), `127.0.0.1:${port}`, rsa.fingerprint, [{ keyType: 'ssh-ed25519', fingerprint: ed.fingerprint, source: `${appKnownHosts}:1` }]);
   }
   assert.equal(readFileSync(appKnownHosts, 'utf8'), recorded, 'nothing was appended for the impostor');
 });
@@ -411,9 +420,7 @@ test('ProxyJump: every hop offers its known key types first, and a hop whose key
   const target = await sshd();
   const jumpPort = jump.port;
   const dir = mkdtempSync(join(tmpdir(), 'gs-jump-types-'));
-  const clientKey = join(dir, 'client_key');
-  writeFileSync(clientKey, readFileSync(jump.clientKeyPath), { mode: 0o600 });
-  const pub = readFileSync(`${jump.clientKeyPath}.pub`);
+  const { clientKey, pub } = keepClientKey(jump, dir);
   appendFileSync(join(target.dir, 'authorized_keys'), pub);
   // The jump host is known by its RSA key only, the target by its ed25519 key.
   const userKnownHosts = `[127.0.0.1]:${jumpPort} ${jumpRsa.publicKeyLine}\n[127.0.0.1]:${target.port} ${target.hostPublicKeyLine}\n`;
@@ -428,12 +435,7 @@ test('ProxyJump: every hop offers its known key types first, and a hop whose key
   await jump.stop();
   const impostor = await sshd({ port: jumpPort });
   writeFileSync(join(impostor.dir, 'authorized_keys'), pub);
-  const r = await api.call('ssh.connect', { hostId: host.id });
-  assert.equal(r.status, 'changed-host-key', JSON.stringify(r));
-  if (r.status !== 'changed-host-key') return;
-  assert.equal(r.hop, `127.0.0.1:${jumpPort}`);
-  assert.equal(r.presented.fingerprint, impostor.hostKeyFingerprint);
-  assert.deepEqual(r.expected, [{ keyType: 'ssh-rsa', fingerprint: jumpRsa.fingerprint, source: `${userKnownHostsFile}:1` }]);
+  assertChanged(await api.call('ssh.connect', { hostId: host.id }), `127.0.0.1:${jumpPort}`, impostor.hostKeyFingerprint, [{ keyType: 'ssh-rsa', fingerprint: jumpRsa.fingerprint, source: `${userKnownHostsFile}:1` }]);
   assert.equal(readFileSync(userKnownHostsFile, 'utf8'), userKnownHosts, 'the user file is only read');
 
   // The CLI names the jump host, not the target.
