@@ -5,15 +5,15 @@
  */
 import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
 import { ApiError } from '../../shared/contract/errors';
-import type { SshConnection } from './sshConnection';
+import type { Bounds, SshConnection } from './sshConnection';
 
-export function openTunnel(conn: SshConnection, port: number, host = '127.0.0.1'): Promise<Duplex> {
-  return new Promise((resolve, reject) =>
-    conn.raw.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
-      err ? reject(new ApiError('remote-failed', `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`, 'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?')) : resolve(stream),
-    ),
-  );
+/** Opens a direct-tcpip channel to host:port on the remote side; the open is bounded by `bounds`. */
+export function openTunnel(conn: SshConnection, port: number, host: string, bounds: Bounds): Promise<Duplex> {
+  return conn.open<ClientChannel>(`a tunnel to ${host}:${port} on the host`, (cb) => conn.raw.forwardOut('127.0.0.1', 0, host, port, cb), bounds).catch((err: Error) => {
+    throw err instanceof ApiError ? err : new ApiError('remote-failed', `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`, 'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?');
+  });
 }
 
 export interface TunnelResponse {
@@ -23,11 +23,22 @@ export interface TunnelResponse {
   readonly truncated: boolean;
 }
 
-/** GET over a tunnel with a timeout and a body cap. */
-export async function httpGetViaTunnel(conn: SshConnection, port: number, path: string, opts: { timeoutMs: number; maxBytes: number }): Promise<TunnelResponse> {
-  const tunnel = await openTunnel(conn, port);
+/** GET over a tunnel with a body cap; `timeoutMs` and `signal` cover opening the tunnel and the whole exchange. */
+export async function httpGetViaTunnel(conn: SshConnection, port: number, path: string, opts: { timeoutMs: number; maxBytes: number; signal?: AbortSignal }): Promise<TunnelResponse> {
+  const bounds: Bounds = { deadline: Date.now() + opts.timeoutMs, signal: opts.signal };
+  const tunnel = await openTunnel(conn, port, '127.0.0.1', bounds);
   return new Promise((resolve, reject) => {
     let settled = false;
+    const fail = (err: ApiError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      tunnel.destroy();
+      reject(err);
+    };
+    const onAbort = () => fail(new ApiError('cancelled', `Cancelled during GET 127.0.0.1:${port}${path}.`));
     const req = request({ createConnection: () => tunnel as never, host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `127.0.0.1:${port}`, Connection: 'close' } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -50,26 +61,17 @@ export async function httpGetViaTunnel(conn: SshConnection, port: number, path: 
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         tunnel.destroy();
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated });
       };
       res.on('end', done);
       res.on('error', done);
     });
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      req.destroy();
-      tunnel.destroy();
-      reject(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`));
-    }, opts.timeoutMs);
-    req.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      tunnel.destroy();
-      reject(new ApiError('remote-failed', `HTTP over the tunnel failed: ${err.message}`));
-    });
+    const timer = setTimeout(() => fail(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`)), Math.max(0, bounds.deadline - Date.now()));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    req.on('error', (err) => fail(new ApiError('remote-failed', `HTTP over the tunnel failed: ${err.message}`)));
     req.end();
   });
 }
