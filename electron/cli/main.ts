@@ -145,6 +145,8 @@ async function connect(b: Backend, host: Host): Promise<void> {
   promptOnTty(b);
   const r = await api(b).call('ssh.connect', { hostId: host.id });
   const where = `${host.hostname}:${host.port}`;
+  // A jump host's key problem is named as that hop, never as the target.
+  const named = (hop: string) => `${hop}${hop !== where ? ` (a jump host on the way to ${where})` : ''}`;
   switch (r.status) {
     case 'connected':
       log(`connected (host key ${r.fingerprint})`);
@@ -155,16 +157,16 @@ async function connect(b: Backend, host: Host): Promise<void> {
       const hopFlag = hop !== where ? ` --hop ${hop}` : '';
       throw new ExitError(
         EXIT.hostKey,
-        `The host key of ${hop}${hop !== where ? ` (a jump host on the way to ${where})` : ''} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host), trust it with:\n  gopherscope trust ${host.user}@${where}${jumpFlag}${hopFlag} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
+        `The host key of ${named(hop)} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host), trust it with:\n  gopherscope trust ${host.user}@${where}${jumpFlag}${hopFlag} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
       );
     }
     case 'changed-host-key':
       throw new ExitError(
         EXIT.hostKey,
-        `REFUSED: the host key of ${where} has changed.\n  presented: ${r.presented.keyType} ${r.presented.fingerprint}\n${r.expected.map((e) => `  expected:  ${e.keyType} ${e.fingerprint} (${e.source})`).join('\n')}\nThis can mean someone is intercepting the connection. If the host was really re-keyed, remove the old line and trust the new key.`,
+        `REFUSED: the host key of ${named(r.hop ?? where)} has changed.\n  presented: ${r.presented.keyType} ${r.presented.fingerprint}\n${r.expected.map((e) => `  expected:  ${e.keyType} ${e.fingerprint} (${e.source})`).join('\n')}\nThis can mean someone is intercepting the connection. If the host was really re-keyed, remove the old line and trust the new key.`,
       );
     case 'revoked-host-key':
-      throw new ExitError(EXIT.hostKey, `REFUSED: the host key of ${where} (${r.presented.fingerprint}) is marked @revoked in ${r.source}.`);
+      throw new ExitError(EXIT.hostKey, `REFUSED: the host key of ${named(r.hop ?? where)} (${r.presented.fingerprint}) is marked @revoked in ${r.source}.`);
   }
 }
 

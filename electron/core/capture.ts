@@ -170,7 +170,7 @@ export async function runCapture(
           })
         : Promise.resolve(),
       stacks.enabled && !signal.aborted
-        ? captureStacks(conn, pid, { ...script, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
+        ? captureStacks(conn, pid, { ...script, signal, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
             async (st) => {
               const blob = st.body.length > 0 ? await store.blobs.put(st.body) : null;
               await saveSlow({ name: st.name, status: st.status, reason: st.reason, sizeBytes: st.body.length, durationMs: st.pausedAtMostMs, sha256: blob?.sha256 ?? null });
@@ -251,7 +251,7 @@ async function captureGo(
   let port = opts.pprofPort ?? null;
   let why = '';
   if (port === null) {
-    const found = await findPprofPort(reach, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+    const found = await findPprofPort(reach, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '', signal);
     port = found.port;
     why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')}, through ${network.description})` : ' (it listens on no TCP port we could see)';
   }

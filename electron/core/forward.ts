@@ -13,7 +13,8 @@ import type { Duplex } from 'node:stream';
 import { FORWARDERS, type Forwarder } from '../../shared/capture/plan';
 import { ApiError } from '../../shared/contract/errors';
 import { forwarderCommand, netnsProbeScript } from './remoteScripts';
-import type { SshConnection } from './sshConnection';
+import type { ClientChannel } from 'ssh2';
+import type { Bounds, SshConnection } from './sshConnection';
 
 export type NetRoute =
   | {
@@ -139,23 +140,21 @@ export function tunnelStderr(tunnel: Duplex): string {
 }
 
 /**
- * One TCP stream to 127.0.0.1:PORT on the target's loopback. `timeoutMs` bounds a netns
- * forwarder's life on the host (the direct channel ends with the SSH connection).
+ * One TCP stream to host:PORT on the target's loopback (127.0.0.1 unless given). `bounds` covers
+ * opening it: the direct-tcpip channel, or the forwarder's exec channel, whose life on the host is
+ * also capped by `timeout` at the same deadline.
  */
-export async function openTunnel(reach: Reach, port: number, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
+export async function openTunnel(reach: Reach, port: number, bounds: Bounds, host = '127.0.0.1'): Promise<Duplex> {
   const { conn, route } = split(reach);
   if (route.kind === 'netns') {
-    const timeoutS = Math.ceil((opts.timeoutMs ?? 60_000) / 1000) + 5;
-    const s = await conn.execStream(forwarderCommand(route, port, timeoutS));
+    const timeoutS = Math.ceil(Math.max(0, bounds.deadline - Date.now()) / 1000) + 5;
+    const s = await conn.execStream(forwarderCommand(route, port, timeoutS), bounds);
     forwarderStderr.set(s.stream, s.stderr);
     return s.stream;
   }
-  const host = '127.0.0.1';
-  return new Promise((resolve, reject) =>
-    conn.raw.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
-      err ? reject(new ApiError('remote-failed', `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`, 'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?')) : resolve(stream),
-    ),
-  );
+  return conn.open<ClientChannel>(`a tunnel to ${host}:${port} on the host`, (cb) => conn.raw.forwardOut('127.0.0.1', 0, host, port, cb), bounds).catch((err: Error) => {
+    throw err instanceof ApiError ? err : new ApiError('remote-failed', `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`, 'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?');
+  });
 }
 
 /** Why an HTTP exchange over a tunnel failed, with the forwarder's own words when it has any. */
@@ -174,14 +173,26 @@ export interface TunnelResponse {
 }
 
 /**
- * GET over a tunnel with a timeout and a body cap. With `partial`, an answer that started but
- * stalls resolves with what came (timedOut), instead of failing: enough to recognise an endpoint.
+ * GET over a tunnel with a body cap; `timeoutMs` and `signal` cover opening the tunnel and the whole
+ * exchange. With `partial`, an answer that started but stalls resolves with what came (timedOut),
+ * instead of failing: enough to recognise an endpoint.
  */
-export async function httpGetViaTunnel(reach: Reach, port: number, path: string, opts: { timeoutMs: number; maxBytes: number; partial?: boolean }): Promise<TunnelResponse> {
+export async function httpGetViaTunnel(reach: Reach, port: number, path: string, opts: { timeoutMs: number; maxBytes: number; partial?: boolean; signal?: AbortSignal }): Promise<TunnelResponse> {
   let started: (() => void) | null = null;
-  const tunnel = await openTunnel(reach, port, { timeoutMs: opts.timeoutMs });
+  const bounds: Bounds = { deadline: Date.now() + opts.timeoutMs, signal: opts.signal };
+  const tunnel = await openTunnel(reach, port, bounds);
   return new Promise((resolve, reject) => {
     let settled = false;
+    const fail = (err: ApiError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      tunnel.destroy();
+      reject(err);
+    };
+    const onAbort = () => fail(new ApiError('cancelled', `Cancelled during GET 127.0.0.1:${port}${path}.`));
     const req = request({ createConnection: () => tunnel as never, host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `127.0.0.1:${port}`, Connection: 'close' } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -205,6 +216,7 @@ export async function httpGetViaTunnel(reach: Reach, port: number, path: string,
         settled = true;
         clearTimeout(timer);
         if (timedOut) req.destroy();
+        opts.signal?.removeEventListener('abort', onAbort);
         tunnel.destroy();
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, ...(timedOut ? { timedOut } : {}) });
       };
@@ -212,21 +224,10 @@ export async function httpGetViaTunnel(reach: Reach, port: number, path: string,
       res.on('end', () => done());
       res.on('error', () => done());
     });
-    const timer = setTimeout(() => {
-      if (started) return started();
-      if (settled) return;
-      settled = true;
-      req.destroy();
-      tunnel.destroy();
-      reject(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`));
-    }, opts.timeoutMs);
-    req.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      tunnel.destroy();
-      reject(new ApiError('remote-failed', tunnelFailure(tunnel, err)));
-    });
+    const timer = setTimeout(() => (started ? started() : fail(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`))), Math.max(0, bounds.deadline - Date.now()));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    req.on('error', (err) => fail(new ApiError('remote-failed', tunnelFailure(tunnel, err))));
     req.end();
   });
 }

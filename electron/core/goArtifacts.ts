@@ -61,11 +61,12 @@ export function goFetches(opts: GoCaptureOptions): Fetch[] {
 }
 
 /** Tries each port the process listens on for a pprof index page. */
-export async function findPprofPort(reach: Reach, netTexts: readonly string[], fdListing: string): Promise<{ port: number | null; tried: number[] }> {
+export async function findPprofPort(reach: Reach, netTexts: readonly string[], fdListing: string, signal?: AbortSignal): Promise<{ port: number | null; tried: number[] }> {
   const ports = listeningPortsOf(netTexts, fdListing);
   for (const port of ports.slice(0, 16)) {
+    if (signal?.aborted) break;
     try {
-      const r = await httpGetViaTunnel(reach, port, '/debug/pprof/', { timeoutMs: 3000, maxBytes: 64 * 1024 });
+      const r = await httpGetViaTunnel(reach, port, '/debug/pprof/', { timeoutMs: 3000, maxBytes: 64 * 1024, ...(signal ? { signal } : {}) });
       if (r.status === 200 && /goroutine/.test(r.body.toString('utf8'))) return { port, tried: ports };
     } catch {
       // not HTTP, or not answering: try the next one
@@ -74,13 +75,13 @@ export async function findPprofPort(reach: Reach, netTexts: readonly string[], f
   return { port: null, tried: ports };
 }
 
-/** Streams one endpoint into a blob with a cap and a timeout. */
+/** Streams one endpoint into a blob with a cap; `timeoutMs` and `signal` cover opening the tunnel and the download. */
 export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, f: Fetch, timeoutMs: number, signal?: AbortSignal): Promise<GoArtifactResult> {
   const started = Date.now();
   const result = (status: ArtifactStatus, reason: string | null, sha256: string | null = null, sizeBytes = 0): GoArtifactResult => ({ name: f.name, status, reason, sha256, sizeBytes, durationMs: Date.now() - started });
   let tunnel;
   try {
-    tunnel = await openTunnel(reach, port, { timeoutMs });
+    tunnel = await openTunnel(reach, port, { deadline: started + timeoutMs, signal });
   } catch (err) {
     return result('failed', (err as Error).message);
   }
@@ -105,9 +106,10 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
       const blob = await writer.commit();
       resolve(result(status, reason, blob.sha256, blob.size));
     };
-    const timer = setTimeout(() => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', `no complete answer within ${Math.round(timeoutMs / 1000)} s (the endpoint stalled)`, true), timeoutMs);
+    const timer = setTimeout(() => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', `no complete answer within ${Math.round(timeoutMs / 1000)} s (the endpoint stalled)`, true), Math.max(0, started + timeoutMs - Date.now()));
     const onAbort = () => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'cancelled', true);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     const req = request({ createConnection: () => tunnel as never, host: '127.0.0.1', port, path: f.path, headers: { Host: `127.0.0.1:${port}`, Connection: 'close' } }, (res) => {
       if (res.statusCode !== 200) {
         let text = '';

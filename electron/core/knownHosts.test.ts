@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KnownHosts, fingerprintOf, hostFieldMatches, parseKnownHosts } from './knownHosts';
+import { KnownHosts, fingerprintOf, hostFieldMatches, hostKeyAlgorithmsFor, parseKnownHosts } from './knownHosts';
 
 function keypair(dir: string, name: string): { type: string; blob: string } {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, name)]);
@@ -73,4 +73,47 @@ test('verify: trusted, unknown, changed with file and line, revoked, cert-author
   await kh.trust('new.example', 2222, good.type, good.blob);
   assert.equal((await kh.verify('new.example', 2222, present(good))).kind, 'trusted');
   assert.match(readFileSync(join(dir, 'app_known_hosts'), 'utf8'), /^\[new\.example\]:2222 ssh-ed25519 /);
+});
+
+test('verify: a stored key of another type for the host means changed (OpenSSH: "REMOTE HOST IDENTIFICATION HAS CHANGED"), in either file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-kh-'));
+  const ed = keypair(dir, 'ed');
+  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(dir, 'rsa')]);
+  const [rsaType, rsaBlob] = readFileSync(join(dir, 'rsa.pub'), 'utf8').split(' ');
+  const rsa = { type: rsaType!, blob: rsaBlob! };
+  const present = (k: { type: string; blob: string }) => ({ keyType: k.type, keyBase64: k.blob, fingerprint: fingerprintOf(k.blob) });
+  const user = join(dir, 'user_known_hosts');
+  writeFileSync(user, [`[db.example]:2200 ${ed.type} ${ed.blob}`, `@cert-authority [ca.example]:2200 ${ed.type} ${ed.blob}`, `*.pattern.example,!skip.pattern.example ${ed.type} ${ed.blob}`, ''].join('\n'));
+  execFileSync('ssh-keygen', ['-H', '-f', user], { stdio: 'ignore' });
+  const app = join(dir, 'app_known_hosts');
+  const kh = new KnownHosts([user], app);
+  // hashed [host]:port entry in the user's file
+  const viaHashed = await kh.verify('db.example', 2200, present(rsa));
+  assert.equal(viaHashed.kind, 'changed');
+  assert.ok(viaHashed.kind === 'changed' && viaHashed.expected.length === 1 && viaHashed.expected[0]!.keyType === ed.type && viaHashed.expected[0]!.source === user);
+  // a pattern entry; its negation still vetoes
+  assert.equal((await kh.verify('api.pattern.example', 22, present(rsa))).kind, 'changed');
+  assert.equal((await kh.verify('skip.pattern.example', 22, present(rsa))).kind, 'unknown');
+  // an entry of the app's own file counts the same
+  await kh.trust('app.example', 22, rsa.type, rsa.blob);
+  const viaApp = await kh.verify('app.example', 22, present(ed));
+  assert.ok(viaApp.kind === 'changed' && viaApp.expected[0]!.source === app && viaApp.expected[0]!.keyType === rsa.type);
+  // a CA line is not a host key: a plain key of another type stays unknown (and is noted)
+  assert.equal((await kh.verify('ca.example', 2200, present(rsa))).kind, 'unknown');
+  // @revoked still wins over everything
+  writeFileSync(user, `@revoked * ${rsa.type} ${rsa.blob}\n`, { flag: 'a' });
+  assert.equal((await kh.verify('db.example', 2200, present(rsa))).kind, 'revoked');
+});
+
+test('host-key algorithms: the known types first in ssh2 preference order (RSA as its three signature algorithms), nothing on record = defaults', async () => {
+  assert.equal(hostKeyAlgorithmsFor([]), undefined);
+  const order = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  assert.deepEqual(hostKeyAlgorithmsFor(['ssh-rsa']), { remove: order, prepend: order });
+  const both = ['ecdsa-sha2-nistp384', ...order];
+  assert.deepEqual(hostKeyAlgorithmsFor(['ssh-rsa', 'ecdsa-sha2-nistp384', 'sk-ssh-ed25519@openssh.com']), { remove: both, prepend: both });
+  const dir = mkdtempSync(join(tmpdir(), 'gs-kh-'));
+  const k = keypair(dir, 'k');
+  const user = join(dir, 'user_known_hosts');
+  writeFileSync(user, `@cert-authority h.example ssh-rsa AAAA\nh.example ${k.type} ${k.blob}\nh.example ${k.type} ${k.blob}\n`);
+  assert.deepEqual(await new KnownHosts([user], join(dir, 'app')).knownKeyTypes('h.example', 22), ['ssh-ed25519']);
 });

@@ -2,7 +2,8 @@
  * OpenSSH known_hosts semantics: plain and hashed (|1|salt|hmac) host
  * fields, [host]:port for non-22 ports, `*` `?` and `!` patterns, and the
  * @revoked / @cert-authority markers. We read the user's file read-only and
- * write accepted keys only to the app's own file.
+ * write accepted keys only to the app's own file. As in OpenSSH, a host with
+ * any key on record (of any type) is never "unknown": another key is a change.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
@@ -46,6 +47,29 @@ export function presentedKey(blob: Buffer): PresentedKey {
   const keyBase64 = blob.toString('base64');
   return { keyType: keyTypeOf(blob), keyBase64, fingerprint: fingerprintOf(keyBase64) };
 }
+
+/**
+ * The server host-key algorithms to offer when these key types are on record for the host: their
+ * algorithms first, then ssh2's defaults, as OpenSSH's order_hostkeyalgs() does, so a host known by
+ * its RSA key presents that key rather than a newer type the client would have to call a change.
+ * In ssh2's `algorithms.serverHostKey` form (remove, then prepend, applied to its default list);
+ * undefined when nothing is on record (ssh2's defaults).
+ */
+export function hostKeyAlgorithmsFor(knownTypes: readonly string[]): { remove: string[]; prepend: string[] } | undefined {
+  const known = new Set(knownTypes);
+  const first = HOST_KEY_ALGORITHMS.filter(([type]) => known.has(type)).flatMap(([, algs]) => algs);
+  return first.length > 0 ? { remove: first, prepend: first } : undefined;
+}
+
+/** known_hosts key type → the host-key algorithms that present it, in ssh2's default preference order. */
+const HOST_KEY_ALGORITHMS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['ssh-ed25519', ['ssh-ed25519']],
+  ['ecdsa-sha2-nistp256', ['ecdsa-sha2-nistp256']],
+  ['ecdsa-sha2-nistp384', ['ecdsa-sha2-nistp384']],
+  ['ecdsa-sha2-nistp521', ['ecdsa-sha2-nistp521']],
+  // An RSA key signs with any of these (RFC 8332); known_hosts stores it as ssh-rsa.
+  ['ssh-rsa', ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']],
+];
 
 export function hostPattern(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
@@ -128,22 +152,33 @@ export class KnownHosts {
     return all;
   }
 
+  /** Plain (unmarked) entries for host:port; @revoked and @cert-authority lines are not host keys. */
+  private static plainFor(entries: readonly KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
+    return entries.filter((e) => e.marker === null && hostFieldMatches(e.hostField, host, port));
+  }
+
+  /** Key types on record for host:port, in file order without repeats (for ordering host-key algorithms). */
+  async knownKeyTypes(host: string, port: number): Promise<string[]> {
+    return [...new Set(KnownHosts.plainFor(await this.entries(), host, port).map((e) => e.keyType))];
+  }
+
   async verify(host: string, port: number, key: PresentedKey): Promise<HostKeyVerdict> {
     const entries = await this.entries();
     const notes: string[] = [];
     for (const e of entries) {
       if (e.marker === 'revoked' && e.keyBase64 === key.keyBase64) return { kind: 'revoked', entry: e };
     }
-    const forHost = entries.filter((e) => hostFieldMatches(e.hostField, host, port));
-    for (const e of forHost) {
-      if (e.marker === 'cert-authority') notes.push(`${e.source}:${e.line}: @cert-authority entries are not supported yet; the host key is checked against plain entries only`);
+    for (const e of entries) {
+      if (e.marker === 'cert-authority' && hostFieldMatches(e.hostField, host, port)) notes.push(`${e.source}:${e.line}: @cert-authority entries are not supported yet; the host key is checked against plain entries only`);
     }
-    const plain = forHost.filter((e) => e.marker === null);
+    const plain = KnownHosts.plainFor(entries, host, port);
     const exact = plain.find((e) => e.keyBase64 === key.keyBase64);
     if (exact) return { kind: 'trusted', entry: exact };
-    // OpenSSH treats a different key of the same type as a change; other key types mean "unknown for this type".
-    const sameType = plain.filter((e) => e.keyType === key.keyType);
-    if (sameType.length > 0) return { kind: 'changed', expected: sameType };
+    // Any key on record for this host, of this type or another, makes a different key a change, as
+    // OpenSSH says "REMOTE HOST IDENTIFICATION HAS CHANGED" for both. Counting another type as
+    // "unknown" would let an impostor with an RSA key pass as a new host under accept-new.
+    // Keys of the presented type are listed first.
+    if (plain.length > 0) return { kind: 'changed', expected: [...plain.filter((e) => e.keyType === key.keyType), ...plain.filter((e) => e.keyType !== key.keyType)] };
     return { kind: 'unknown', notes };
   }
 

@@ -1,7 +1,9 @@
 /**
  * One ssh2 connection per host, verified against known_hosts before any
  * authentication happens. Every exec has a timeout and an output cap, and
- * channels are queued so a server's MaxSessions is never exceeded.
+ * channels are queued so a server's MaxSessions is never exceeded. The
+ * timeout and the cancel signal cover every wait on the server: the queue,
+ * the channel open, the request on it, and the run.
  */
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -10,7 +12,7 @@ import ssh2, { Client, type ClientChannel, type ConnectConfig, type ParsedKey } 
 // ssh2 is CommonJS; Node's ESM loader does not see `utils` as a named export.
 const { utils } = ssh2;
 import { ApiError } from '../../shared/contract/errors';
-import { presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
+import { hostKeyAlgorithmsFor, presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
 
 export interface SshTarget {
   readonly hostname: string;
@@ -52,6 +54,7 @@ export interface ConnectOptions {
 }
 
 export interface ExecOptions {
+  /** For the whole exec, from the call: queue, channel open, exec request and run. */
   readonly timeoutMs: number;
   /** Bytes of stdout kept; beyond it the channel is closed and the result marked truncated. */
   readonly maxBytes: number;
@@ -82,6 +85,101 @@ const MAX_STDERR = 64 * 1024;
 
 const hopName = (t: SshTarget) => `${t.hostname}:${t.port}`;
 
+/** A deadline (epoch ms) and a cancel for one wait on the server. */
+export interface Bounds {
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))} s`;
+
+function cancelledWhile(what: string): ApiError {
+  return new ApiError('cancelled', `Cancelled while waiting for ${what}.`);
+}
+
+/** The part of ssh2's private channel table we touch; see openChannel. */
+interface ChannelTable {
+  readonly _channels: Record<string, unknown>;
+  get(id: number): unknown;
+  update(id: number, value: unknown): void;
+}
+
+function channelTable(client: Client): ChannelTable | undefined {
+  const t = (client as unknown as { _chanMgr?: Partial<ChannelTable> })._chanMgr;
+  return t && typeof t._channels === 'object' && typeof t.get === 'function' && typeof t.update === 'function' ? (t as ChannelTable) : undefined;
+}
+
+/**
+ * Opens an ssh2 channel — `start` calls exec, shell, forwardOut, ... with the
+ * callback — under a deadline and a cancel signal covering the CHANNEL_OPEN
+ * and the request sent on it (exec, pty, shell), for which ssh2 has neither.
+ * ssh2 hands the channel over only once everything is answered, so when we
+ * give up first, the half-open channel is found in ssh2's channel table (the
+ * one entry `start` added) and closed: at once if the server has confirmed the
+ * open, else the moment its late confirmation arrives (instead of delivering
+ * it). A channel delivered after we gave up is closed too. Errors ssh2
+ * reports are passed on as they are, for the caller to describe.
+ */
+export function openChannel<T extends { close(): unknown }>(
+  client: Client,
+  what: string,
+  start: (callback: (err: Error | undefined, channel: T) => void) => void,
+  bounds: Bounds,
+  timeoutCode: 'remote-failed' | 'connect-timeout' = 'remote-failed',
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (bounds.signal?.aborted) return reject(cancelledWhile(what));
+    const waitMs = bounds.deadline - Date.now();
+    if (waitMs <= 0) return reject(new ApiError(timeoutCode, `No time was left to open ${what}.`));
+    const table = channelTable(client);
+    const before = table ? new Set(Object.keys(table._channels)) : null;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = () => {
+      settled = true;
+      clearTimeout(timer);
+      bounds.signal?.removeEventListener('abort', onAbort);
+    };
+    const giveUp = (err: ApiError) => {
+      if (settled) return;
+      settle();
+      abandon();
+      reject(err);
+    };
+    const onAbort = () => giveUp(cancelledWhile(what));
+    try {
+      start((err, channel) => {
+        if (settled) {
+          if (!err) channel.close();
+          return;
+        }
+        settle();
+        if (err) reject(err);
+        else resolve(channel);
+      });
+    } catch (err) {
+      settle();
+      return reject(err as Error);
+    }
+    if (settled) return;
+    const id = before ? Object.keys(table!._channels).find((k) => !before.has(k)) : undefined;
+    const abandon = () => {
+      if (!table || id === undefined) return;
+      const entry = table.get(Number(id));
+      if (typeof entry === 'function') {
+        // Still unanswered: ssh2 calls this entry with the channel on CHANNEL_OPEN_CONFIRMATION.
+        const closeOnArrival = Object.assign((err: Error | undefined, channel?: { close(): unknown }) => void (err ? undefined : channel?.close()), { type: (entry as { type?: string }).type });
+        table.update(Number(id), closeOnArrival);
+      } else if (entry && typeof (entry as { close?: unknown }).close === 'function') {
+        // Open, its request unanswered: ssh2 fails the request's callback when the close completes.
+        (entry as { close(): unknown }).close();
+      }
+    };
+    timer = setTimeout(() => giveUp(new ApiError(timeoutCode, `The server did not answer the request for ${what} within ${seconds(waitMs)}.`, 'The host or its sshd may be overloaded or stuck. Try again, or disconnect and reconnect.')), waitMs);
+    bounds.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Connects through every jump hop to the target; closes what it opened on any failure. */
 export async function connectSsh(target: SshTarget, opts: ConnectOptions): Promise<ConnectOutcome> {
   const chain = [...(opts.jumps ?? []), target];
@@ -100,11 +198,15 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions): Promi
         return { kind: 'connected', connection: new SshConnection(r.client, target, 8, opened.slice(0, -1)), key: r.key };
       }
       const next = chain[i + 1]!;
-      sock = await new Promise<Duplex>((resolve, reject) =>
-        r.client.forwardOut('127.0.0.1', 0, next.hostname, next.port, (err, stream) =>
-          err ? reject(new ApiError('connect-refused', `Jump host ${hopName(hop)} could not reach ${hopName(next)}: ${err.message}`, 'Check the next hop address and that the jump host allows TCP forwarding.')) : resolve(stream),
-        ),
-      );
+      sock = await openChannel<ClientChannel>(
+        r.client,
+        `a tunnel from jump host ${hopName(hop)} to ${hopName(next)}`,
+        (cb) => r.client.forwardOut('127.0.0.1', 0, next.hostname, next.port, cb),
+        { deadline: Date.now() + (opts.timeoutMs ?? CONNECT_TIMEOUT_MS) },
+        'connect-timeout',
+      ).catch((err: Error) => {
+        throw err instanceof ApiError ? err : new ApiError('connect-refused', `Jump host ${hopName(hop)} could not reach ${hopName(next)}: ${err.message}`, 'Check the next hop address and that the jump host allows TCP forwarding.');
+      });
     }
     throw new Error('empty chain');
   } catch (err) {
@@ -196,7 +298,11 @@ async function connectHop(
     }
   };
 
+  // Offer the host-key algorithms of the key types on record first (OpenSSH's order_hostkeyalgs),
+  // so the server presents the key we can check; any other type is then refused as a change.
+  const serverHostKey = hostKeyAlgorithmsFor(await opts.knownHosts.knownKeyTypes(target.hostname, target.port));
   const config: ConnectConfig = {
+    ...(serverHostKey ? { algorithms: { serverHostKey } as ConnectConfig['algorithms'] } : {}),
     host: target.hostname,
     port: target.port,
     username: target.user,
@@ -322,6 +428,8 @@ export class SshConnection {
       if (this.closed) return;
       this.closed = true;
       this.closeReason = why;
+      // Queued callers learn at once; they would otherwise wait for slots that are never given back.
+      for (const wake of this.waiting.splice(0)) wake();
       for (const l of this.closeListeners) l(why);
     };
     client.on('close', () => onGone('the connection closed'));
@@ -338,13 +446,50 @@ export class SshConnection {
     return () => this.closeListeners.delete(listener);
   }
 
-  /** A channel slot for a long-lived channel (a shell); call the result to give it back. */
-  acquireChannel(): Promise<() => void> {
-    return this.acquire();
+  private notConnected(): ApiError {
+    return new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
   }
 
-  private async acquire(): Promise<() => void> {
-    while (this.active >= this.maxChannels) await new Promise<void>((r) => this.waiting.push(r));
+  /** A channel slot for a long-lived channel (a shell); call the result to give it back. */
+  acquireChannel(bounds: Bounds): Promise<() => void> {
+    return this.acquire(bounds);
+  }
+
+  /** Channel slots in use; exposed for tests. */
+  get channelsInUse(): number {
+    return this.active;
+  }
+
+  private async acquire(bounds: Bounds): Promise<() => void> {
+    while (this.active >= this.maxChannels) {
+      if (this.closed) throw this.notConnected();
+      if (bounds.signal?.aborted) throw cancelledWhile(`a free channel on ${this.target.hostname}`);
+      await new Promise<void>((resolve, reject) => {
+        const leave = () => {
+          clearTimeout(timer);
+          bounds.signal?.removeEventListener('abort', onAbort);
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+        };
+        const wake = () => {
+          leave();
+          resolve();
+        };
+        const fail = (err: ApiError) => {
+          leave();
+          reject(err);
+        };
+        const onAbort = () => fail(cancelledWhile(`a free channel on ${this.target.hostname}`));
+        const waitMs = bounds.deadline - Date.now();
+        const timer = setTimeout(
+          () => fail(new ApiError('remote-failed', `No channel to ${this.target.hostname} became free within ${seconds(waitMs)}: all ${this.maxChannels} are in use.`, 'Wait for running captures or terminals to finish, or close some.')),
+          Math.max(0, waitMs),
+        );
+        bounds.signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(wake);
+      });
+    }
+    if (this.closed) throw this.notConnected();
     this.active++;
     let released = false;
     return () => {
@@ -360,15 +505,35 @@ export class SshConnection {
     return this.maxChannels;
   }
 
+  /** Opens a channel on this connection under `bounds` (see openChannel); the caller holds a slot when it is a session. */
+  open<T extends { close(): unknown }>(what: string, start: (callback: (err: Error | undefined, channel: T) => void) => void, bounds: Bounds): Promise<T> {
+    if (this.closed) return Promise.reject(this.notConnected());
+    return openChannel(this.client, what, start, bounds).catch((err: Error) => {
+      if (err instanceof ApiError) throw err;
+      if (this.closed) throw new ApiError('not-connected', `The connection to ${this.target.hostname} was lost: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
+      throw err;
+    });
+  }
+
+  /**
+   * Runs a command. Waiting for a slot, opening the channel and the exec
+   * request count against `timeoutMs` and stop on `signal` with an ApiError
+   * (nothing ran); once the command runs, a timeout, an abort or the cap
+   * end it and the result says which.
+   */
   async exec(command: string, opts: ExecOptions): Promise<ExecResult> {
+    const bounds: Bounds = { deadline: Date.now() + opts.timeoutMs, signal: opts.signal };
     for (;;) {
-      if (this.closed) throw new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
-      const release = await this.acquire();
+      if (this.closed) throw this.notConnected();
+      const release = await this.acquire(bounds);
       try {
-        return await this.execOnce(command, opts);
+        const channel = await this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => {
+          // sshd refuses a session channel beyond MaxSessions with "open failed".
+          throw err instanceof ApiError ? err : /open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`);
+        });
+        return await this.run(channel, opts, bounds);
       } catch (err) {
-        // sshd refuses a session channel beyond MaxSessions with "open failed". When other
-        // channels are open, that is the limit speaking: remember it and wait for a free slot.
+        // When other channels are open, a refusal is the limit speaking: remember it and wait for a free slot.
         if (err instanceof ChannelRefused && this.active > 1) {
           this.maxChannels = Math.max(1, this.active - 1);
           continue;
@@ -380,64 +545,59 @@ export class SshConnection {
     }
   }
 
-  private execOnce(command: string, opts: ExecOptions): Promise<ExecResult> {
-    return new Promise<ExecResult>((resolve, reject) => {
-      this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
-        if (err) {
-          if (this.closed) return reject(new ApiError('not-connected', `The connection to ${this.target.hostname} was lost: ${this.closeReason ?? 'closed'}.`, 'Connect again.'));
-          return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
+  private run(channel: ClientChannel, opts: ExecOptions, bounds: Bounds): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve) => {
+      const out: Buffer[] = [];
+      let outBytes = 0;
+      let stderr = '';
+      let truncated = false;
+      let timedOut = false;
+      let cancelled = false;
+      let code: number | null = null;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        bounds.signal?.removeEventListener('abort', onAbort);
+        unsubscribe();
+        resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated, cancelled });
+      };
+      const stop = () => {
+        channel.close();
+        // A channel whose peer is gone may never emit close.
+        setTimeout(finish, 2000).unref?.();
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, Math.max(0, bounds.deadline - Date.now()));
+      const onAbort = () => {
+        cancelled = true;
+        stop();
+      };
+      bounds.signal?.addEventListener('abort', onAbort, { once: true });
+      const unsubscribe = this.onClose(() => finish());
+      if (bounds.signal?.aborted) onAbort();
+      channel.on('data', (chunk: Buffer) => {
+        if (truncated) return;
+        const room = opts.maxBytes - outBytes;
+        const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        outBytes += keep.length;
+        if (opts.onStdout) opts.onStdout(keep);
+        else out.push(keep);
+        if (keep.length < chunk.length) {
+          truncated = true;
+          stop();
         }
-        const out: Buffer[] = [];
-        let outBytes = 0;
-        let stderr = '';
-        let truncated = false;
-        let timedOut = false;
-        let cancelled = false;
-        let code: number | null = null;
-        let done = false;
-        const finish = () => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
-          unsubscribe();
-          resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated, cancelled });
-        };
-        const stop = () => {
-          channel.close();
-          // A channel whose peer is gone may never emit close.
-          setTimeout(finish, 2000).unref?.();
-        };
-        const timer = setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, opts.timeoutMs);
-        const onAbort = () => {
-          cancelled = true;
-          stop();
-        };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        const unsubscribe = this.onClose(() => finish());
-        channel.on('data', (chunk: Buffer) => {
-          if (truncated) return;
-          const room = opts.maxBytes - outBytes;
-          const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
-          outBytes += keep.length;
-          if (opts.onStdout) opts.onStdout(keep);
-          else out.push(keep);
-          if (keep.length < chunk.length) {
-            truncated = true;
-            stop();
-          }
-        });
-        channel.stderr.on('data', (chunk: Buffer) => {
-          if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
-        });
-        channel.on('exit', (c: number | null) => {
-          code = c;
-        });
-        channel.on('close', finish);
       });
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
+      });
+      channel.on('exit', (c: number | null) => {
+        code = c;
+      });
+      channel.on('close', finish);
     });
   }
 
@@ -446,30 +606,28 @@ export class SshConnection {
    * namespace). The channel holds a slot until it closes; the command must bound its own run time
    * (`timeout`), and the caller caps what it reads.
    */
-  async execStream(command: string): Promise<ExecStream> {
+  async execStream(command: string, bounds: Bounds): Promise<ExecStream> {
     for (;;) {
-      if (this.closed) throw new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
-      const release = await this.acquire();
+      if (this.closed) throw this.notConnected();
+      const release = await this.acquire(bounds);
       try {
-        return await new Promise<ExecStream>((resolve, reject) => {
-          this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
-            if (err) return reject(/open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`));
-            let stderr = '';
-            let code: number | null = null;
-            channel.stderr.on('data', (chunk: Buffer) => {
-              if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
-            });
-            channel.on('exit', (c: number | null) => {
-              code = c;
-            });
-            const unsubscribe = this.onClose(() => channel.destroy());
-            channel.once('close', () => {
-              unsubscribe();
-              release();
-            });
-            resolve({ stream: channel, stderr: () => stderr, exitCode: () => code });
-          });
+        const channel = await this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => {
+          throw err instanceof ApiError ? err : /open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`);
         });
+        let stderr = '';
+        let code: number | null = null;
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
+        });
+        channel.on('exit', (c: number | null) => {
+          code = c;
+        });
+        const unsubscribe = this.onClose(() => channel.destroy());
+        channel.once('close', () => {
+          unsubscribe();
+          release();
+        });
+        return { stream: channel, stderr: () => stderr, exitCode: () => code };
       } catch (err) {
         release();
         if (err instanceof ChannelRefused && this.active > 0) {
@@ -488,6 +646,7 @@ export class SshConnection {
 
   end(): void {
     this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake();
     this.client.end();
     for (const c of this.via) c.end();
   }

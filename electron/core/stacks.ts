@@ -33,7 +33,7 @@ function toolCommand(tool: StackTool, pid: number): string {
   }
 }
 
-export async function captureStacks(conn: SshConnection, pid: number, opts: { sudo?: boolean; tools?: readonly StackTool[]; timeoutS?: number; maxBytes?: number }): Promise<StackResult> {
+export async function captureStacks(conn: SshConnection, pid: number, opts: { sudo?: boolean; tools?: readonly StackTool[]; timeoutS?: number; maxBytes?: number; signal?: AbortSignal }): Promise<StackResult> {
   if (!Number.isSafeInteger(pid) || pid < 1) throw new Error('bad pid');
   const tools = (opts.tools ?? STACK_TOOLS).filter((t): t is StackTool => (STACK_TOOLS as readonly string[]).includes(t));
   const timeoutS = opts.timeoutS ?? 30;
@@ -50,7 +50,7 @@ export async function captureStacks(conn: SshConnection, pid: number, opts: { su
     'esac',
   ].join('\n');
   const started = Date.now();
-  const r = await conn.exec(script, { timeoutMs: (timeoutS + 10) * 1000, maxBytes: opts.maxBytes ?? 64 * 1024 * 1024 });
+  const r = await conn.exec(script, { timeoutMs: (timeoutS + 10) * 1000, maxBytes: opts.maxBytes ?? 64 * 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
   const elapsed = Date.now() - started;
   const out = r.stdout.toString('utf8');
   if (out.startsWith('@@NOTOOL')) {
@@ -61,6 +61,7 @@ export async function captureStacks(conn: SshConnection, pid: number, opts: { su
   const scope = /@@PTRACE_SCOPE (\S+)\n/.exec(out)?.[1];
   const body = Buffer.from(out.replace(/^@@TOOL \S+\n/, '').replace(/^@@PTRACE_SCOPE \S+\n/, ''), 'utf8');
   const held = `${tool} ran; the target was stopped for at most ${elapsed} ms`;
+  if (r.cancelled) return { name: 'stacks/native.txt', status: body.length > 0 ? 'truncated' : 'failed', reason: `cancelled by the user; ${held}`, body, tool, pausedAtMostMs: elapsed };
   if (r.timedOut || r.code === 137) return { name: 'stacks/native.txt', status: body.length > 0 ? 'truncated' : 'failed', reason: `${tool} did not finish within ${timeoutS} s and was killed; ${held}`, body, tool, pausedAtMostMs: elapsed };
   const text = body.toString('utf8');
   // eu-stack exits 1 when it cannot unwind some frame (Go's cgo stubs), after printing the rest.

@@ -17,6 +17,7 @@ export const HIGH_WATERMARK_CHARS = 100_000;
 export const LOW_WATERMARK_CHARS = 5_000;
 const BATCH_MS = 5;
 const MAX_EVENT_CHARS = 64 * 1024;
+const OPEN_TIMEOUT_MS = 15_000;
 
 interface Terminal {
   readonly id: string;
@@ -38,13 +39,15 @@ export class Terminals {
     private readonly emitExit: (p: EventPayload<'terminal.exit'>) => void,
   ) {}
 
-  async open(hostId: string, conn: SshConnection, cols: number, rows: number): Promise<string> {
-    const release = await conn.acquireChannel();
+  /** Waiting for a channel slot, the channel, the pty and the shell requests all count against `timeoutMs`. */
+  async open(hostId: string, conn: SshConnection, cols: number, rows: number, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+    const bounds = { deadline: Date.now() + (opts.timeoutMs ?? OPEN_TIMEOUT_MS), signal: opts.signal };
+    const release = await conn.acquireChannel(bounds);
     let stream: ClientChannel;
     try {
-      stream = await new Promise<ClientChannel>((resolve, reject) =>
-        conn.raw.shell({ term: 'xterm-256color', cols, rows }, (err, s) => (err ? reject(new ApiError('remote-failed', `The server refused a shell: ${err.message}`)) : resolve(s))),
-      );
+      stream = await conn.open<ClientChannel>('a shell with a pty', (cb) => conn.raw.shell({ term: 'xterm-256color', cols, rows }, cb), bounds).catch((err: Error) => {
+        throw err instanceof ApiError ? err : new ApiError('remote-failed', `The server refused a shell: ${err.message}`);
+      });
     } catch (err) {
       release();
       throw err;

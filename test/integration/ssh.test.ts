@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { inProcessApi } from '../../electron/core/inProcess';
 import { httpGetViaTunnel } from '../../electron/core/forward';
 import { KnownHosts } from '../../electron/core/knownHosts';
 import { connectSsh } from '../../electron/core/sshConnection';
-import { startSshd, type Sshd } from '../lab/sshd';
+import { keygen, publicKeyOf, startSshd, type Sshd } from '../lab/sshd';
 import { ensureUser } from '../lab/users';
 import { startTarget } from '../lab/target';
 import { buildTarget } from '../lab/targets';
@@ -348,4 +348,103 @@ test('direct-tcpip reaches a Go process pprof endpoint on the host loopback, wit
   assert.equal(dump.truncated, true);
   assert.equal(dump.body.length, 2048);
   await assert.rejects(httpGetViaTunnel(outcome.connection, 1, '/', { timeoutMs: 5_000, maxBytes: 10 }), (e: unknown) => e instanceof ApiError && /tunnel|answer|HTTP/.test(e.message));
+});
+
+/** A fresh host key pair of the given type, outside any sshd's folder so it survives a restart. */
+function hostKey(type: 'ed25519' | 'rsa'): { path: string; publicKeyLine: string; fingerprint: string } {
+  const path = join(mkdtempSync(join(tmpdir(), 'gs-hostkey-')), `ssh_host_${type}_key`);
+  keygen(path, type);
+  return { path, ...publicKeyOf(path) };
+}
+
+/** The lab client key pair, copied out of an sshd's folder so it outlives that server. */
+function keepClientKey(s: Sshd, dir: string): { clientKey: string; pub: Buffer } {
+  const clientKey = join(dir, 'client_key');
+  writeFileSync(clientKey, readFileSync(s.clientKeyPath), { mode: 0o600 });
+  return { clientKey, pub: readFileSync(`${s.clientKeyPath}.pub`) };
+}
+
+/** A changed-host-key refusal naming this hop, with the presented key and exactly the recorded ones. */
+function assertChanged(r: ConnectResult, hop: string, presentedFingerprint: string, expected: ReadonlyArray<{ keyType: string; fingerprint: string; source: string }>): void {
+  assert.equal(r.status, 'changed-host-key', JSON.stringify(r));
+  if (r.status !== 'changed-host-key') return;
+  assert.equal(r.hop, hop);
+  assert.equal(r.presented.fingerprint, presentedFingerprint);
+  assert.deepEqual(r.expected, expected);
+}
+
+test('a host known only by its RSA key connects with that key: host-key algorithms follow the known types', async () => {
+  const ed = hostKey('ed25519');
+  const rsa = hostKey('rsa');
+  // ed25519 first: with ssh2's default preference the server would present it.
+  const s = await sshd({ hostKeyPaths: [ed.path, rsa.path] });
+  const plainFile = join(mkdtempSync(join(tmpdir(), 'gs-rsa-only-')), 'known_hosts');
+  writeFileSync(plainFile, `[127.0.0.1]:${s.port} ${rsa.publicKeyLine}\n`);
+  execFileSync('ssh-keygen', ['-H', '-f', plainFile], { stdio: 'ignore' });
+  const { api } = await backendWith(readFileSync(plainFile, 'utf8'));
+  const host = await api.call('hosts.add', hostFor(s));
+  const r = await api.call('ssh.connect', { hostId: host.id });
+  assert.deepEqual(r.status === 'connected' ? { status: r.status, fingerprint: r.fingerprint } : r, { status: 'connected', fingerprint: rsa.fingerprint });
+});
+
+test('an impostor presenting another key type on a known host:port is refused as changed, also under accept-new', async () => {
+  const ed = hostKey('ed25519');
+  const genuine = await sshd({ hostKeyPaths: [ed.path] });
+  const port = genuine.port;
+  const { api, dir } = await backendWith();
+  // The impostor lets the same client key in, so only the host key check stands in the way.
+  const { clientKey, pub } = keepClientKey(genuine, dir);
+  const acceptNew = await api.call('hosts.add', { ...hostFor(genuine), identityFile: clientKey, strictHostKeyChecking: 'accept-new' });
+  const ask = await api.call('hosts.add', { ...hostFor(genuine), label: 'ask', identityFile: clientKey });
+  assert.equal((await api.call('ssh.connect', { hostId: acceptNew.id })).status, 'connected');
+  await api.call('ssh.disconnect', { hostId: acceptNew.id });
+  const appKnownHosts = join(dir, 'data', 'known_hosts');
+  const recorded = readFileSync(appKnownHosts, 'utf8');
+  assert.equal(recorded, `[127.0.0.1]:${port} ${ed.publicKeyLine}\n`);
+  await genuine.stop();
+
+  // The impostor has only an RSA key, an algorithm the client also accepts.
+  const rsa = hostKey('rsa');
+  const impostor = await sshd({ port, hostKeyPaths: [rsa.path] });
+  writeFileSync(join(impostor.dir, 'authorized_keys'), pub);
+  for (const hostId of [acceptNew.id, ask.id]) {
+    assertChanged(await api.call('ssh.connect', { hostId }), `127.0.0.1:${port}`, rsa.fingerprint, [{ keyType: 'ssh-ed25519', fingerprint: ed.fingerprint, source: `${appKnownHosts}:1` }]);
+  }
+  assert.equal(readFileSync(appKnownHosts, 'utf8'), recorded, 'nothing was appended for the impostor');
+});
+
+test('ProxyJump: every hop offers its known key types first, and a hop whose key type changed is named as that hop', async () => {
+  const jumpEd = hostKey('ed25519');
+  const jumpRsa = hostKey('rsa');
+  const jump = await sshd({ hostKeyPaths: [jumpEd.path, jumpRsa.path] });
+  const target = await sshd();
+  const jumpPort = jump.port;
+  const dir = mkdtempSync(join(tmpdir(), 'gs-jump-types-'));
+  const { clientKey, pub } = keepClientKey(jump, dir);
+  appendFileSync(join(target.dir, 'authorized_keys'), pub);
+  // The jump host is known by its RSA key only, the target by its ed25519 key.
+  const userKnownHosts = `[127.0.0.1]:${jumpPort} ${jumpRsa.publicKeyLine}\n[127.0.0.1]:${target.port} ${target.hostPublicKeyLine}\n`;
+  const { api, userKnownHostsFile } = await backendWith(userKnownHosts);
+  const jumpSpec = `${jump.user}@127.0.0.1:${jumpPort}`;
+  const host = await api.call('hosts.add', { ...hostFor(target), identityFile: clientKey, jump: [jumpSpec], strictHostKeyChecking: 'accept-new' });
+  const first = await api.call('ssh.connect', { hostId: host.id });
+  assert.equal(first.status, 'connected', JSON.stringify(first));
+  await api.call('ssh.disconnect', { hostId: host.id });
+
+  // The jump host is replaced by one with only an ed25519 key.
+  await jump.stop();
+  const impostor = await sshd({ port: jumpPort });
+  writeFileSync(join(impostor.dir, 'authorized_keys'), pub);
+  assertChanged(await api.call('ssh.connect', { hostId: host.id }), `127.0.0.1:${jumpPort}`, impostor.hostKeyFingerprint, [{ keyType: 'ssh-rsa', fingerprint: jumpRsa.fingerprint, source: `${userKnownHostsFile}:1` }]);
+  assert.equal(readFileSync(userKnownHostsFile, 'utf8'), userKnownHosts, 'the user file is only read');
+
+  // The CLI names the jump host, not the target.
+  const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'ps', `${target.user}@127.0.0.1:${target.port}`, '--identity', clientKey, '--jump', jumpSpec, '--data-dir', join(dir, 'cli-data')], {
+    encoding: 'utf8',
+    env: { ...process.env, GOPHERSCOPE_USER_KNOWN_HOSTS: userKnownHostsFile, SSH_AUTH_SOCK: '' },
+    timeout: 60_000,
+  });
+  assert.equal(cli.status, 3, cli.stderr);
+  assert.match(cli.stderr, new RegExp(`REFUSED: the host key of 127\\.0\\.0\\.1:${jumpPort} \\(a jump host on the way to 127\\.0\\.0\\.1:${target.port}\\) has changed`));
+  assert.ok(cli.stderr.includes(impostor.hostKeyFingerprint) && cli.stderr.includes(jumpRsa.fingerprint), cli.stderr);
 });

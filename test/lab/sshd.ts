@@ -15,6 +15,8 @@ export interface SshdOptions {
   readonly hostKeyType?: 'ed25519' | 'rsa' | 'ecdsa';
   /** Reuse an existing host key (private key path). */
   readonly hostKeyPath?: string;
+  /** Serve several existing host keys (private key paths), in this order; overrides hostKeyType/hostKeyPath. */
+  readonly hostKeyPaths?: readonly string[];
   /** Listen on this port instead of a free one (to restart a server in place). */
   readonly port?: number;
   readonly extraConfig?: readonly string[];
@@ -32,6 +34,8 @@ export interface Sshd {
   readonly hostKeyPath: string;
   readonly hostPublicKeyLine: string;
   readonly hostKeyFingerprint: string;
+  /** Every host key the server offers, first first (the fields above describe the first). */
+  readonly hostKeys: ReadonlyArray<{ readonly path: string; readonly publicKeyLine: string; readonly fingerprint: string }>;
   readonly dir: string;
   readonly pid: number;
   stop(): Promise<void>;
@@ -58,8 +62,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function keygen(path: string, type: string): void {
+export function keygen(path: string, type: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'gopherscope-lab', '-f', path]);
+}
+
+/** The `type base64` known_hosts form of a key pair's public half, and its SHA256 fingerprint. */
+export function publicKeyOf(privateKeyPath: string): { publicKeyLine: string; fingerprint: string } {
+  const pub = readFileSync(`${privateKeyPath}.pub`, 'utf8').trim().split(/\s+/);
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', `${privateKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+  return { publicKeyLine: `${pub[0]} ${pub[1]}`, fingerprint };
 }
 
 function readBanner(port: number, timeoutMs: number): Promise<string> {
@@ -89,8 +100,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!SSHD) throw new Error('OpenSSH sshd is not installed (apt-get install openssh-server)');
   const dir = mkdtempSync(join(tmpdir(), 'gs-lab-sshd-'));
   const type = opts.hostKeyType ?? 'ed25519';
-  const hostKeyPath = opts.hostKeyPath ?? join(dir, `ssh_host_${type}_key`);
-  if (!opts.hostKeyPath) keygen(hostKeyPath, type);
+  const hostKeyPaths = opts.hostKeyPaths ?? [opts.hostKeyPath ?? join(dir, `ssh_host_${type}_key`)];
+  if (!opts.hostKeyPaths && !opts.hostKeyPath) keygen(hostKeyPaths[0]!, type);
+  const hostKeyPath = hostKeyPaths[0]!;
   const clientKeyPath = join(dir, 'client_ed25519');
   keygen(clientKeyPath, 'ed25519');
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKeyPath}.pub`), { mode: 0o644 });
@@ -103,7 +115,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     ...(opts.extraConfig ?? []),
     `ListenAddress 127.0.0.1`,
     `Port ${port}`,
-    `HostKey ${hostKeyPath}`,
+    ...hostKeyPaths.map((k) => `HostKey ${k}`),
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'StrictModes no',
@@ -141,9 +153,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const pub = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/);
-  const hostPublicKeyLine = `${pub[0]} ${pub[1]}`;
-  const hostKeyFingerprint = execFileSync('ssh-keygen', ['-lf', `${hostKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+  const hostKeys = hostKeyPaths.map((path) => ({ path, ...publicKeyOf(path) }));
+  const { publicKeyLine: hostPublicKeyLine, fingerprint: hostKeyFingerprint } = hostKeys[0]!;
   let stopped = false;
   return {
     host: '127.0.0.1',
@@ -154,6 +165,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     hostKeyPath,
     hostPublicKeyLine,
     hostKeyFingerprint,
+    hostKeys,
     dir,
     pid: child.pid!,
     async stop() {

@@ -235,7 +235,9 @@ function ImportSshConfig({ api, report, onAdded }: { api: Api; report: ErrorRepo
 
 function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; result: KeyProblem }; onTrust: () => void; onCancel: () => void }) {
   const { host, result } = problem;
-  const where = `${host.hostname}:${host.port}`;
+  const target = `${host.hostname}:${host.port}`;
+  // A jump host's key is named as that hop, never as the target.
+  const where = result.hop && result.hop !== target ? `${result.hop} (a jump host on the way to ${target})` : target;
   if (result.status === 'unknown-host-key') {
     return (
       <div className="modal-backdrop">
