@@ -317,10 +317,20 @@ export class Store {
   async beginSession(s: { hostId: string | null; hostLabel: string; pid: number; processName: string; goVersion: string | null }): Promise<string> {
     this.writable();
     const id = randomUUID();
-    await this.db.run(
-      `INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,started_at,owner) VALUES (?,?,?,?,?,?,'capturing',?,?)`,
-      [id, s.hostId, s.hostLabel, s.pid, s.processName, s.goVersion, new Date().toISOString(), identityToken()],
-    );
+    await this.db
+      .run(`INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,started_at,owner) VALUES (?,?,?,?,?,?,'capturing',?,?)`, [
+        id,
+        s.hostId,
+        s.hostLabel,
+        s.pid,
+        s.processName,
+        s.goVersion,
+        new Date().toISOString(),
+        identityToken(),
+      ])
+      .catch((err: unknown) => {
+        throw isNoSpace(err) ? this.storageError(err) : err;
+      });
     return id;
   }
 
@@ -532,8 +542,9 @@ async function openDatabase(file: string, readOnly: boolean): Promise<Database> 
 
 const reservePath = (dataDir: string) => join(dataDir, 'space-reserve');
 
-/** Writes the reserve file if it is missing; on a disk without room for it, leaves none. */
+/** Writes the reserve file if it is missing, never taking a nearly full disk's last space. */
 async function ensureReserve(dataDir: string): Promise<void> {
+  if (await nearlyFull(dataDir)) return;
   let fh;
   try {
     fh = await open(reservePath(dataDir), 'wx', 0o600);
@@ -542,7 +553,8 @@ async function ensureReserve(dataDir: string): Promise<void> {
   }
   try {
     // Real blocks, not a sparse file: this is space the filesystem has to give back.
-    await fh.write(Buffer.alloc(RESERVE_BYTES, 0x52));
+    const { bytesWritten } = await fh.write(Buffer.alloc(RESERVE_BYTES, 0x52));
+    if (bytesWritten !== RESERVE_BYTES) throw new Error('short write');
     await fh.sync();
     await fh.close();
   } catch {
