@@ -10,6 +10,9 @@ import { onTeardown } from './teardown';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs');
 
+/** What Node prints when an uncaught error or rejection kills the process (a message naming SQLITE_FULL is not one). */
+export const NODE_CRASH = /triggerUncaughtException|node:internal\/|\n\s+at \S/;
+
 export interface CliRun {
   readonly child: ChildProcess;
   stderr(): string;
