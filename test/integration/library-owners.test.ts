@@ -15,13 +15,11 @@ import { startCli } from '../lab/cliProcess';
 import { createLab, type Lab, type LabTarget } from '../lab/lab';
 
 let lab: Lab;
-let target: LabTarget;
 let root: string;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
   lab = await createLab();
-  target = await lab.startGoService({ args: ['-goroutines', '50', '-busy', '2'] });
   root = mkdtempSync(join(tmpdir(), 'gs-owners-'));
   const kh = join(root, 'kh');
   writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
@@ -56,19 +54,22 @@ async function longLivedTmpFile(dataDir: string, deadlineMs: number): Promise<st
   }
 }
 
-function startCapture(dataDir: string, traceSeconds: number) {
+/** A capture with an execution trace; each test has its own target, as a Go process runs one trace at a time. */
+function startCapture(target: LabTarget, dataDir: string, traceSeconds: number) {
   return startCli(
     ['capture', `${lab.sshd.user}@127.0.0.1:${lab.sshd.port}`, '--pid', String(target.pid), '--identity', lab.sshd.clientKeyPath, '--no-stacks', '--trace-seconds', String(traceSeconds), '--data-dir', dataDir],
     env,
   );
 }
 
-test('a second process opening the library during a live capture leaves it capturing, and its temporary files alone', async () => {
+test('a second process opening the library during a live capture leaves it capturing, and its temporary files alone', async (t) => {
   const dataDir = join(root, 'live');
   // A trace long enough that the second process (a few seconds to start on a busy machine) reads while it runs.
-  const a = startCapture(dataDir, 25);
+  const target = await lab.startGoService({ args: ['-goroutines', '50', '-busy', '2'] });
+  const a = startCapture(target, dataDir, 25);
   let aExited = false;
   void a.done.then(() => (aExited = true));
+  t.after(() => void (aExited || a.child.kill('SIGKILL')));
   const tmp = await longLivedTmpFile(dataDir, 90_000);
   const b = await startCli(['sessions', '--json', '--data-dir', dataDir], env).done;
   assert.equal(b.code, 0, b.stderr);
@@ -93,7 +94,8 @@ test('a second process opening the library during a live capture leaves it captu
 
 test('a capture whose process is killed: the next process marks it interrupted and sweeps its temporary files', async () => {
   const dataDir = join(root, 'killed');
-  const a = startCapture(dataDir, 30);
+  const target = await lab.startGoService({ args: ['-goroutines', '50', '-busy', '2'] });
+  const a = startCapture(target, dataDir, 30);
   await longLivedTmpFile(dataDir, 90_000);
   a.child.kill('SIGKILL');
   const killed = await a.done;
