@@ -104,6 +104,16 @@ export async function collect(conn: SshConnection, script: string, opts: Collect
   const onCallerAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
+  // A paused channel would hold back its close: once stopping, let the rest flow (it is ignored).
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      if (!paused) return;
+      paused = false;
+      flow?.resume();
+    },
+    { once: true },
+  );
   const steer = () => {
     const over = failure === undefined && (unstoredBytes > UNSTORED_BYTES || unsettled.size > UNSTORED_FILES);
     const under = unstoredBytes <= UNSTORED_BYTES / 2 && unsettled.size <= UNSTORED_FILES / 2;
