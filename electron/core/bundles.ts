@@ -2,22 +2,30 @@
  * Session bundles: one .tar.gz file with manifest.json first (schema version,
  * the session, its redaction record, and name, size and sha256 of every
  * artifact), then the artifact bodies under artifacts/. Export is
- * deterministic (fixed mtimes, order by name). Import trusts nothing: only
- * regular files, no absolute or parent paths, nothing the manifest does not
- * declare, every size and sha256 checked while streaming, and a compression
- * ratio limit against decompression bombs. Blobs are content-addressed, so
- * importing the same bundle twice stores nothing twice.
+ * deterministic (fixed mtimes, order by name), leaves out any artifact whose
+ * name is not a valid artifact name (an old database may hold one), and
+ * writes through a temp file of random name opened with O_EXCL. Import
+ * trusts nothing: only regular files, no absolute or parent paths, nothing
+ * the manifest does not declare, every size and sha256 checked while
+ * streaming, a compression ratio limit on the declared sizes, and inflation
+ * (on zlib's thread pool, off the main thread) stopped once it passes what
+ * the manifest declares plus a small slack. Bodies are staged as temp files
+ * and placed only when the whole bundle has checked out, so a refused bundle
+ * leaves nothing behind. Blobs are content-addressed, so importing the same
+ * bundle twice stores nothing twice.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import { Readable, Transform } from 'node:stream';
 import { Header, Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
+import { artifactNameProblem, MAX_ARTIFACT_NAME } from '../../shared/capture/artifactName';
 import { ArtifactStatus, SessionStatus, type SessionDetail } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
+import type { BlobWriter } from './blobs';
 import type { Store } from './store';
 
 export const BUNDLE_FORMAT = 'gopherscope-bundle';
@@ -26,7 +34,9 @@ const MAX_MANIFEST = 16 * 1024 * 1024;
 /** Declared bytes may exceed the compressed file by this much before we call it a bomb. */
 const MAX_RATIO = 200;
 const MAX_TOTAL = 64 * 1024 * 1024 * 1024;
-const NAME = /^[a-z0-9_.-]+(?:\/[a-z0-9_.-]+)*$/;
+/** Inflated bytes allowed beyond the declared entries: extended headers, the end blocks, a 10 KiB record's padding. */
+const INFLATE_SLACK = 1024 * 1024;
+const block = (size: number) => Math.ceil(size / 512) * 512;
 
 const Manifest = z.object({
   format: z.literal(BUNDLE_FORMAT),
@@ -47,7 +57,10 @@ const Manifest = z.object({
   artifacts: z
     .array(
       z.object({
-        name: z.string().max(200).regex(NAME),
+        name: z
+          .string()
+          .max(MAX_ARTIFACT_NAME)
+          .refine((n) => artifactNameProblem(n) === null, { message: 'not a valid artifact name (a-z, 0-9, _, . and - in segments that are not empty, . or ..)' }),
         status: ArtifactStatus,
         reason: z.string().max(4000).nullable(),
         sizeBytes: z.number().int().min(0),
@@ -70,7 +83,9 @@ const pad = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
 export async function exportSession(store: Store, sessionId: string, file: string): Promise<{ bytes: number; artifacts: number }> {
   const s: SessionDetail = await store.openSession(sessionId);
   if (s.status === 'capturing') throw new ApiError('invalid-input', 'This session is still being captured.', 'Export it when the capture has finished.');
-  const artifacts = [...s.artifacts].sort((a, b) => a.name.localeCompare(b.name));
+  // A name with an empty, . or .. segment would become a member that climbs out of artifacts/; only an
+  // old database (before names were checked on the way in) can hold one, and it is left out.
+  const artifacts = s.artifacts.filter((a) => artifactNameProblem(a.name) === null).sort((a, b) => a.name.localeCompare(b.name));
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
     schemaVersion: BUNDLE_SCHEMA_VERSION,
@@ -92,9 +107,10 @@ export async function exportSession(store: Store, sessionId: string, file: strin
     }
     yield Buffer.alloc(1024);
   }
-  const tmp = `${file}.partial-${process.pid}`;
+  // A name nobody can guess, created exclusively: a file or link planted in a shared folder is never written through.
+  const tmp = `${file}.${randomBytes(9).toString('hex')}.partial`;
   try {
-    await pipeline(Readable.from(entries()), createGzip({ level: 6 }), createWriteStream(tmp, { mode: 0o600 }));
+    await pipeline(Readable.from(entries()), createGzip({ level: 6 }), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -118,7 +134,8 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
   }
   let manifest: Manifest | undefined;
   const pending = new Map<string, Manifest['artifacts'][number]>();
-  const stored = new Set<string>();
+  // Checked bodies, sealed in temp files: placed only once the whole bundle has checked out.
+  const staged: BlobWriter[] = [];
   let failure: Error | undefined;
   const parser = new Parser({ strict: true, maxMetaEntrySize: 1024 * 1024 });
   const work: Array<Promise<void>> = [];
@@ -126,6 +143,16 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
     failure ??= err;
     parser.abort(err);
   };
+  // Until the manifest is read, the tar may hold only it; then what it declares.
+  let inflateLimit = 512 + MAX_MANIFEST + INFLATE_SLACK;
+  let inflated = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      inflated += chunk.length;
+      if (inflated > inflateLimit) done(new BundleError(`it inflates to more than the ${inflateLimit} bytes its manifest accounts for (a decompression bomb?)`));
+      else done(null, chunk);
+    },
+  });
   parser.on('entry', (entry: ReadEntry) => {
     if (failure) return entry.resume();
     const path = entry.path;
@@ -147,6 +174,8 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
           }
           manifest = parsed.data;
           for (const a of manifest.artifacts) if (a.sha256) pending.set(`artifacts/${a.name}`, a);
+          // Each entry: its header, room for an extended header, and its body padded to blocks.
+          inflateLimit = 512 + block(chunks.reduce((n, c) => n + c.length, 0)) + [...pending.values()].reduce((n, a) => n + 1536 + block(a.sizeBytes), 0) + INFLATE_SLACK;
         } catch (err) {
           fail(new BundleError(`manifest.json is not JSON: ${(err as Error).message}`));
         }
@@ -171,8 +200,8 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
           }
           const digest = hash.digest('hex');
           if (digest !== declared.sha256) throw new BundleError(`${path} does not match its sha256 (${digest.slice(0, 12)}… ≠ ${declared.sha256!.slice(0, 12)}…)`);
-          await writer.commit();
-          stored.add(declared.name);
+          await writer.seal();
+          staged.push(writer);
         } catch (err) {
           await writer.abort();
           fail(err as Error);
@@ -184,13 +213,32 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
     failure ??= err instanceof ApiError ? err : new BundleError(err.message);
   });
   try {
-    await pipeline(createReadStream(file), parser);
+    await pipeline(createReadStream(file), createGunzip(), meter, parser);
   } catch (err) {
     failure ??= err instanceof ApiError ? (err as Error) : new BundleError((err as Error).message);
   }
   await Promise.all(work);
-  if (failure) throw failure instanceof ApiError ? failure : new BundleError(failure.message);
-  if (!manifest) throw new BundleError('no manifest.json');
-  if (pending.size > 0) throw new BundleError(`missing ${[...pending.keys()].slice(0, 3).join(', ')}`);
-  return store.importSession(manifest);
+  const refuse = async (err: Error): Promise<never> => {
+    await Promise.all(staged.map((w) => w.abort()));
+    throw err;
+  };
+  if (failure) return refuse(failure instanceof ApiError ? failure : new BundleError(failure.message));
+  if (!manifest) return refuse(new BundleError('no manifest.json'));
+  if (pending.size > 0) return refuse(new BundleError(`missing ${[...pending.keys()].slice(0, 3).join(', ')}`));
+  if (await store.sessionExists(manifest.session.id)) {
+    await Promise.all(staged.map((w) => w.abort()));
+    return { sessionId: manifest.session.id, alreadyPresent: true };
+  }
+  const placed: string[] = [];
+  try {
+    for (const w of staged) {
+      const blob = await w.place();
+      if (blob.added) placed.push(blob.sha256);
+    }
+    return await store.importSession(manifest);
+  } catch (err) {
+    // Blobs this import added and no row points to go again: nothing was imported.
+    for (const sha256 of placed) if (!(await store.blobReferenced(sha256))) await store.blobs.remove(sha256);
+    return refuse(new ApiError('storage', `Could not import ${file}: ${store.storageError(err).message}`, 'Nothing was imported.'));
+  }
 }

@@ -3,7 +3,9 @@
  * the framed collector. Each artifact's blob is fsynced before its row is
  * written, and the session is finalised in one transaction, so a crash or a
  * dropped connection leaves a partial session whose saved artifacts are
- * intact and whose missing ones say why.
+ * intact and whose missing ones say why. A failure to store (a full disk, a
+ * name the host sent twice) stops the capture and ends the session partial
+ * with that reason; frames the parser refused make it partial too.
  */
 import { randomUUID } from 'node:crypto';
 import type { ArtifactStatus } from '../../shared/contract/api';
@@ -21,9 +23,11 @@ import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
-import type { NewArtifact, Store } from './store';
+import { isStorageError, type NewArtifact, type Store } from './store';
 
 const MiB = 1024 * 1024;
+/** The bundle stream's cap (base64 text): the largest smaps (256 MiB) and everything else, with room to spare. */
+const BUNDLE_STREAM_CAP = 512 * MiB;
 
 /** Artifacts every capture must account for: read, or failed or skipped with a reason. */
 export function expectedArtifacts(): string[] {
@@ -112,22 +116,26 @@ export async function runCapture(
     cb.progress(file.name, done, total());
   };
 
+  const failed = async (err: unknown): Promise<CaptureOutcome> => {
+    const reason = err instanceof ApiError ? err.message : isStorageError(err) ? store.storageError(err).message : `capture failed: ${(err as Error).message}`;
+    const status = saved.size > 0 ? 'partial' : 'failed';
+    await finish(store, sessionId, expected, saved, status, reason);
+    return { status, reason, kept: true };
+  };
+
   let result;
   try {
     result = await collect(conn, bundleScript(nonce, pid, script), {
       nonce,
       timeoutMs: 180_000,
-      maxTotalBytes: 1024 * MiB,
+      maxTotalBytes: BUNDLE_STREAM_CAP,
       capFor,
       signal,
       onBegin: (name) => cb.progress(name, done, total()),
       onFile: save,
     });
   } catch (err) {
-    const reason = err instanceof ApiError ? err.message : `capture failed: ${(err as Error).message}`;
-    const status = saved.size > 0 ? 'partial' : 'failed';
-    await finish(store, sessionId, expected, saved, status, reason);
-    return { status, reason, kept: true };
+    return failed(err);
   }
 
   if (result.gone) {
@@ -142,30 +150,47 @@ export async function runCapture(
   } else if (result.timedOut) {
     status = 'partial';
     reason = 'the capture timed out';
+  } else if (result.truncatedStream) {
+    status = 'partial';
+    reason = `the collector's output passed the ${BUNDLE_STREAM_CAP / MiB} MiB limit; the rest was not read`;
   } else if (!result.complete) {
     status = 'partial';
     reason = conn.isOpen ? `the collector stopped early${result.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` : 'the SSH connection dropped during capture';
+  } else if (result.refusedCount > 0) {
+    status = 'partial';
+    reason = `refused ${result.refusedCount} artifact frame${result.refusedCount === 1 ? '' : 's'} from the host: ${result.refused.slice(0, 3).join('; ')}`;
   }
   if (status === 'complete' && (goList.length > 0 || binary.length > 0 || stacks.enabled)) {
+    // A failure to store stops the other slow items, and they settle before the session is finished.
+    const slow = new AbortController();
+    const onAbort = () => slow.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let slowFailure: unknown;
+    const guard = (p: Promise<unknown>) =>
+      p.catch((err: unknown) => {
+        slowFailure ??= err;
+        slow.abort();
+      });
     const saveSlow = async (a: NewArtifact, redactions: readonly Redaction[] = []) => {
+      if (slowFailure !== undefined) return;
       await store.addArtifact(sessionId, a, redactions);
       saved.add(a.name);
       done++;
       cb.progress(a.name, done, total());
     };
     // The way into the process's network namespace is found once, for pprof and the metrics alike.
-    const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal }) : null;
+    const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal: slow.signal }) : null;
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
       goList.length > 0
-        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, signal, saveSlow).then((r) => {
+        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow).then((r) => {
             discovery.pprofPort = r.port;
             discovery.network = r.network;
           })
         : Promise.resolve(),
-      goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, signal, saveSlow) : Promise.resolve(),
+      goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, slow.signal, saveSlow) : Promise.resolve(),
       binary.length > 0
-        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
+        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
             for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
           })
         : Promise.resolve(),
@@ -178,7 +203,9 @@ export async function runCapture(
             async (err: unknown) => saveSlow({ name: 'stacks/native.txt', status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
           )
         : Promise.resolve(),
-    ]);
+    ].map(guard));
+    signal.removeEventListener('abort', onAbort);
+    if (slowFailure !== undefined) return failed(slowFailure);
     if (signal.aborted) {
       status = 'partial';
       reason = 'cancelled by the user';
@@ -192,8 +219,12 @@ export async function runCapture(
     const meta = Buffer.from(
       JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null, network: discovery.network ?? null }, null, 2),
     );
-    const blob = await store.blobs.put(meta);
-    await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
+    try {
+      const blob = await store.blobs.put(meta);
+      await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
+    } catch (err) {
+      return failed(err);
+    }
     saved.add('meta/discovery.json');
   }
   await finish(store, sessionId, expected, saved, status, reason);

@@ -85,8 +85,12 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
   } catch (err) {
     return result('failed', (err as Error).message);
   }
-  const writer = await blobs.begin();
-  return new Promise<GoArtifactResult>((resolve) => {
+  const writer = await blobs.begin().catch((err: unknown) => {
+    tunnel.destroy();
+    throw err;
+  });
+  // A failure to store (a full disk) rejects: it is the library's failure, not the endpoint's.
+  return new Promise<GoArtifactResult>((resolve, reject) => {
     let settled = false;
     let truncated = false;
     // Writes are chained so the blob is committed only after the last one landed.
@@ -97,15 +101,21 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       tunnel.destroy();
-      await chain.catch(() => undefined);
-      if (!keep || writer.bytesWritten === 0) {
+      try {
+        await chain;
+        if (!keep || writer.bytesWritten === 0) {
+          await writer.abort();
+          resolve(result(status, reason));
+          return;
+        }
+        const blob = await writer.commit();
+        resolve(result(status, reason, blob.sha256, blob.size));
+      } catch (err) {
         await writer.abort();
-        resolve(result(status, reason));
-        return;
+        reject(err);
       }
-      const blob = await writer.commit();
-      resolve(result(status, reason, blob.sha256, blob.size));
     };
+    const afterWrites = (then: () => void) => void chain.then(then, () => void finish('failed', null, false));
     const timer = setTimeout(() => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', `no complete answer within ${Math.round(timeoutMs / 1000)} s (the endpoint stalled)`, true), Math.max(0, started + timeoutMs - Date.now()));
     const onAbort = () => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'cancelled', true);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -123,15 +133,16 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
         const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
         if (keep.length < chunk.length) truncated = true;
         res.pause();
-        chain = chain.then(() => writer.write(keep)).then(() => {
+        chain = chain.then(() => writer.write(keep));
+        afterWrites(() => {
           if (truncated) {
             res.destroy();
             void finish('truncated', `stopped at the ${f.cap >= MiB ? `${Math.round(f.cap / MiB)} MiB` : `${Math.round(f.cap / 1024)} KiB`} cap`, true);
           } else res.resume();
         });
       });
-      res.on('end', () => void chain.then(() => finish('ok', null, true)));
-      res.on('error', () => void chain.then(() => finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'the connection broke during the download', true)));
+      res.on('end', () => afterWrites(() => void finish('ok', null, true)));
+      res.on('error', () => afterWrites(() => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'the connection broke during the download', true)));
     });
     req.on('error', (err) => void finish('failed', tunnelFailure(tunnel, err), false));
     req.end();

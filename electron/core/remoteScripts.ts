@@ -6,6 +6,7 @@
  * the remote host.
  */
 import { randomBytes } from 'node:crypto';
+import { artifactNameProblem } from '../../shared/capture/artifactName';
 
 export function newNonce(): string {
   return randomBytes(12).toString('hex');
@@ -19,7 +20,7 @@ function checkInt(n: number, what: string): number {
   return n;
 }
 function checkName(name: string): string {
-  if (!NAME.test(name)) throw new Error(`artifact name ${JSON.stringify(name)} is not allowed`);
+  if (!NAME.test(name) || artifactNameProblem(name) !== null) throw new Error(`artifact name ${JSON.stringify(name)} is not allowed`);
   return name;
 }
 function checkPath(path: string): string {

@@ -60,6 +60,8 @@ export interface ExecOptions {
   readonly maxBytes: number;
   readonly onStdout?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
+  /** Flow control for onStdout: while paused, SSH's window stops the remote writer. */
+  readonly onFlow?: (flow: { pause(): void; resume(): void }) => void;
 }
 
 export interface ExecResult {
@@ -579,6 +581,7 @@ export class SshConnection {
       bounds.signal?.addEventListener('abort', onAbort, { once: true });
       const unsubscribe = this.onClose(() => finish());
       if (bounds.signal?.aborted) onAbort();
+      opts.onFlow?.({ pause: () => channel.pause(), resume: () => channel.resume() });
       channel.on('data', (chunk: Buffer) => {
         if (truncated) return;
         const room = opts.maxBytes - outBytes;

@@ -2,13 +2,21 @@
  * The local session library: SQLite (WAL) for hosts, sessions, artifacts and
  * redaction records; blob files for artifact bodies. Migrations are ordered
  * SQL steps tracked with PRAGMA user_version.
+ *
+ * Several processes may share a data folder (the desktop app, the CLI): each
+ * capturing session records its owner process, and only captures whose owner
+ * is gone are called interrupted. A full disk must not lock the user out: a
+ * small reserve file is given back so a capture can still record how it
+ * ended, and when even opening needs space the library opens for reading only.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { artifactNameProblem } from '../../shared/capture/artifactName';
 import type { ArtifactMeta, ArtifactStatus, Host, SessionDetail, SessionStatus, SessionSummary } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import { BlobStore } from './blobs';
+import { identityToken, isRunning, parseIdentityToken } from './processIdentity';
 import { Database } from './sqlite';
 
 const MIGRATIONS: readonly string[] = [
@@ -75,7 +83,39 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_process ON sessions(process_name);
   CREATE INDEX artifacts_session ON artifacts(session_id);
   `,
+  // 4: the process that runs a capture, so another process sharing the folder can tell a live one from an interrupted one
+  `
+  ALTER TABLE sessions ADD COLUMN owner TEXT;
+  `,
 ];
+
+/** Bytes kept aside in the data folder and given back when the disk fills, so a capture can still record how it ended. */
+const RESERVE_BYTES = 1024 * 1024;
+/** Below this much free space, an open that fails is taken for a full disk. */
+const NEARLY_FULL_BYTES = 8 * 1024 * 1024;
+
+/** The disk (or the user's quota) is full: ENOSPC, EDQUOT, or SQLite's SQLITE_FULL. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+const FILE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
+
+/** An error from the library's own files or database, not from the host. */
+export function isStorageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_') || FILE_ERRORS.has(code));
+}
+
+async function nearlyFull(dir: string): Promise<boolean> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
+  }
+}
 
 export interface SessionFilter {
   readonly host?: string | undefined;
@@ -155,6 +195,9 @@ interface SessionRow {
 }
 
 export class Store {
+  /** Set when the library could only be opened for reading, with why. */
+  private readOnly: string | null = null;
+
   private constructor(
     readonly db: Database,
     readonly blobs: BlobStore,
@@ -163,13 +206,41 @@ export class Store {
 
   static async open(dataDir: string): Promise<Store> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const db = await Database.open(join(dataDir, 'gopherscope.db'));
-    await db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
-    const store = new Store(db, new BlobStore(join(dataDir, 'blobs')), dataDir);
-    await store.blobs.init();
-    await store.migrate();
-    await store.recoverInterrupted();
+    const blobs = new BlobStore(join(dataDir, 'blobs'));
+    // First, as it frees space: temporary blobs of processes that are gone.
+    await blobs.init();
+    const file = join(dataDir, 'gopherscope.db');
+    let store: Store;
+    try {
+      store = new Store(await openDatabase(file, false), blobs, dataDir);
+    } catch (err) {
+      if (!(await nearlyFull(dataDir))) throw err;
+      // WAL needs room for its shared-memory file; give back the reserve, and if that is not
+      // enough, read with the WAL index in this process's memory (exclusive locking mode).
+      await releaseReserve(dataDir);
+      try {
+        store = new Store(await openDatabase(file, false), blobs, dataDir);
+      } catch {
+        store = new Store(await openDatabase(file, true), blobs, dataDir);
+        store.readOnly = `the disk holding ${dataDir} is full`;
+      }
+    }
+    try {
+      await store.migrate();
+      await store.recoverInterrupted();
+    } catch (err) {
+      if (!isNoSpace(err)) {
+        await store.close().catch(() => undefined);
+        throw err;
+      }
+      store.readOnly ??= `the disk holding ${dataDir} is full`;
+    }
+    if (store.readOnly === null) await ensureReserve(dataDir);
     return store;
+  }
+
+  private writable(): void {
+    if (this.readOnly !== null) throw new ApiError('storage', `The library is open for reading only: ${this.readOnly}.`, 'Free some space there, then restart Gopherscope.');
   }
 
   private async migrate(): Promise<void> {
@@ -178,6 +249,7 @@ export class Store {
     if (current > MIGRATIONS.length) {
       throw new ApiError('storage', `This library was written by a newer Gopherscope (schema ${current}, we know ${MIGRATIONS.length}).`, 'Upgrade Gopherscope or use another --data-dir.');
     }
+    if (current < MIGRATIONS.length && this.readOnly !== null) return; // read as it is; migrated once there is space
     for (let v = current; v < MIGRATIONS.length; v++) {
       await this.db.transaction(async () => {
         await this.db.exec(MIGRATIONS[v]!);
@@ -186,12 +258,30 @@ export class Store {
     }
   }
 
-  /** A session still 'capturing' at start-up belongs to a process that died mid-capture. */
+  /**
+   * A session still 'capturing' whose owner process is gone died mid-capture. One whose
+   * owner still runs (another Gopherscope on this folder) is left alone.
+   */
   private async recoverInterrupted(): Promise<void> {
-    await this.db.run(
-      `UPDATE sessions SET status='partial', status_reason=?, finished_at=COALESCE(finished_at, ?) WHERE status='capturing'`,
-      ['interrupted: Gopherscope stopped before the capture finished; the artifacts listed were saved', new Date().toISOString()],
-    );
+    if (this.readOnly !== null) return;
+    const capturing = await this.db.all<{ id: string; owner: string | null }>(`SELECT id, owner FROM sessions WHERE status='capturing'`);
+    for (const s of capturing) {
+      const owner = s.owner === null ? null : parseIdentityToken(s.owner);
+      if (owner && isRunning(owner)) continue;
+      await this.db.run(`UPDATE sessions SET status='partial', status_reason=?, finished_at=COALESCE(finished_at, ?) WHERE id=? AND status='capturing'`, [
+        'interrupted: Gopherscope stopped before the capture finished; the artifacts listed were saved',
+        new Date().toISOString(),
+        s.id,
+      ]);
+    }
+  }
+
+  /** An error from storing, as the user should read it: a full disk says so and what to do. */
+  storageError(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (isNoSpace(err)) return new ApiError('storage', `the disk holding the library (${this.dataDir}) is full (${message})`, 'Free some space there and capture again; what was saved before is kept.');
+    return new ApiError('storage', `could not store the capture in ${this.dataDir}: ${message}`);
   }
 
   // ---------- hosts ----------
@@ -208,6 +298,7 @@ export class Store {
   }
 
   async addHost(input: HostFields): Promise<Host> {
+    this.writable();
     const id = randomUUID();
     await this.db.run(
       'INSERT INTO hosts(id,label,hostname,port,user,identity_file,jump,strict_host_key_checking,identities_only,use_sudo,created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
@@ -224,16 +315,28 @@ export class Store {
   // ---------- sessions ----------
 
   async beginSession(s: { hostId: string | null; hostLabel: string; pid: number; processName: string; goVersion: string | null }): Promise<string> {
+    this.writable();
     const id = randomUUID();
-    await this.db.run(
-      `INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,started_at) VALUES (?,?,?,?,?,?,'capturing',?)`,
-      [id, s.hostId, s.hostLabel, s.pid, s.processName, s.goVersion, new Date().toISOString()],
-    );
+    await this.db
+      .run(`INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,started_at,owner) VALUES (?,?,?,?,?,?,'capturing',?,?)`, [
+        id,
+        s.hostId,
+        s.hostLabel,
+        s.pid,
+        s.processName,
+        s.goVersion,
+        new Date().toISOString(),
+        identityToken(),
+      ])
+      .catch((err: unknown) => {
+        throw isNoSpace(err) ? this.storageError(err) : err;
+      });
     return id;
   }
 
   /** Called only after the artifact's blob is fsynced and in place. */
   async addArtifact(sessionId: string, a: NewArtifact, redactions: ReadonlyArray<{ key: string; rule: string }> = []): Promise<string> {
+    checkName(a.name);
     const id = randomUUID();
     await this.db.transaction(async () => {
       await this.db.run(
@@ -247,17 +350,36 @@ export class Store {
     return id;
   }
 
-  /** One transaction: the artifacts that never arrived get their reason, and the session its final status. */
+  /**
+   * One transaction: the artifacts that never arrived get their reason, and the session its final
+   * status. On a full disk the reserve is given back and the transaction tried once more.
+   */
   async finishSession(sessionId: string, status: Exclude<SessionStatus, 'capturing'>, reason: string | null, missing: ReadonlyArray<NewArtifact>): Promise<void> {
-    await this.db.transaction(async () => {
-      for (const a of missing) {
-        await this.db.run(
-          'INSERT OR IGNORE INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
-          [randomUUID(), sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
-        );
-      }
-      await this.db.run('UPDATE sessions SET status=?, status_reason=?, finished_at=? WHERE id=?', [status, reason, new Date().toISOString(), sessionId]);
-    });
+    const write = () =>
+      this.db.transaction(async () => {
+        for (const a of missing) {
+          checkName(a.name);
+          await this.db.run(
+            'INSERT OR IGNORE INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
+            [randomUUID(), sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
+          );
+        }
+        await this.db.run('UPDATE sessions SET status=?, status_reason=?, finished_at=? WHERE id=?', [status, reason, new Date().toISOString(), sessionId]);
+      });
+    try {
+      await write();
+    } catch (err) {
+      if (!isNoSpace(err) || !(await releaseReserve(this.dataDir))) throw err;
+      await write();
+    }
+  }
+
+  async blobReferenced(sha256: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS x FROM artifacts WHERE sha256=? LIMIT 1', [sha256])) !== undefined;
+  }
+
+  async sessionExists(sessionId: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS x FROM sessions WHERE id=?', [sessionId])) !== undefined;
   }
 
   /** Inserts an imported session with its artifacts and redactions in one transaction; an existing id is left alone. */
@@ -266,6 +388,8 @@ export class Store {
     artifacts: ReadonlyArray<NewArtifact>;
     redactions: ReadonlyArray<{ artifact: string; key: string; rule: string }>;
   }): Promise<{ sessionId: string; alreadyPresent: boolean }> {
+    this.writable();
+    for (const a of m.artifacts) checkName(a.name);
     const existing = await this.db.get<{ id: string }>('SELECT id FROM sessions WHERE id=?', [m.session.id]);
     if (existing) return { sessionId: existing.id, alreadyPresent: true };
     const s = m.session;
@@ -335,6 +459,7 @@ export class Store {
   }
 
   async updateSession(sessionId: string, patch: { notes?: string | undefined; tags?: readonly string[] | undefined }): Promise<SessionSummary> {
+    this.writable();
     await this.db.transaction(async () => {
       const exists = await this.db.get('SELECT 1 AS x FROM sessions WHERE id=?', [sessionId]);
       if (!exists) throw new ApiError('not-found', `No session with id ${sessionId}.`);
@@ -390,6 +515,61 @@ export class Store {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+}
+
+function checkName(name: string): void {
+  const problem = artifactNameProblem(name);
+  if (problem !== null) throw new ApiError('invalid-input', `${JSON.stringify(name.slice(0, 80))} is not a valid artifact name (${problem}); it was not stored.`);
+}
+
+/**
+ * SQLite in WAL mode. `readOnly` is for a full disk: with locking_mode=EXCLUSIVE the WAL index
+ * lives in this process's memory instead of the -shm file, which there is no room to create.
+ */
+async function openDatabase(file: string, readOnly: boolean): Promise<Database> {
+  const db = await Database.open(file);
+  try {
+    await db.exec(`${readOnly ? 'PRAGMA locking_mode=EXCLUSIVE; ' : ''}PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;`);
+    // The first read maps the WAL index: where a full disk shows.
+    await db.get('SELECT count(*) AS n FROM sqlite_master');
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+const reservePath = (dataDir: string) => join(dataDir, 'space-reserve');
+
+/** Writes the reserve file if it is missing, never taking a nearly full disk's last space. */
+async function ensureReserve(dataDir: string): Promise<void> {
+  if (await nearlyFull(dataDir)) return;
+  let fh;
+  try {
+    fh = await open(reservePath(dataDir), 'wx', 0o600);
+  } catch {
+    return; // already there (or the folder is unwritable: nothing to reserve)
+  }
+  try {
+    // Real blocks, not a sparse file: this is space the filesystem has to give back.
+    const { bytesWritten } = await fh.write(Buffer.alloc(RESERVE_BYTES, 0x52));
+    if (bytesWritten !== RESERVE_BYTES) throw new Error('short write');
+    await fh.sync();
+    await fh.close();
+  } catch {
+    await fh.close().catch(() => undefined);
+    await unlink(reservePath(dataDir)).catch(() => undefined);
+  }
+}
+
+/** Gives the reserve back; false when there was none. */
+async function releaseReserve(dataDir: string): Promise<boolean> {
+  try {
+    await unlink(reservePath(dataDir));
+    return true;
+  } catch {
+    return false;
   }
 }
 

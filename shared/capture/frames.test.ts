@@ -83,3 +83,23 @@ test('an endless line without newline stays bounded', () => {
   for (let i = 0; i < 100; i++) p.feed(junk, (e) => events.push(e));
   assert.ok(events.filter((e) => e.kind === 'noise').length >= 1);
 });
+
+test('names with empty, . or .. segments, absolute names and a second copy of a name are refused with the reason, their bodies skipped', () => {
+  const body = encodeBase64(new TextEncoder().encode('body'));
+  const frame = (name: string) => [`@@GS1 ${NONCE} BEGIN ${name}`, body, `@@GS1 ${NONCE} END ${name} rc=0`];
+  const bad = ['proc/../../x', '..', '.', '/etc/x', 'proc//x', 'proc/', './x', 'Proc/x', `${'a'.repeat(129)}`];
+  const lines = [...frame('proc/status'), ...bad.flatMap(frame), ...frame('proc/status'), `@@GS1 ${NONCE} SKIP proc/status ${body}`, ...frame('proc/stat'), `@@GS1 ${NONCE} DONE`];
+  const events = run([`${lines.join('\n')}\n`]);
+  const refused = events.filter((e) => e.kind === 'refused').map((e) => (e.kind === 'refused' ? e.reason : ''));
+  assert.equal(refused.length, bad.length + 2);
+  assert.match(refused[0]!, /^"proc\/\.\.\/\.\.\/x" is not a valid artifact name \(it has a \.\. segment\)$/);
+  assert.match(refused[3]!, /absolute/);
+  assert.match(refused[4]!, /empty segment/);
+  assert.deepEqual(refused.slice(-2), ['proc/status was sent twice; the second copy was not stored', 'proc/status was sent twice; the second copy was not stored']);
+  assert.deepEqual(
+    events.filter((e) => e.kind === 'begin' || e.kind === 'end').map((e) => `${e.kind} ${'name' in e ? e.name : ''}`),
+    ['begin proc/status', 'end proc/status', 'begin proc/stat', 'end proc/stat'],
+  );
+  assert.ok(!events.some((e) => e.kind === 'noise'), 'refused bodies are skipped, not reported line by line');
+  assert.ok(events.some((e) => e.kind === 'done'));
+});

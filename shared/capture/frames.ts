@@ -13,10 +13,17 @@
  *   @@GS1 <nonce> DONE
  *
  * The parser is incremental (feed it chunks as they arrive) and bounded: each
- * body is capped and any line longer than a base64 line can be is cut.
+ * body is capped, any line longer than a base64 line can be is cut, and a
+ * stream names at most MAX_ARTIFACTS artifacts.
+ *
+ * The host chooses the names, so they are checked here, before anything can
+ * be stored: a name that is not a valid artifact name (an empty, `.` or `..`
+ * segment, absolute, too long), or one already sent in this stream, is
+ * refused with the reason and its body skipped.
  */
 import { decodeBase64 } from '../util/base64';
 import { decodeUtf8 } from '../util/utf8';
+import { artifactNameProblem } from './artifactName';
 
 export type FrameEvent =
   | { readonly kind: 'begin'; readonly name: string }
@@ -24,16 +31,22 @@ export type FrameEvent =
   | { readonly kind: 'end'; readonly name: string; readonly rc: number; readonly truncated: boolean; readonly size: number }
   | { readonly kind: 'stderr'; readonly name: string; readonly text: string }
   | { readonly kind: 'skip'; readonly name: string; readonly reason: string }
+  | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'gone' }
   | { readonly kind: 'done' }
   | { readonly kind: 'noise'; readonly line: string };
 
 const MAX_LINE = 64 * 1024;
-const NAME_RE = /^[a-z0-9_./-]{1,128}$/;
+const MAX_NAME = 128;
+/** Names remembered to refuse a second copy: more than any host's process list or thread table gives. */
+export const MAX_ARTIFACTS = 200_000;
+
+const shown = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 
 export class FrameParser {
   private pending = '';
-  private current: { name: string; size: number; cap: number; truncated: boolean } | undefined;
+  private current: { name: string; size: number; cap: number; truncated: boolean; refused: boolean } | undefined;
+  private readonly seen = new Set<string>();
   private readonly prefix: string;
 
   /** capFor returns how many decoded bytes of an artifact to keep; the rest is counted as truncated. */
@@ -66,30 +79,46 @@ export class FrameParser {
     return this.current?.name;
   }
 
+  /** Why an artifact of this name is not taken, or null. */
+  private refusal(name: string): string | null {
+    const problem = name.length > MAX_NAME ? `it is longer than ${MAX_NAME} characters` : artifactNameProblem(name);
+    if (problem !== null) return `${shown(name)} is not a valid artifact name (${problem})`;
+    if (this.seen.has(name)) return `${name} was sent twice; the second copy was not stored`;
+    if (this.seen.size >= MAX_ARTIFACTS) return `more than ${MAX_ARTIFACTS} artifacts in one stream; ${name} and the rest were not stored`;
+    return null;
+  }
+
   private line(line: string, emit: (e: FrameEvent) => void): void {
     if (line.startsWith(this.prefix)) {
       const rest = line.slice(this.prefix.length).split(' ');
       const verb = rest[0];
       const name = rest[1] ?? '';
-      if (verb === 'BEGIN' && NAME_RE.test(name)) {
-        this.current = { name, size: 0, cap: this.capFor(name), truncated: false };
-        emit({ kind: 'begin', name });
+      if (verb === 'BEGIN' || verb === 'SKIP') {
+        const refusal = this.refusal(name);
+        if (refusal !== null) {
+          emit({ kind: 'refused', reason: refusal });
+          if (verb === 'BEGIN') this.current = { name, size: 0, cap: 0, truncated: false, refused: true };
+          return;
+        }
+        this.seen.add(name);
+        if (verb === 'BEGIN') {
+          this.current = { name, size: 0, cap: this.capFor(name), truncated: false, refused: false };
+          emit({ kind: 'begin', name });
+        } else {
+          const { bytes } = decodeBase64(rest[2] ?? '');
+          emit({ kind: 'skip', name, reason: decodeUtf8(bytes).trim() });
+        }
         return;
       }
       if (verb === 'END' && this.current && this.current.name === name) {
         const rc = Number((rest[2] ?? '').replace(/^rc=/, ''));
-        emit({ kind: 'end', name, rc: Number.isFinite(rc) ? rc : -1, truncated: this.current.truncated, size: this.current.size });
+        if (!this.current.refused) emit({ kind: 'end', name, rc: Number.isFinite(rc) ? rc : -1, truncated: this.current.truncated, size: this.current.size });
         this.current = undefined;
         return;
       }
-      if (verb === 'ERR' && NAME_RE.test(name)) {
+      if (verb === 'ERR' && name.length <= MAX_NAME && artifactNameProblem(name) === null) {
         const { bytes } = decodeBase64(rest[2] ?? '');
         emit({ kind: 'stderr', name, text: decodeUtf8(bytes).trim() });
-        return;
-      }
-      if (verb === 'SKIP' && NAME_RE.test(name)) {
-        const { bytes } = decodeBase64(rest[2] ?? '');
-        emit({ kind: 'skip', name, reason: decodeUtf8(bytes).trim() });
         return;
       }
       if (verb === 'GONE') return emit({ kind: 'gone' });
@@ -102,7 +131,7 @@ export class FrameParser {
       if (line.trim().length > 0) emit({ kind: 'noise', line: line.slice(0, 200) });
       return;
     }
-    if (line.length === 0) return;
+    if (line.length === 0 || cur.refused) return;
     const { bytes, badAt } = decodeBase64(line);
     if (badAt >= 0) {
       emit({ kind: 'noise', line: line.slice(0, 200) });

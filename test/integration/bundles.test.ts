@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { Header } from 'tar';
 import type { Api } from '../../shared/contract/client';
 import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { inProcessApi } from '../../electron/core/inProcess';
 import { createLab, type Lab } from '../lab/lab';
+import { manifestFor, tarEntry as entry } from '../support/bundleFiles';
 
 let lab: Lab;
 let dir: string;
@@ -82,25 +82,6 @@ test('export then import is byte-identical in every artifact, and a second impor
   assert.deepEqual(await other.call('sessions.import', { path: file }), { sessionId, alreadyPresent: true });
   assert.equal((await other.call('sessions.list', {})).length, 1);
 });
-
-function entry(path: string, body: Buffer | string, type: 'File' | 'SymbolicLink' = 'File', linkpath?: string): Buffer {
-  const data = Buffer.from(body);
-  const header = Buffer.alloc(512);
-  new Header({ path, mode: 0o644, size: type === 'File' ? data.length : 0, mtime: new Date(0), type, ...(linkpath ? { linkpath } : {}) }).encode(header, 0);
-  if (type !== 'File') return header;
-  return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-}
-
-function manifestFor(artifacts: Array<{ name: string; sizeBytes: number; sha256: string }>): string {
-  return JSON.stringify({
-    format: 'gopherscope-bundle',
-    schemaVersion: 1,
-    exportedAt: '2026-01-01T00:00:00Z',
-    session: { id: 'crafted-1', hostLabel: 'x', pid: 1, processName: 'x', goVersion: null, status: 'complete', statusReason: null, startedAt: '2026-01-01T00:00:00Z', finishedAt: null },
-    redactions: [],
-    artifacts: artifacts.map((a) => ({ ...a, status: 'ok', reason: null, durationMs: 1 })),
-  });
-}
 
 test('hostile bundles are refused with a clear error and nothing is imported', async () => {
   const lib = await freshLibrary('hostile');
