@@ -42,7 +42,11 @@ export async function goVersionOf(binary: string): Promise<string> {
 
 const inflight = new Map<string, Promise<BuiltTarget>>();
 
-export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
+/** The lab's Go programs: `service` is pure Go (CGO_ENABLED=0, static); `cgomalloc` is built with cgo and mallocs from C threads. */
+export type TargetName = 'service' | 'cgomalloc';
+const CGO: Readonly<Record<TargetName, boolean>> = { service: false, cgomalloc: true };
+
+export function buildTarget(name: TargetName, opts: { goToolchain?: string } = {}): Promise<BuiltTarget> {
   const src = join(root, 'test', 'targets', name);
   const toolchain = opts.goToolchain ?? 'local';
   const out = join(cacheDir, `${name}-${toolchain}-${sourceHash(src)}`);
@@ -52,7 +56,7 @@ export function buildTarget(name: 'service', opts: { goToolchain?: string } = {}
   const p = (async () => {
     if (!existsSync(out)) {
       mkdirSync(cacheDir, { recursive: true });
-      const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-trimpath' };
+      const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: CGO[name] ? '1' : '0', GOFLAGS: '-trimpath' };
       env.GOTOOLCHAIN = opts.goToolchain ?? 'local';
       try {
         await run(goBinary(), ['build', '-o', `${out}.tmp`, '.'], { cwd: src, env, timeout: 600_000 });
