@@ -7,6 +7,7 @@
  */
 import type { SessionEvidence, Source } from './evidence';
 import { atLeast, formatMemLimit, godebugKey, parseGogc, parseMemLimit } from './goKnowledge';
+import type { MemoryClassRow } from './memoryAttribution';
 import { reconcileCpu, reconcileMemory, type CpuReconciliation, type MemoryReconciliation } from './reconcile';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -412,6 +413,8 @@ const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 export interface SessionReport {
   readonly memory: MemoryReconciliation;
+  /** Each memory class with its usable (mappedBytes), reserved (---p) and resident bytes; null without smaps. */
+  readonly memoryClasses: readonly MemoryClassRow[] | null;
   readonly cpu: CpuReconciliation;
   readonly recommendations: readonly Recommendation[];
   /** Worst severity present, or 'ok'. */
@@ -426,5 +429,5 @@ export function analyzeSession(e: SessionEvidence): SessionReport {
   const recommendations = RULES.map((r) => r.rule({ e, mem, cpu }))
     .filter((r): r is Recommendation => r !== null)
     .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
-  return { memory: mem, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: e.notes };
+  return { memory: mem, memoryClasses: mem.attribution?.classes ?? null, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: e.notes };
 }
