@@ -135,7 +135,7 @@ export interface MemoryClassRow {
 }
 
 export interface AttributionRow {
-  readonly key: 'go-heap' | 'go-metadata' | 'go-stacks' | 'go-total';
+  readonly key: 'go-heap' | 'go-metadata' | 'go-stacks';
   readonly label: string;
   readonly classes: readonly MemoryClass[];
   /** From smaps: usable (not ---p), resident and reserved bytes of the classes. */
@@ -191,7 +191,6 @@ export function attributionOf(layout: MemoryLayout, rt: RuntimeMemory | null, no
       row('go-heap', 'Go heap arenas (heap spans, and the goroutine stacks carved from them)', ['go-heap'], n((r) => r.heapSys + r.stackInuse), 'HeapSys + StackInuse'),
       row('go-stacks', 'goroutine stacks the runtime mapped on their own', ['go-stacks'], n((r) => r.stackSys - r.stackInuse), 'StackSys − StackInuse'),
       row('go-metadata', 'Go off-heap metadata', ['go-metadata'], n((r) => r.mspanSys + r.mcacheSys + r.buckHashSys + r.gcSys + r.otherSys + GO_HEAP_INDEX_BYTES), `MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys + ${GO_HEAP_INDEX_BYTES / MiB} MiB arena index`),
-      row('go-total', 'all Go classes', ['go-heap', 'go-stacks', 'go-metadata'], n((r) => r.sys + GO_HEAP_INDEX_BYTES), `Sys + ${GO_HEAP_INDEX_BYTES / MiB} MiB arena index`),
     );
   }
   return { classes, rows, runtimeSource: rt?.source ?? null, tolerance: TOLERANCE_TEXT, probeSummary: layout.probeSummary, notes };
