@@ -25,7 +25,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, proces
 const USAGE = `Usage:
   gopherscope serve [--port N] [--host 127.0.0.1] [--allow-non-loopback] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
-  gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
+  gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks] [--no-mem-probes]
                       [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
   gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
@@ -38,7 +38,7 @@ const USAGE = `Usage:
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
 
-const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks']);
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-mem-probes']);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -214,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
             hostId: host.id,
             pid,
             stacks: !args.flags.has('no-stacks'),
+            memProbes: !args.flags.has('no-mem-probes'),
             ...(traceSeconds ? { traceSeconds } : {}),
             ...(cpuProfileSeconds ? { cpuProfileSeconds: Math.round(cpuProfileSeconds) } : {}),
             ...(pprofPort ? { pprofPort } : {}),

@@ -18,5 +18,7 @@ export const CAPTURE_COSTS = {
   goroutines: 'goroutine?debug=2 stops the world for the length of the dump (milliseconds for thousands of goroutines).',
   heap: 'heap?debug=1 and the profiles read data the runtime already keeps; no pause beyond a brief lock.',
   cpuProfile: 'A CPU profile samples at 100 Hz for the chosen seconds: about 1–5% CPU while it runs.',
+  memProbes:
+    'Memory probes read the first 48 bytes of up to 128 anonymous mappings through /proc/PID/mem, to tell glibc malloc heaps from Go heap arenas: a plain read, the target is not stopped. Needs root or the process\'s user (sudo -n when set up). 30 s per round.',
   trace: 'An execution trace costs roughly 1–2% CPU while it runs and produces several MB per second on a busy service.',
 } as const;

@@ -235,6 +235,8 @@ export const methods = {
       stacks: z.boolean().default(true),
       /** Stack tools to consider, in order; default STACK_TOOLS (eu-stack, pstack, gstack, gdb). */
       stackTools: z.array(z.enum(STACK_TOOLS)).min(1).max(4).optional(),
+      /** Read the first bytes of candidate anonymous mappings through /proc/PID/mem (CAPTURE_COSTS.memProbes); on by default. */
+      memProbes: z.boolean().default(true),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },

@@ -188,6 +188,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
 
 interface CaptureOptions {
   stacks: boolean;
+  memProbes: boolean;
   cpuProfileSeconds?: number;
   traceSeconds?: number;
   pprofPort?: number;
@@ -196,6 +197,7 @@ interface CaptureOptions {
 /** What the capture will collect and what each part costs the target, before anything runs. */
 function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo; onStart: (o: CaptureOptions) => void; onCancel: () => void }) {
   const [stacks, setStacks] = useState(true);
+  const [memProbes, setMemProbes] = useState(true);
   const [cpu, setCpu] = useState('0');
   const [trace, setTrace] = useState('0');
   const [port, setPort] = useState('');
@@ -206,6 +208,7 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
     const portN = Number(port);
     onStart({
       stacks,
+      memProbes,
       ...(cpuS > 0 ? { cpuProfileSeconds: Math.min(cpuS, 300) } : {}),
       ...(traceS > 0 ? { traceSeconds: Math.min(traceS, 120) } : {}),
       ...(Number.isInteger(portN) && portN > 0 && portN < 65536 ? { pprofPort: portN } : {}),
@@ -230,6 +233,14 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
                 </label>
               </td>
               <td className={stacks ? 'cost' : 'muted'}>{CAPTURE_COSTS.stacks}</td>
+            </tr>
+            <tr>
+              <td>
+                <label className="check">
+                  <input type="checkbox" checked={memProbes} onChange={(e) => setMemProbes(e.target.checked)} data-testid="capture-mem-probes" /> Memory probes
+                </label>
+              </td>
+              <td className={memProbes ? '' : 'muted'}>{CAPTURE_COSTS.memProbes}</td>
             </tr>
             {isGo && (
               <>
