@@ -114,18 +114,18 @@ function isArenaHint(start: number): boolean {
 }
 
 /**
- * For a process whose build info is not at hand: an anonymous mapping of 4 MiB or more at a Go
- * arena hint address (Go 1.25 and older), or a 64 MiB-aligned reserved head followed by
- * read-write memory, the rest of the 64 MiB still reserved (Go 1.26 randomizes its heap base this way).
+ * For a process whose build info is not at hand, among the open anonymous mappings on a 64 MiB
+ * boundary: one of 4 MiB or more at a Go arena hint address (Go 1.25 and older), or a reserved
+ * head followed by read-write memory, the rest of the 64 MiB still reserved (Go 1.26 randomizes
+ * its heap base this way).
  */
-function goHeapSigns(maps: MemoryMaps): { hinted: number | null; randomized: number | null } {
+function goHeapSigns(maps: MemoryMaps, aligned: readonly number[]): { hinted: number | null; randomized: number | null } {
   const { count: n, start: starts, end: ends, perms, inode, name: nameOf } = maps;
   let hinted: number | null = null;
   let randomized: number | null = null;
-  for (let i = 0; i < n && hinted === null; i++) {
-    if (ends[i]! - starts[i]! < 4 * MiB || inode[i] !== 0 || nameOf[i] !== 0) continue;
-    if (isArenaHint(starts[i]!)) hinted = starts[i]!;
-    else if (randomized === null && perms[i] === 0 && starts[i]! % ARENA === 0 && i + 1 < n && starts[i + 1] === ends[i] && perms[i + 1] === (PERM_READ | PERM_WRITE) && inode[i + 1] === 0 && nameOf[i + 1] === 0) {
+  for (const i of aligned) {
+    if (hinted === null && ends[i]! - starts[i]! >= 4 * MiB && isArenaHint(starts[i]!)) hinted = starts[i]!;
+    else if (randomized === null && perms[i] === 0 && i + 1 < n && starts[i + 1] === ends[i] && perms[i + 1] === (PERM_READ | PERM_WRITE) && inode[i + 1] === 0 && nameOf[i + 1] === 0) {
       let j = i + 1;
       while (j + 1 < n && starts[j + 1] === ends[j] && inode[j + 1] === 0 && nameOf[j + 1] === 0) j++;
       if (ends[j]! - starts[i]! >= ARENA) randomized = starts[i]!;
@@ -276,13 +276,14 @@ function classifyByName(maps: MemoryMaps, r: NameRules, binaryEnd: number | null
     if (rule === NameRule.Fixed) setClass(classOf, reasonOf, i, fixedClass[k]!, fixedReason[k]!);
     else if (perms[i]! & PERM_SHARED) setClass(classOf, reasonOf, i, CI.shm, sharedMapping);
     else if (rule === NameRule.ShmObject) setClass(classOf, reasonOf, i, CI.shm, shmObject);
-    else if (rule === NameRule.SharedLibrary) setClass(classOf, reasonOf, i, CI['shared-libraries'], fixedReason[k]!);
-    else if (rule === NameRule.File || (inode[i] !== 0 && rule !== NameRule.Unnamed)) setClass(classOf, reasonOf, i, CI.file, fileMapped);
+    else if (rule === NameRule.SharedLibrary) {
+      setClass(classOf, reasonOf, i, CI['shared-libraries'], fixedReason[k]!);
+      // Its bss: the read-write anonymous mapping right after its writable one. Set ahead here, in
+      // this rare branch, rather than tested for on every mapping.
+      if (perms[i]! & PERM_WRITE && i + 1 < n && nameOf[i + 1] === 0 && inode[i + 1] === 0 && perms[i + 1] === (PERM_READ | PERM_WRITE) && starts[i + 1] === ends[i]) setClass(classOf, reasonOf, i + 1, CI['shared-libraries'], bssReason[k]!);
+    } else if (rule === NameRule.File || inode[i] !== 0) setClass(classOf, reasonOf, i, CI.file, fileMapped);
     else if (rule === NameRule.Bracketed) setClass(classOf, reasonOf, i, CI['anon-unknown'], fixedReason[k]!);
-    else if (inode[i] !== 0) setClass(classOf, reasonOf, i, CI.file, fileMapped);
-    else if (perms[i] !== (PERM_READ | PERM_WRITE) || i === 0 || ends[i - 1] !== starts[i]) continue;
-    else if (binaryEnd !== null && starts[i] === binaryEnd) setClass(classOf, reasonOf, i, CI.binary, bss);
-    else if (rules[nameOf[i - 1]!] === NameRule.SharedLibrary && perms[i - 1]! & PERM_WRITE) setClass(classOf, reasonOf, i, CI['shared-libraries'], bssReason[nameOf[i - 1]!]!);
+    else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) setClass(classOf, reasonOf, i, CI.binary, bss);
   }
 }
 
@@ -291,12 +292,18 @@ function openAnon(maps: MemoryMaps, classOf: Uint8Array, i: number): boolean {
   return classOf[i] === UNSET && maps.inode[i] === 0 && maps.name[i] === 0 && maps.perms[i]! < PERM_SHARED;
 }
 
-/** For each mapping, the last of the contiguous open anonymous mappings from it (itself when it is not open). */
-function openRunEnds(maps: MemoryMaps, classOf: Uint8Array): Int32Array {
-  const { count: n, start: starts, end: ends } = maps;
-  const last = new Int32Array(n);
-  for (let i = n - 1; i >= 0; i--) last[i] = i + 1 < n && starts[i + 1] === ends[i] && openAnon(maps, classOf, i) && openAnon(maps, classOf, i + 1) ? last[i + 1]! : i;
-  return last;
+/**
+ * The mappings that start on a 64 MiB boundary and are open anonymous ones, in a small loop of its
+ * own: a division and a floor, not a modulo of doubles (a call into the runtime), for each mapping.
+ */
+function alignedOpenAnon(maps: MemoryMaps, classOf: Uint8Array): number[] {
+  const { count: n, start: starts } = maps;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const q = starts[i]! / ARENA;
+    if (q === Math.floor(q) && openAnon(maps, classOf, i)) out.push(i);
+  }
+  return out;
 }
 
 /**
@@ -346,19 +353,23 @@ interface HeapContext {
  * The 64 MiB-aligned anonymous mappings, each the start of a glibc malloc heap or of a Go arena
  * reservation (or neither). Each is decided on its own: probes first, then shapes and addresses.
  */
-function classifyHeaps(maps: MemoryMaps, h: HeapContext, classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): number {
+function classifyHeaps(maps: MemoryMaps, candidates: readonly number[], h: HeapContext, classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): number {
   const { count: n, start: starts, end: ends, perms } = maps;
   let glibcHeaps = 0;
-  let runLast: Int32Array | null = null;
-  for (let i = 0; i < n; i++) {
+  // A candidate classes only mappings before the next open candidate, so a run found for one
+  // candidate still ends where it did for the next one inside it: one scan per run, not per candidate.
+  let runFrom = -1;
+  let runTo = -1;
+  for (const i of candidates) {
+    if (!openAnon(maps, classOf, i)) continue;
     const start = starts[i]!;
-    if (start % ARENA !== 0 || !openAnon(maps, classOf, i)) continue;
-    // The contiguous open anonymous mappings from here, and the whole arenas they cover. Found
-    // once for all candidates, before any is classed: a candidate classes only mappings before the
-    // next open candidate, so the runs found up front stay true (and many candidates in one long
-    // run cost one pass, not one scan each).
-    runLast ??= openRunEnds(maps, classOf);
-    const last = runLast[i]!;
+    // The contiguous open anonymous mappings from here, and the whole arenas they cover.
+    if (i < runFrom || i > runTo) {
+      runFrom = i;
+      runTo = i;
+      while (runTo + 1 < n && starts[runTo + 1] === ends[runTo] && openAnon(maps, classOf, runTo + 1)) runTo++;
+    }
+    const last = runTo;
     const arenas = Math.floor((ends[last]! - start) / ARENA);
     const readable = (perms[i]! & PERM_READ) !== 0;
     const probe = h.byAddress.get(start);
@@ -375,6 +386,11 @@ function classifyHeaps(maps: MemoryMaps, h: HeapContext, classOf: Uint8Array, re
     }
     if (arenas < 1) continue;
     const limit = start + arenas * ARENA;
+    // Heaps are read-write or reserved, nothing else (the runtime never maps its heap read-only):
+    // a run of other mappings that happens to start on a boundary is left to the rules below.
+    let heapLike = true;
+    for (let j = i; j <= last && starts[j]! < limit && heapLike; j++) heapLike = perms[j] === 0 || perms[j] === (PERM_READ | PERM_WRITE);
+    if (!heapLike) continue;
     const glibcShaped = readable && head <= ARENA && (last === i ? head === ARENA : perms[i + 1] === 0);
     const goShape126 = !readable && i < last && (perms[i + 1]! & PERM_READ) !== 0 && head < ARENA;
     let cls: number;
@@ -401,7 +417,7 @@ function classifyHeaps(maps: MemoryMaps, h: HeapContext, classOf: Uint8Array, re
     const reason = reasons.of(why);
     // A later aligned mapping that the probe shows is a glibc heap starts a heap of its own.
     for (let j = i; j <= last && starts[j]! < limit; j++) {
-      if (j > i && starts[j]! % ARENA === 0 && isGlibcHeap(h.byAddress.get(starts[j]!), starts[j]!)) break;
+      if (j > i && h.byAddress.size > 0 && isGlibcHeap(h.byAddress.get(starts[j]!), starts[j]!)) break;
       setClass(classOf, reasonOf, j, cls, reason);
     }
   }
@@ -463,41 +479,36 @@ function classifyMmappedChunks(maps: MemoryMaps, byAddress: ReadonlyMap<number, 
   return found;
 }
 
-/** The most common size among thread stacks with a guard of their own: the process's stack size. */
-function usualStackBytes(maps: MemoryMaps, classOf: Uint8Array): number {
-  const { count: n, start: starts, end: ends, perms, inode, name: nameOf } = maps;
-  const seen = new Map<number, number>();
-  for (let i = 1; i < n; i++) {
-    if (perms[i] !== (PERM_READ | PERM_WRITE) || perms[i - 1] !== 0 || ends[i - 1] !== starts[i] || inode[i] !== 0 || nameOf[i] !== 0 || classOf[i] !== UNSET) continue;
-    const bytes = ends[i]! - starts[i]!;
-    if (bytes >= 64 * 1024 && bytes <= ARENA) seen.set(bytes, (seen.get(bytes) ?? 0) + 1);
-  }
-  let best = 8 * MiB;
-  let count = 0;
-  for (const [bytes, c] of seen) if (c > count || (c === count && bytes < best)) [best, count] = [bytes, c];
-  return best;
-}
-
 /**
  * Thread stacks: a guard page (---p, at most 64 KiB) directly below a rw-p stack of 64 KiB to
  * 64 MiB; or a stack whose guard the kernel merged into the reserved tail of a heap just below it.
- * A "stack" larger than the process's usual stack size is a stack the kernel merged with the
- * memory above it: the stack becomes a part, and the mapping is left to the rules that follow.
+ * A "stack" larger than the process's usual stack size (the most common one) is a stack the
+ * kernel merged with the memory above it: the stack becomes a part, and the mapping is left to the
+ * rules that follow. One pass finds the pairs; the few pairs are then decided.
  */
 function classifyThreadStacks(maps: MemoryMaps, parts: MappingPart[], classOf: Uint8Array, reasonOf: Uint32Array, reasons: Reasons): void {
   const { count: n, start: starts, end: ends, perms, inode, name: nameOf } = maps;
-  const usual = usualStackBytes(maps, classOf);
+  const pairs: number[] = [];
+  for (let i = 1; i < n; i++) {
+    if (perms[i] !== (PERM_READ | PERM_WRITE) || perms[i - 1] !== 0 || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i] || classOf[i] !== UNSET) continue;
+    if (ends[i]! - starts[i]! >= 64 * 1024) pairs.push(i);
+  }
+  if (pairs.length === 0) return;
+  const seen = new Map<number, number>();
+  for (const i of pairs) if (classOf[i - 1] === UNSET && ends[i]! - starts[i]! <= ARENA) seen.set(ends[i]! - starts[i]!, (seen.get(ends[i]! - starts[i]!) ?? 0) + 1);
+  let usual = 8 * MiB;
+  let most = 0;
+  for (const [bytes, c] of seen) if (c > most || (c === most && bytes < usual)) [usual, most] = [bytes, c];
   const guard = reasons.of('guard page of the thread stack above it');
   const merged = reasons.of('thread stack: its guard page is the top of the reserved mapping below, which the kernel merged with it');
   const c = CI['c-malloc'];
   const g = CI['go-heap'];
-  for (let i = 1; i < n; i++) {
-    if (perms[i] !== (PERM_READ | PERM_WRITE) || perms[i - 1] !== 0 || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i]) continue;
+  for (const i of pairs) {
     const bytes = ends[i]! - starts[i]!;
-    if (bytes < 64 * 1024 || classOf[i] !== UNSET) continue;
     const below = classOf[i - 1]!;
+    const offset = starts[i]! - Math.floor(starts[i]! / ARENA) * ARENA;
     const ownGuard = below === UNSET && ends[i - 1]! - starts[i - 1]! <= GUARD_MAX;
-    const mergedGuard = (below === c || below === g) && starts[i]! % ARENA > 0 && starts[i]! % ARENA <= GUARD_MAX && starts[i - 1]! < starts[i]! - (starts[i]! % ARENA);
+    const mergedGuard = (below === c || below === g) && offset > 0 && offset <= GUARD_MAX && starts[i - 1]! < starts[i]! - offset;
     if (!ownGuard && !mergedGuard) continue;
     if (ownGuard) setClass(classOf, reasonOf, i - 1, CI['thread-stacks'], guard);
     if (bytes > usual && bytes - usual >= 64 * 1024) parts.push({ index: i, class: 'thread-stacks', bytes: usual, why: `its first ${mibText(usual)} above the guard page are a thread stack (the process's usual stack size), which the kernel merged with the ${mibText(bytes - usual)} mapped above it` });
@@ -505,31 +516,33 @@ function classifyThreadStacks(maps: MemoryMaps, parts: MappingPart[], classOf: U
   }
 }
 
-/** The anonymous memory no rule above claimed, less its known parts of other classes: read-write and reserved totals, in bytes. */
-function leftoverAnon(maps: MemoryMaps, classOf: Uint8Array, parts: readonly MappingPart[]): { usable: number; reserved: number; mappings: number } {
-  const { count: n, start: starts, end: ends, perms, inode, name: nameOf } = maps;
+/** Provisional classes of what no rule claimed, usable and reserved, decided once their totals are known. */
+const LEFT_USABLE = MEMORY_CLASSES.length;
+const LEFT_RESERVED = MEMORY_CLASSES.length + 1;
+
+/**
+ * Every mapping still without a class gets a provisional class by its permissions, and the
+ * anonymous ones are totalled in the same pass (bytes): what decides their class.
+ */
+function classifyRest(maps: MemoryMaps, classOf: Uint8Array, reasonOf: Uint32Array, usableReason: number, reservedReason: number): { usable: number; reserved: number; mappings: number } {
+  const { count: n, start: starts, end: ends, perms } = maps;
   let usable = 0;
   let reserved = 0;
   let mappings = 0;
   for (let i = 0; i < n; i++) {
-    if (classOf[i] !== UNSET || inode[i] !== 0 || nameOf[i] !== 0) continue;
-    const bytes = ends[i]! - starts[i]!;
-    if (perms[i] === 0) reserved += bytes;
-    else usable += bytes;
-    mappings++;
-  }
-  for (const p of parts) if (classOf[p.index] === UNSET) usable -= p.bytes;
-  return { usable, reserved, mappings };
-}
-
-/** Every mapping still without a class gets `usable` or `reserved` by its permissions. */
-function classifyRest(maps: MemoryMaps, classOf: Uint8Array, reasonOf: Uint32Array, usable: { c: number; reason: number }, reserved: { c: number; reason: number }): void {
-  const { count: n, perms } = maps;
-  for (let i = 0; i < n; i++) {
     if (classOf[i] !== UNSET) continue;
-    if (perms[i] === 0) setClass(classOf, reasonOf, i, reserved.c, reserved.reason);
-    else setClass(classOf, reasonOf, i, usable.c, usable.reason);
+    mappings++;
+    if (perms[i] === 0) {
+      classOf[i] = LEFT_RESERVED;
+      reasonOf[i] = reservedReason;
+      reserved += ends[i]! - starts[i]!;
+    } else {
+      classOf[i] = LEFT_USABLE;
+      reasonOf[i] = usableReason;
+      usable += ends[i]! - starts[i]!;
+    }
   }
+  return { usable, reserved, mappings };
 }
 
 /**
@@ -541,11 +554,10 @@ function classifyRest(maps: MemoryMaps, classOf: Uint8Array, reasonOf: Uint32Arr
 function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array; counts: Float64Array } {
   const n = maps.count;
   const K = TOTAL_KEYS.length;
-  const sums = new Float64Array(MEMORY_CLASSES.length * K);
-  const counts = new Float64Array(MEMORY_CLASSES.length);
+  const sums = new Float64Array((MEMORY_CLASSES.length + 2) * K);
+  const counts = new Float64Array(MEMORY_CLASSES.length + 2);
   const size = maps.sizeKiB;
-  const perms = maps.perms;
-  // TOTAL_KEYS is Size, the six counters read below, then Reserved: a compile-time check that it still is.
+  // TOTAL_KEYS is Size, the six counters read below, then Reserved (reservedByClass): a compile-time check that it still is.
   const layout: readonly ['Size', string, string, string, string, string, string, 'Reserved'] = TOTAL_KEYS;
   const columns = layout.slice(1, 7).map((key) => maps.counterKeys.indexOf(key));
   // A counter the kernel did not print reads as a column of zeros.
@@ -557,8 +569,7 @@ function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array
     const c = classOf[i]!;
     const at = c * K;
     counts[c] = counts[c]! + 1;
-    const s = size[i]!;
-    sums[at] = sums[at]! + s;
+    sums[at] = sums[at]! + size[i]!;
     const v1 = c1[i]!;
     const v2 = c2[i]!;
     const v3 = c3[i]!;
@@ -571,9 +582,19 @@ function sumByClass(maps: MemoryMaps, classOf: Uint8Array): { sums: Float64Array
     sums[at + 4] = sums[at + 4]! + (v4 < a4 ? v4 : counterValue(maps, columns[3]!, i, v4, a4));
     sums[at + 5] = sums[at + 5]! + (v5 < a5 ? v5 : counterValue(maps, columns[4]!, i, v5, a5));
     sums[at + 6] = sums[at + 6]! + (v6 < a6 ? v6 : counterValue(maps, columns[5]!, i, v6, a6));
-    sums[at + 7] = sums[at + 7]! + (perms[i] === 0 ? s : 0);
   }
   return { sums, counts };
+}
+
+/**
+ * The Reserved sums (the last key), in a pass of their own, called by classifyMemory: not in
+ * sumByClass's loop, and not called from sumByClass after it, where the call had no type
+ * feedback when the loop's compiled code reached it and threw that code away on every run.
+ */
+function reservedByClass(maps: MemoryMaps, classOf: Uint8Array, sums: Float64Array): void {
+  const { count: n, perms, sizeKiB } = maps;
+  const K = TOTAL_KEYS.length;
+  for (let i = 0; i < n; i++) if (perms[i] === 0) sums[classOf[i]! * K + 7] = sums[classOf[i]! * K + 7]! + sizeKiB[i]!;
 }
 
 /** A counter entry at or above its column's counterAbsent: 0 when absent, else from bigCounters. */
@@ -587,8 +608,8 @@ function rssOf(maps: MemoryMaps, rss: CounterColumn, absent: number, column: num
   return v < absent ? v : (decodeCounter(v, absent, i, column, maps.bigCounters) ?? 0);
 }
 
-/** Adjacent mappings of one class merged, in address order. */
-function addressRegions(maps: MemoryMaps, classOf: Uint8Array): AddressRegion[] {
+/** Adjacent mappings of one class merged, in address order; provisional classes are written as their final ones (finalOf) on the way. */
+function addressRegions(maps: MemoryMaps, classOf: Uint8Array, finalOf: Uint8Array): AddressRegion[] {
   const { count: n, start: starts, end: ends, sizeKiB } = maps;
   const rssColumn = maps.counterKeys.indexOf('Rss');
   // Without Rss (maps, not smaps), a column of zeros.
@@ -596,12 +617,14 @@ function addressRegions(maps: MemoryMaps, classOf: Uint8Array): AddressRegion[] 
   const rssAbsent = counterAbsent(rss);
   const regions: AddressRegion[] = [];
   for (let i = 0; i < n; ) {
-    const c = classOf[i]!;
+    const c = finalOf[classOf[i]!]!;
+    classOf[i] = c;
     let j = i;
     let size = sizeKiB[i]!;
     let resident = rssOf(maps, rss, rssAbsent, rssColumn, i);
-    while (j + 1 < n && classOf[j + 1] === c && starts[j + 1] === ends[j]) {
+    while (j + 1 < n && finalOf[classOf[j + 1]!] === c && starts[j + 1] === ends[j]) {
       j++;
+      classOf[j] = c;
       size += sizeKiB[j]!;
       resident += rssOf(maps, rss, rssAbsent, rssColumn, j);
     }
@@ -640,8 +663,14 @@ export function classifyMemory(maps: MemoryMaps, opts: ClassifyOptions = {}): Me
   }
   const exeIndex = executable === null ? -1 : names.indexOf(executable);
 
+  // Binary: its file's mappings, then the anonymous bss right after its last one.
+  const binaryEnd = exeIndex >= 0 ? classifyBinary(maps, exeIndex, classOf, reasonOf, reasons) : null;
+  // Named and special mappings, and the bss of the binary and of each library.
+  classifyByName(maps, nameRules(names, executablePaths(maps, exeIndex, names), reasons), binaryEnd, classOf, reasonOf, reasons);
+
+  // The open anonymous mappings on a 64 MiB boundary: heaps, Go's or glibc's, and the signs of Go.
+  const aligned = alignedOpenAnon(maps, classOf);
   const goNamed = names.some((nm) => nm.startsWith('[anon: Go:'));
-  const { hinted, randomized } = goHeapSigns(maps);
   let isGo: boolean;
   let goEvidence: string;
   if (opts.isGo !== undefined) {
@@ -650,56 +679,63 @@ export function classifyMemory(maps: MemoryMaps, opts: ClassifyOptions = {}): Me
   } else if (goNamed) {
     isGo = true;
     goEvidence = 'mappings named "[anon: Go: …]" (Go 1.25+)';
-  } else if (hinted !== null) {
-    isGo = true;
-    goEvidence = `an anonymous mapping at 0x${hinted.toString(16)}, a Go arena hint address`;
-  } else if (randomized !== null) {
-    isGo = true;
-    goEvidence = `a 64 MiB-aligned reservation at 0x${randomized.toString(16)} with a reserved head before read-write memory: Go 1.26's randomized heap base`;
   } else {
-    isGo = false;
-    goEvidence = 'no Go build info given, no Go mapping names, and no mapping at a Go arena hint address or shaped like a Go 1.26 heap';
+    const { hinted, randomized } = goHeapSigns(maps, aligned);
+    isGo = hinted !== null || randomized !== null;
+    if (hinted !== null) goEvidence = `an anonymous mapping at 0x${hinted.toString(16)}, a Go arena hint address`;
+    else if (randomized !== null) goEvidence = `a 64 MiB-aligned reservation at 0x${randomized.toString(16)} with a reserved head before read-write memory: Go 1.26's randomized heap base`;
+    else goEvidence = 'no Go build info given, no Go mapping names, and no mapping at a Go arena hint address or shaped like a Go 1.26 heap';
   }
-
-  // Binary: its file's mappings, then the anonymous bss right after its last one.
-  const binaryEnd = exeIndex >= 0 ? classifyBinary(maps, exeIndex, classOf, reasonOf, reasons) : null;
-  // Named and special mappings, and the bss of the binary and of each library.
-  classifyByName(maps, nameRules(names, executablePaths(maps, exeIndex, names), reasons), binaryEnd, classOf, reasonOf, reasons);
 
   const probes = opts.probes ?? null;
   const byAddress = new Map<number, MemProbe>();
   for (const p of probes?.probes ?? []) byAddress.set(p.address, p);
   const glibc = names.some((nm) => /\/libc(\.so\.6|-2\.\d+\.so)$/.test(nm));
   const hintsApply = opts.goMinor === undefined || opts.goMinor === null || opts.goMinor < 26;
-  const glibcHeaps = classifyHeaps(maps, { isGo, glibc, hintsApply, probes, byAddress }, classOf, reasonOf, reasons);
+  const glibcHeaps = classifyHeaps(maps, aligned, { isGo, glibc, hintsApply, probes, byAddress }, classOf, reasonOf, reasons);
   const parts: MappingPart[] = [];
   const chunks = classifyMmappedChunks(maps, byAddress, parts, classOf, reasonOf, reasons);
   classifyThreadStacks(maps, parts, classOf, reasonOf, reasons);
 
   // What is left: in a Go process, the runtime's off-heap metadata when the total fits what the
-  // runtime says it mapped; otherwise nobody's that we can name.
-  const left = leftoverAnon(maps, classOf, parts);
-  const unknown = { c: CI['anon-unknown'], reason: reasons.of('anonymous memory with no evidence of its owner') };
-  let usable = unknown;
-  let reserved = { c: CI['anon-unknown'], reason: reasons.of('reserved address space (---p) with no evidence of its owner') };
+  // runtime says it mapped; otherwise nobody's that we can name. Classed provisionally while it is
+  // totalled, decided after; the two provisional reasons are entries of their own whose text is
+  // written once decided.
+  const usableReason = reasons.list.push('') - 1;
+  const reservedReason = reasons.list.push('') - 1;
+  const left = classifyRest(maps, classOf, reasonOf, usableReason, reservedReason);
+  for (const p of parts) if (classOf[p.index] === LEFT_USABLE) left.usable -= p.bytes;
+  let usable: { c: number; reason: string } = { c: CI['anon-unknown'], reason: 'anonymous memory with no evidence of its owner' };
+  let reserved: { c: number; reason: string } = { c: CI['anon-unknown'], reason: 'reserved address space (---p) with no evidence of its owner' };
   if (isGo && !goNamed) {
     const off = opts.goOffHeap ?? null;
     const what = `${mibText(left.usable)} in ${left.mappings} mapping${left.mappings === 1 ? '' : 's'}`;
-    if (off === null) usable = { c: unknown.c, reason: reasons.of(`anonymous memory outside the heap arenas (${what} in all): with no Go mapping names and no MemStats to reconcile with, the runtime's metadata cannot be told from other anonymous memory`) };
-    else if (left.usable <= off.bytes + off.tolerance) usable = { c: CI['go-metadata'], reason: reasons.of(`Go off-heap metadata: anonymous memory outside the heap arenas, ${what} in all, within what the runtime says it mapped there (${mibText(off.bytes)}: ${off.what})`) };
-    else usable = { c: unknown.c, reason: reasons.of(`anonymous memory outside the heap arenas, ${what} in all: more than the runtime's off-heap metadata (${mibText(off.bytes)}: ${off.what}) by ${mibText(left.usable - off.bytes)}, so other code mapped some of it, and without Go mapping names the runtime's part cannot be told apart`) };
-    if (left.reserved <= GO_RESERVATION_BYTES) reserved = { c: CI['go-metadata'], reason: reasons.of(`reserved address space (---p, ${mibText(left.reserved)} in all) within the runtime's page-allocator reservations (page summaries and scavenge index, ${mibText(GO_RESERVATION_BYTES)} on 64-bit Linux)`) };
-    else reserved = { c: reserved.c, reason: reasons.of(`reserved address space (---p), ${mibText(left.reserved)} in all: more than the runtime's page-allocator reservations (${mibText(GO_RESERVATION_BYTES)}), so its owners cannot be told apart`) };
+    if (off === null) usable = { c: usable.c, reason: `anonymous memory outside the heap arenas (${what} in all): with no Go mapping names and no MemStats to reconcile with, the runtime's metadata cannot be told from other anonymous memory` };
+    else if (left.usable <= off.bytes + off.tolerance) usable = { c: CI['go-metadata'], reason: `Go off-heap metadata: anonymous memory outside the heap arenas, ${what} in all, within what the runtime says it mapped there (${mibText(off.bytes)}: ${off.what})` };
+    else usable = { c: usable.c, reason: `anonymous memory outside the heap arenas, ${what} in all: more than the runtime's off-heap metadata (${mibText(off.bytes)}: ${off.what}) by ${mibText(left.usable - off.bytes)}, so other code mapped some of it, and without Go mapping names the runtime's part cannot be told apart` };
+    if (left.reserved <= GO_RESERVATION_BYTES) reserved = { c: CI['go-metadata'], reason: `reserved address space (---p, ${mibText(left.reserved)} in all) within the runtime's page-allocator reservations (page summaries and scavenge index, ${mibText(GO_RESERVATION_BYTES)} on 64-bit Linux)` };
+    else reserved = { c: reserved.c, reason: `reserved address space (---p), ${mibText(left.reserved)} in all: more than the runtime's page-allocator reservations (${mibText(GO_RESERVATION_BYTES)}), so its owners cannot be told apart` };
   }
-  classifyRest(maps, classOf, reasonOf, usable, reserved);
+  reasons.list[usableReason] = usable.reason;
+  reasons.list[reservedReason] = reserved.reason;
+  const finalOf = new Uint8Array(MEMORY_CLASSES.length + 2).map((_, c) => c);
+  finalOf[LEFT_USABLE] = usable.c;
+  finalOf[LEFT_RESERVED] = reserved.c;
 
-  // A part moves its mapped bytes from its mapping's class to its own, and says so in the mapping's reason.
   const { sums, counts } = sumByClass(maps, classOf);
+  reservedByClass(maps, classOf, sums);
   const K = TOTAL_KEYS.length;
-  const kept = parts.filter((p) => CI[p.class] !== classOf[p.index]);
+  for (const from of [LEFT_USABLE, LEFT_RESERVED]) {
+    const to = finalOf[from]!;
+    counts[to] = counts[to]! + counts[from]!;
+    for (let k = 0; k < K; k++) sums[to * K + k] = sums[to * K + k]! + sums[from * K + k]!;
+  }
+  // A part moves its mapped bytes from its mapping's class to its own, and says so in the mapping's reason.
+  const kept = parts.filter((p) => CI[p.class] !== finalOf[classOf[p.index]!]);
   for (const p of kept) {
     const kib = p.bytes / 1024;
-    sums[classOf[p.index]! * K] = sums[classOf[p.index]! * K]! - kib;
+    const own = finalOf[classOf[p.index]!]!;
+    sums[own * K] = sums[own * K]! - kib;
     sums[CI[p.class] * K] = sums[CI[p.class] * K]! + kib;
     reasonOf[p.index] = reasons.of(`${reasons.list[reasonOf[p.index]!]}; ${p.why}: counted as ${MEMORY_CLASSES[CI[p.class]]!.label} (its Rss stays with this class)`);
   }
@@ -715,13 +751,15 @@ export function classifyMemory(maps: MemoryMaps, opts: ClassifyOptions = {}): Me
     });
     totals.push({ class: c.id, mappings: counts[ci]!, kib });
   });
+  // The regions write each mapping's final class over its provisional one.
+  const regions = addressRegions(maps, classOf, finalOf);
   const read = probes ? probes.probes.filter((p) => p.words).length : 0;
   const probeSummary = !probes
     ? 'no memory probes in this session'
     : probes.skipped
       ? `memory probes skipped: ${probes.skipped}`
       : `${read} of ${probes.probes.length} memory probes read (${probes.candidates} candidates, cap ${probes.cap}, through ${probes.reader}): ${glibcHeaps} glibc malloc heap${glibcHeaps === 1 ? '' : 's'}, ${chunks} mapping${chunks === 1 ? '' : 's'} of glibc mmapped chunks${read < probes.probes.length ? `; unread: ${probes.probes.find((p) => p.error)?.error ?? 'unknown'}` : ''}`;
-  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions: addressRegions(maps, classOf), parts: kept, probeSummary };
+  return { isGo, goEvidence, executable, classOf, reasonOf, reasons: reasons.list, totals, grandTotal: grand, regions, parts: kept, probeSummary };
 }
 
 /**
