@@ -9,7 +9,7 @@
  * A probe that could not be read keeps the reader's error; a probe step that
  * did not run says why in `skipped`. Nothing here is ever a guess.
  */
-import { failed, parsed, type ParseResult, type ParseWarning } from './result';
+import { failed, parsed, parseJsonObject, type ParseResult, type ParseWarning } from './result';
 
 export const MEM_PROBES_ARTIFACT = 'proc/mem-probes.json';
 export const MEM_PROBES_FORMAT = 'gopherscope-mem-probes';
@@ -67,15 +67,9 @@ export function wordsOfHex(hex: string): number[] {
 }
 
 export function parseMemProbes(text: string): ParseResult<MemProbes> {
-  if (text.length > MAX_TEXT) return failed({ message: `mem-probes.json is ${text.length} bytes, more than the ${MAX_TEXT} it can be`, offset: MAX_TEXT });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return failed({ message: `not JSON: ${(err as Error).message}`, line: 1 });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return failed({ message: 'expected a JSON object', line: 1 });
-  const o = raw as Record<string, unknown>;
+  const doc = parseJsonObject(text, 'mem-probes.json', MAX_TEXT);
+  if (!doc.ok) return doc;
+  const o = doc.value;
   if (o.format !== MEM_PROBES_FORMAT) return failed({ message: `format is ${JSON.stringify(o.format)}, expected "${MEM_PROBES_FORMAT}"`, line: 1 });
   if (!Array.isArray(o.probes)) return failed({ message: '"probes" is not a list', line: 1 });
   const warnings: ParseWarning[] = [];
