@@ -28,7 +28,7 @@ export interface MemProbeOutcome {
 }
 
 export async function captureMemProbes(conn: SshConnection, pid: number, mapsText: string | null, opts: { sudo?: boolean; signal?: AbortSignal } = {}): Promise<MemProbeOutcome> {
-  if (mapsText === null) return { status: 'skipped', reason: 'proc/maps was not read, so there are no candidate addresses', body: Buffer.alloc(0) };
+  if (mapsText === null) return { status: 'skipped', reason: 'proc/maps was not read whole, so there are no candidate addresses', body: Buffer.alloc(0) };
   const maps = parseSmaps(mapsText);
   if (!maps.ok) return { status: 'skipped', reason: `proc/maps could not be parsed: ${maps.error.message}`, body: Buffer.alloc(0) };
   const { addresses, candidates } = memProbeCandidates(maps.value, MEM_PROBE_CAP);
