@@ -32,7 +32,8 @@ const USAGE = `Usage:
   gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
   gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
-                      [--no-process-memory] [--pprof-port PORT] [--sudo] [--identity FILE] [--jump SPEC] [--out FILE]
+                      [--no-process-memory] [--no-mem-probes] [--pprof-port PORT] [--sudo] [--identity FILE]
+                      [--jump SPEC] [--out FILE]
   gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
   gopherscope sessions [--json] [--data-dir DIR]
   gopherscope export SESSION_ID FILE [--data-dir DIR]
@@ -44,7 +45,7 @@ const USAGE = `Usage:
 Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
 in the data folder (default ${defaultDataDir()}).`;
 
-const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-process-memory']);
+const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-process-memory', 'no-mem-probes']);
 
 // Host text (process names, command lines, prompts, reasons) can hold terminal control sequences:
 // every line the CLI prints goes through terminalText, and each host value on a row through
@@ -242,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
             pid,
             stacks: !args.flags.has('no-stacks'),
             processMemory: !args.flags.has('no-process-memory'),
+            memProbes: !args.flags.has('no-mem-probes'),
             ...(traceSeconds ? { traceSeconds } : {}),
             ...(cpuProfileSeconds ? { cpuProfileSeconds: Math.round(cpuProfileSeconds) } : {}),
             ...(pprofPort ? { pprofPort } : {}),

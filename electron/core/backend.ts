@@ -204,7 +204,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
       return list;
     },
-    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort, stacks, stackTools, processMemory, forwarders }) => {
+    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort, stacks, stackTools, processMemory, forwarders, memProbes }) => {
       const host = await store.getHost(hostId);
       const conn = connection(hostId);
       // Check the process exists before any row is written, so a vanished PID leaves nothing behind.
@@ -242,7 +242,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
             ...(traceCapBytes ? { traceCapBytes } : {}),
             ...(pprofPort ? { pprofPort } : {}),
             ...(forwarders ? { forwarders } : {}),
-          }, { enabled: stacks, ...(stackTools ? { tools: stackTools } : {}) });
+          }, { enabled: stacks, ...(stackTools ? { tools: stackTools } : {}) }, { memProbes });
           emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);

@@ -10,7 +10,11 @@ import { prelude } from './remoteScripts';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** Process files read for every capture, and their caps. */
+/**
+ * Process files read for every capture, and their caps. maps and smaps are read last in the
+ * script (LAST_PROCESS_FILES), so the runtime's MemStats, fetched right after the script, are read
+ * as close to the mappings as the capture allows: the attribution compares the two.
+ */
 export const PROCESS_FILES: ReadonlyArray<readonly [string, number]> = [
   ['status', MiB],
   ['stat', MiB],
@@ -86,6 +90,8 @@ export const CGROUP_FILES = [
   'cpuset.cpus',
 ] as const;
 
+const LAST_PROCESS_FILES: readonly string[] = ['maps', 'smaps'];
+
 export const MAX_THREADS = 4096;
 const MAX_CGROUP_DEPTH = 32;
 
@@ -114,7 +120,7 @@ export function bundleScript(nonce: string, pid: number, opts: { sudo?: boolean 
     `elif [ -n "$gs_dbg" ]; then gs_skip scheduler/sched_debug 'debugfs is mounted but /sys/kernel/debug is readable only by root: enable sudo -n for this host to read sched/debug'`,
     `else gs_skip scheduler/sched_debug 'no /proc/sched_debug (kernel 5.13+ moved it to debugfs) and debugfs is not mounted at /sys/kernel/debug; Gopherscope never mounts it'; fi`,
     // --- process ---
-    ...PROCESS_FILES.map(([f, cap]) => `gs_file 'proc/${f}' "$P/${f}" ${cap + 1}`),
+    ...PROCESS_FILES.filter(([f]) => !LAST_PROCESS_FILES.includes(f)).map(([f, cap]) => `gs_file 'proc/${f}' "$P/${f}" ${cap + 1}`),
     `gs_out proc/fd ${16 * MiB + 1} ls -l "$P/fd"`,
     // --- threads ---
     'gs_nt=0',
@@ -151,6 +157,8 @@ export function bundleScript(nonce: string, pid: number, opts: { sudo?: boolean 
     '  done',
     'done',
     'exec 4<&-',
+    // --- the mappings, last ---
+    ...LAST_PROCESS_FILES.map((f) => `gs_file 'proc/${f}' "$P/${f}" ${PROCESS_FILES.find(([g]) => g === f)![1] + 1}`),
     `printf '@@GS1 %s DONE\\n' "$N"`,
   ].join('\n');
 }

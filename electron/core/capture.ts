@@ -19,6 +19,8 @@ import { redactExpvar } from '../../shared/redact/secrets';
 import { describeRoute, resolveRoute, type NetRoute, type RouteDecision, type TargetNet } from './forward';
 import { captureStacks, type StackTool } from './stacks';
 import { BINARY_ARTIFACTS, captureGoBinary } from './captureBinary';
+import { captureMemProbes } from './memProbes';
+import { MEM_PROBES_ARTIFACT } from '../../shared/parsers/memProbes';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { newNonce } from './remoteScripts';
@@ -78,10 +80,13 @@ export async function runCapture(
   script: { sudo?: boolean } = {},
   go: (GoCaptureOptions & { isGo: boolean; processMemory?: boolean }) | null = null,
   stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
+  extra: { memProbes?: boolean } = {},
 ): Promise<CaptureOutcome> {
-  const goList = go?.isGo ? goFetches(go) : [];
+  // A pprof port the user gave is fetched even when the binary was not recognised as Go.
+  const goList = go?.isGo || go?.pprofPort ? goFetches(go) : [];
   const binary = go?.isGo ? BINARY_ARTIFACTS : [];
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...binary, ...(stacks.enabled ? ['stacks/native.txt'] : []), 'meta/discovery.json'];
+  const memProbes = extra.memProbes ?? true;
+  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...binary, ...(stacks.enabled ? ['stacks/native.txt'] : []), MEM_PROBES_ARTIFACT, 'meta/discovery.json'];
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
@@ -92,7 +97,7 @@ export async function runCapture(
   cb.progress('starting', 0, expected.length);
 
   const save = async (file: CollectedFile) => {
-    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd', 'proc/cgroup'].includes(file.name) && file.rc === 0) kept.set(file.name, file.bytes.toString('utf8'));
+    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd', 'proc/cgroup', 'proc/maps'].includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
     // Only the Go runtime settings are taken from the raw environ; it is redacted before storage below.
     if (file.name === 'proc/environ' && file.rc === 0) discovery.goEnv = goEnvOf(file.bytes.toString('utf8'));
     let { status, reason } = statusOf(file);
@@ -160,7 +165,7 @@ export async function runCapture(
     status = 'partial';
     reason = `refused ${result.refusedCount} artifact frame${result.refusedCount === 1 ? '' : 's'} from the host: ${result.refused.slice(0, 3).join('; ')}`;
   }
-  if (status === 'complete' && (goList.length > 0 || binary.length > 0 || stacks.enabled)) {
+  if (status === 'complete') {
     // A failure to store stops the other slow items, and they settle before the session is finished.
     const slow = new AbortController();
     const onAbort = () => slow.abort();
@@ -203,6 +208,7 @@ export async function runCapture(
             async (err: unknown) => saveSlow({ name: 'stacks/native.txt', status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
           )
         : Promise.resolve(),
+      saveMemProbes(conn, store, pid, memProbes ? (kept.get('proc/maps') ?? null) : undefined, { ...script, signal: slow.signal }, saveSlow),
     ].map(guard));
     signal.removeEventListener('abort', onAbort);
     if (slowFailure !== undefined) return failed(slowFailure);
@@ -236,6 +242,17 @@ async function finish(store: Store, sessionId: string, expected: readonly string
     .filter((name) => !saved.has(name))
     .map((name) => ({ name, status: 'failed' as const, reason: `not captured: ${reason ?? 'no data received'}`, sizeBytes: 0, durationMs: null, sha256: null }));
   await store.finishSession(sessionId, status, reason, missing);
+}
+
+/** The memory probes (memProbes.ts), or a skipped artifact when switched off (`maps` undefined). */
+async function saveMemProbes(conn: SshConnection, store: Store, pid: number, maps: string | null | undefined, opts: { sudo?: boolean; signal: AbortSignal }, save: (a: NewArtifact) => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const r =
+    maps === undefined
+      ? { status: 'skipped' as const, reason: 'memory probes were switched off for this capture', body: Buffer.alloc(0) }
+      : await captureMemProbes(conn, pid, maps, opts).catch((err: unknown) => ({ status: 'failed' as const, reason: `memory probes failed: ${(err as Error).message}`, body: Buffer.alloc(0) }));
+  const blob = r.body.length > 0 ? await store.blobs.put(r.body) : null;
+  await save({ name: MEM_PROBES_ARTIFACT, status: r.status, reason: r.reason, sizeBytes: r.body.length, durationMs: Date.now() - started, sha256: blob?.sha256 ?? null });
 }
 
 export function newCaptureId(): string {

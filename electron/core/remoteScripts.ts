@@ -235,3 +235,19 @@ export function forwarderCommand(route: { readonly pid: number; readonly forward
   }
   return `exec timeout -s KILL ${timeoutS} ${route.sudo ? 'sudo -n ' : ''}nsenter -t ${route.pid} -n ${forward}`;
 }
+
+/**
+ * The first `length` bytes at each address of the process's memory (/proc/PID/mem: a plain read,
+ * no ptrace stop), one framed range read each, named mem/<hex address>. The addresses come from
+ * the process's own maps and are checked integers; tail seeks to them and head stops the read.
+ */
+export function memProbeScript(nonce: string, pid: number, addresses: readonly number[], length: number, opts: { sudo?: boolean } = {}): string {
+  checkInt(pid, 'pid');
+  checkInt(length, 'length');
+  return [
+    prelude(nonce, opts),
+    `if [ ! -d /proc/${pid} ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`,
+    ...addresses.map((a) => rangeLine(`mem/${checkInt(a, 'address').toString(16)}`, `/proc/${pid}/mem`, a, length)),
+    done,
+  ].join('\n');
+}

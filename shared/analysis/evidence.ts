@@ -10,12 +10,14 @@ import { parseProcSched } from '../parsers/procSched';
 import { parseProcStatus, type ProcStatus } from '../parsers/procStatus';
 import { parsePsi, type Psi } from '../parsers/psi';
 import { parseSchedDebug } from '../parsers/schedDebug';
+import { describeError } from '../parsers/result';
 import { parseSmaps } from '../parsers/smaps';
 import { parseSmapsRollup, type SmapsRollup } from '../parsers/smapsRollup';
 import { parseNativeStacks } from '../parsers/stacks';
 import type { TraceSummary } from '../trace/summary';
 import { artifactText, type ArtifactFiles } from './artifactContent';
-import { classifyMemory, type MemoryClass, type Totals } from './memoryLayout';
+import { attributeMemory, type MemoryAttribution } from './memoryAttribution';
+import type { MemoryClass, Totals } from './memoryLayout';
 import { parseGoVersion, parseGodebug, type GoVersion } from './goKnowledge';
 import { settingsFromArtifacts, type EffectiveSettings, type TraceSettingsFacts } from './settings';
 
@@ -56,6 +58,8 @@ export interface SessionEvidence {
   readonly rollup: SmapsRollup | null;
   /** Per memory class, from the classified smaps. */
   readonly classes: ReadonlyMap<MemoryClass, Totals> | null;
+  /** The classes as report rows, and the Go classes against the runtime's totals. */
+  readonly memory: MemoryAttribution | null;
   readonly memStats: MemStats | null;
   readonly goroutineGroups: readonly GoroutineGroup[] | null;
   readonly goroutineCount: number | null;
@@ -107,21 +111,24 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const rollup = ru?.ok ? ru.value : null;
   if (rollup) src('rollup', 'proc/smaps_rollup', 'Rss, Pss, LazyFree, AnonHugePages');
 
-  let classes: Map<MemoryClass, Totals> | null = null;
-  const smaps = files['proc/smaps'];
-  if (smaps !== undefined) {
-    const maps = parseSmaps(smaps);
-    if (maps.ok && maps.value.hasCounters) {
-      const layout = classifyMemory(maps.value, { isGo: discovery.isGo });
-      classes = new Map(layout.totals.map((t) => [t.class, t.kib]));
-      src('classes', 'proc/smaps', 'each mapping classified (binary, libraries, thread stacks, cgo/malloc arenas)');
-    }
-  }
-
   const heapText = artifactText(files['go/heap-debug1.txt']);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   const memStats = heap?.ok ? heap.value.memStats : null;
   if (memStats) src('memStats', 'go/heap-debug1.txt', '# runtime.MemStats');
+
+  let classes: Map<MemoryClass, Totals> | null = null;
+  let memory: MemoryAttribution | null = null;
+  const smaps = files['proc/smaps'];
+  if (smaps !== undefined) {
+    const maps = parseSmaps(smaps);
+    if (maps.ok && maps.value.hasCounters) {
+      const heapParsed = heap ? { memStats, error: heap.ok ? null : describeError(heap.error) } : undefined;
+      const a = attributeMemory(maps.value, files, { isGo: discovery.isGo, goVersion: opts.goVersion ?? null, heap: heapParsed });
+      classes = new Map(a.layout.totals.map((t) => [t.class, t.kib]));
+      memory = a.attribution;
+      src('classes', 'proc/smaps', `each mapping classified by owner (Go heap and metadata, glibc malloc, thread stacks, binary, libraries); ${a.attribution.probeSummary}`);
+    }
+  }
 
   const gText = artifactText(files['go/goroutine-debug2.txt']);
   const gd = gText ? parseGoroutineDump(gText) : null;
@@ -187,6 +194,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
     status,
     rollup,
     classes,
+    memory,
     memStats,
     goroutineGroups,
     goroutineCount: goroutineGroups ? goroutineGroups.reduce((a, g) => a + g.count, 0) : null,

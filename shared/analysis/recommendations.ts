@@ -7,6 +7,7 @@
  */
 import type { SessionEvidence, Source } from './evidence';
 import { atLeast, formatMemLimit } from './goKnowledge';
+import type { MemoryClassRow } from './memoryAttribution';
 import { reconcileCpu, reconcileMemory, type CpuReconciliation, type MemoryReconciliation } from './reconcile';
 import { AUTOMAXPROCS, automaxprocsOutcome } from './settingLibraries';
 import { formatSettingValue, SOURCE_LABEL, type EffectiveSettings, type GodebugSetting, type Reading, type Setting } from './settings';
@@ -583,6 +584,8 @@ export interface SessionReport {
   /** GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG in effect with their sources: what every view shows. */
   readonly settings: EffectiveSettings;
   readonly memory: MemoryReconciliation;
+  /** Each memory class with its usable (mappedBytes), reserved (---p) and resident bytes; null without smaps. */
+  readonly memoryClasses: readonly MemoryClassRow[] | null;
   readonly cpu: CpuReconciliation;
   readonly recommendations: readonly Recommendation[];
   /** Worst severity present, or 'ok'. */
@@ -597,5 +600,5 @@ export function analyzeSession(e: SessionEvidence): SessionReport {
   const recommendations = RULES.map((r) => r.rule({ e, mem, cpu }))
     .filter((r): r is Recommendation => r !== null)
     .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
-  return { settings: e.settings, memory: mem, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: [...e.notes, ...e.settings.notes] };
+  return { settings: e.settings, memory: mem, memoryClasses: mem.attribution?.classes ?? null, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: [...e.notes, ...e.settings.notes] };
 }

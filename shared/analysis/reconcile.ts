@@ -6,6 +6,7 @@
  */
 import type { SessionEvidence, Source } from './evidence';
 import { describeSetting, formatSettingValue, SOURCE_LABEL, type SettingSource } from './settings';
+import type { MemoryAttribution } from './memoryAttribution';
 import type { MemoryClass } from './memoryLayout';
 
 export interface WaterfallRow {
@@ -13,8 +14,12 @@ export interface WaterfallRow {
   readonly label: string;
   /** Bytes; null when the evidence is missing (shown as unknown, never as zero). */
   readonly bytes: number | null;
-  /** limit and line rows are thresholds; total rows contain the part rows below them. */
-  readonly kind: 'limit' | 'total' | 'part' | 'remainder' | 'line';
+  /**
+   * limit and line rows are thresholds; total rows contain the part rows below them; aside rows
+   * are figures beside the picture (reserved address space, the Go classes against MemStats),
+   * drawn without a bar and not part of any sum.
+   */
+  readonly kind: 'limit' | 'total' | 'part' | 'remainder' | 'line' | 'aside';
   readonly level: number;
   readonly source: Source | null;
 }
@@ -26,8 +31,10 @@ export interface MemoryReconciliation {
   readonly rssBytes: number | null;
   /** What the Go runtime accounts for outside the heap, for a GOMEMLIMIT suggestion. */
   readonly goNonHeapBytes: number | null;
-  /** RSS that is neither Go-managed memory nor counted by GOMEMLIMIT (binary, libraries, cgo/malloc). */
+  /** RSS that is neither Go-managed memory nor counted by GOMEMLIMIT (binary, libraries, thread stacks, glibc malloc). */
   readonly outsideGoBytes: number | null;
+  /** Each memory class (usable, reserved and resident bytes) and the Go classes against MemStats; null without smaps. */
+  readonly attribution: MemoryAttribution | null;
 }
 
 const KiB = 1024;
@@ -75,9 +82,9 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
     { key: 'go-heap-idle', label: 'Go heap idle, not returned to the OS (HeapIdle − HeapReleased)', bytes: idleUnreleased, kind: 'part', level: 1, source: hs('HeapIdle − HeapReleased') },
     { key: 'go-stacks', label: 'goroutine stacks (StackInuse)', bytes: stack, kind: 'part', level: 1, source: hs('StackInuse') },
     { key: 'go-runtime', label: 'GC and runtime metadata (MSpan, MCache, GCSys, OtherSys, BuckHash)', bytes: runtimeMeta, kind: 'part', level: 1, source: hs('MSpanInuse + MCacheInuse + GCSys + OtherSys + BuckHashSys') },
-    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary-text', 'binary-rodata', 'binary-data', 'binary-bss', 'shared-library'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of the binary and library mappings') : null },
-    { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stack'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of thread-stack mappings') : null },
-    { key: 'cgo-malloc', label: 'cgo / malloc arenas', bytes: classRss(e, 'cgo-malloc'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of glibc malloc arenas and the brk heap') : null },
+    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary', 'shared-libraries'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of the binary and library mappings') : null },
+    { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stacks'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of thread stacks and guard pages') : null },
+    { key: 'cgo-malloc', label: 'glibc malloc arenas and brk heap (cgo, C libraries)', bytes: classRss(e, 'c-malloc'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of glibc malloc heaps, mmapped chunks and the brk heap') : null },
   ];
   rows.push(...parts);
   const known = parts.map((p) => p.bytes);
@@ -87,6 +94,9 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   } else if (rssBytes !== null) {
     rows.push({ key: 'rss-rest', label: 'unexplained: not computed, some parts are unknown (no MemStats or no smaps)', bytes: null, kind: 'remainder', level: 1, source: null });
   }
+  const unknownAnon = classRss(e, 'anon-unknown');
+  if (unknownAnon !== null && unknownAnon > 0) rows.push({ key: 'anon-unknown', label: 'resident anonymous memory no evidence assigns to an owner (unknown anonymous; see the Memory view)', bytes: unknownAnon, kind: 'aside', level: 2, source: s('proc/smaps', 'Rss of unknown anonymous mappings') });
+  rows.push(...attributionRows(e));
   const lazy = e.rollup?.fieldsKiB.LazyFree;
   rows.push({ key: 'lazyfree', label: 'LazyFree: freed with MADV_FREE, still counted in RSS', bytes: lazy === undefined ? null : lazy * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'LazyFree') : null });
   const thp = e.rollup?.fieldsKiB.AnonHugePages;
@@ -103,7 +113,31 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   const heapSys = v('HeapSys');
   const goNonHeapBytes = sys !== null && heapSys !== null ? sys - heapSys : null;
   const outsideGoBytes = known[4] !== null && known[5] !== null && known[6] !== null ? known[4]! + known[5]! + known[6]! : null;
-  return { rows, limitBytes, rssBytes, goNonHeapBytes, outsideGoBytes };
+  return { rows, limitBytes, rssBytes, goNonHeapBytes, outsideGoBytes, attribution: e.memory };
+}
+
+const mibText = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The Go classes as smaps shows them against the runtime's totals, and the reserved address space: figures beside the waterfall. */
+function attributionRows(e: SessionEvidence): WaterfallRow[] {
+  const a = e.memory;
+  if (!a) return [];
+  const rows: WaterfallRow[] = [];
+  for (const r of a.rows) {
+    if (r.key === 'go-stacks' && r.mappedBytes === 0 && (r.runtimeBytes ?? 0) === 0) continue;
+    const verdict = r.within === null ? 'no MemStats to compare with' : `${r.within ? 'within' : 'OUTSIDE'} the tolerance of ±${mibText(r.toleranceBytes!)}`;
+    rows.push({
+      key: `attribution-${r.key}`,
+      label: `${r.label}: ${mibText(r.mappedBytes)} mapped in smaps${r.runtimeBytes === null ? '' : ` against ${r.runtimeWhat} = ${mibText(r.runtimeBytes)}`}; difference (${verdict})`,
+      bytes: r.differenceBytes,
+      kind: 'aside',
+      level: 0,
+      source: r.runtimeBytes === null ? { artifact: 'proc/smaps', detail: 'classified mappings' } : { artifact: `proc/smaps + ${a.runtimeSource!.artifact}`, detail: `${r.runtimeWhat}; ${a.tolerance}` },
+    });
+  }
+  const reserved = a.classes.reduce((sum, c) => sum + c.reservedBytes, 0);
+  rows.push({ key: 'reserved', label: 'reserved address space (---p mappings): not resident, not in RSS', bytes: reserved, kind: 'aside', level: 0, source: { artifact: 'proc/smaps', detail: 'Size of mappings with no access' } });
+  return rows;
 }
 
 export interface CpuReconciliation {

@@ -21,7 +21,13 @@ export function formatSessionReport(r: SessionReport, title: string): string {
   }
   out.push(...formatSettings(r.settings), '');
   out.push('memory:');
-  for (const row of r.memory.rows) out.push(`  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : ''}${f(row.label)}: ${mib(row.bytes)}${row.source ? `  (${f(row.source.artifact)})` : ''}`);
+  for (const row of r.memory.rows) out.push(`  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : row.kind === 'aside' ? '· ' : ''}${f(row.label)}: ${mib(row.bytes)}${row.source ? `  (${f(row.source.artifact)})` : ''}`);
+  if (r.memoryClasses) {
+    out.push('', 'memory classes (mapped = mappings with any access; reserved = ---p, never resident):');
+    for (const c of r.memoryClasses) if (c.mappings > 0) out.push(`  ${c.class.padEnd(17)} ${String(c.mappings).padStart(6)} mappings  mapped ${mib(c.mappedBytes).padStart(11)}  reserved ${mib(c.reservedBytes).padStart(11)}  resident ${mib(c.rssBytes).padStart(11)}`);
+    const a = r.memory.attribution;
+    if (a?.probeSummary) out.push(`  ${a.probeSummary}`);
+  }
   const c = r.cpu;
   out.push('', 'cpu:');
   out.push(`  quota: ${c.quotaCpus === null ? 'none or unknown' : `${c.quotaCpus.toFixed(2)} CPUs`}; host CPUs: ${c.hostCpus ?? 'unknown'}`);

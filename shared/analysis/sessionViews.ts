@@ -20,7 +20,8 @@ import { compareSessions, type CompareView } from './compare';
 import { containerSummary, type ContainerSummary } from './containerView';
 import { gatherEvidence, gatherSettings } from './evidence';
 import type { EffectiveSettings, TraceSettingsFacts } from './settings';
-import { classifyMemory, MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
+import { attributeMemory, type MemoryAttribution } from './memoryAttribution';
+import { MEMORY_CLASSES, type MemoryClass, type Totals } from './memoryLayout';
 import { analyzeSession, type SessionReport } from './recommendations';
 
 /** Pseudo-artifact listing artifacts that were read only in part, one per line. */
@@ -96,9 +97,11 @@ export interface MemoryView {
   readonly rollup: SmapsRollup | null;
   readonly cgroup: CgroupModel | null;
   readonly memStats: MemStats | null;
+  /** Each class's usable, reserved and resident bytes, and the Go classes against MemStats (null without mappings). */
+  readonly attribution: MemoryAttribution | null;
 }
 
-export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } = {}): MemoryView {
+export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean; goVersion?: string | null } = {}): MemoryView {
   const warnings: string[] = [];
   for (const line of (artifactText(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
   const rollupText = artifactText(files['proc/smaps_rollup']);
@@ -110,6 +113,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   if (heap && !heap.ok) warnings.push(`heap?debug=1: ${describeError(heap.error)}`);
   const base = {
+    attribution: null,
     rollup: rollup?.ok ? rollup.value : null,
     cgroup: cgroup.ok ? cgroup.value : null,
     memStats: heap?.ok ? heap.value.memStats : null,
@@ -120,7 +124,8 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
   const maps = parseSmaps(smaps);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
-  const layout = classifyMemory(maps.value, { isGo: opts.isGo });
+  const { layout, attribution } = attributeMemory(maps.value, files, { isGo: opts.isGo, goVersion: opts.goVersion ?? null, heap: heap ? { memStats: base.memStats, error: heap.ok ? null : describeError(heap.error) } : undefined });
+  warnings.push(...attribution.notes);
   const m = maps.value;
   const n = m.count;
   // Counter columns as their own arrays (0 where absent), so the worker can transfer them.
@@ -164,6 +169,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean } =
     regions: layout.regions.map((r) => ({ start: hexAddress(r.start), end: hexAddress(r.end), class: r.class, sizeKiB: r.sizeKiB, rssKiB: r.rssKiB, mappings: r.mappings })),
     table,
     ...base,
+    attribution,
   };
 }
 

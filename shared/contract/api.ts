@@ -239,6 +239,8 @@ export const methods = {
       processMemory: z.boolean().default(true),
       /** Forwarders allowed into a process's own network namespace, in order; default FORWARDERS (socat, busybox nc, bash). */
       forwarders: z.array(z.enum(FORWARDERS)).min(1).max(3).optional(),
+      /** Read the first bytes of candidate anonymous mappings through /proc/PID/mem (CAPTURE_COSTS.memProbes); on by default. */
+      memProbes: z.boolean().default(true),
     }),
     output: z.object({ captureId: z.string(), sessionId: z.string() }),
   },

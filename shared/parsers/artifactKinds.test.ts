@@ -60,6 +60,10 @@ function expected(file: string): readonly [string | null, ArtifactKind | null] |
     'settings.expvar.json': ['go/expvar.json', 'expvar'],
     'settings.buildinfo.bin': ['go/buildinfo', 'buildinfo'],
     'settings.expected.json': [null, null],
+    // A cgo target with glibc malloc arenas beside the Go heap, and the probes that tell them apart.
+    'cgo-go1.26.smaps.txt': ['proc/smaps', 'smaps'],
+    'cgo-go1.26.heap-debug1.txt': ['go/heap-debug1.txt', 'heap-debug1'],
+    'cgo-go1.26.mem-probes.json': ['proc/mem-probes.json', null],
   };
   return other[file];
 }

@@ -24,6 +24,19 @@ export function failed<T>(error: ParseError, warnings: readonly ParseWarning[] =
   return { ok: false, error, warnings };
 }
 
+/** A small JSON document that must be an object: its fields, or a positioned error (too large, not JSON, not an object). */
+export function parseJsonObject(text: string, what: string, maxBytes: number): ParseResult<Record<string, unknown>> {
+  if (text.length > maxBytes) return failed({ message: `${what} is ${text.length} bytes, more than the ${maxBytes} it can hold`, offset: maxBytes });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return failed({ message: `not JSON: ${(err as Error).message}`, line: 1 });
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return failed({ message: 'expected a JSON object', line: 1 });
+  return parsed(raw as Record<string, unknown>);
+}
+
 export function describeError(error: ParseError): string {
   const where = error.line !== undefined ? `line ${error.line}` : error.offset !== undefined ? `byte ${error.offset}` : 'input';
   return `${where}: ${error.message}`;

@@ -9,7 +9,7 @@
  * (stripped binary, unknown layout for that Go version, /proc/PID/mem not
  * readable without root): never a guess.
  */
-import { failed, parsed, type ParseResult } from './result';
+import { failed, parsed, parseJsonObject, type ParseResult } from './result';
 
 export const RUNTIME_VARS_ARTIFACT = 'go/runtime-vars.json';
 
@@ -54,15 +54,9 @@ const isPercentOrOff = (v: unknown): v is number | null => v === null || (typeof
 
 /** Parses `go/runtime-vars.json`. */
 export function parseRuntimeVars(text: string): ParseResult<RuntimeVars> {
-  if (text.length > MAX_BYTES) return failed({ message: `runtime-vars.json is ${text.length} bytes, more than the ${MAX_BYTES} this small file can hold`, offset: MAX_BYTES });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return failed({ message: `not JSON: ${(err as Error).message}`, line: 1 });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return failed({ message: 'expected a JSON object', line: 1 });
-  const o = raw as Record<string, unknown>;
+  const doc = parseJsonObject(text, 'runtime-vars.json', MAX_BYTES);
+  if (!doc.ok) return doc;
+  const o = doc.value;
   const gomaxprocs = readVar(o.gomaxprocs, isCount, 'gomaxprocs');
   const memoryLimitBytes = readVar(o.memoryLimitBytes, isBytesOrNone, 'memoryLimitBytes');
   const gcPercent = readVar(o.gcPercent, isPercentOrOff, 'gcPercent');

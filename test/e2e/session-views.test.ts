@@ -68,6 +68,9 @@ test('Overview: health, ranked recommendations with evidence, the memory waterfa
   assert.equal(await page.locator('[data-testid="waterfall-row"][data-key="cgroup-limit"]').getAttribute('data-bytes'), String(256 * 1024 * 1024));
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
   assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);
+  // The Go classes against MemStats and the reserved address space are figures beside the waterfall.
+  assert.match((await page.locator('[data-testid="waterfall-row"][data-key="attribution-go-heap"]').innerText()).replace(/\s+/g, ' '), /Go heap arenas .* against HeapSys \+ StackInuse = .*within the tolerance/);
+  assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="reserved"]').getAttribute('data-bytes')) > 64 * 1024 * 1024);
   assert.match(await page.getByTestId('cpu-threads-by-state').innerText(), /\d+ idle M/, 'thread states from the eu-stack capture');
   await shot(page, '19-overview');
   // Evidence links to the view that shows it.
@@ -91,6 +94,10 @@ test('Memory: classes, address strip, treemap, a virtualized table and the cgrou
     assert.match((await cpuPressure.getAttribute('title')) ?? '', /of cgroup \/gopherscope-lab\/gopherscope-lab-/);
   }
   assert.match(await page.getByTestId('memstats').innerText(), /HeapAlloc/);
+  // Each Go class against what the runtime says it mapped, with the difference and the tolerance.
+  for (const key of ['go-heap', 'go-metadata']) assert.equal(await page.getByTestId(`attribution-${key}`).getAttribute('data-within'), 'true', key);
+  assert.match(await page.getByTestId('attribution-notes').innerText(), /Runtime totals from go\/heap-debug1\.txt .* within max\(8 MiB, 10%\)/);
+  assert.match(await page.getByTestId('memory-class-go-heap').innerText(), /\d/);
   const rows = await page.getByTestId('mapping-row').count();
   assert.ok(rows >= 10);
   await page.getByTestId('mapping-filter').fill('vdso');

@@ -6,12 +6,14 @@
 import { createCgroup, type CgroupOptions, type LabCgroup } from './cgroup';
 import { startSshd, type Sshd, type SshdOptions } from './sshd';
 import { startTarget, type RunningTarget } from './target';
-import { buildTarget } from './targets';
+import { buildTarget, type TargetName } from './targets';
 
 export interface GoServiceOptions extends CgroupOptions {
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly goToolchain?: string;
+  /** Which program of test/targets/ (default: service). */
+  readonly target?: TargetName;
 }
 
 export interface LabTarget extends RunningTarget {
@@ -32,7 +34,7 @@ export async function createLab(opts: { sshd?: SshdOptions } = {}): Promise<Lab>
   return {
     sshd,
     async startGoService(o = {}) {
-      const built = await buildTarget('service', o.goToolchain ? { goToolchain: o.goToolchain } : {});
+      const built = await buildTarget(o.target ?? 'service', o.goToolchain ? { goToolchain: o.goToolchain } : {});
       const cgroup = await createCgroup(o);
       try {
         const t = await startTarget({ binary: built.binary, args: o.args ?? [], env: o.env ?? {}, cgroup });

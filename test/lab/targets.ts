@@ -59,8 +59,10 @@ export const LAB_TOOLCHAINS = ['go1.22.12', 'go1.23.12', 'go1.24.0', 'go1.25.5',
 export type BuildVariant = 'static' | 'cgo' | 'pie' | 'nodwarf' | 'stripped' | 'noshdr';
 export const BUILD_VARIANTS: readonly BuildVariant[] = ['static', 'cgo', 'pie', 'nodwarf', 'stripped', 'noshdr'];
 
-/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them); `inprocess` sets the runtime's values in-process; `oddname` runs under a hostile name. */
-export type TargetName = 'service' | 'settings' | 'inprocess' | 'oddname';
+/** `service` has no dependencies; `settings` takes automaxprocs, automemlimit and client_golang from the module proxy (go.sum pins them); `inprocess` sets the runtime's values in-process; `oddname` runs under a hostile name; `cgomalloc` is built with cgo and mallocs from C threads. */
+export type TargetName = 'service' | 'settings' | 'inprocess' | 'oddname' | 'cgomalloc';
+/** Targets built with cgo whatever the variant: `cgomalloc` mallocs from C threads. */
+const ALWAYS_CGO: ReadonlySet<TargetName> = new Set(['cgomalloc']);
 
 function buildArgs(variant: BuildVariant): string[] {
   switch (variant) {
@@ -103,7 +105,7 @@ export function buildTarget(name: TargetName, opts: { goToolchain?: string; vari
   const p = (async () => {
     if (!existsSync(out)) {
       mkdirSync(cacheDir, { recursive: true });
-      const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: variant === 'cgo' ? '1' : '0', GOFLAGS: '-trimpath' };
+      const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: variant === 'cgo' || ALWAYS_CGO.has(name) ? '1' : '0', GOFLAGS: '-trimpath' };
       env.GOTOOLCHAIN = opts.goToolchain ?? 'local';
       try {
         await run(goBinary(), ['build', ...buildArgs(variant), '-o', `${out}.tmp`, '.'], { cwd: src, env, timeout: 600_000 });

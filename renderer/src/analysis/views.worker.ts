@@ -40,7 +40,7 @@ scope.onmessage = async (e) => {
     const inflated = performance.now();
     const model =
       req.view === 'memory'
-        ? buildMemoryView(files, { isGo: req.isGo })
+        ? buildMemoryView(files, { isGo: req.isGo, goVersion: req.goVersion ?? null })
         : req.view === 'threads'
           ? buildThreadsView(files)
           : req.view === 'goroutines'

@@ -190,15 +190,31 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
 interface CaptureOptions {
   stacks: boolean;
   processMemory: boolean;
+  memProbes: boolean;
   cpuProfileSeconds?: number;
   traceSeconds?: number;
   pprofPort?: number;
+}
+
+/** A part of the capture that can be switched off, with its cost (marked when it pauses the target). */
+function OptionRow({ label, checked, set, testId, cost, pauses = false }: { label: string; checked: boolean; set: (on: boolean) => void; testId: string; cost: string; pauses?: boolean }) {
+  return (
+    <tr>
+      <td>
+        <label className="check">
+          <input type="checkbox" checked={checked} onChange={(e) => set(e.target.checked)} data-testid={testId} /> {label}
+        </label>
+      </td>
+      <td className={!checked ? 'muted' : pauses ? 'cost' : ''}>{cost}</td>
+    </tr>
+  );
 }
 
 /** What the capture will collect and what each part costs the target, before anything runs. */
 function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo; onStart: (o: CaptureOptions) => void; onCancel: () => void }) {
   const [stacks, setStacks] = useState(true);
   const [processMemory, setProcessMemory] = useState(true);
+  const [memProbes, setMemProbes] = useState(true);
   const [cpu, setCpu] = useState('0');
   const [trace, setTrace] = useState('0');
   const [port, setPort] = useState('');
@@ -210,6 +226,7 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
     onStart({
       stacks,
       processMemory,
+      memProbes,
       ...(cpuS > 0 ? { cpuProfileSeconds: Math.min(cpuS, 300) } : {}),
       ...(traceS > 0 ? { traceSeconds: Math.min(traceS, 120) } : {}),
       ...(Number.isInteger(portN) && portN > 0 && portN < 65536 ? { pprofPort: portN } : {}),
@@ -227,14 +244,8 @@ function CaptureDialog({ process: p, onStart, onCancel }: { process: ProcessInfo
               <td>System, scheduler, process, threads, cgroups</td>
               <td>{CAPTURE_COSTS.fast}</td>
             </tr>
-            <tr>
-              <td>
-                <label className="check">
-                  <input type="checkbox" checked={stacks} onChange={(e) => setStacks(e.target.checked)} data-testid="capture-stacks" /> Native stacks
-                </label>
-              </td>
-              <td className={stacks ? 'cost' : 'muted'}>{CAPTURE_COSTS.stacks}</td>
-            </tr>
+            <OptionRow label="Native stacks" checked={stacks} set={setStacks} testId="capture-stacks" cost={CAPTURE_COSTS.stacks} pauses />
+            <OptionRow label="Memory probes" checked={memProbes} set={setMemProbes} testId="capture-mem-probes" cost={CAPTURE_COSTS.memProbes} />
             {isGo && (
               <>
                 <tr>

@@ -11,24 +11,23 @@ import { useView, ViewStatus } from './useView';
 export const CLASS_COLORS: Readonly<Record<MemoryClass, string>> = {
   'go-heap': '#2f80ed',
   'go-metadata': '#9b51e0',
-  'binary-text': '#27ae60',
-  'binary-rodata': '#6fcf97',
-  'binary-data': '#219653',
-  'binary-bss': '#a8e6c1',
-  'shared-library': '#f2994a',
-  'thread-stack': '#eb5757',
-  'cgo-malloc': '#f2c94c',
-  'anon-other': '#828282',
-  'file-data': '#56ccf2',
+  'go-stacks': '#56a0d3',
+  'c-malloc': '#f2c94c',
+  'thread-stacks': '#eb5757',
+  binary: '#27ae60',
+  'shared-libraries': '#f2994a',
+  file: '#56ccf2',
   shm: '#bb6bd9',
   kernel: '#bdbdbd',
+  'anon-unknown': '#828282',
 };
 const label = (c: MemoryClass) => MEMORY_CLASSES.find((x) => x.id === c)?.label ?? c;
 
-const wantMemory = (n: string) => n === 'proc/smaps' || n === 'proc/smaps_rollup' || n.startsWith('cgroup/') || n === 'go/heap-debug1.txt' || n === 'proc/maps';
+const MEMORY_ARTIFACTS = new Set(['proc/smaps', 'proc/smaps_rollup', 'proc/maps', 'go/heap-debug1.txt', 'proc/mem-probes.json', 'go/expvar.json', 'go/metrics.txt']);
+const wantMemory = (n: string) => MEMORY_ARTIFACTS.has(n) || n.startsWith('cgroup/');
 
 export function MemoryView({ api, session }: { api: Api; session: SessionDetail }) {
-  const state = useView(api, session, 'memory', wantMemory, { isGo: session.goVersion ? true : undefined });
+  const state = useView(api, session, 'memory', wantMemory, { isGo: session.goVersion ? true : undefined, goVersion: session.goVersion });
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;
   if (m.error) return <div className="error-inline" data-testid="view-error">{m.error}</div>;
@@ -53,6 +52,7 @@ export function MemoryView({ api, session }: { api: Api; session: SessionDetail 
         </div>
         <CgroupCard model={m} />
       </div>
+      <AttributionCard model={m} />
       <MappingTable table={m.table} />
     </div>
   );
@@ -121,7 +121,7 @@ function Treemap({ model }: { model: Model }) {
 
 function ClassTable({ model }: { model: Model }) {
   return (
-    // Nine columns in half the page: numbers stay on one line and the table scrolls sideways
+    // Ten columns in half the page: numbers stay on one line and the table scrolls sideways
     // rather than hiding its last columns.
     <div className="table-scroll">
       <table className="table compact" data-testid="memory-classes">
@@ -129,7 +129,8 @@ function ClassTable({ model }: { model: Model }) {
           <tr>
             <th>Class</th>
             <th className="num">Maps</th>
-            <th className="num">Size</th>
+            <th className="num" title="address space with some access (Size of the mappings that are not ---p)">Mapped</th>
+            <th className="num" title="reserved address space: ---p mappings, never resident">Reserved</th>
             <th className="num">RSS</th>
             <th className="num">PSS</th>
             <th className="num">Private dirty</th>
@@ -145,7 +146,8 @@ function ClassTable({ model }: { model: Model }) {
                 <span className="swatch" style={{ background: CLASS_COLORS[t.class] }} /> {label(t.class)}
               </td>
               <td className="num">{t.mappings}</td>
-              <td className="num">{formatKiB(t.kib.Size)}</td>
+              <td className="num">{formatKiB(t.kib.Size - t.kib.Reserved)}</td>
+              <td className="num">{formatKiB(t.kib.Reserved)}</td>
               <td className="num">{formatKiB(t.kib.Rss)}</td>
               <td className="num">{formatKiB(t.kib.Pss)}</td>
               <td className="num">{formatKiB(t.kib.Private_Dirty)}</td>
@@ -156,6 +158,52 @@ function ClassTable({ model }: { model: Model }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** The Go classes as the mappings show them, against what the runtime says it mapped (MemStats), with the difference. */
+function AttributionCard({ model }: { model: Model }) {
+  const a = model.attribution;
+  if (!a) return null;
+  const signed = (b: number) => `${b < 0 ? '−' : '+'}${formatBytes(Math.abs(b))}`;
+  return (
+    <div className="card" data-testid="memory-attribution">
+      <h2>Go classes against the runtime</h2>
+      {a.rows.length === 0 ? (
+        <p className="muted">Not a Go process: no runtime totals to compare with.</p>
+      ) : (
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th>Go class</th>
+              <th className="num">Mapped (smaps)</th>
+              <th className="num">Resident</th>
+              <th className="num">Reserved</th>
+              <th>The runtime says</th>
+              <th className="num">Difference</th>
+            </tr>
+          </thead>
+          <tbody>
+            {a.rows.map((r) => (
+              <tr key={r.key} data-testid={`attribution-${r.key}`} data-within={r.within === null ? '' : String(r.within)}>
+                <td>{r.label}</td>
+                <td className="num">{formatBytes(r.mappedBytes)}</td>
+                <td className="num">{formatBytes(r.rssBytes)}</td>
+                <td className="num">{formatBytes(r.reservedBytes)}</td>
+                <td className="small">{r.runtimeBytes === null ? 'unknown (no MemStats in this session)' : `${formatBytes(r.runtimeBytes)} = ${r.runtimeWhat}`}</td>
+                <td className={`num ${r.within === false ? 'warn' : ''}`} title={r.toleranceBytes === null ? undefined : `tolerance ±${formatBytes(r.toleranceBytes)}`}>
+                  {r.differenceBytes === null ? '—' : `${signed(r.differenceBytes)} ${r.within ? '(within tolerance)' : '(outside tolerance)'}`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="muted small" data-testid="attribution-notes">
+        {a.runtimeSource ? `Runtime totals from ${a.runtimeSource.artifact} (${a.runtimeSource.detail}); a difference is ${a.tolerance}.` : 'No MemStats, expvar or metrics in this session: the Go classes are not checked against the runtime.'} Reserved (---p) address space is never resident and is not in RSS. {a.probeSummary}.
+        {a.notes.length > 0 && ` ${a.notes.join('; ')}.`}
+      </div>
     </div>
   );
 }

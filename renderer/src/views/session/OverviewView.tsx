@@ -128,7 +128,8 @@ function EvidenceRow({ e, show }: { e: EvidenceItem; show: (tab: SessionTab) => 
 }
 
 function Waterfall({ memory }: { memory: MemoryReconciliation }) {
-  const scale = Math.max(1, ...memory.rows.map((r) => r.bytes ?? 0));
+  // Aside rows (reserved address space, differences against MemStats) are figures beside the picture, not on its scale.
+  const scale = Math.max(1, ...memory.rows.map((r) => (r.kind === 'aside' ? 0 : (r.bytes ?? 0))));
   return (
     <div className="card" data-testid="waterfall">
       <h2>Memory: container limit to RSS</h2>
@@ -141,13 +142,13 @@ function Waterfall({ memory }: { memory: MemoryReconciliation }) {
             <div className="wf-bar">
               {r.bytes === null ? (
                 <span className="muted small">unknown</span>
-              ) : r.kind === 'limit' || r.kind === 'line' ? (
+              ) : r.kind === 'aside' ? null : r.kind === 'limit' || r.kind === 'line' ? (
                 <div className="wf-marker" style={{ left: `${(Math.max(0, r.bytes) / scale) * 100}%` }} />
               ) : (
                 <div className="wf-fill" style={{ width: `${(Math.abs(r.bytes) / scale) * 100}%` }} />
               )}
             </div>
-            <div className="wf-value num">{r.bytes === null ? '—' : `${r.bytes < 0 ? '−' : ''}${formatBytes(Math.abs(r.bytes))}`}</div>
+            <div className="wf-value num">{r.bytes === null ? '—' : `${r.bytes < 0 ? '−' : r.kind === 'aside' && r.key.startsWith('attribution-') ? '+' : ''}${formatBytes(Math.abs(r.bytes))}`}</div>
           </div>
         ))}
       </div>

@@ -1,0 +1,3 @@
+module gopherscope.dev/lab/cgomalloc
+
+go 1.22
