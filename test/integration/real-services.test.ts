@@ -5,9 +5,9 @@
  * start-up log lines, its own metrics endpoint, its own pprof heap page, and (for glibc arenas)
  * the heap_info headers the lab reads in its memory.
  *
- * Assertions marked `todo: 'needs settings/memory merge'` compare `report --json`'s `settings`
- * and `memoryClasses` (issue 17, parts 1, 3 and 4) with the oracle; they fail until those
- * branches are merged, and are switched on by removing the mark.
+ * `report --json`'s `settings` and `memoryClasses` (issue 17, parts 1, 3 and 4) are compared with
+ * that oracle: the settings value for value, the Go memory classes against the service's own
+ * MemStats with the formulas and the tolerance the tool states (shared/analysis/memoryAttribution.ts).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,11 +24,10 @@ import { glibcArenas } from '../lab/glibcArenas';
 import { startRealService, type RealService, type ServiceOracle } from '../lab/services';
 import { startSshd, type Sshd } from '../lab/sshd';
 import { goBinary } from '../lab/targets';
+import { goTolerance } from '../../shared/analysis/memoryAttribution';
+import { GO_HEAP_INDEX_BYTES } from '../../shared/analysis/memoryLayout';
 
 const MiB = 1024 * 1024;
-const TODO = { todo: 'needs settings/memory merge' } as const;
-/** Go classes against MemStats: the difference allowed (the runtime maps in 64 KiB-4 MiB steps; MemStats is read a moment apart). */
-const tolerance = (bytes: number) => Math.max(4 * MiB, bytes * 0.1);
 
 let sshd: Sshd;
 let backend: Backend;
@@ -90,18 +89,25 @@ async function assertReachedThroughNamespace(s: SessionDetail, svc: RealService)
   assert.equal(s.goVersion, svc.goVersion);
 }
 
+/**
+ * The Go classes against the service's own MemStats, with the tool's formulas: the heap arenas hold
+ * HeapSys and the stacks carved from them (StackInuse); stacks mapped on their own are StackSys −
+ * StackInuse; metadata is MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys and the arena index.
+ */
 function goClassesAgainstMemStats(report: Report, oracle: ServiceOracle) {
   const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
   assert.ok(cls.size > 0, 'report --json carries memoryClasses');
-  const heap = cls.get('go-heap');
-  assert.ok(heap, 'a go-heap class');
-  const heapSys = oracle.memstats.HeapSys!;
-  assert.ok(Math.abs(heap.mappedBytes - heapSys) <= tolerance(heapSys), `go-heap ${heap.mappedBytes} against HeapSys ${heapSys}`);
-  const stacks = cls.get('go-stacks');
-  if (oracle.memstats.StackSys !== undefined && stacks) assert.ok(Math.abs(stacks.mappedBytes - oracle.memstats.StackSys) <= tolerance(oracle.memstats.StackSys), `go-stacks ${stacks.mappedBytes} against StackSys ${oracle.memstats.StackSys}`);
-  const meta = cls.get('go-metadata');
-  const metaSys = (oracle.memstats.MSpanSys ?? 0) + (oracle.memstats.MCacheSys ?? 0) + (oracle.memstats.GCSys ?? 0) + (oracle.memstats.OtherSys ?? 0) + (oracle.memstats.BuckHashSys ?? 0);
-  if (meta) assert.ok(Math.abs(meta.mappedBytes - metaSys) <= tolerance(metaSys), `go-metadata ${meta.mappedBytes} against MSpanSys+MCacheSys+GCSys+OtherSys+BuckHashSys ${metaSys}`);
+  const m = oracle.memstats;
+  for (const k of ['HeapSys', 'StackSys', 'StackInuse', 'MSpanSys', 'MCacheSys', 'BuckHashSys', 'GCSys', 'OtherSys']) assert.ok(m[k] !== undefined, `the service reports ${k}`);
+  const expect: [string, number, string][] = [
+    ['go-heap', m.HeapSys! + m.StackInuse!, 'HeapSys + StackInuse'],
+    ['go-stacks', m.StackSys! - m.StackInuse!, 'StackSys − StackInuse'],
+    ['go-metadata', m.MSpanSys! + m.MCacheSys! + m.BuckHashSys! + m.GCSys! + m.OtherSys! + GO_HEAP_INDEX_BYTES, 'MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys + arena index'],
+  ];
+  for (const [id, runtime, what] of expect) {
+    const mapped = cls.get(id)?.mappedBytes ?? 0;
+    assert.ok(Math.abs(mapped - runtime) <= goTolerance(runtime), `${id} ${(mapped / MiB).toFixed(1)} MiB against ${what} ${(runtime / MiB).toFixed(1)} MiB (tolerance ${(goTolerance(runtime) / MiB).toFixed(1)} MiB)`);
+  }
 }
 
 // --- Caddy: automemlimit and automaxprocs set GOMEMLIMIT and GOMAXPROCS in-process -------------
@@ -130,7 +136,7 @@ test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through i
     assert.equal(artifact(s, 'go/trace')?.status, 'ok');
     const report = await reportJson(s.id);
 
-    await t.test('settings: GOMAXPROCS and GOMEMLIMIT are the values Caddy set in-process, from a source stronger than the environment', TODO, () => {
+    await t.test('settings: GOMAXPROCS and GOMEMLIMIT are the values Caddy set in-process, from a source stronger than the environment', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.ok(st, 'report --json carries settings');
       assert.equal(st.GOMAXPROCS?.value, oracle.gomaxprocs);
@@ -142,11 +148,11 @@ test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through i
       assert.deepEqual([godebug.madvdontneed?.value, godebug.madvdontneed?.source], ['1', 'environment']);
       assert.deepEqual([godebug.asyncpreemptoff?.value, godebug.asyncpreemptoff?.source], ['1', 'environment']);
     });
-    await t.test('advice: no GOMEMLIMIT is proposed (automemlimit set it), and madvdontneed=1 is named redundant since Go 1.16', TODO, () => {
+    await t.test('advice: no GOMEMLIMIT is proposed (automemlimit set it), and madvdontneed=1 is named redundant since Go 1.16', () => {
       for (const r of report.recommendations) assert.doesNotMatch(r.change.diff, /^\+GOMEMLIMIT=/m, `${r.id} proposes GOMEMLIMIT although Caddy set it`);
       assert.ok(report.recommendations.some((r) => /madvdontneed/.test(`${r.title}\n${r.change.diff}`) && /redundant|default/i.test(`${r.title}\n${r.change.diff}`)), 'madvdontneed=1 is named as redundant');
     });
-    await t.test('memory: the Go classes reconcile with Caddy\'s MemStats (its /metrics) within the tolerance', TODO, () => goClassesAgainstMemStats(report, oracle));
+    await t.test('memory: the Go classes reconcile with Caddy\'s MemStats (its /metrics) within the tolerance', () => goClassesAgainstMemStats(report, oracle));
   } finally {
     await caddy.stop();
   }
@@ -161,7 +167,7 @@ test('Caddy with GOMAXPROCS=8 in its environment: automaxprocs honours it, and t
     assert.equal(oracle.gomaxprocs, 8);
     await assertReachedThroughNamespace(s, caddy);
     const report = await reportJson(s.id);
-    await t.test('settings: GOMAXPROCS is 8, and the change removes GOMAXPROCS=8 from the environment', TODO, () => {
+    await t.test('settings: GOMAXPROCS is 8, and the change removes GOMAXPROCS=8 from the environment', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, 8);
       assert.ok(report.recommendations.some((r) => /^-GOMAXPROCS=8$/m.test(r.change.diff)), 'a change removes GOMAXPROCS=8');
@@ -187,9 +193,9 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
     assert.equal(s.status, 'complete', s.statusReason ?? '');
     assert.equal(artifact(s, 'proc/smaps')?.status, 'ok');
 
-    await t.test('pprof reached through the namespace (needs Go detection of cgo builds: issue 17 part 2)', { todo: 'needs binary merge (cgo Go detection)' }, () => assertReachedThroughNamespace(s, kine));
+    await t.test('pprof reached through the namespace (a cgo, dynamically linked build is detected as Go)', () => assertReachedThroughNamespace(s, kine));
     const report = await reportJson(s.id);
-    await t.test('memory: glibc arenas are c-malloc, never a Go class; the Go classes reconcile with kine\'s MemStats', TODO, () => {
+    await t.test('memory: glibc arenas are c-malloc, never a Go class; the Go classes reconcile with kine\'s MemStats', () => {
       const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
       const cMalloc = cls.get('c-malloc');
       assert.ok(cMalloc, 'a c-malloc class');
@@ -197,7 +203,7 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
       assert.ok(cMalloc.mappedBytes >= arenaBytes, `c-malloc ${cMalloc.mappedBytes} holds the ${arenas.length} arenas' ${arenaBytes} bytes`);
       goClassesAgainstMemStats(report, oracle);
     });
-    await t.test('settings: GOMAXPROCS and GOMEMLIMIT as kine\'s runtime reports them', TODO, () => {
+    await t.test('settings: GOMAXPROCS and GOMEMLIMIT as kine\'s runtime reports them', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
       assert.equal(st?.GOMEMLIMIT?.value, oracle.gomemlimitBytes === Number.POSITIVE_INFINITY ? null : oracle.gomemlimitBytes);
@@ -218,11 +224,11 @@ test('nats-server v2.15.3 with pprof only on the container\'s loopback: reached 
     await assertReachedThroughNamespace(s, nats);
     assert.equal(oracle.gomaxprocs, 2, 'Go 1.25+ under a 0.5 CPU quota: at least 2');
     const report = await reportJson(s.id);
-    await t.test('settings: GOMAXPROCS as nats-server reports it on /varz', TODO, () => {
+    await t.test('settings: GOMAXPROCS as nats-server reports it on /varz', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
     });
-    await t.test('memory: the Go classes reconcile with nats-server\'s MemStats (its pprof heap page)', TODO, () => goClassesAgainstMemStats(report, oracle));
+    await t.test('memory: the Go classes reconcile with nats-server\'s MemStats (its pprof heap page)', () => goClassesAgainstMemStats(report, oracle));
   } finally {
     await nats.stop();
   }
