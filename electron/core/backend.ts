@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { ConnectResult, EventName, EventPayload, Host, ProcessInfo } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
-import { ApiError } from '../../shared/contract/errors';
+import { ApiError, messageOf } from '../../shared/contract/errors';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
 import type { Backend, BackendOptions, EventListener } from './backendTypes';
 import { exportSession, importBundle } from './bundles';
@@ -112,7 +112,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         },
       );
     } catch (err) {
-      emit('ssh.state', { hostId, state: 'failed', reason: err instanceof Error ? err.message : String(err) });
+      emit('ssh.state', { hostId, state: 'failed', reason: messageOf(err) });
       throw err;
     }
     if (outcome.kind === 'host-key') {
@@ -245,7 +245,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
           }, { enabled: stacks, ...(stackTools ? { tools: stackTools } : {}) }, { memProbes });
           emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
         } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
+          const reason = messageOf(err);
           await store.finishSession(sessionId, 'failed', reason, []).catch(() => undefined);
           emit('capture.finished', { captureId, sessionId, status: 'failed', reason });
         } finally {

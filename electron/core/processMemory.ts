@@ -12,6 +12,7 @@
 import { AT_ENTRY, ET_DYN, findSymbols, SHT_NOBITS, SHT_SYMTAB, parseAuxv, sectionContents, SectionInflater, type ElfHeader, type ElfSection } from '../../shared/parsers/elf';
 import { GoRuntimeLayoutFinder, type GoRuntimeLayout } from '../../shared/parsers/goRuntimeLayout';
 import { interpretRuntimeVars, type RuntimeVars, type RuntimeVarsReading } from '../../shared/parsers/runtimeVars';
+import { messageOf } from '../../shared/contract/errors';
 import { collect, type CollectedFile } from './frameCollector';
 import type { ExeFacts } from './goBinary';
 import { memReadError, newNonce, readScript, type ExeRange, type FileItem, type MemRead } from './remoteScripts';
@@ -252,6 +253,7 @@ async function streamInfo(
   let read = 0;
   let next = 0;
   let failure: string | null = null;
+  let lostWith: string | null = null;
   const started = Date.now();
   try {
     await run(conn, { exeRanges: reads }, opts, opts.timeoutMs ?? 120_000, {
@@ -272,6 +274,9 @@ async function streamInfo(
         if (finder.complete || failure || finder.error) stop.abort();
       },
     });
+  } catch (e) {
+    // A channel or read that times out is a shorter read, reported below with how far it got, never a failed capture.
+    if (!stop.signal.aborted) lostWith = messageOf(e);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -281,7 +286,7 @@ async function streamInfo(
   if (finder.complete && layout.ok) return { layout: layout.value, method: how };
   if (failure) return { skip: `${failure} (${how})` };
   if (read < info.size && !finder.complete) {
-    const why = read >= cap ? `the runtime's entries are not in the first ${mib(cap)} MiB of .debug_info (the cap)` : `the read of .debug_info stopped at ${mib(read)} of ${mib(info.size)} MiB (timeout or dropped connection)`;
+    const why = read >= cap ? `the runtime's entries are not in the first ${mib(cap)} MiB of .debug_info (the cap)` : `the read of .debug_info stopped at ${mib(read)} of ${mib(info.size)} MiB (timeout or dropped connection)${lostWith ? `: ${lostWith}` : ''}`;
     if (layout.ok && (layout.value.gomaxprocs || layout.value.gcController)) return { layout: layout.value, method: `${how}; ${why}` };
     return { skip: why };
   }

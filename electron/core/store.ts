@@ -14,7 +14,7 @@ import { mkdir, open, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactNameProblem } from '../../shared/capture/artifactName';
 import type { ArtifactMeta, ArtifactStatus, Host, SessionDetail, SessionStatus, SessionSummary } from '../../shared/contract/api';
-import { ApiError } from '../../shared/contract/errors';
+import { ApiError, messageOf } from '../../shared/contract/errors';
 import { BlobStore } from './blobs';
 import { identityToken, isRunning, parseIdentityToken } from './processIdentity';
 import { Database } from './sqlite';
@@ -279,7 +279,7 @@ export class Store {
   /** An error from storing, as the user should read it: a full disk says so and what to do. */
   storageError(err: unknown): ApiError {
     if (err instanceof ApiError) return err;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     if (isNoSpace(err)) return new ApiError('storage', `the disk holding the library (${this.dataDir}) is full (${message})`, 'Free some space there and capture again; what was saved before is kept.');
     return new ApiError('storage', `could not store the capture in ${this.dataDir}: ${message}`);
   }

@@ -1,6 +1,6 @@
 import { Suspense, lazy, useCallback, useState } from 'react';
 import type { Api } from '../../shared/contract/client';
-import { ApiError } from '../../shared/contract/errors';
+import { ApiError, messageOf } from '../../shared/contract/errors';
 import { href, useRoute } from './route';
 import { HostsView } from './views/HostsView';
 import { ProcessesView } from './views/ProcessesView';
@@ -21,7 +21,7 @@ export function App({ api }: { api: Api }) {
   const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
   const report = useCallback<ErrorReporter>((err) => {
     if (err instanceof ApiError) setError({ message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
-    else setError({ message: err instanceof Error ? err.message : String(err) });
+    else setError({ message: messageOf(err) });
   }, []);
   return (
     <div className="app">

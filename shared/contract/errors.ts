@@ -47,8 +47,10 @@ export class ApiError extends Error {
 /** The envelope every transport carries for a reply. */
 export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiErrorData };
 
+/** The text of anything thrown: an Error's message, or the value itself. */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export function toErrorData(err: unknown): ApiErrorData {
   if (err instanceof ApiError) return err.toData();
-  const message = err instanceof Error ? err.message : String(err);
-  return { code: 'internal', message };
+  return { code: 'internal', message: messageOf(err) };
 }

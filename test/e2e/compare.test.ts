@@ -61,8 +61,15 @@ test('pick two sessions in the library and compare them: resolved advice, gorout
   const flame = page.getByTestId('diff-flame').first();
   const box = (await flame.boundingBox())!;
   assert.ok(box.height >= 18);
-  await page.mouse.move(box.x + 10, box.y + 5);
-  await page.waitForFunction(() => /^all: .+ → /.test(document.querySelector('[data-testid="diff-flame-hover"]')?.textContent ?? ''));
+  // hover() scrolls the canvas into view and waits for it to stop moving: a raw mouse move at a box measured
+  // while the page still lays out (or below the fold) reaches nothing.
+  const hovered = () => page.waitForFunction(() => /^all: .+ → /.test(document.querySelector('[data-testid="diff-flame-hover"]')?.textContent ?? ''), undefined, { timeout: 5000 });
+  let hoverShown = false;
+  for (let i = 0; i < 3 && !hoverShown; i++) {
+    await flame.hover({ position: { x: 10 + i, y: 5 } });
+    hoverShown = await hovered().then(() => true, () => false);
+  }
+  assert.ok(hoverShown, 'hovering the root of the differential flame graph names it with before → after');
   await shot(page, '26-compare');
   // Compare shows each session's settings as its Overview does: the same GOMAXPROCS, the same source.
   const setting = page.locator('[data-testid="compare-setting"][data-name="GOMAXPROCS"]');

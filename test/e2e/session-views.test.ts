@@ -52,7 +52,7 @@ test('Overview: health, ranked recommendations with evidence, the memory waterfa
   const card = page.locator('[data-testid="recommendation"][data-rule="gomemlimit-unset"]');
   await card.locator('.rec-head').click();
   assert.match(await card.getByTestId('recommendation-change').innerText(), /^add GOMEMLIMIT=\d+MiB/);
-  assert.match(await card.locator('.rec-head').innerText(), /GOMEMLIMIT is not in the environment under a 256\.0 MiB container memory limit/);
+  assert.match(await card.locator('.rec-head').innerText(), /GOMEMLIMIT is not set \(process memory: no limit\) under a 256\.0 MiB container memory limit/);
   assert.ok((await card.getByTestId('evidence').count()) >= 3);
   // 2 Ps on this 2-CPU machine is what Go 1.25 chooses for a 0.5-CPU quota (max(2, ceil(quota))): no GOMAXPROCS advice.
   assert.equal(await page.locator('[data-rule="gomaxprocs-above-quota"]').count(), 0);

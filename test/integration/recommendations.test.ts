@@ -102,8 +102,8 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.equal(t.evidence[0]!.source?.artifact, 'cgroup/');
 
   const m = rec(report, 'gomemlimit-unset');
-  // No metrics endpoint, no runtime variables: the environment is all that speaks, and it is worded so.
-  assert.match(m.title, /^GOMEMLIMIT is not in the environment under a 256\.0 MiB container memory limit/);
+  // No metrics endpoint, but the runtime's own variables (read as root from /proc/PID/mem) say there is no limit.
+  assert.match(m.title, /^GOMEMLIMIT is not set \(process memory: no limit\) under a 256\.0 MiB container memory limit/);
   assert.match(m.change.diff, /^add GOMEMLIMIT=\d+MiB/);
   const suggested = parseMemLimit(/GOMEMLIMIT=(\d+MiB)/.exec(m.change.diff)![1]!)!;
   // (limit − memory outside Go) × 0.9, from this session's own smaps.
@@ -145,7 +145,9 @@ test('a Go 1.26 service with defaults in the same cgroup keeps those rules silen
   assert.notEqual(report.cpu.followsQuota, true);
   assert.match(report.cpu.followsQuotaWhy, /DefaultGODEBUG|containermaxprocs=0/);
   assert.equal(report.settings.GOMEMLIMIT.effective?.value, 200 * MiB);
-  assert.equal(report.settings.GOMEMLIMIT.effective?.source, 'environment');
+  // The environment set it; the runtime's variables in process memory, a stronger source, show the same value.
+  assert.equal(report.settings.GOMEMLIMIT.effective?.source, 'process-memory');
+  assert.equal(report.settings.GOMEMLIMIT.readings.find((r) => r.source === 'environment')?.value, 200 * MiB);
   const waterfall = new Map(report.memory.rows.map((r) => [r.key, r]));
   assert.equal(waterfall.get('cgroup-limit')!.bytes, 256 * MiB);
   assert.equal(waterfall.get('gomemlimit')!.bytes, 200 * MiB);
