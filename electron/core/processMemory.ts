@@ -130,19 +130,27 @@ function memError(f: CollectedFile | undefined): string {
 
 type ReadParts = Parameters<typeof readScript>[1];
 
-/** One collect round trip of reads, with its own nonce. */
-async function run(conn: SshConnection, parts: ReadParts, opts: RuntimeVarsOptions, timeoutMs: number, extra: { signal?: AbortSignal; onFile?: (f: CollectedFile) => void; capFor?: (name: string) => number } = {}): Promise<Map<string, CollectedFile>> {
+/**
+ * One collect round trip of reads, with its own nonce. A round that fails (no channel within the time, a dropped
+ * connection) gives the files it got and the reason, so each caller labels its skip; a cancel still throws.
+ */
+async function run(conn: SshConnection, parts: ReadParts, opts: RuntimeVarsOptions, timeoutMs: number, extra: { signal?: AbortSignal; onFile?: (f: CollectedFile) => void; capFor?: (name: string) => number } = {}): Promise<Map<string, CollectedFile> & { error?: string }> {
   const nonce = newNonce();
   const signal = extra.signal ?? opts.signal;
-  const r = await collect(conn, readScript(nonce, parts, opts.sudo ? { sudo: true } : {}), {
-    nonce,
-    timeoutMs,
-    maxTotalBytes: 512 * MiB,
-    capFor: extra.capFor ?? (() => MAX_SMALL_SECTION),
-    ...(signal ? { signal } : {}),
-    ...(extra.onFile ? { onFile: extra.onFile } : {}),
-  });
-  return r.files;
+  try {
+    const r = await collect(conn, readScript(nonce, parts, opts.sudo ? { sudo: true } : {}), {
+      nonce,
+      timeoutMs,
+      maxTotalBytes: 512 * MiB,
+      capFor: extra.capFor ?? (() => MAX_SMALL_SECTION),
+      ...(signal ? { signal } : {}),
+      ...(extra.onFile ? { onFile: extra.onFile } : {}),
+    });
+    return r.files;
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    return Object.assign(new Map<string, CollectedFile>(), { error: messageOf(e) });
+  }
 }
 
 function loadBias(elf: ElfHeader, f: CollectedFile | undefined): number | string {
@@ -169,7 +177,7 @@ async function locate(conn: SshConnection, pid: number, elf: ElfHeader, sections
   const symtab = sections.find((s) => s.name === '.symtab' && s.type === SHT_SYMTAB && s.size > 0);
   const strtab = symtab ? sections[symtab.link] : undefined;
   const dwarfParts = info && abbrev ? [abbrev, ...(addr ? [addr] : [])].map((s, i) => ({ name: i === 0 ? 'abbrev' : 'addr', pid, offset: s.offset, length: Math.min(s.size, MAX_SMALL_SECTION) })) : [];
-  const first = auxv.length + dwarfParts.length > 0 ? await run(conn, { files: auxv, exeRanges: dwarfParts }, opts, 30_000) : new Map<string, CollectedFile>();
+  const first = auxv.length + dwarfParts.length > 0 ? await run(conn, { files: auxv, exeRanges: dwarfParts }, opts, 30_000) : (new Map<string, CollectedFile>() as Map<string, CollectedFile> & { error?: string });
   const bias = auxv.length > 0 ? loadBias(elf, first.get('auxv')) : 0;
 
   let dwarf: Located | null = null;
@@ -178,7 +186,7 @@ async function locate(conn: SshConnection, pid: number, elf: ElfHeader, sections
     const abBytes = ab && ab.rc === 0 ? sectionContents(elf, abbrev, new Uint8Array(ab.bytes), 64 * MiB) : null;
     const ad = first.get('addr');
     const addrBytes = addr && ad && ad.rc === 0 ? sectionContents(elf, addr, new Uint8Array(ad.bytes), 64 * MiB) : null;
-    if (!abBytes) dwarf = { skip: `reading .debug_abbrev failed: ${ab?.stderr.trim() || 'no answer'}` };
+    if (!abBytes) dwarf = { skip: `reading .debug_abbrev failed: ${ab?.stderr.trim() || first.error || 'no answer'}` };
     else if (!abBytes.ok) dwarf = { skip: `.debug_abbrev: ${abBytes.error.message}` };
     else dwarf = await streamInfo(conn, pid, elf, info, abBytes.value, addrBytes?.ok ? addrBytes.value : undefined, opts);
     if ('layout' in dwarf && dwarf.layout.gomaxprocs && dwarf.layout.gcController) return { located: dwarf, bias };
@@ -207,7 +215,7 @@ async function fromSymbols(
   const files = await run(conn, { exeRanges: [{ name: 'symtab', pid, offset: symtab.offset, length: symtab.size }, { name: 'strtab', pid, offset: strtab.offset, length: strtab.size }] }, opts, opts.timeoutMs ?? 120_000, { capFor: () => cap });
   const st = files.get('symtab');
   const ss = files.get('strtab');
-  if (!st || st.rc !== 0 || !ss || ss.rc !== 0) return { skip: `${why}; reading the symbol table failed: ${(st?.stderr || ss?.stderr || 'no answer').trim()}` };
+  if (!st || st.rc !== 0 || !ss || ss.rc !== 0) return { skip: `${why}; reading the symbol table failed: ${(st?.stderr || ss?.stderr || files.error || 'no answer').trim()}` };
   const syms = findSymbols(elf, new Uint8Array(st.bytes), new Uint8Array(ss.bytes), ['runtime.gomaxprocs', 'runtime.gcController']);
   const g = syms.get('runtime.gomaxprocs');
   const c = syms.get('runtime.gcController');
@@ -256,7 +264,7 @@ async function streamInfo(
   let lostWith: string | null = null;
   const started = Date.now();
   try {
-    await run(conn, { exeRanges: reads }, opts, opts.timeoutMs ?? 120_000, {
+    const got = await run(conn, { exeRanges: reads }, opts, opts.timeoutMs ?? 120_000, {
       signal: stop.signal,
       capFor: () => CHUNK,
       onFile: (f) => {
@@ -274,9 +282,8 @@ async function streamInfo(
         if (finder.complete || failure || finder.error) stop.abort();
       },
     });
-  } catch (e) {
     // A channel or read that times out is a shorter read, reported below with how far it got, never a failed capture.
-    if (!stop.signal.aborted) lostWith = messageOf(e);
+    if (got.error && !stop.signal.aborted) lostWith = got.error;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

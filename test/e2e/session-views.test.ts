@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createLab, type Lab } from '../lab/lab';
 import { captureLabSession } from '../lab/labCapture';
 import { launchChromium, shot, startServe, type ServeProcess } from './browser';
+import { SOURCE_LABEL, type SettingSource } from '../../shared/analysis/settings';
 
 let lab: Lab | null;
 let serve: ServeProcess;
@@ -60,11 +61,12 @@ test('Overview: health, ranked recommendations with evidence, the memory waterfa
   const procs = page.locator('[data-testid="setting"][data-name="GOMAXPROCS"]');
   const [value, source] = [await procs.getAttribute('data-value'), await procs.getAttribute('data-source')];
   assert.ok(value && source, 'GOMAXPROCS is known, with a source');
-  assert.equal(await page.getByTestId('cpu-GOMAXPROCS').innerText(), `${value} (${source === 'go-default' ? 'Go default' : source})`);
+  assert.equal(await page.getByTestId('cpu-GOMAXPROCS').innerText(), `${value} (${SOURCE_LABEL[source as SettingSource]})`);
   // The target's go.mod says go 1.22, so its DefaultGODEBUG turns the updates off; without its build info that is not known, and never "yes".
   assert.doesNotMatch(await page.getByTestId('cpu-follows-quota-changes').innerText(), /^yes/);
-  assert.equal(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getAttribute('data-source'), 'go-default');
-  assert.match(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getByTestId('setting-source').innerText(), /not in the environment; may be set in-process/);
+  // The lab logs in as root: the runtime's own variables, read from process memory, say there is no limit.
+  assert.equal(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getAttribute('data-source'), 'process-memory');
+  assert.match(await page.locator('[data-testid="setting"][data-name="GOMEMLIMIT"]').getByTestId('setting-source').innerText(), /process memory/);
   assert.equal(await page.locator('[data-testid="waterfall-row"][data-key="cgroup-limit"]').getAttribute('data-bytes'), String(256 * 1024 * 1024));
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
   assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);

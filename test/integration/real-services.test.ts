@@ -63,7 +63,7 @@ const text = async (s: SessionDetail, name: string) => (await api.call('artifact
 interface Report {
   readonly recommendations: ReadonlyArray<{ id: string; title: string; change: { diff: string } }>;
   readonly settings?: Record<string, { value: unknown; source: string } | Record<string, { value: unknown; source: string }>>;
-  readonly memoryClasses?: ReadonlyArray<{ class: string; mappedBytes: number; rssBytes: number }>;
+  readonly memoryClasses?: ReadonlyArray<{ class: string; mappedBytes: number; reservedBytes: number; rssBytes: number }>;
 }
 
 async function reportJson(sessionId: string): Promise<Report> {
@@ -170,7 +170,7 @@ test('Caddy with GOMAXPROCS=8 in its environment: automaxprocs honours it, and t
     await t.test('settings: GOMAXPROCS is 8, and the change removes GOMAXPROCS=8 from the environment', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, 8);
-      assert.ok(report.recommendations.some((r) => /^-GOMAXPROCS=8$/m.test(r.change.diff)), 'a change removes GOMAXPROCS=8');
+      assert.ok(report.recommendations.some((r) => /^remove GOMAXPROCS=8\b/m.test(r.change.diff)), `a change removes GOMAXPROCS=8; the changes: ${report.recommendations.map((r) => r.change.diff).join(' | ')}`);
     });
   } finally {
     await caddy.stop();
@@ -199,8 +199,12 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
       const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
       const cMalloc = cls.get('c-malloc');
       assert.ok(cMalloc, 'a c-malloc class');
+      // Each glibc heap is 64 MiB of address space: the rw-p part (mapped) and the ---p rest (reserved). glibc moves
+      // the line between them as the heap grows or trims, so the whole is what stays put between the two reads.
       const arenaBytes = arenas.reduce((a, x) => a + x.mappedBytes, 0);
-      assert.ok(cMalloc.mappedBytes >= arenaBytes, `c-malloc ${cMalloc.mappedBytes} holds the ${arenas.length} arenas' ${arenaBytes} bytes`);
+      const arenaRw = arenas.reduce((a, x) => a + x.rwBytes, 0);
+      assert.ok(cMalloc.mappedBytes + cMalloc.reservedBytes >= arenaBytes, `c-malloc ${cMalloc.mappedBytes} mapped + ${cMalloc.reservedBytes} reserved holds the ${arenas.length} arenas' ${arenaBytes} bytes`);
+      assert.ok(cMalloc.mappedBytes >= arenaRw / 2, `c-malloc ${cMalloc.mappedBytes} mapped holds most of the arenas' ${arenaRw} rw-p bytes`);
       goClassesAgainstMemStats(report, oracle);
     });
     await t.test('settings: GOMAXPROCS and GOMEMLIMIT as kine\'s runtime reports them', () => {

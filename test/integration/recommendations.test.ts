@@ -97,9 +97,17 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.match(report.cpu.gomaxprocsHow, /^[45] \(execution trace: ProcsChange at the end of the/);
   assert.equal(report.cpu.followsQuota, false);
 
-  const t = rec(report, 'cpu-throttling');
-  assert.ok(report.cpu.throttledRatio! >= 0.05, `throttled ${report.cpu.throttledRatio}`);
-  assert.equal(t.evidence[0]!.source?.artifact, 'cgroup/');
+  // Whether four busy Ps on one CPU of quota are throttled depends on the host: on a loaded machine the
+  // process never gets its whole CPU, so the quota is never reached. The rule follows what cpu.stat measured.
+  const ratio = report.cpu.throttledRatio;
+  assert.ok(ratio !== null, 'cpu.stat was read: nr_throttled / nr_periods is known');
+  if (ratio >= 0.05) {
+    const t = rec(report, 'cpu-throttling');
+    assert.equal(t.evidence[0]!.source?.artifact, 'cgroup/');
+    assert.match(t.title, new RegExp(`throttled in ${(ratio * 100).toFixed(1)}% of CFS periods`));
+  } else {
+    assert.ok(!ids(report).includes('cpu-throttling'), `throttled in ${(ratio * 100).toFixed(1)}% of periods, under the rule's 5%: cpu-throttling stays silent`);
+  }
 
   const m = rec(report, 'gomemlimit-unset');
   // No metrics endpoint, but the runtime's own variables (read as root from /proc/PID/mem) say there is no limit.
