@@ -110,6 +110,21 @@ function goClassesAgainstMemStats(report: Report, oracle: ServiceOracle) {
   }
 }
 
+/**
+ * No false claim in the advice, against what the service says itself: a GOMAXPROCS the advice names is the one the
+ * runtime runs with; no GOMEMLIMIT is proposed, nor said to be missing, where the runtime has a limit; nothing is "unset".
+ */
+function adviceAgainstOracle(report: Report, oracle: ServiceOracle) {
+  const text = report.recommendations.map((r) => `${r.title}\n${r.change.diff}`).join('\n');
+  for (const m of text.matchAll(/\bGOMAXPROCS (\d+) \(/g)) assert.equal(Number(m[1]), oracle.gomaxprocs, `the advice names GOMAXPROCS ${m[1]}: ${m[0]}`);
+  const hasLimit = oracle.gomemlimitBytes !== null && Number.isFinite(oracle.gomemlimitBytes);
+  if (hasLimit) {
+    assert.doesNotMatch(text, /^add GOMEMLIMIT=|^\+GOMEMLIMIT=/m, 'no GOMEMLIMIT is proposed where the runtime has one');
+    assert.doesNotMatch(text, /GOMEMLIMIT is not (set|in the environment)/, 'GOMEMLIMIT is not said to be missing where the runtime has one');
+  }
+  assert.doesNotMatch(text, /\bunset\b/);
+}
+
 // --- Caddy: automemlimit and automaxprocs set GOMEMLIMIT and GOMAXPROCS in-process -------------
 
 const CADDY_LIMITS = { memoryMaxBytes: 256 * MiB, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 };
@@ -149,10 +164,11 @@ test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through i
       assert.deepEqual([godebug.asyncpreemptoff?.value, godebug.asyncpreemptoff?.source], ['1', 'environment']);
     });
     await t.test('advice: no GOMEMLIMIT is proposed (automemlimit set it), and madvdontneed=1 is named redundant since Go 1.16', () => {
-      for (const r of report.recommendations) assert.doesNotMatch(r.change.diff, /^\+GOMEMLIMIT=/m, `${r.id} proposes GOMEMLIMIT although Caddy set it`);
+      for (const r of report.recommendations) assert.doesNotMatch(r.change.diff, /^(add |\+)GOMEMLIMIT=/m, `${r.id} proposes GOMEMLIMIT although Caddy set it`);
       assert.ok(report.recommendations.some((r) => /madvdontneed/.test(`${r.title}\n${r.change.diff}`) && /redundant|default/i.test(`${r.title}\n${r.change.diff}`)), 'madvdontneed=1 is named as redundant');
     });
     await t.test('memory: the Go classes reconcile with Caddy\'s MemStats (its /metrics) within the tolerance', () => goClassesAgainstMemStats(report, oracle));
+    await t.test('advice: no false claim against what Caddy reports', () => adviceAgainstOracle(report, oracle));
   } finally {
     await caddy.stop();
   }
@@ -172,6 +188,7 @@ test('Caddy with GOMAXPROCS=8 in its environment: automaxprocs honours it, and t
       assert.equal(st?.GOMAXPROCS?.value, 8);
       assert.ok(report.recommendations.some((r) => /^remove GOMAXPROCS=8\b/m.test(r.change.diff)), `a change removes GOMAXPROCS=8; the changes: ${report.recommendations.map((r) => r.change.diff).join(' | ')}`);
     });
+    await t.test('advice: no false claim against what Caddy reports', () => adviceAgainstOracle(report, oracle));
   } finally {
     await caddy.stop();
   }
@@ -212,6 +229,7 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
       assert.equal(st?.GOMEMLIMIT?.value, oracle.gomemlimitBytes === Number.POSITIVE_INFINITY ? null : oracle.gomemlimitBytes);
     });
+    await t.test('advice: no false claim against what kine reports', () => adviceAgainstOracle(report, oracle));
   } finally {
     await kine.stop();
   }
@@ -233,6 +251,10 @@ test('nats-server v2.15.3 with pprof only on the container\'s loopback: reached 
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
     });
     await t.test('memory: the Go classes reconcile with nats-server\'s MemStats (its pprof heap page)', () => goClassesAgainstMemStats(report, oracle));
+    await t.test('advice: no false claim against what nats-server reports; GOMAXPROCS 2 is its Go default under 0.5 CPU', () => {
+      adviceAgainstOracle(report, oracle);
+      assert.ok(!report.recommendations.some((r) => r.id === 'gomaxprocs-above-quota'), 'no GOMAXPROCS advice for the default Go 1.25+ chose');
+    });
   } finally {
     await nats.stop();
   }

@@ -122,7 +122,7 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
 
   const gd = rec(report, 'godebug-no-op');
   assert.deepEqual(gd.evidence.map((e) => e.label), ['GODEBUG loadstall=1'], 'only loadstall is unknown; gctrace, asyncpreemptoff and madvdontneed exist in 1.24');
-  assert.match(gd.evidence[0]!.value, /no Go release has this setting/);
+  assert.match(gd.evidence[0]!.value, /no Go release has a GODEBUG setting named loadstall/);
   const dbg = rec(report, 'debug-settings-on');
   assert.deepEqual(dbg.evidence.map((e) => e.label).sort(), ['GODEBUG asyncpreemptoff=1', 'GODEBUG gctrace=1']);
   const lazy = rec(report, 'lazyfree-rss');
