@@ -11,6 +11,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -57,21 +59,35 @@ test('the desktop window is the app:// page with no Node, only the bridge, and n
   const page = desktop.window;
   await page.getByTestId('add-host-form').waitFor();
   const seen = await page.evaluate(() => ({
-    href: location.href,
+    page: `${location.origin}${location.pathname}`,
     require: typeof (globalThis as { require?: unknown }).require,
     process: typeof (globalThis as { process?: unknown }).process,
     bridge: typeof (window as unknown as { gopherscope?: unknown }).gopherscope,
   }));
-  assert.deepEqual(seen, { href: 'app://gopherscope/index.html', require: 'undefined', process: 'undefined', bridge: 'object' });
-  // Navigation away and new windows are refused by the main process (will-navigate, the window-open handler).
-  const opened = await page.evaluate(() => window.open('https://example.com/') === null);
-  assert.equal(opened, true);
-  await page.evaluate(() => {
-    location.href = 'https://example.com/';
+  assert.deepEqual(seen, { page: 'app://gopherscope/index.html', require: 'undefined', process: 'undefined', bridge: 'object' });
+  // Navigation away and new windows are refused by the main process (will-navigate, the window-open
+  // handler): a server on loopback that would answer at once sees no request, and the page stays.
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end('escaped');
   });
-  await page.waitForTimeout(500);
-  assert.equal(page.url(), 'app://gopherscope/index.html');
-  assert.equal(desktop.app.windows().length, 1);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const away = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const start = page.url();
+    assert.equal(await page.evaluate((u) => window.open(`${u}window`) === null, away), true);
+    await page.evaluate((u) => {
+      location.href = `${u}navigate`;
+    }, away);
+    // A bound for a negative: if either were allowed, the request would come within it even on a loaded machine.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(hits, []);
+    assert.equal(page.url(), start);
+    assert.equal(desktop.app.windows().length, 1);
+  } finally {
+    server.close();
+  }
   await shot(page, 'desktop-01-hosts');
 });
 
