@@ -8,9 +8,10 @@
 // Usage: node build/check-layers.mjs [--root DIR]
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const argRoot = process.argv.indexOf('--root');
-const root = resolve(argRoot >= 0 ? process.argv[argRoot + 1] : new URL('..', import.meta.url).pathname);
+const root = resolve(argRoot >= 0 ? process.argv[argRoot + 1] : fileURLToPath(new URL('..', import.meta.url)));
 const SKIP = new Set(['node_modules', 'dist', '.git', '.lab', 'test-results', '.scratch']);
 const violations = [];
 

@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const script = new URL('./check-layers.mjs', import.meta.url).pathname;
+const script = fileURLToPath(new URL('./check-layers.mjs', import.meta.url));
 const run = (root) => spawnSync(process.execPath, [script, ...(root ? ['--root', root] : [])], { encoding: 'utf8' });
 
 function tree(files) {

@@ -72,7 +72,7 @@ test('forwarder commands are built from integers and a fixed vocabulary, and eac
   assert.throws(() => netnsProbeScript(Number.NaN), /pid/);
 });
 
-test('the probe script is valid sh and, run here against this process, reports this namespace as its own', () => {
+test('the probe script is valid sh and, run here against this process, reports this namespace as its own', { skip: process.platform !== 'linux' && 'reads /proc/PID/ns/net, which only Linux has' }, () => {
   const out = execFileSync('sh', ['-c', netnsProbeScript(process.pid)], { encoding: 'utf8' });
   const p = parseNetnsProbe(out);
   assert.ok(p.self);
