@@ -9,14 +9,13 @@
  * in a Web Worker and tests build them in Node.
  */
 import type { ArtifactFiles } from '../artifactContent';
-import { buildComparison, type CompareRequest, type ComparisonView } from './compare';
-import { buildGoroutinesView, type GoroutinesRequest, type GoroutinesView } from './goroutines';
-import { buildMemoryView, mappingTableBuffers, type MemoryRequest, type MemoryView } from './memory';
-import { buildOverviewView, type OverviewRequest, type OverviewView } from './overview';
-import { buildProfilesView, type ProfilesRequest, type ProfileView } from './profiles';
-import { buildSettingsView, type SettingsRequest } from './settings';
-import type { EffectiveSettings } from '../settings';
-import { buildThreadsView, type ThreadsRequest, type ThreadsView } from './threads';
+import { buildComparison } from './compare';
+import { buildGoroutinesView, type GoroutinesRequest } from './goroutines';
+import { buildMemoryView, mappingTableBuffers, type MemoryView } from './memory';
+import { buildOverviewView } from './overview';
+import { buildProfilesView } from './profiles';
+import { buildSettingsView } from './settings';
+import { buildThreadsView, type ThreadsRequest } from './threads';
 
 /**
  * Where a view's model is built: `views` (the tabs' worker), `analysis` (a second worker for the
