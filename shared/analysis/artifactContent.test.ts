@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { splitAt } from '../../test/support/chunks';
 import { encodeUtf8 } from '../util/utf8';
 import { artifactChunks, artifactText } from './artifactContent';
-import { buildMemoryView, buildOverviewView } from './sessionViews';
+import { buildMemoryView } from './views/memory';
+import { buildOverviewView } from './views/overview';
 
 const fixtures = join(import.meta.dirname, '..', 'parsers', 'fixtures');
 

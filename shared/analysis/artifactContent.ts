@@ -10,6 +10,9 @@ export type ArtifactContent = string | Uint8Array | readonly Uint8Array[];
 /** Artifact name → content. */
 export type ArtifactFiles = Readonly<Record<string, ArtifactContent>>;
 
+/** Pseudo-artifact listing artifacts that were read only in part, one per line. */
+export const TRUNCATED = 'meta/view-truncated';
+
 /** The content as text; bytes are decoded as UTF-8, pieces in order (a character may span two). */
 export function artifactText(v: ArtifactContent | undefined): string | undefined {
   if (v === undefined || typeof v === 'string') return v;

@@ -11,6 +11,7 @@ import type { MemoryClassRow } from './memoryAttribution';
 import { reconcileCpu, reconcileMemory, type CpuReconciliation, type MemoryReconciliation } from './reconcile';
 import { AUTOMAXPROCS, automaxprocsOutcome } from './settingLibraries';
 import { formatSettingValue, SOURCE_LABEL, type EffectiveSettings, type GodebugSetting, type Reading, type Setting } from './settings';
+import type { SessionTab } from './views';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -18,8 +19,8 @@ export interface EvidenceItem {
   readonly label: string;
   readonly value: string;
   readonly source: Source | null;
-  /** The session view that shows it. */
-  readonly view?: 'memory' | 'threads' | 'goroutines' | 'profiles' | 'trace' | 'overview';
+  /** The session tab that shows it (a row of the views table). */
+  readonly view?: SessionTab;
 }
 
 export interface Recommendation {

@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMemProbes } from '../../shared/parsers/memProbes';
-import { buildMemoryView } from '../../shared/analysis/sessionViews';
+import { buildMemoryView } from '../../shared/analysis/views/memory';
 import { createLab, type Lab, type LabTarget } from '../lab/lab';
 import { captureMemoryAttribution } from '../lab/memoryAttribution';
 import { ensureUser } from '../lab/users';

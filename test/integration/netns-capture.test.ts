@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionDetail } from '../../shared/contract/api';
 import type { Api } from '../../shared/contract/client';
-import { buildOverviewView } from '../../shared/analysis/sessionViews';
+import { buildOverviewView } from '../../shared/analysis/views/overview';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { inProcessApi } from '../../electron/core/inProcess';
 import { startContainer, type LabContainer } from '../lab/container';

@@ -3,7 +3,7 @@
  * Parsing and classification off the UI thread: the views post raw
  * artifacts here and get plain view models back.
  */
-import { buildCompareView, buildGoroutinesView, buildMemoryView, buildOverviewView, buildProfileView, buildSettingsView, buildThreadsView, mappingTableBuffers } from '../../../shared/analysis/sessionViews';
+import { buildView, viewTransfer } from '../../../shared/analysis/views';
 import type { ArtifactContent } from '../../../shared/analysis/artifactContent';
 import type { GzipParts, LoadedFile, ViewRequest, ViewResponse } from './viewsClient';
 
@@ -38,23 +38,11 @@ scope.onmessage = async (e) => {
     };
     const files = await inflate(req.files);
     const inflated = performance.now();
-    const model =
-      req.view === 'memory'
-        ? buildMemoryView(files, { isGo: req.isGo, goVersion: req.goVersion ?? null })
-        : req.view === 'threads'
-          ? buildThreadsView(files)
-          : req.view === 'goroutines'
-            ? buildGoroutinesView(files)
-            : req.view === 'overview'
-              ? buildOverviewView(files, { goVersion: req.goVersion ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) })
-              : req.view === 'compare'
-                ? buildCompareView({ files, goVersion: req.goVersion ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) }, { files: await inflate(req.filesAfter ?? {}), goVersion: req.goVersionAfter ?? null, ...(req.artifactStatusAfter ? { artifactStatus: req.artifactStatusAfter } : {}) })
-                : req.view === 'settings'
-                  ? buildSettingsView(files, { goVersion: req.goVersion ?? null, trace: req.trace ?? null, ...(req.artifactStatus ? { artifactStatus: req.artifactStatus } : {}) })
-                  : buildProfileView(files[req.profile ?? ''] as Uint8Array | undefined, req.valueIndex);
-    // The mapping table's columns move to the UI thread without a copy.
+    // Every view is a row of the views table; the row builds the model and names the buffers that
+    // move to the UI thread without a copy (the Memory view's mapping table).
+    const model = buildView(req.view, files, req.request, await inflate(req.filesAfter ?? {}));
     const built = performance.now();
-    scope.postMessage({ id: req.id, ok: true, model, ms: built - started, steps: { inflate: inflated - started, build: built - inflated } }, 'table' in model ? mappingTableBuffers(model.table) : []);
+    scope.postMessage({ id: req.id, ok: true, model, ms: built - started, steps: { inflate: inflated - started, build: built - inflated } }, viewTransfer(req.view, model));
   } catch (err) {
     scope.postMessage({ id: req.id, ok: false, error: (err as Error).message, ms: performance.now() - started });
   }

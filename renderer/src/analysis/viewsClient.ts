@@ -5,11 +5,10 @@
  */
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
-import type { buildCompareView, GoroutinesView, MemoryView, OverviewView, ProfileView, ThreadsView } from '../../../shared/analysis/sessionViews';
-import type { EffectiveSettings, TraceSettingsFacts } from '../../../shared/analysis/settings';
+import { VIEWS, type ViewModels, type ViewRequests, type WorkerViewId } from '../../../shared/analysis/views';
+import { TRUNCATED } from '../../../shared/analysis/artifactContent';
 import { decodeBase64 } from '../../../shared/util/base64';
 
-export type ViewName = 'memory' | 'threads' | 'goroutines' | 'profile' | 'overview' | 'compare' | 'settings';
 /** A large text artifact as it crossed the wire: gzip members, one per range read, inflated in the worker. */
 export interface GzipParts {
   readonly gzip: readonly Uint8Array[];
@@ -17,22 +16,14 @@ export interface GzipParts {
 }
 export type LoadedFile = string | Uint8Array | GzipParts;
 
-export interface ViewRequest {
+/** What the UI thread posts to the views worker: a row of the views table, its artifacts and its request. */
+export interface ViewRequest<V extends WorkerViewId = WorkerViewId> {
   readonly id: number;
-  readonly view: ViewName;
+  readonly view: V;
   readonly files: Record<string, LoadedFile>;
-  readonly isGo?: boolean;
-  readonly profile?: string;
-  readonly valueIndex?: number;
-  readonly goVersion?: string | null;
-  /** Artifacts not read whole at capture (name → "truncated: why"), for the analysis to say. */
-  readonly artifactStatus?: Readonly<Record<string, string>>;
-  /** compare: the second session's files and Go version ("files" is the first, before). */
+  readonly request: ViewRequests[V];
+  /** A view of two sessions (compare): the second one's files ("files" is the first, before). */
   readonly filesAfter?: Record<string, LoadedFile>;
-  readonly goVersionAfter?: string | null;
-  readonly artifactStatusAfter?: Readonly<Record<string, string>>;
-  /** settings: the trace's own facts, when the view has read the trace. */
-  readonly trace?: TraceSettingsFacts | null;
 }
 export type ViewResponse =
   | {
@@ -45,25 +36,18 @@ export type ViewResponse =
     }
   | { readonly id: number; readonly ok: false; readonly error: string; readonly ms: number };
 
-export interface ViewModels {
-  memory: MemoryView;
-  threads: ThreadsView;
-  goroutines: GoroutinesView;
-  profile: ProfileView;
-  overview: OverviewView;
-  compare: ReturnType<typeof buildCompareView>;
-  settings: EffectiveSettings;
-}
+export type { ViewModels, ViewRequests, WorkerViewId } from '../../../shared/analysis/views';
 
 /**
- * Two workers: the Overview and Compare join every artifact of a session, which takes a while on a
- * large one; on their own worker they never hold up a tab the user opens meanwhile.
+ * Two workers, by the row's lane: the Overview and Compare join every artifact of a session, which
+ * takes a while on a large one; on their own worker they never hold up a tab the user opens meanwhile.
  */
-const workers = new Map<'views' | 'analysis', Worker>();
+type WorkerLane = 'views' | 'analysis';
+const workers = new Map<WorkerLane, Worker>();
 let nextId = 1;
-const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void; lane: 'views' | 'analysis'; view: ViewName }>();
+const pending = new Map<number, { resolve: (m: unknown) => void; reject: (e: Error) => void; lane: WorkerLane; view: WorkerViewId }>();
 
-function getWorker(lane: 'views' | 'analysis'): Worker {
+function getWorker(lane: WorkerLane): Worker {
   const existing = workers.get(lane);
   if (existing) return existing;
   const worker = new Worker(new URL('./views.worker.ts', import.meta.url), { type: 'module' });
@@ -90,8 +74,6 @@ function getWorker(lane: 'views' | 'analysis'): Worker {
   workers.set(lane, worker);
   return worker;
 }
-
-import { TRUNCATED } from '../../../shared/analysis/sessionViews';
 
 const BINARY = /\.pb\.gz$|^go\/trace$|^go\/buildinfo$/;
 
@@ -203,15 +185,15 @@ export async function loadArtifacts(api: Api, session: SessionDetail, want: (nam
   return files;
 }
 
-export function requestView<V extends ViewName>(view: V, files: Record<string, LoadedFile>, extra: Omit<ViewRequest, 'id' | 'view' | 'files'> = {}): Promise<ViewModels[V]> {
+export function requestView<V extends WorkerViewId>(view: V, files: Record<string, LoadedFile>, request: ViewRequests[V], filesAfter?: Record<string, LoadedFile>): Promise<ViewModels[V]> {
   const id = nextId++;
-  const lane = view === 'overview' || view === 'compare' ? 'analysis' : 'views';
+  const lane: WorkerLane = VIEWS[view].lane === 'analysis' ? 'analysis' : 'views';
   const w = getWorker(lane);
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve: resolve as (m: unknown) => void, reject, lane, view });
-    const transfer = [...Object.values(files), ...Object.values(extra.filesAfter ?? {})]
+    const transfer = [...Object.values(files), ...Object.values(filesAfter ?? {})]
       .flatMap((v) => (v instanceof Uint8Array ? [v] : typeof v === 'string' ? [] : v.gzip))
       .map((v) => v.buffer as ArrayBuffer);
-    w.postMessage({ id, view, files, ...extra } satisfies ViewRequest, [...new Set(transfer)]);
+    w.postMessage({ id, view, files, request, ...(filesAfter ? { filesAfter } : {}) } satisfies ViewRequest<V>, [...new Set(transfer)]);
   });
 }

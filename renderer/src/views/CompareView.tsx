@@ -25,7 +25,7 @@ export function CompareView({ api, before, after, report }: { api: Api; before: 
       const [fb, fa] = await Promise.all([loadArtifacts(api, b, want), loadArtifacts(api, a, want)]);
       if (!live) return;
       setState({ status: 'loading', step: 'comparing in the background' });
-      const model = await requestView('compare', fb, { goVersion: b.goVersion, artifactStatus: artifactStatusOf(b), filesAfter: fa, goVersionAfter: a.goVersion, artifactStatusAfter: artifactStatusOf(a) });
+      const model = await requestView('compare', fb, { goVersion: b.goVersion, artifactStatus: artifactStatusOf(b), goVersionAfter: a.goVersion, artifactStatusAfter: artifactStatusOf(a) }, fa);
       if (live) setState({ status: 'ready', model, before: b, after: a });
     })().catch((err: unknown) => {
       if (live) setState({ status: 'error', message: (err as Error).message });

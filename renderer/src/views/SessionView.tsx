@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import { SESSION_TABS, type SessionTab } from '../../../shared/analysis/views';
 import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
@@ -11,21 +12,22 @@ import { ProfilesView } from './session/ProfilesView';
 import { ThreadsView } from './session/ThreadsView';
 import { TraceView } from './session/TraceView';
 
-const TABS = [
-  ['overview', 'Overview'],
-  ['memory', 'Memory'],
-  ['threads', 'Threads'],
-  ['goroutines', 'Goroutines'],
-  ['profiles', 'Profiles'],
-  ['trace', 'Trace'],
-] as const;
-type Tab = (typeof TABS)[number][0];
+/** The component that draws each session tab of the views table (a tab without one fails the type check). */
+const TAB_VIEWS = {
+  overview: OverviewView,
+  memory: MemoryView,
+  threads: ThreadsView,
+  goroutines: GoroutinesView,
+  profiles: ProfilesView,
+  trace: TraceView,
+} satisfies Record<SessionTab, (props: { api: Api; session: SessionDetail; show: (tab: SessionTab) => void }) => ReactNode>;
 
 export function SessionView({ api, sessionId, report }: { api: Api; sessionId: string; report: ErrorReporter }) {
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [memory, setMemory] = useState<MemorySummary | null>(null);
   const [raw, setRaw] = useState<{ artifact: ArtifactMeta; text: string; truncated: boolean } | null>(null);
-  const [tab, setTab] = useState<Tab>('overview');
+  const [tab, setTab] = useState<SessionTab>(SESSION_TABS[0]![0]);
+  const TabView = TAB_VIEWS[tab];
 
   useEffect(() => {
     let live = true;
@@ -71,18 +73,13 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
       </div>
       <NotesEditor api={api} session={session} onSaved={(u) => setSession({ ...session, notes: u.notes, tags: u.tags })} report={report} />
       <nav className="tabs" role="tablist">
-        {TABS.map(([id, text]) => (
+        {SESSION_TABS.map(([id, text]) => (
           <button key={id} role="tab" aria-selected={tab === id} className={`tab ${tab === id ? 'on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>
             {text}
           </button>
         ))}
       </nav>
-      {tab === 'memory' && <MemoryView api={api} session={session} />}
-      {tab === 'threads' && <ThreadsView api={api} session={session} />}
-      {tab === 'goroutines' && <GoroutinesView api={api} session={session} />}
-      {tab === 'profiles' && <ProfilesView api={api} session={session} />}
-      {tab === 'trace' && <TraceView api={api} session={session} />}
-      {tab === 'overview' && <OverviewView api={api} session={session} show={setTab} />}
+      <TabView api={api} session={session} show={setTab} />
       {tab === 'overview' && memory && (
         <div className="card memory">
           <h2>Memory</h2>

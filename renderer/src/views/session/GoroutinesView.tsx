@@ -6,7 +6,7 @@ import { useView, ViewStatus } from './useView';
 const MAX_SHOWN = 300;
 
 export function GoroutinesView({ api, session }: { api: Api; session: SessionDetail }) {
-  const state = useView(api, session, 'goroutines', (n) => n === 'go/goroutine-debug2.txt');
+  const state = useView(api, session, 'goroutines', (n) => n === 'go/goroutine-debug2.txt', {});
   const [query, setQuery] = useState('');
   const [stateFilter, setStateFilter] = useState<string | null>(null);
   const [open, setOpen] = useState<Set<number>>(new Set());

@@ -3,7 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { MEMORY_CLASSES, type MemoryClass } from '../../../../shared/analysis/memoryLayout';
-import { hexAddress, type MappingTable as Table, type MemoryView as Model } from '../../../../shared/analysis/sessionViews';
+import { hexAddress, type MappingTable as Table, type MemoryView as Model } from '../../../../shared/analysis/views/memory';
 import { psiSummary } from '../../../../shared/parsers/psi';
 import { formatBytes, formatKiB } from '../../format';
 import { useView, ViewStatus } from './useView';

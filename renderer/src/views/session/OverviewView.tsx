@@ -4,14 +4,13 @@ import type { Api } from '../../../../shared/contract/client';
 import type { EvidenceItem, Recommendation } from '../../../../shared/analysis/recommendations';
 import type { CpuReconciliation, MemoryReconciliation } from '../../../../shared/analysis/reconcile';
 import { containerLabel, type ContainerSummary } from '../../../../shared/analysis/containerView';
-import { OVERVIEW_TRACE_MAX } from '../../../../shared/analysis/sessionViews';
+import type { SessionTab } from '../../../../shared/analysis/views';
+import { OVERVIEW_TRACE_MAX } from '../../../../shared/analysis/views/overview';
 import { SOURCE_LABEL } from '../../../../shared/analysis/settings';
 import { artifactStatusOf } from '../../analysis/viewsClient';
 import { formatBytes } from '../../format';
 import { SettingsTable } from './SettingsTable';
 import { useView, ViewStatus } from './useView';
-
-export type SessionTab = 'overview' | 'memory' | 'threads' | 'goroutines' | 'profiles' | 'trace';
 
 /** Everything but profiles, and the trace when it is small enough to summarize here. */
 const wantFor = (session: SessionDetail) => {

@@ -10,7 +10,7 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
   const profiles = session.artifacts.filter((a) => /\.pb\.gz$/.test(a.name) && a.sha256).map((a) => a.name);
   const [profile, setProfile] = useState(profiles.includes('go/cpu.pb.gz') ? 'go/cpu.pb.gz' : (profiles[0] ?? ''));
   const [valueIndex, setValueIndex] = useState<number | undefined>(undefined);
-  const state = useView(api, session, 'profile', (n) => n === profile, { profile, valueIndex }, [profile, valueIndex]);
+  const state = useView(api, session, 'profiles', (n) => n === profile, { profile, valueIndex }, [profile, valueIndex]);
   if (profiles.length === 0) return <div className="muted" data-testid="view-error">No pprof profiles in this session (no pprof endpoint was found).</div>;
   return (
     <div data-testid="profiles-view">

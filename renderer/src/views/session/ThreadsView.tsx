@@ -6,7 +6,7 @@ import { useView, ViewStatus } from './useView';
 const wantThreads = (n: string) => n === 'stacks/native.txt' || /(^|\/)task\/\d+\/(stat|sched|comm)$/.test(n);
 
 export function ThreadsView({ api, session }: { api: Api; session: SessionDetail }) {
-  const state = useView(api, session, 'threads', wantThreads);
+  const state = useView(api, session, 'threads', wantThreads, {});
   const [open, setOpen] = useState<number | null>(0);
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ArtifactMeta, SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
-import { SETTINGS_ARTIFACTS } from '../../../../shared/analysis/sessionViews';
+import { SETTINGS_ARTIFACTS } from '../../../../shared/analysis/views/settings';
 import { SOURCE_LABEL } from '../../../../shared/analysis/settings';
 import { artifactStatusOf } from '../../analysis/viewsClient';
 import { useView } from './useView';

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
-import { loadArtifacts, requestView, type ViewModels, type ViewName, type ViewRequest } from '../../analysis/viewsClient';
+import { loadArtifacts, requestView, type ViewModels, type ViewRequests, type WorkerViewId } from '../../analysis/viewsClient';
 
-export type ViewState<V extends ViewName> = { readonly status: 'loading'; readonly step: string } | { readonly status: 'ready'; readonly model: ViewModels[V]; readonly ms: number } | { readonly status: 'error'; readonly message: string };
+export type ViewState<V extends WorkerViewId> = { readonly status: 'loading'; readonly step: string } | { readonly status: 'ready'; readonly model: ViewModels[V]; readonly ms: number } | { readonly status: 'error'; readonly message: string };
 
 /** Loads the artifacts a view needs and builds its model in the worker; marks first paint with performance marks. */
-export function useView<V extends ViewName>(api: Api, session: SessionDetail, view: V, want: (name: string) => boolean, extra: Omit<ViewRequest, 'id' | 'view' | 'files'> = {}, deps: readonly unknown[] = []): ViewState<V> {
+export function useView<V extends WorkerViewId>(api: Api, session: SessionDetail, view: V, want: (name: string) => boolean, request: ViewRequests[V], deps: readonly unknown[] = []): ViewState<V> {
   const [state, setState] = useState<ViewState<V>>({ status: 'loading', step: 'reading artifacts' });
   useEffect(() => {
     let live = true;
@@ -18,7 +18,7 @@ export function useView<V extends ViewName>(api: Api, session: SessionDetail, vi
       performance.measure(`gs-${view}-read`, `gs-${view}-open`);
       setState({ status: 'loading', step: 'parsing in the background' });
       const t0 = performance.now();
-      const model = await requestView(view, files, extra);
+      const model = await requestView(view, files, request);
       performance.measure(`gs-${view}-model`, { start: t0 });
       if (live) setState({ status: 'ready', model, ms: performance.now() - t0 });
     })().catch((err: unknown) => live && setState({ status: 'error', message: (err as Error).message }));
