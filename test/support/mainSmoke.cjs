@@ -221,6 +221,7 @@ async function main() {
   const wrong = Object.entries(wants).filter(([k, v]) => wp[k] !== v).map(([k, v]) => `${k}=${JSON.stringify(wp[k])} (want ${v})`);
   for (const k of ['nodeIntegrationInSubFrames', 'allowRunningInsecureContent', 'experimentalFeatures']) if (wp[k] === true) wrong.push(`${k}=true`);
   if (wp.enableBlinkFeatures) wrong.push(`enableBlinkFeatures=${wp.enableBlinkFeatures}`);
+  if (!/\bAuxclick\b/.test(wp.disableBlinkFeatures ?? '')) wrong.push(`disableBlinkFeatures=${JSON.stringify(wp.disableBlinkFeatures)} (want Auxclick: a middle click asks for no window)`);
   check('webPreferences hold the security checklist', wrong.length === 0, wrong.join(', '));
   check('the preload is the built preload.cjs beside main', wp.preload === join(dirname(bundle), 'preload.cjs') && existsSync(wp.preload), wp.preload);
   check('the window loads app://gopherscope/index.html', wc.loaded[0] === `${APP}/index.html`, JSON.stringify(wc.loaded));
