@@ -62,6 +62,7 @@ test("sshConfig.read's identity files reach the page as handles that add the hos
   writeFileSync(cfg, `Host box\n  HostName 10.0.0.9\n  User sre\n  IdentityFile ${key}\n`);
   const read = await page(grants, 'sshConfig.read', { path: grants.grant(cfg, 'ssh-config') });
   assert.ok(read.ok);
+  assert.equal((read.value as { path: string }).path, 'ssh_config');
   const [file] = (read.value as { hosts: Array<{ identityFiles: string[] }> }).hosts[0]!.identityFiles;
   assert.ok(file?.startsWith(FILE_HANDLE_PREFIX) && !file.includes(key), file);
   const added = await page(grants, 'hosts.add', { label: 'box', hostname: '10.0.0.9', user: 'sre', identityFile: file });

@@ -4,9 +4,9 @@
  * read any file as an SSH config, import any file, or sign with any key. The four methods that take
  * a path accept from the page only a handle that stands for a path the user chose in a dialog the
  * main process opened (or that the backend read itself from the user's SSH config); the handle is
- * good only for the method its purpose names; hosts come back to the page with the identity file's
- * name only. The CLI and tests call the backend in-process and
- * keep passing paths: those come from the user's own shell.
+ * good only for the method its purpose names; replies name files to the page by their file name
+ * only. The CLI and tests call the backend in-process and keep passing paths: those come from the
+ * user's own shell.
  *
  * Browser mode has no native dialog. There the page may name an identity file by path, but only one
  * inside the folders `gopherscope serve --identity-dir` gave (default ~/.ssh), after symlinks are
@@ -103,11 +103,12 @@ export async function dispatchFromPage(handlers: Handlers, grants: FileGrants, m
   }
   const reply = await dispatch(handlers, method, input);
   if (!reply.ok) return reply;
+  // Paths go back to the page by their file name only: the paths stay here.
   if (method === 'sshConfig.read') {
-    const value = reply.value as { hosts: Array<{ identityFiles: string[] }> };
-    return { ok: true, value: { ...value, hosts: value.hosts.map((h) => ({ ...h, identityFiles: h.identityFiles.map((f) => grants.grant(f, 'identity-file')) })) } };
+    const value = reply.value as { path: string; hosts: Array<{ identityFiles: string[] }> };
+    return { ok: true, value: { ...value, path: basename(value.path), hosts: value.hosts.map((h) => ({ ...h, identityFiles: h.identityFiles.map((f) => grants.grant(f, 'identity-file')) })) } };
   }
-  // A host's identity file goes back to the page by its name only: the path stays here.
+  if (method === 'sessions.export') return { ok: true, value: { ...(reply.value as { path: string }), path: basename((reply.value as { path: string }).path) } };
   const nameOnly = (h: { identityFile?: string }) => (h.identityFile ? { ...h, identityFile: basename(h.identityFile) } : h);
   if (method === 'hosts.add') return { ok: true, value: nameOnly(reply.value as { identityFile?: string }) };
   if (method === 'hosts.list') return { ok: true, value: (reply.value as Array<{ identityFile?: string }>).map(nameOnly) };
