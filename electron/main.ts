@@ -1,10 +1,11 @@
 /**
  * Electron main: one window, app content from the app:// protocol (never
  * file://), and the security checklist — context isolation, sandbox, no node
- * integration, CSP, navigation, new windows and permissions denied.
+ * integration, CSP, navigation, new windows and permissions denied; an https
+ * link opens in the user's browser only after they confirm its address.
  */
-import { app, BrowserWindow, net, protocol, safeStorage, session, shell } from 'electron';
-import { existsSync } from 'node:fs';
+import { app, BrowserWindow, dialog, net, protocol, safeStorage, session, shell } from 'electron';
+import { statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createBackend } from './core/backend';
@@ -37,19 +38,52 @@ const rendererRoot = resolve(__dirname, '..', 'renderer');
 let mainWindow: BrowserWindow | null = null;
 let backend: Backend | null = null;
 
+/** The built renderer file an app:// URL names, or null for another host, a malformed escape, a NUL or a path outside the renderer. */
+function appFile(rawUrl: string): string | null {
+  try {
+    const url = new URL(rawUrl);
+    if (url.protocol !== 'app:' || url.host !== 'gopherscope' || url.username || url.password || url.port) return null;
+    const decoded = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    if (decoded.includes('\0')) return null;
+    const file = resolve(join(rendererRoot, normalize(decoded)));
+    return file.startsWith(rendererRoot + sep) && statSync(file).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
 function serveApp(): void {
   protocol.handle('app', async (request) => {
-    const url = new URL(request.url);
-    if (url.host !== 'gopherscope') return new Response('Not found', { status: 404 });
-    const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
-    const file = resolve(join(rendererRoot, rel));
-    if (!file.startsWith(rendererRoot + sep) || !existsSync(file)) return new Response('Not found', { status: 404 });
+    const file = appFile(request.url);
+    if (!file) return new Response('Not found', { status: 404 });
     const res = await net.fetch(pathToFileURL(file).toString());
     return new Response(res.body, {
       status: 200,
       headers: { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' },
     });
   });
+}
+
+/** A link the page wants opened: only https, and only after the user confirms the address in a dialog of the main process. */
+async function openExternalAfterAsking(win: BrowserWindow, raw: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return;
+  }
+  if (url.protocol !== 'https:' || url.username || url.password) return;
+  const { response } = await dialog.showMessageBox(win, {
+    type: 'question',
+    title: 'Open link',
+    message: 'Open this address in your web browser?',
+    detail: url.href,
+    buttons: ['Cancel', 'Open'],
+    defaultId: 0,
+    cancelId: 0,
+    noLink: true,
+  });
+  if (response === 1) await shell.openExternal(url.href);
 }
 
 function createWindow(): BrowserWindow {
@@ -67,6 +101,8 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
       webviewTag: false,
       spellcheck: false,
+      // A middle click would ask for a new window; it is denied anyway (setWindowOpenHandler), but not even asked.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -78,7 +114,7 @@ function createWindow(): BrowserWindow {
   });
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    void openExternalAfterAsking(win, url);
     return { action: 'deny' };
   });
   void win.loadURL(`${APP_ORIGIN}/index.html`);

@@ -29,7 +29,7 @@ async function loadBackend(): Promise<typeof import('../core/backend')> {
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
 const USAGE = `Usage:
-  gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
+  gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR] [--identity-dir DIR]
   gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
   gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
                       [--no-process-memory] [--no-mem-probes] [--pprof-port PORT] [--sudo] [--identity FILE]
@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
         const host = flag('host') ?? '127.0.0.1';
         if (args.flags.has('allow-non-loopback')) throw new UsageError(`--allow-non-loopback was removed: ${LOOPBACK_ONLY}`);
         if (!isLoopback(host)) throw new UsageError(`cannot serve on ${host}: ${LOOPBACK_ONLY}`);
-        return await serve(dataDir, host, Number(flag('port') ?? 0));
+        return await serve(dataDir, host, Number(flag('port') ?? 0), flag('identity-dir'));
       }
       case 'ps':
         return await withBackend(dataDir, async (b) => {
@@ -362,11 +362,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(dataDir: string, host: string, port: number): Promise<number> {
+async function serve(dataDir: string, host: string, port: number, identityDir: string | undefined): Promise<number> {
   const [{ createBackend }, { startServer }] = await Promise.all([loadBackend(), import('../serve/server')]);
   const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
   const staticDir = join(findAppRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'renderer');
-  const server = await startServer({ backend, staticDir, host, port });
+  const server = await startServer({ backend, staticDir, host, port, ...(identityDir ? { identityDirs: [resolve(identityDir)] } : {}) });
   out(`Gopherscope browser mode: ${server.url}\n`);
   log(`data folder: ${dataDir}`);
   await new Promise<void>((r) => {

@@ -14,11 +14,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { dispatch } from '../../shared/contract/dispatch';
 import type { Backend } from '../core/backendTypes';
+import { FileGrants, dispatchFromPage } from '../core/fileGrants';
 
 export interface ServerOptions {
   readonly backend: Backend;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   readonly host?: string;
   readonly port?: number;
   readonly token?: string;
+  /** Folders whose files the page may name as identity files (core/fileGrants.ts); default ~/.ssh. */
+  readonly identityDirs?: readonly string[];
 }
 
 export interface RunningServer {
@@ -97,6 +100,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(opts.staticDir);
   let port = 0;
+  const grants = new FileGrants();
+  const identityDirs = opts.identityDirs ?? [join(homedir(), '.ssh')];
 
   const hostAllowed = (req: IncomingMessage): boolean => {
     const h = req.headers.host ?? '';
@@ -194,7 +199,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return reply(ws, null, { ok: false, error: { code: 'invalid-input', message: 'message is not a {id, method, input} object' } });
     const { id, method, input } = msg as { id?: unknown; method?: unknown; input?: unknown };
     if (typeof id !== 'number' || !Number.isFinite(id)) return reply(ws, null, { ok: false, error: { code: 'invalid-input', message: 'message has no numeric id' } });
-    reply(ws, id, await dispatch(opts.backend.handlers, method, input));
+    reply(ws, id, await dispatchFromPage(opts.backend.handlers, grants, method, input, { identityDirs }));
   };
 
   const sockets = new Set<WebSocket>();

@@ -203,6 +203,15 @@ export const SudoProbe = z.object({
 });
 export type SudoProbe = z.infer<typeof SudoProbe>;
 
+/**
+ * What a file chosen in a dialog is for. The desktop app's main process opens the dialog and keeps
+ * the path; the renderer gets an opaque handle (FILE_HANDLE_PREFIX + random) that stands for it,
+ * good for one call of the one method the purpose names. The renderer never names a path.
+ */
+export const FilePurpose = z.enum(['export-bundle', 'import-bundle', 'ssh-config', 'identity-file']);
+export type FilePurpose = z.infer<typeof FilePurpose>;
+export const FILE_HANDLE_PREFIX = 'gs-file:';
+
 // ---------- methods ----------
 
 const Empty = z.object({}).strict();
@@ -290,6 +299,11 @@ export const methods = {
   /** Writes one bundle file (manifest with sha256 per artifact, plus the artifacts) on the backend's machine. */
   'sessions.export': { input: z.object({ sessionId: z.string().min(1).max(64), path: z.string().min(1).max(4096) }), output: z.object({ path: z.string(), bytes: z.number(), artifacts: z.number() }) },
   'sessions.import': { input: z.object({ path: z.string().min(1).max(4096) }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
+  /** Opens the desktop app's file dialog; handle is null when the user cancelled. Browser mode and the CLI have no dialog and refuse. */
+  'files.pick': {
+    input: z.object({ purpose: FilePurpose, suggestedName: z.string().min(1).max(200).regex(/^[^/\\\0]+$/, 'a file name, not a path').optional() }).strict(),
+    output: z.object({ handle: z.string().nullable(), name: z.string() }),
+  },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
   'artifacts.read': {
     // 'base64' for binary artifacts (pprof, traces): text is then the bytes in base64.

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createLab, type Lab } from '../lab/lab';
 import { addHostViaUi, launchChromium, shot, startServe, type ServeProcess } from './browser';
@@ -25,7 +25,8 @@ before(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-'));
   const knownHosts = join(dataDir, 'user_known_hosts_empty');
   writeFileSync(knownHosts, '');
-  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts });
+  // Browser mode names identity files only inside --identity-dir (electron/core/fileGrants.ts).
+  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts }, ['--identity-dir', dirname(lab.sshd.clientKeyPath)]);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);

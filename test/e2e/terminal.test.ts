@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSshd, type Sshd } from '../lab/sshd';
 import { addHostViaUi, launchChromium, shot, startServe, type ServeProcess } from './browser';
@@ -22,7 +22,7 @@ before(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-e2e-term-'));
   const knownHosts = join(dataDir, 'user_known_hosts');
   writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKeyLine}\n`);
-  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts });
+  serve = await startServe(dataDir, { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts }, ['--identity-dir', dirname(sshd.clientKeyPath)]);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.setDefaultTimeout(20_000);

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -144,5 +144,41 @@ test('the socket needs the token, and carries the validated contract', async () 
     assert.equal((added.reply.value as { port: number }).port, 22);
   } finally {
     ws.close();
+  }
+});
+
+test('the page names no file: exports, imports and other SSH configs are refused; identity files only inside --identity-dir', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-serve-files-'));
+  const keys = join(dir, 'keys');
+  mkdirSync(keys);
+  writeFileSync(join(keys, 'id_lab'), 'key');
+  writeFileSync(join(dir, 'elsewhere'), 'key');
+  symlinkSync(join(dir, 'elsewhere'), join(keys, 'link-out'));
+  const b = await createBackend({ dataDir: join(dir, 'data'), userKnownHostsFile: join(dir, 'none') });
+  const s = await startServer({ backend: b, staticDir, identityDirs: [keys] });
+  const ws = await openSocket(`ws://127.0.0.1:${s.port}/t/${s.token}/ws`);
+  try {
+    const refused = [
+      await call(ws, 1, 'sessions.export', { sessionId: 'x', path: join(dir, 'out.tar.gz') }),
+      await call(ws, 2, 'sessions.import', { path: join(dir, 'elsewhere') }),
+      await call(ws, 3, 'sshConfig.read', { path: '/etc/passwd' }),
+      await call(ws, 4, 'hosts.add', { label: 'a', hostname: 'db-1', user: 'sre', identityFile: join(dir, 'elsewhere') }),
+      await call(ws, 5, 'hosts.add', { label: 'b', hostname: 'db-1', user: 'sre', identityFile: join(keys, 'link-out') }),
+      await call(ws, 6, 'hosts.add', { label: 'c', hostname: 'db-1', user: 'sre', identityFile: keys }),
+      await call(ws, 7, 'hosts.add', { label: 'd', hostname: 'db-1', user: 'sre', identityFile: `${keys}/../elsewhere` }),
+      await call(ws, 8, 'files.pick', { purpose: 'identity-file' }),
+    ];
+    for (const r of refused) assert.equal(r.reply.ok, false, JSON.stringify(r));
+    for (const r of refused.slice(0, 7)) assert.match(r.reply.error?.message ?? '', /may not name a file/);
+    assert.ok(!existsSync(join(dir, 'out.tar.gz')));
+    const ok = await call(ws, 9, 'hosts.add', { label: 'e', hostname: 'db-1', user: 'sre', identityFile: join(keys, 'id_lab') });
+    assert.equal(ok.reply.ok, true, JSON.stringify(ok));
+    // The page sees the key's name; the backend keeps the path.
+    assert.equal((ok.reply.value as { identityFile: string }).identityFile, 'id_lab');
+    assert.deepEqual((await b.handlers['hosts.list']({})).map((h) => h.identityFile), [join(keys, 'id_lab')]);
+  } finally {
+    ws.close();
+    await s.close();
+    await b.close();
   }
 });

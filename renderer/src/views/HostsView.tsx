@@ -3,6 +3,7 @@ import type { ConnectResult, ConnectionState, Host, ImportedHost } from '../../.
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { navigate } from '../route';
+import { hasFileDialog } from '../transport';
 
 type KeyProblem = Exclude<ConnectResult, { status: 'connected' }>;
 
@@ -95,11 +96,20 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
   );
 }
 
-const EMPTY_FORM = { label: '', hostname: '', port: '22', user: '', identityFile: '', jump: '', strict: 'ask', useSudo: false };
+// identityFile is a path typed in browser mode, or the handle of a file chosen in the desktop app's dialog (identityName shows its name).
+const EMPTY_FORM = { label: '', hostname: '', port: '22', user: '', identityFile: '', identityName: '', jump: '', strict: 'ask', useSudo: false };
 
 function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter; onAdded: () => void }) {
   const [form, setForm] = useState(EMPTY_FORM);
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const chooseIdentity = async () => {
+    try {
+      const r = await api.call('files.pick', { purpose: 'identity-file' });
+      if (r.handle) setForm({ ...form, identityFile: r.handle, identityName: r.name });
+    } catch (err) {
+      report(err);
+    }
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -134,9 +144,26 @@ function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter
       <label>
         User <input data-testid="host-user" value={form.user} onChange={set('user')} required placeholder="sre" />
       </label>
-      <label>
-        Identity file <input data-testid="host-identity" value={form.identityFile} onChange={set('identityFile')} placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults)" />
-      </label>
+      {hasFileDialog() ? (
+        <label>
+          Identity file{' '}
+          <span className="mono" data-testid="host-identity-name">
+            {form.identityName || 'none (ssh-agent or defaults)'}
+          </span>{' '}
+          <button type="button" data-testid="host-identity-choose" onClick={() => void chooseIdentity()}>
+            Choose…
+          </button>
+          {form.identityFile && (
+            <button type="button" onClick={() => setForm({ ...form, identityFile: '', identityName: '' })}>
+              Clear
+            </button>
+          )}
+        </label>
+      ) : (
+        <label>
+          Identity file <input data-testid="host-identity" value={form.identityFile} onChange={set('identityFile')} placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults; browser mode: inside serve's --identity-dir)" />
+        </label>
+      )}
       <label>
         Jump hosts <input data-testid="host-jump" value={form.jump} onChange={set('jump')} placeholder="user@bastion:22, user@inner (ProxyJump order)" />
       </label>
