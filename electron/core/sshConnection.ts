@@ -12,6 +12,7 @@ import ssh2, { Client, type ClientChannel, type ConnectConfig, type ParsedKey } 
 // ssh2 is CommonJS; Node's ESM loader does not see `utils` as a named export.
 const { utils } = ssh2;
 import { ApiError } from '../../shared/contract/errors';
+import { CappedStream } from './cappedStream';
 import { hostKeyAlgorithmsFor, presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
 
 export interface SshTarget {
@@ -550,49 +551,39 @@ export class SshConnection {
   private run(channel: ClientChannel, opts: ExecOptions, bounds: Bounds): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve) => {
       const out: Buffer[] = [];
-      let outBytes = 0;
       let stderr = '';
-      let truncated = false;
       let timedOut = false;
       let cancelled = false;
       let code: number | null = null;
-      let done = false;
+      const stdout = new CappedStream({ maxBytes: opts.maxBytes, deadline: bounds.deadline, signal: bounds.signal });
       const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        bounds.signal?.removeEventListener('abort', onAbort);
+        if (!stdout.settle()) return;
         unsubscribe();
-        resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated, cancelled });
+        resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated: stdout.truncated, cancelled });
       };
       const stop = () => {
         channel.close();
         // A channel whose peer is gone may never emit close.
         setTimeout(finish, 2000).unref?.();
       };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        stop();
-      }, Math.max(0, bounds.deadline - Date.now()));
-      const onAbort = () => {
-        cancelled = true;
-        stop();
-      };
-      bounds.signal?.addEventListener('abort', onAbort, { once: true });
       const unsubscribe = this.onClose(() => finish());
-      if (bounds.signal?.aborted) onAbort();
+      stdout.arm({
+        onTimeout: () => {
+          timedOut = true;
+          stop();
+        },
+        onAbort: () => {
+          cancelled = true;
+          stop();
+        },
+      });
       opts.onFlow?.({ pause: () => channel.pause(), resume: () => channel.resume() });
       channel.on('data', (chunk: Buffer) => {
-        if (truncated) return;
-        const room = opts.maxBytes - outBytes;
-        const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        outBytes += keep.length;
+        if (stdout.truncated || stdout.settled) return;
+        const keep = stdout.take(chunk);
         if (opts.onStdout) opts.onStdout(keep);
         else out.push(keep);
-        if (keep.length < chunk.length) {
-          truncated = true;
-          stop();
-        }
+        if (stdout.truncated) stop();
       });
       channel.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
