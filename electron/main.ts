@@ -6,24 +6,13 @@
  */
 import { app, BrowserWindow, dialog, net, protocol, safeStorage, session, shell } from 'electron';
 import { statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createBackend } from './core/backend';
 import { safeStorageSecrets } from './core/safeSecrets';
 import type { Backend } from './core/backendTypes';
+import { CONTENT_SECURITY_POLICY, contentTypeOf } from './contentPolicy';
 import { APP_ORIGIN, registerIpc } from './ipcMain';
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -59,7 +48,7 @@ function serveApp(): void {
     const res = await net.fetch(pathToFileURL(file).toString());
     return new Response(res.body, {
       status: 200,
-      headers: { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' },
+      headers: { 'Content-Type': contentTypeOf(file), 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' },
     });
   });
 }

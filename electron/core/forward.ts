@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FORWARDERS, type Forwarder } from '../../shared/capture/plan';
 import { ApiError } from '../../shared/contract/errors';
+import { CappedStream } from './cappedStream';
 import { forwarderCommand, netnsProbeScript } from './remoteScripts';
 import type { ClientChannel } from 'ssh2';
 import type { Bounds, SshConnection } from './sshConnection';
@@ -182,51 +183,37 @@ export async function httpGetViaTunnel(reach: Reach, port: number, path: string,
   const bounds: Bounds = { deadline: Date.now() + opts.timeoutMs, signal: opts.signal };
   const tunnel = await openTunnel(reach, port, bounds);
   return new Promise((resolve, reject) => {
-    let settled = false;
+    const body = new CappedStream({ maxBytes: opts.maxBytes, deadline: bounds.deadline, signal: opts.signal });
     const fail = (err: ApiError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      if (!body.settle()) return;
       req.destroy();
       tunnel.destroy();
       reject(err);
     };
-    const onAbort = () => fail(new ApiError('cancelled', `Cancelled during GET 127.0.0.1:${port}${path}.`));
     const req = request({ createConnection: () => tunnel as never, host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `127.0.0.1:${port}`, Connection: 'close' } }, (res) => {
       const chunks: Buffer[] = [];
-      let size = 0;
-      let truncated = false;
       res.on('data', (c: Buffer) => {
-        if (truncated) return;
-        const room = opts.maxBytes - size;
-        if (c.length > room) {
-          chunks.push(c.subarray(0, room));
-          size += room;
-          truncated = true;
+        if (body.truncated) return;
+        chunks.push(body.take(c));
+        if (body.truncated) {
           res.destroy();
           done();
-          return;
         }
-        chunks.push(c);
-        size += c.length;
       });
       const done = (timedOut = false) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        if (!body.settle()) return;
         if (timedOut) req.destroy();
-        opts.signal?.removeEventListener('abort', onAbort);
         tunnel.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated, ...(timedOut ? { timedOut } : {}) });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated: body.truncated, ...(timedOut ? { timedOut } : {}) });
       };
       if (opts.partial) started = () => done(true);
       res.on('end', () => done());
       res.on('error', () => done());
     });
-    const timer = setTimeout(() => (started ? started() : fail(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`))), Math.max(0, bounds.deadline - Date.now()));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) onAbort();
+    body.arm({
+      onTimeout: () => (started ? started() : fail(new ApiError('remote-failed', `No answer from 127.0.0.1:${port}${path} within ${opts.timeoutMs} ms.`))),
+      onAbort: () => fail(new ApiError('cancelled', `Cancelled during GET 127.0.0.1:${port}${path}.`)),
+    });
     req.on('error', (err) => fail(new ApiError('remote-failed', tunnelFailure(tunnel, err))));
     req.end();
   });

@@ -13,6 +13,7 @@ import type { Forwarder } from '../../shared/capture/plan';
 import type { ArtifactStatus } from '../../shared/contract/api';
 import { listeningPortsOf } from '../../shared/parsers/procNet';
 import type { BlobStore } from './blobs';
+import { CappedStream } from './cappedStream';
 import { httpGetViaTunnel, openTunnel, tunnelFailure, type Reach } from './forward';
 
 const MiB = 1024 * 1024;
@@ -91,15 +92,11 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
   });
   // A failure to store (a full disk) rejects: it is the library's failure, not the endpoint's.
   return new Promise<GoArtifactResult>((resolve, reject) => {
-    let settled = false;
-    let truncated = false;
+    const body = new CappedStream({ maxBytes: f.cap, deadline: started + timeoutMs, signal });
     // Writes are chained so the blob is committed only after the last one landed.
     let chain = Promise.resolve();
     const finish = async (status: ArtifactStatus, reason: string | null, keep: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (!body.settle()) return;
       tunnel.destroy();
       try {
         await chain;
@@ -116,10 +113,10 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
       }
     };
     const afterWrites = (then: () => void) => void chain.then(then, () => void finish('failed', null, false));
-    const timer = setTimeout(() => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', `no complete answer within ${Math.round(timeoutMs / 1000)} s (the endpoint stalled)`, true), Math.max(0, started + timeoutMs - Date.now()));
-    const onAbort = () => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'cancelled', true);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
+    body.arm({
+      onTimeout: () => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', `no complete answer within ${Math.round(timeoutMs / 1000)} s (the endpoint stalled)`, true),
+      onAbort: () => void finish(writer.bytesWritten > 0 ? 'truncated' : 'failed', 'cancelled', true),
+    });
     const req = request({ createConnection: () => tunnel as never, host: '127.0.0.1', port, path: f.path, headers: { Host: `127.0.0.1:${port}`, Connection: 'close' } }, (res) => {
       if (res.statusCode !== 200) {
         let text = '';
@@ -128,14 +125,12 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
         return;
       }
       res.on('data', (chunk: Buffer) => {
-        if (truncated || settled) return;
-        const room = f.cap - writer.bytesWritten;
-        const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        if (keep.length < chunk.length) truncated = true;
+        if (body.truncated || body.settled) return;
+        const keep = body.take(chunk);
         res.pause();
         chain = chain.then(() => writer.write(keep));
         afterWrites(() => {
-          if (truncated) {
+          if (body.truncated) {
             res.destroy();
             void finish('truncated', `stopped at the ${f.cap >= MiB ? `${Math.round(f.cap / MiB)} MiB` : `${Math.round(f.cap / 1024)} KiB`} cap`, true);
           } else res.resume();

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventPayload } from '../../shared/contract/api';
-import type { PromptRequest } from './sshConnection';
+import type { PromptRequest } from './sshAuth';
 import type { SecretStore } from './secrets';
 
 const PROMPT_TIMEOUT_MS = 120_000;

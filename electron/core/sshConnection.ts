@@ -3,16 +3,20 @@
  * authentication happens. Every exec has a timeout and an output cap, and
  * channels are queued so a server's MaxSessions is never exceeded. The
  * timeout and the cancel signal cover every wait on the server: the queue,
- * the channel open, the request on it, and the run.
+ * the channel open, the request on it, and the run. Authentication is in
+ * sshAuth.ts, errors in words in sshErrors.ts, the queue in channelPool.ts.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import ssh2, { Client, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
-
-// ssh2 is CommonJS; Node's ESM loader does not see `utils` as a named export.
-const { utils } = ssh2;
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ApiError } from '../../shared/contract/errors';
+import { CappedStream } from './cappedStream';
+import { ChannelPool, type Bounds } from './channelPool';
 import { hostKeyAlgorithmsFor, presentedKey, type HostKeyVerdict, type KnownHosts, type PresentedKey } from './knownHosts';
+import { HopAuth, type Prompter } from './sshAuth';
+import { cancelledWhile, describeConnectError, execOpenError, seconds } from './sshErrors';
+
+export type { Bounds } from './channelPool';
+export type { PromptRequest, Prompter } from './sshAuth';
 
 export interface SshTarget {
   readonly hostname: string;
@@ -26,19 +30,6 @@ export type HostKeyProblem = Exclude<HostKeyVerdict, { kind: 'trusted' }>;
 export type ConnectOutcome =
   | { readonly kind: 'connected'; readonly connection: SshConnection; readonly key: PresentedKey }
   | { readonly kind: 'host-key'; readonly key: PresentedKey; readonly verdict: HostKeyProblem; readonly hop: string; readonly canTrust: boolean };
-
-export interface PromptRequest {
-  readonly hop: string;
-  readonly kind: 'passphrase' | 'password' | 'keyboard-interactive';
-  readonly title: string;
-  readonly instructions: string;
-  readonly prompts: ReadonlyArray<{ readonly prompt: string; readonly echo: boolean }>;
-  /** Key under which a remembered answer is kept, when the answer is a single secret. */
-  readonly secretKey?: string;
-}
-
-/** Answers, or null when the user cancelled. */
-export type Prompter = (req: PromptRequest) => Promise<string[] | null>;
 
 export interface ConnectOptions {
   readonly knownHosts: KnownHosts;
@@ -86,18 +77,6 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const MAX_STDERR = 64 * 1024;
 
 const hopName = (t: SshTarget) => `${t.hostname}:${t.port}`;
-
-/** A deadline (epoch ms) and a cancel for one wait on the server. */
-export interface Bounds {
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-}
-
-const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))} s`;
-
-function cancelledWhile(what: string): ApiError {
-  return new ApiError('cancelled', `Cancelled while waiting for ${what}.`);
-}
 
 /** The part of ssh2's private channel table we touch; see openChannel. */
 interface ChannelTable {
@@ -217,23 +196,6 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions): Promi
   }
 }
 
-type AuthStep =
-  | { readonly kind: 'agent' }
-  | { readonly kind: 'key'; readonly file: string }
-  | { readonly kind: 'keyboard-interactive' }
-  | { readonly kind: 'password' };
-
-function describeStep(step: AuthStep): string {
-  switch (step.kind) {
-    case 'agent':
-      return 'publickey (ssh-agent)';
-    case 'key':
-      return `publickey (${step.file})`;
-    default:
-      return step.kind;
-  }
-}
-
 async function connectHop(
   target: SshTarget,
   sock: Duplex | undefined,
@@ -244,61 +206,7 @@ async function connectHop(
   const client = new Client();
   let refused: Extract<ConnectOutcome, { kind: 'host-key' }> | undefined;
   let accepted: PresentedKey | undefined;
-  const tried: string[] = [];
-  let serverMethods: string[] | null = null;
-  let authProblem: ApiError | undefined;
-
-  // OpenSSH's order: agent keys, then identity files, then keyboard-interactive, then password.
-  const steps: AuthStep[] = [];
-  if (opts.agentSocket && !opts.identitiesOnly) steps.push({ kind: 'agent' });
-  const files = target.identityFile ? [target.identityFile] : (opts.defaultIdentities ?? []);
-  for (const file of files) steps.push({ kind: 'key', file });
-  if (opts.prompt) steps.push({ kind: 'keyboard-interactive' }, { kind: 'password' });
-
-  const nextAuth = async (methodsLeft: string[] | null): Promise<AuthHandlerResult | false> => {
-    if (methodsLeft) serverMethods = methodsLeft;
-    for (;;) {
-      const step = steps.shift();
-      if (!step) return false;
-      const method = step.kind === 'agent' || step.kind === 'key' ? 'publickey' : step.kind;
-      if (methodsLeft && !methodsLeft.includes(method)) continue;
-      if (step.kind === 'agent') {
-        tried.push(describeStep(step));
-        return { type: 'agent', username: target.user, agent: opts.agentSocket! };
-      }
-      if (step.kind === 'key') {
-        const key = await loadKey(step.file, hop, opts.prompt);
-        if (key.kind === 'skip') {
-          if (key.problem) authProblem = key.problem;
-          continue;
-        }
-        tried.push(describeStep(step));
-        return { type: 'publickey', username: target.user, key: key.parsed };
-      }
-      if (step.kind === 'password') {
-        const answer = await opts.prompt!({ hop, kind: 'password', title: `Password for ${target.user}@${hop}`, instructions: '', prompts: [{ prompt: 'Password:', echo: false }], secretKey: `password:${target.user}@${hop}` });
-        if (!answer) continue;
-        tried.push('password');
-        return { type: 'password', username: target.user, password: answer[0] ?? '' };
-      }
-      tried.push('keyboard-interactive');
-      return {
-        type: 'keyboard-interactive',
-        username: target.user,
-        prompt: (name: string, instructions: string, _lang: string, prompts: Array<{ prompt: string; echo?: boolean }>, finish: (answers: string[]) => void) => {
-          if (prompts.length === 0) return finish([]);
-          void opts.prompt!({
-            hop,
-            kind: 'keyboard-interactive',
-            title: name || `${target.user}@${hop}`,
-            instructions,
-            prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
-            ...(prompts.length === 1 && /password/i.test(prompts[0]!.prompt) ? { secretKey: `password:${target.user}@${hop}` } : {}),
-          }).then((answers) => finish(answers ?? prompts.map(() => '')));
-        },
-      } as AuthHandlerResult;
-    }
-  };
+  const auth = new HopAuth(target, hop, opts);
 
   // Offer the host-key algorithms of the key types on record first (OpenSSH's order_hostkeyalgs),
   // so the server presents the key we can check; any other type is then refused as a change.
@@ -314,9 +222,7 @@ async function connectHop(
     keepaliveInterval: 10_000,
     keepaliveCountMax: 3,
     tryKeyboard: true,
-    authHandler: ((methodsLeft: string[] | null, _partial: boolean | null, callback: (next: AuthHandlerResult | false) => void) => {
-      nextAuth(methodsLeft).then(callback, () => callback(false));
-    }) as unknown as ConnectConfig['authHandler'],
+    authHandler: auth.handler(),
     hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
       const presented = presentedKey(key);
       opts.knownHosts.verify(target.hostname, target.port, presented).then(
@@ -350,88 +256,34 @@ async function connectHop(
       settled = true;
       client.end();
       if (refused) return resolve(refused);
-      if (authProblem && tried.length === 0) return reject(authProblem);
-      reject(describeConnectError(err, target, tried, serverMethods, authProblem));
+      if (auth.problem && auth.tried.length === 0) return reject(auth.problem);
+      reject(describeConnectError(err, target, auth.tried, auth.serverMethods, auth.problem));
     });
     try {
       client.connect(config);
     } catch (err) {
       settled = true;
-      reject(describeConnectError(err as Error, target, tried, serverMethods, authProblem));
+      reject(describeConnectError(err as Error, target, auth.tried, auth.serverMethods, auth.problem));
     }
   });
 }
 
-type AuthHandlerResult = Record<string, unknown> & { type: string };
-
-async function loadKey(file: string, hop: string, prompt: Prompter | undefined): Promise<{ kind: 'ok'; parsed: ParsedKey } | { kind: 'skip'; problem?: ApiError }> {
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (err) {
-    return { kind: 'skip', problem: new ApiError('auth-failed', `Cannot read identity file ${file}: ${(err as Error).message}`, 'Check the path and its permissions.') };
-  }
-  let parsed = utils.parseKey(data);
-  if (!(parsed instanceof Error)) return { kind: 'ok', parsed: Array.isArray(parsed) ? parsed[0]! : parsed };
-  if (!/encrypted|passphrase/i.test(parsed.message)) {
-    return { kind: 'skip', problem: new ApiError('auth-failed', `${file} is not a private key ssh2 can use: ${parsed.message}`) };
-  }
-  if (!prompt) return { kind: 'skip', problem: new ApiError('auth-failed', `${file} is encrypted and there is no way to ask for its passphrase here.`, 'Add it to ssh-agent (ssh-add) or run interactively.') };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const answer = await prompt({
-      hop,
-      kind: 'passphrase',
-      title: `Passphrase for ${file}`,
-      instructions: attempt > 0 ? 'That passphrase did not decrypt the key. Try again.' : '',
-      prompts: [{ prompt: 'Passphrase:', echo: false }],
-      secretKey: `passphrase:${file}`,
-    });
-    if (!answer) return { kind: 'skip' };
-    parsed = utils.parseKey(data, answer[0] ?? '');
-    if (!(parsed instanceof Error)) return { kind: 'ok', parsed: Array.isArray(parsed) ? parsed[0]! : parsed };
-  }
-  return { kind: 'skip', problem: new ApiError('auth-failed', `Wrong passphrase for ${file} (3 tries).`) };
-}
-
-function describeConnectError(err: Error & { level?: string; code?: string }, t: SshTarget, tried: string[], serverMethods: string[] | null, authProblem?: ApiError): ApiError {
-  const where = `${t.user}@${t.hostname}:${t.port}`;
-  const msg = err.message ?? String(err);
-  if (err.code === 'ECONNREFUSED') return new ApiError('connect-refused', `Connection to ${where} was refused.`, 'Check the host and port, and that sshd is running there.');
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new ApiError('dns', `Cannot resolve host name ${t.hostname}.`, 'Check the spelling or use an IP address.');
-  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return new ApiError('connect-refused', `${where} is unreachable (${err.code}).`, 'Check the network path to the host.');
-  if (/timed out/i.test(msg) || err.code === 'ETIMEDOUT') return new ApiError('connect-timeout', `Timed out connecting to ${where}.`, 'Check the host is reachable and the port is right.');
-  if (err.level === 'client-authentication' || /authentication methods failed/i.test(msg)) {
-    const triedText = tried.length > 0 ? tried.join(', ') : 'nothing (no agent, no usable key, no way to prompt)';
-    return new ApiError(
-      'auth-failed',
-      `Authentication as ${t.user} on ${where} failed. Tried, in order: ${triedText}.${serverMethods ? ` The server accepts: ${serverMethods.join(', ')}.` : ''}${authProblem ? ` ${authProblem.message}` : ''}`,
-      'Check the user name, that the key is in the remote authorized_keys, or load it into ssh-agent.',
-    );
-  }
-  return new ApiError('remote-failed', `SSH connection to ${where} failed: ${msg}`);
-}
-
 export class SshConnection {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  private closed = false;
-  private closeReason: string | null = null;
+  private readonly channels: ChannelPool<ClientChannel>;
   private readonly closeListeners = new Set<(reason: string) => void>();
 
   constructor(
     private readonly client: Client,
     readonly target: SshTarget,
     /** Channels open at once; sshd's default MaxSessions is 10. */
-    private maxChannels = 8,
+    maxChannels = 8,
     /** Jump-host connections this one tunnels through, closed with it. */
     private readonly via: readonly Client[] = [],
   ) {
+    this.channels = new ChannelPool<ClientChannel>({ openExec: (command, bounds) => this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => Promise.reject(execOpenError(err))) }, target.hostname, maxChannels);
     const onGone = (why: string) => {
-      if (this.closed) return;
-      this.closed = true;
-      this.closeReason = why;
-      // Queued callers learn at once; they would otherwise wait for slots that are never given back.
-      for (const wake of this.waiting.splice(0)) wake();
+      if (!this.channels.isOpen) return;
+      this.channels.close(why);
       for (const l of this.closeListeners) l(why);
     };
     client.on('close', () => onGone('the connection closed'));
@@ -440,7 +292,7 @@ export class SshConnection {
   }
 
   get isOpen(): boolean {
-    return !this.closed;
+    return this.channels.isOpen;
   }
 
   onClose(listener: (reason: string) => void): () => void {
@@ -448,71 +300,27 @@ export class SshConnection {
     return () => this.closeListeners.delete(listener);
   }
 
-  private notConnected(): ApiError {
-    return new ApiError('not-connected', `Not connected to ${this.target.hostname}: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
-  }
-
   /** A channel slot for a long-lived channel (a shell); call the result to give it back. */
   acquireChannel(bounds: Bounds): Promise<() => void> {
-    return this.acquire(bounds);
+    return this.channels.acquire(bounds);
   }
 
   /** Channel slots in use; exposed for tests. */
   get channelsInUse(): number {
-    return this.active;
-  }
-
-  private async acquire(bounds: Bounds): Promise<() => void> {
-    while (this.active >= this.maxChannels) {
-      if (this.closed) throw this.notConnected();
-      if (bounds.signal?.aborted) throw cancelledWhile(`a free channel on ${this.target.hostname}`);
-      await new Promise<void>((resolve, reject) => {
-        const leave = () => {
-          clearTimeout(timer);
-          bounds.signal?.removeEventListener('abort', onAbort);
-          const i = this.waiting.indexOf(wake);
-          if (i >= 0) this.waiting.splice(i, 1);
-        };
-        const wake = () => {
-          leave();
-          resolve();
-        };
-        const fail = (err: ApiError) => {
-          leave();
-          reject(err);
-        };
-        const onAbort = () => fail(cancelledWhile(`a free channel on ${this.target.hostname}`));
-        const waitMs = bounds.deadline - Date.now();
-        const timer = setTimeout(
-          () => fail(new ApiError('remote-failed', `No channel to ${this.target.hostname} became free within ${seconds(waitMs)}: all ${this.maxChannels} are in use.`, 'Wait for running captures or terminals to finish, or close some.')),
-          Math.max(0, waitMs),
-        );
-        bounds.signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(wake);
-      });
-    }
-    if (this.closed) throw this.notConnected();
-    this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiting.shift()?.();
-    };
+    return this.channels.inUse;
   }
 
   /** Channels this connection may open at once; lowered when the server refuses one (its MaxSessions). */
   get channelLimit(): number {
-    return this.maxChannels;
+    return this.channels.limit;
   }
 
   /** Opens a channel on this connection under `bounds` (see openChannel); the caller holds a slot when it is a session. */
   open<T extends { close(): unknown }>(what: string, start: (callback: (err: Error | undefined, channel: T) => void) => void, bounds: Bounds): Promise<T> {
-    if (this.closed) return Promise.reject(this.notConnected());
+    if (!this.channels.isOpen) return Promise.reject(this.channels.notConnected());
     return openChannel(this.client, what, start, bounds).catch((err: Error) => {
       if (err instanceof ApiError) throw err;
-      if (this.closed) throw new ApiError('not-connected', `The connection to ${this.target.hostname} was lost: ${this.closeReason ?? 'closed'}.`, 'Connect again.');
+      if (!this.channels.isOpen) throw new ApiError('not-connected', `The connection to ${this.target.hostname} was lost: ${this.channels.reason ?? 'closed'}.`, 'Connect again.');
       throw err;
     });
   }
@@ -525,74 +333,50 @@ export class SshConnection {
    */
   async exec(command: string, opts: ExecOptions): Promise<ExecResult> {
     const bounds: Bounds = { deadline: Date.now() + opts.timeoutMs, signal: opts.signal };
-    for (;;) {
-      if (this.closed) throw this.notConnected();
-      const release = await this.acquire(bounds);
-      try {
-        const channel = await this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => {
-          // sshd refuses a session channel beyond MaxSessions with "open failed".
-          throw err instanceof ApiError ? err : /open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`);
-        });
-        return await this.run(channel, opts, bounds);
-      } catch (err) {
-        // When other channels are open, a refusal is the limit speaking: remember it and wait for a free slot.
-        if (err instanceof ChannelRefused && this.active > 1) {
-          this.maxChannels = Math.max(1, this.active - 1);
-          continue;
-        }
-        throw err instanceof ChannelRefused ? new ApiError('remote-failed', `The server refused an exec channel: ${err.message}`) : err;
-      } finally {
-        release();
-      }
+    const { channel, release } = await this.channels.openExec(command, bounds);
+    try {
+      return await this.run(channel, opts, bounds);
+    } finally {
+      release();
     }
   }
 
   private run(channel: ClientChannel, opts: ExecOptions, bounds: Bounds): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve) => {
       const out: Buffer[] = [];
-      let outBytes = 0;
       let stderr = '';
-      let truncated = false;
       let timedOut = false;
       let cancelled = false;
       let code: number | null = null;
-      let done = false;
+      const stdout = new CappedStream({ maxBytes: opts.maxBytes, deadline: bounds.deadline, signal: bounds.signal });
       const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        bounds.signal?.removeEventListener('abort', onAbort);
+        if (!stdout.settle()) return;
         unsubscribe();
-        resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated, cancelled });
+        resolve({ stdout: Buffer.concat(out), stderr, code, timedOut, truncated: stdout.truncated, cancelled });
       };
       const stop = () => {
         channel.close();
         // A channel whose peer is gone may never emit close.
         setTimeout(finish, 2000).unref?.();
       };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        stop();
-      }, Math.max(0, bounds.deadline - Date.now()));
-      const onAbort = () => {
-        cancelled = true;
-        stop();
-      };
-      bounds.signal?.addEventListener('abort', onAbort, { once: true });
       const unsubscribe = this.onClose(() => finish());
-      if (bounds.signal?.aborted) onAbort();
+      stdout.arm({
+        onTimeout: () => {
+          timedOut = true;
+          stop();
+        },
+        onAbort: () => {
+          cancelled = true;
+          stop();
+        },
+      });
       opts.onFlow?.({ pause: () => channel.pause(), resume: () => channel.resume() });
       channel.on('data', (chunk: Buffer) => {
-        if (truncated) return;
-        const room = opts.maxBytes - outBytes;
-        const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        outBytes += keep.length;
+        if (stdout.truncated || stdout.settled) return;
+        const keep = stdout.take(chunk);
         if (opts.onStdout) opts.onStdout(keep);
         else out.push(keep);
-        if (keep.length < chunk.length) {
-          truncated = true;
-          stop();
-        }
+        if (stdout.truncated) stop();
       });
       channel.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
@@ -610,36 +394,21 @@ export class SshConnection {
    * (`timeout`), and the caller caps what it reads.
    */
   async execStream(command: string, bounds: Bounds): Promise<ExecStream> {
-    for (;;) {
-      if (this.closed) throw this.notConnected();
-      const release = await this.acquire(bounds);
-      try {
-        const channel = await this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => {
-          throw err instanceof ApiError ? err : /open failed/i.test(err.message) ? new ChannelRefused(err.message) : new ApiError('remote-failed', `Could not open an exec channel: ${err.message}`);
-        });
-        let stderr = '';
-        let code: number | null = null;
-        channel.stderr.on('data', (chunk: Buffer) => {
-          if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
-        });
-        channel.on('exit', (c: number | null) => {
-          code = c;
-        });
-        const unsubscribe = this.onClose(() => channel.destroy());
-        channel.once('close', () => {
-          unsubscribe();
-          release();
-        });
-        return { stream: channel, stderr: () => stderr, exitCode: () => code };
-      } catch (err) {
-        release();
-        if (err instanceof ChannelRefused && this.active > 0) {
-          this.maxChannels = Math.max(1, this.active);
-          continue;
-        }
-        throw err instanceof ChannelRefused ? new ApiError('remote-failed', `The server refused an exec channel: ${err.message}`) : err;
-      }
-    }
+    const { channel, release } = await this.channels.openExec(command, bounds);
+    let stderr = '';
+    let code: number | null = null;
+    channel.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8').slice(0, MAX_STDERR - stderr.length);
+    });
+    channel.on('exit', (c: number | null) => {
+      code = c;
+    });
+    const unsubscribe = this.onClose(() => channel.destroy());
+    channel.once('close', () => {
+      unsubscribe();
+      release();
+    });
+    return { stream: channel, stderr: () => stderr, exitCode: () => code };
   }
 
   /** The ssh2 client, for features that need it directly (shells, forwarding). */
@@ -648,11 +417,8 @@ export class SshConnection {
   }
 
   end(): void {
-    this.closed = true;
-    for (const wake of this.waiting.splice(0)) wake();
+    this.channels.close(null);
     this.client.end();
     for (const c of this.via) c.end();
   }
 }
-
-class ChannelRefused extends Error {}

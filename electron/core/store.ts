@@ -141,18 +141,20 @@ export interface NewArtifact {
 /** A host as handlers receive it: the contract's input with defaults applied. */
 export type HostFields = Omit<Host, 'id' | 'createdAt'>;
 
+// One row type and one mapper per table: the row as SQLite returns it, the model as the contract has it.
+
 interface HostRow {
-  id: string;
-  label: string;
-  hostname: string;
-  port: number;
-  user: string;
-  identity_file: string | null;
-  jump: string;
-  strict_host_key_checking: Host['strictHostKeyChecking'];
-  identities_only: number;
-  use_sudo: number;
-  created_at: string;
+  readonly id: string;
+  readonly label: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly user: string;
+  readonly identity_file: string | null;
+  readonly jump: string;
+  readonly strict_host_key_checking: Host['strictHostKeyChecking'];
+  readonly identities_only: number;
+  readonly use_sudo: number;
+  readonly created_at: string;
 }
 
 function toHost(r: HostRow): Host {
@@ -178,21 +180,74 @@ function toHost(r: HostRow): Host {
   };
 }
 
+/** A sessions row as SESSION_SELECT reads it: with its artifact count and its tags (session_tags) joined in. */
 interface SessionRow {
-  id: string;
-  host_id: string | null;
-  host_label: string;
-  pid: number;
-  process_name: string;
-  go_version: string | null;
-  status: SessionStatus;
-  status_reason: string | null;
-  started_at: string;
-  finished_at: string | null;
-  artifact_count: number;
-  notes: string;
-  tag_list: string | null;
+  readonly id: string;
+  readonly host_id: string | null;
+  readonly host_label: string;
+  readonly pid: number;
+  readonly process_name: string;
+  readonly go_version: string | null;
+  readonly status: SessionStatus;
+  readonly status_reason: string | null;
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly artifact_count: number;
+  readonly notes: string;
+  readonly tag_list: string | null;
 }
+
+const SESSION_SELECT = `SELECT s.*,
+    (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count,
+    (SELECT group_concat(tag, ',') FROM session_tags t WHERE t.session_id=s.id) AS tag_list
+  FROM sessions s`;
+
+function toSummary(r: SessionRow): SessionSummary {
+  return {
+    id: r.id,
+    hostId: r.host_id,
+    hostLabel: r.host_label,
+    pid: r.pid,
+    processName: r.process_name,
+    goVersion: r.go_version,
+    status: r.status,
+    statusReason: r.status_reason,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    artifactCount: r.artifact_count,
+    notes: r.notes,
+    tags: r.tag_list ? r.tag_list.split(',').sort() : [],
+  };
+}
+
+interface ArtifactRow {
+  readonly id: string;
+  readonly session_id: string;
+  readonly name: string;
+  readonly status: ArtifactStatus;
+  readonly reason: string | null;
+  readonly size_bytes: number;
+  readonly duration_ms: number | null;
+  readonly sha256: string | null;
+}
+
+function toArtifact(a: ArtifactRow): ArtifactMeta {
+  return { id: a.id, sessionId: a.session_id, name: a.name, status: a.status, reason: a.reason, sizeBytes: a.size_bytes, durationMs: a.duration_ms, sha256: a.sha256 };
+}
+
+/** The columns of ArtifactRow in the order artifactValues gives them. */
+const INSERT_ARTIFACT = 'INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)';
+const artifactValues = (id: string, sessionId: string, a: NewArtifact) => [id, sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256];
+
+/** A redactions row as the contract shows it (session_id is the session it is listed under). */
+interface RedactionRow {
+  readonly artifact: string;
+  readonly key: string;
+  readonly rule: string;
+}
+
+const INSERT_REDACTION = 'INSERT INTO redactions(session_id,artifact,key,rule) VALUES (?,?,?,?)';
+const toRedaction = (r: RedactionRow): SessionDetail['redactions'][number] => ({ artifact: r.artifact, key: r.key, rule: r.rule });
 
 export class Store {
   /** Set when the library could only be opened for reading, with why. */
@@ -292,9 +347,9 @@ export class Store {
   }
 
   async getHost(id: string): Promise<Host> {
-    const host = (await this.listHosts()).find((h) => h.id === id);
-    if (!host) throw new ApiError('not-found', `No host with id ${id}.`, 'Add the host first.');
-    return host;
+    const row = await this.db.get<HostRow>('SELECT * FROM hosts WHERE id=?', [id]);
+    if (!row) throw new ApiError('not-found', `No host with id ${id}.`, 'Add the host first.');
+    return toHost(row);
   }
 
   async addHost(input: HostFields): Promise<Host> {
@@ -339,12 +394,9 @@ export class Store {
     checkName(a.name);
     const id = randomUUID();
     await this.db.transaction(async () => {
-      await this.db.run(
-        'INSERT INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
-        [id, sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
-      );
+      await this.db.run(`INSERT ${INSERT_ARTIFACT}`, artifactValues(id, sessionId, a));
       for (const r of redactions) {
-        await this.db.run('INSERT INTO redactions(session_id,artifact,key,rule) VALUES (?,?,?,?)', [sessionId, a.name, r.key, r.rule]);
+        await this.db.run(INSERT_REDACTION, [sessionId, a.name, r.key, r.rule]);
       }
     });
     return id;
@@ -359,10 +411,7 @@ export class Store {
       this.db.transaction(async () => {
         for (const a of missing) {
           checkName(a.name);
-          await this.db.run(
-            'INSERT OR IGNORE INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)',
-            [randomUUID(), sessionId, a.name, a.status, a.reason, a.sizeBytes, a.durationMs, a.sha256],
-          );
+          await this.db.run(`INSERT OR IGNORE ${INSERT_ARTIFACT}`, artifactValues(randomUUID(), sessionId, a));
         }
         await this.db.run('UPDATE sessions SET status=?, status_reason=?, finished_at=? WHERE id=?', [status, reason, new Date().toISOString(), sessionId]);
       });
@@ -399,18 +448,9 @@ export class Store {
         [s.id, null, s.hostLabel, s.pid, s.processName, s.goVersion, s.status === 'capturing' ? 'partial' : s.status, s.statusReason, s.startedAt, s.finishedAt],
       );
       for (const a of m.artifacts) {
-        await this.db.run('INSERT INTO artifacts(id,session_id,name,status,reason,size_bytes,duration_ms,sha256) VALUES (?,?,?,?,?,?,?,?)', [
-          randomUUID(),
-          s.id,
-          a.name,
-          a.status,
-          a.reason,
-          a.sizeBytes,
-          a.durationMs,
-          a.sha256,
-        ]);
+        await this.db.run(`INSERT ${INSERT_ARTIFACT}`, artifactValues(randomUUID(), s.id, a));
       }
-      for (const r of m.redactions) await this.db.run('INSERT INTO redactions(session_id,artifact,key,rule) VALUES (?,?,?,?)', [s.id, r.artifact, r.key, r.rule]);
+      for (const r of m.redactions) await this.db.run(INSERT_REDACTION, [s.id, r.artifact, r.key, r.rule]);
     });
     return { sessionId: s.id, alreadyPresent: false };
   }
@@ -447,14 +487,7 @@ export class Store {
       params.push(filter.to);
     }
     params.push(filter.limit ?? 1000);
-    const rows = await this.db.all<SessionRow>(
-      `SELECT s.*,
-         (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count,
-         (SELECT group_concat(tag, ',') FROM session_tags t WHERE t.session_id=s.id) AS tag_list
-       FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY s.started_at DESC, s.id LIMIT ?`,
-      params,
-    );
+    const rows = await this.db.all<SessionRow>(`${SESSION_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.started_at DESC, s.id LIMIT ?`, params);
     return rows.map(toSummary);
   }
 
@@ -474,43 +507,17 @@ export class Store {
   }
 
   async openSession(sessionId: string): Promise<SessionDetail> {
-    const row = await this.db.get<SessionRow>(
-      `SELECT s.*, (SELECT COUNT(*) FROM artifacts a WHERE a.session_id=s.id) AS artifact_count,
-         (SELECT group_concat(tag, ',') FROM session_tags t WHERE t.session_id=s.id) AS tag_list
-       FROM sessions s WHERE s.id=?`,
-      [sessionId],
-    );
+    const row = await this.db.get<SessionRow>(`${SESSION_SELECT} WHERE s.id=?`, [sessionId]);
     if (!row) throw new ApiError('not-found', `No session with id ${sessionId}.`);
-    const artifacts = await this.db.all<{ id: string; session_id: string; name: string; status: ArtifactStatus; reason: string | null; size_bytes: number; duration_ms: number | null; sha256: string | null }>(
-      'SELECT * FROM artifacts WHERE session_id=? ORDER BY name',
-      [sessionId],
-    );
-    const redactions = await this.db.all<{ artifact: string; key: string; rule: string }>('SELECT artifact,key,rule FROM redactions WHERE session_id=? ORDER BY rowid', [sessionId]);
-    return {
-      ...toSummary(row),
-      artifacts: artifacts.map(
-        (a): ArtifactMeta => ({
-          id: a.id,
-          sessionId: a.session_id,
-          name: a.name,
-          status: a.status,
-          reason: a.reason,
-          sizeBytes: a.size_bytes,
-          durationMs: a.duration_ms,
-          sha256: a.sha256,
-        }),
-      ),
-      redactions,
-    };
+    const artifacts = await this.db.all<ArtifactRow>('SELECT * FROM artifacts WHERE session_id=? ORDER BY name', [sessionId]);
+    const redactions = await this.db.all<RedactionRow>('SELECT artifact,key,rule FROM redactions WHERE session_id=? ORDER BY rowid', [sessionId]);
+    return { ...toSummary(row), artifacts: artifacts.map(toArtifact), redactions: redactions.map(toRedaction) };
   }
 
   async getArtifact(artifactId: string): Promise<ArtifactMeta> {
-    const a = await this.db.get<{ id: string; session_id: string; name: string; status: ArtifactStatus; reason: string | null; size_bytes: number; duration_ms: number | null; sha256: string | null }>(
-      'SELECT * FROM artifacts WHERE id=?',
-      [artifactId],
-    );
+    const a = await this.db.get<ArtifactRow>('SELECT * FROM artifacts WHERE id=?', [artifactId]);
     if (!a) throw new ApiError('not-found', `No artifact with id ${artifactId}.`);
-    return { id: a.id, sessionId: a.session_id, name: a.name, status: a.status, reason: a.reason, sizeBytes: a.size_bytes, durationMs: a.duration_ms, sha256: a.sha256 };
+    return toArtifact(a);
   }
 
   close(): Promise<void> {
@@ -571,22 +578,4 @@ async function releaseReserve(dataDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function toSummary(r: SessionRow): SessionSummary {
-  return {
-    id: r.id,
-    hostId: r.host_id,
-    hostLabel: r.host_label,
-    pid: r.pid,
-    processName: r.process_name,
-    goVersion: r.go_version,
-    status: r.status,
-    statusReason: r.status_reason,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    artifactCount: r.artifact_count,
-    notes: r.notes,
-    tags: r.tag_list ? r.tag_list.split(',').sort() : [],
-  };
 }

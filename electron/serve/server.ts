@@ -16,10 +16,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Backend } from '../core/backendTypes';
 import { FileGrants, dispatchFromPage } from '../core/fileGrants';
+import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../contentPolicy';
 
 export interface ServerOptions {
   readonly backend: Backend;
@@ -38,19 +39,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const MAX_MESSAGE = 1024 * 1024;
 
 /** Why browser mode stays on loopback, and how to reach it from another machine. */
@@ -143,9 +131,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const st = await stat(file);
       if (!st.isFile()) throw new Error('not a file');
       const headers: Record<string, string> = {
-        'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+        'Content-Type': contentTypeOf(file),
         'Content-Length': String(st.size),
-        'Content-Security-Policy': CSP,
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-store',

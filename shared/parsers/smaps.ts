@@ -8,218 +8,42 @@
  * The parser works on bytes, not decoded text: a process with 100,000
  * mappings has a 70 MB smaps of 2.5 million lines, and decoding it, then
  * splitting and matching each line with a regular expression, cost twenty
- * times the read itself. For the same reason the model is columns, not an
- * object per mapping: 100,000 objects that all survive to the end were a
- * third of the parse in allocation and garbage collection. Permissions are
- * a small code; devices, names and VmFlags sets are indexes into lists of
- * the distinct values, so 100,000 mappings share a handful of strings.
+ * times the read itself. This file is the reader; the model and its
+ * accessors are in smapsModel.ts, the column store it fills in
+ * smapsColumns.ts, and its byte helpers and caches in smapsBytes.ts.
  */
 import { decodeUtf8, encodeUtf8 } from '../util/utf8';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
+import {
+  AGS_COLON,
+  COLON,
+  devEnd,
+  Dictionary,
+  excerpt,
+  HEX,
+  HEX2,
+  isKeyChar,
+  isKeyStart,
+  KB_NL,
+  MAX_LINE,
+  NL,
+  paddedDecimal8,
+  permsAt,
+  RecentLines,
+  SPACE,
+  splitFlags,
+  TAB,
+  UNIT_KB,
+  UNIT_NONE,
+  VMFL,
+  ZERO8_LE,
+} from './smapsBytes';
+import { MappingColumns, NO_COUNTERS } from './smapsColumns';
+import { MAX_COUNTER_KEYS, type MemoryMaps } from './smapsModel';
 
-/** One mapping as a record, for dumps, detail views and tests; loops over all of them read the columns. */
-export interface Mapping {
-  readonly start: number;
-  readonly end: number;
-  readonly perms: string;
-  readonly offset: number;
-  readonly dev: string;
-  readonly inode: number;
-  /** Path or pseudo-name, '' for anonymous mappings without a name. */
-  readonly name: string;
-  /** Size in KiB from the addresses (maps) or the Size: line (smaps). */
-  readonly sizeKiB: number;
-  /** 1-based line of the header, so views can point back at the raw artifact. */
-  readonly line: number;
-  readonly vmFlags: readonly string[];
-}
-
-/**
- * Every mapping's fields as columns of length `count`, in file order.
- *
- * Addresses and offsets are doubles: page-aligned values below 2^64 are exact in a double (at
- * most 52 significant bits above the page offset), and numbers cost nothing to allocate or
- * compare. The counters (Rss, Pss, Private_Dirty, Swap, LazyFree, AnonHugePages, …, in KiB) are
- * columns too; read them with counterOf / counterColumn / countersOf / counterIn.
- *
- * A column that is 0 for every mapping (most counters, and offset, inode and name in a process
- * whose mappings are mostly anonymous) may be one array of zeros shared with other such columns:
- * the model is read-only, and the parser never made or wrote those columns.
- */
-export interface MemoryMaps {
-  readonly count: number;
-  readonly start: Float64Array;
-  readonly end: Float64Array;
-  readonly offset: Float64Array;
-  readonly inode: Float64Array;
-  readonly sizeKiB: Float64Array;
-  /** 1-based line of each header (at most 2^32 - 1). */
-  readonly line: Uint32Array;
-  /** A permissions code: PERMS[code] is its text, and the PERM_* bits test it. */
-  readonly perms: Uint8Array;
-  /** Index into `devs`. */
-  readonly dev: Uint32Array;
-  readonly devs: readonly string[];
-  /** Index into `names`; names[0] is '' (anonymous, unnamed). */
-  readonly name: Uint32Array;
-  readonly names: readonly string[];
-  /** Index into `flagSets`; flagSets[0] is empty (maps, or a kernel without VmFlags). */
-  readonly vmFlags: Uint32Array;
-  readonly flagSets: readonly (readonly string[])[];
-  /** Counter names in the order the kernel printed them (its field set differs by version). */
-  readonly counterKeys: readonly string[];
-  /**
-   * One column per counter name, in counterKeys' order, each `count` long: the value in KiB, or
-   * counterAbsent(column) where a mapping lacks the counter, or the value above that for a value
-   * the column cannot hold (4 TiB or more in KiB, or not a whole number), which is then in
-   * `bigCounters` under bigCounterKey(row, column). Empty for maps. Read them with counterIn and
-   * the other accessors, or decodeCounter.
-   *
-   * Columns, not a row per mapping, and zero needs no write: most counters are 0 in most
-   * mappings, and a column that stays 0 is never written, so its fresh pages are never faulted in.
-   * A column is 16 bits per mapping while its values fit (below 64 MiB), 32 bits after: fewer pages
-   * again, for the many small mappings that make a large smaps.
-   */
-  readonly counters: readonly CounterColumn[];
-  readonly bigCounters: ReadonlyMap<number, number>;
-  readonly hasCounters: boolean;
-}
-
-export const PERM_READ = 1;
-export const PERM_WRITE = 2;
-export const PERM_EXEC = 4;
-/** 's': shared; 'S' (may share) and '-' have codes of their own in the top bits. */
-export const PERM_SHARED = 8;
-const SHARE_CHARS = ['p', 's', 'S', '-'];
-/** The text of each permissions code, "r-xp" etc. */
-export const PERMS: readonly string[] = Object.freeze(
-  Array.from({ length: 32 }, (_, code) => `${code & PERM_READ ? 'r' : '-'}${code & PERM_WRITE ? 'w' : '-'}${code & PERM_EXEC ? 'x' : '-'}${SHARE_CHARS[code >> 3]}`),
-);
-
-/** Mapping `index` as a record. */
-export function mappingAt(maps: MemoryMaps, index: number): Mapping {
-  return {
-    start: maps.start[index]!,
-    end: maps.end[index]!,
-    perms: PERMS[maps.perms[index]!]!,
-    offset: maps.offset[index]!,
-    dev: maps.devs[maps.dev[index]!]!,
-    inode: maps.inode[index]!,
-    name: maps.names[maps.name[index]!]!,
-    sizeKiB: maps.sizeKiB[index]!,
-    line: maps.line[index]!,
-    vmFlags: maps.flagSets[maps.vmFlags[index]!]!,
-  };
-}
-
-/** Every mapping as a record, each with its counters under `kib`: what dumps and JSON output show. */
-export function mappingRecords(maps: MemoryMaps): (Mapping & { readonly kib: Record<string, number> })[] {
-  return Array.from({ length: maps.count }, (_, i) => ({ ...mappingAt(maps, i), kib: countersOf(maps, i) }));
-}
-
-/** A counter column: 16 bits per mapping while every value fits, 32 bits once one does not. */
-export type CounterColumn = Uint16Array | Uint32Array;
-
-/**
- * The entry in `column` that marks a mapping lacking the counter: the type's largest value but
- * one. The largest marks a value kept in `bigCounters`. Anything below is the value itself.
- */
-export const counterAbsent = (column: CounterColumn): number => (column.BYTES_PER_ELEMENT === 2 ? 0xfffe : 0xfffffffe);
-/** More distinct counter names than any kernel prints; past it, input is not smaps. */
-export const MAX_COUNTER_KEYS = 64;
-/** Where bigCounters keeps the value of mapping `row`'s counter in column `column`. */
-export const bigCounterKey = (row: number, column: number): number => row * MAX_COUNTER_KEYS + column;
-
-/**
- * What entry `raw` of column number `column` holds for mapping `row`, given that column's
- * counterAbsent; undefined when the mapping lacks the counter.
- */
-export function decodeCounter(raw: number, absent: number, row: number, column: number, bigCounters: ReadonlyMap<number, number>): number | undefined {
-  return raw < absent ? raw : raw === absent ? undefined : bigCounters.get(bigCounterKey(row, column));
-}
-
-/** Mapping `row`'s counter in column `column` (an index into counterKeys), or undefined when absent. */
-export function counterIn(maps: MemoryMaps, row: number, column: number): number | undefined {
-  const values = maps.counters[column]!;
-  return decodeCounter(values[row]!, counterAbsent(values), row, column, maps.bigCounters);
-}
-
-/** One counter of mapping `index`, or undefined when the kernel did not print it. */
-export function counterOf(maps: MemoryMaps, index: number, key: string): number | undefined {
-  const col = maps.counterKeys.indexOf(key);
-  return col < 0 ? undefined : counterIn(maps, index, col);
-}
-
-/** A column accessor for loops over every mapping: 0 where the counter is absent. */
-export function counterColumn(maps: MemoryMaps, key: string): (index: number) => number {
-  const col = maps.counterKeys.indexOf(key);
-  if (col < 0) return () => 0;
-  return (index) => counterIn(maps, index, col) ?? 0;
-}
-
-/** Mapping `index`'s counters as a record, for dumps and detail views. */
-export function countersOf(maps: MemoryMaps, index: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  maps.counterKeys.forEach((k, col) => {
-    const v = counterIn(maps, index, col);
-    if (v !== undefined) out[k] = v;
-  });
-  return out;
-}
+export * from './smapsModel';
 
 const MAX_WARNINGS = 100;
-const MAX_LINE = 64 * 1024;
-const NL = 10;
-const SPACES4 = 0x20202020;
-/** "   0" read little-endian. */
-const ZERO4_LE = 0x30202020;
-/** "       0" read as a little-endian double: a normal number, so equality is an exact match of the bytes. */
-const ZERO8_LE = new Float64Array(new Uint32Array([SPACES4, ZERO4_LE]).buffer)[0]!;
-const SPACE = 32;
-const UNIT_KB = 1;
-const UNIT_NONE = 2;
-const TAB = 9;
-const COLON = 58;
-/** " kB\n" */
-const KB_NL = 0x206b420a;
-/** "VmFl", "ags:" */
-const VMFL = 0x566d466c;
-const AGS_COLON = 0x6167733a;
-
-/**
- * The value of an 8-byte field of spaces then digits ("%8lu": bytes 16-23 of a counter line), read
- * as two little-endian words, four bytes at a time instead of a loop per digit; -1 unless the field
- * is some spaces then at least one digit.
- */
-function paddedDecimal8(lo: number, hi: number): number {
-  // Digits become 0x00-0x09 and spaces 0x10; anything else is above 0x10 or has a low nibble over 9.
-  const xl = lo ^ 0x30303030;
-  const xh = hi ^ 0x30303030;
-  if (((((xl & 0x7f7f7f7f) + 0x6f6f6f6f) | xl | (((xh & 0x7f7f7f7f) + 0x6f6f6f6f) | xh)) & 0x80808080) !== 0) return -1;
-  if (((((xl & 0x0f0f0f0f) + 0x06060606) | ((xh & 0x0f0f0f0f) + 0x06060606)) & 0x10101010) !== 0) return -1;
-  // One bit per space, byte 16 lowest: the spaces must be a run from the start, before a digit.
-  const sl = (xl >>> 4) & 0x01010101;
-  const sh = (xh >>> 4) & 0x01010101;
-  const spaces = ((sl | (sl >>> 7) | (sl >>> 14) | (sl >>> 21)) & 0xf) | (((sh | (sh >>> 7) | (sh >>> 14) | (sh >>> 21)) & 0xf) << 4);
-  if (spaces === 0xff || (spaces & (spaces + 1)) !== 0) return -1;
-  // Spaces read as zeros; then pairs of digits, then the four, for each half.
-  let dl = xl & 0x0f0f0f0f;
-  let dh = xh & 0x0f0f0f0f;
-  dl = (dl * 10 + (dl >>> 8)) & 0x00ff00ff;
-  dh = (dh * 10 + (dh >>> 8)) & 0x00ff00ff;
-  dl = (dl * 100 + (dl >>> 16)) & 0xffff;
-  dh = (dh * 100 + (dh >>> 16)) & 0xffff;
-  return dl * 10000 + dh;
-}
-
-/** Hex digit values by byte, -1 for anything else. */
-const HEX = new Int8Array(256).fill(-1);
-for (let c = 0; c < 10; c++) HEX[48 + c] = c;
-for (let c = 0; c < 6; c++) HEX[97 + c] = 10 + c;
-/** The value of two hex digits by their bytes read big-endian as one 16-bit word, -1 for anything else. */
-const HEX2 = new Int16Array(65536).fill(-1);
-for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) if (HEX[a]! >= 0 && HEX[b]! >= 0) HEX2[(a << 8) | b] = HEX[a]! * 16 + HEX[b]!;
-
 
 /**
  * Parses smaps or maps, whole or in pieces (inflated gzip members, in order). Memory is linear in
@@ -241,148 +65,6 @@ export interface SmapsParser {
   finish(): ParseResult<MemoryMaps>;
 }
 
-const isKeyChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
-const isKeyStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-
-/** Strings cut from the input, each distinct one given an index once: smaps repeats the same few. */
-class Dictionary {
-  readonly list: string[] = [];
-  private readonly byHash = new Map<number, number>();
-  private readonly byText = new Map<string, number>();
-  /** The last two indexes returned: neighbouring mappings mostly share their device and flags. */
-  private last = -1;
-  private before = -1;
-
-  constructor(first: string) {
-    this.list.push(first);
-    this.byText.set(first, 0);
-  }
-
-  index(buf: Uint8Array, from: number, to: number): number {
-    const n = to - from;
-    if (this.last >= 0 && this.same(this.list[this.last]!, buf, from, n)) return this.last;
-    if (this.before >= 0 && this.same(this.list[this.before]!, buf, from, n)) return this.remember(this.before);
-    let h = n;
-    let ascii = true;
-    for (let i = from; i < to; i++) {
-      const c = buf[i]!;
-      h = (Math.imul(h, 31) + c) | 0;
-      if (c >= 0x80) ascii = false;
-    }
-    if (ascii) {
-      const hit = this.byHash.get(h);
-      if (hit !== undefined && this.same(this.list[hit]!, buf, from, n)) return this.remember(hit);
-    }
-    return this.remember(this.add(buf, from, to, h, ascii));
-  }
-
-  /**
-   * A text not seen under its hash: made into a string and listed. Apart from index() so that the
-   * engine compiles the hot lookup small and soon, without this rarely run path inlined in it.
-   */
-  private add(buf: Uint8Array, from: number, to: number, h: number, ascii: boolean): number {
-    const text = ascii ? String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]) : decodeUtf8(buf.subarray(from, to));
-    let i = this.byText.get(text);
-    if (i === undefined) {
-      i = this.list.length;
-      this.list.push(text);
-      this.byText.set(text, i);
-    }
-    if (ascii && !this.byHash.has(h)) this.byHash.set(h, i);
-    return i;
-  }
-
-  private remember(i: number): number {
-    if (i !== this.last) {
-      this.before = this.last;
-      this.last = i;
-    }
-    return i;
-  }
-
-  private same(s: string, buf: Uint8Array, from: number, n: number): boolean {
-    if (s.length !== n) return false;
-    for (let k = 0; k < n; k++) if (s.charCodeAt(k) !== buf[from + k]) return false;
-    return true;
-  }
-}
-
-/**
- * Lines, or ends of lines, seen lately, newline included, each with a number: a process repeats a
- * few of them (its VmFlags sets, the tail of an anonymous mapping's header), and a repeat is then
- * matched eight bytes at a time, without first searching for the newline.
- */
-class RecentLines {
-  // Each entry's line as little-endian doubles: the 8-byte words at 0, 8, 16, … before its last 8
-  // bytes, and those last 8 bytes (the newline among them) on their own, overlapping the word
-  // before. A line with a word that is a NaN or a zero as a double is not kept (its length stays
-  // 0): for any other double, equal means equal bytes, so a match is exact.
-  private readonly words: Float64Array;
-  private readonly lastWords: Float64Array;
-  private readonly lengths: Int32Array;
-  private readonly values: Float64Array;
-  private readonly stride: number;
-  private next = 0;
-
-  /** `known`: how many leading bytes the caller has matched already; lines longer than `maxLength` are not kept. */
-  constructor(
-    private readonly size: number,
-    private readonly known: number,
-    private readonly maxLength: number,
-  ) {
-    this.stride = maxLength >> 3;
-    this.words = new Float64Array(size * this.stride);
-    this.lastWords = new Float64Array(size);
-    this.lengths = new Int32Array(size);
-    this.values = new Float64Array(size);
-  }
-
-  /** The entry that the bytes at `s` repeat, or -1. */
-  find(buf: Uint8Array, dv: DataView, s: number, n: number): number {
-    for (let j = 0; j < this.size; j++) {
-      const len = this.lengths[j]!;
-      if (len === 0 || s + len > n || dv.getFloat64(s + len - 8, true) !== this.lastWords[j]) continue;
-      const base = j * this.stride;
-      const before = (len - 1) >> 3;
-      let w = this.known >> 3;
-      while (w < before && dv.getFloat64(s + 8 * w, true) === this.words[base + w]) w++;
-      if (w === before) return j;
-    }
-    return -1;
-  }
-
-  length(entry: number): number {
-    return this.lengths[entry]!;
-  }
-
-  value(entry: number): number {
-    return this.values[entry]!;
-  }
-
-  /** Remembers buf[s, end), which ends with a newline, in place of the oldest; returns its entry. */
-  learn(buf: Uint8Array, s: number, end: number, value: number): number {
-    const j = this.next;
-    this.next = (j + 1) % this.size;
-    this.values[j] = value;
-    this.lengths[j] = 0;
-    const len = end - s;
-    if (len < 8 || len > this.maxLength) return j;
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const exact = (x: number) => x === x && x !== 0;
-    const base = j * this.stride;
-    const before = (len - 1) >> 3;
-    for (let w = 0; w < before; w++) {
-      const word = dv.getFloat64(s + 8 * w, true);
-      if (!exact(word)) return j;
-      this.words[base + w] = word;
-    }
-    const last = dv.getFloat64(end - 8, true);
-    if (!exact(last)) return j;
-    this.lastWords[j] = last;
-    this.lengths[j] = len;
-    return j;
-  }
-}
 
 export interface SmapsParserOptions {
   /**
@@ -392,13 +74,6 @@ export interface SmapsParserOptions {
   readonly expectedBytes?: number;
 }
 
-/** A column not made yet: it holds only zeros so far. */
-const NO_COLUMN = new Uint32Array(0);
-const NO_COUNTERS: CounterColumn = new Uint16Array(0);
-const NO_F64 = new Float64Array(0);
-
-/** Bytes per mapping in smaps (about 700 on recent kernels): a low guess, so rows are rarely short. */
-const SMAPS_BYTES_PER_MAPPING = 600;
 
 /** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
 export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
@@ -411,33 +86,6 @@ export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
   };
 }
 
-const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
-
-/** The permissions code of the four bytes at i ("r-xp" and the like), or -1. */
-function permsAt(buf: Uint8Array, i: number): number {
-  const r = permBit(buf[i]!, 114, PERM_READ);
-  const w = permBit(buf[i + 1]!, 119, PERM_WRITE);
-  const x = permBit(buf[i + 2]!, 120, PERM_EXEC);
-  const p3 = buf[i + 3]!;
-  const share = p3 === 112 ? 0 : p3 === 115 ? 1 : p3 === 83 ? 2 : p3 === 45 ? 3 : -1;
-  return r < 0 || w < 0 || x < 0 || share < 0 ? -1 : r | w | x | (share << 3);
-}
-
-/**
- * Where a device field ("fe:00": hex digits and one colon, neither first nor last) that starts at
- * `from` ends, before `lim`; -1 when it is not one.
- */
-function devEnd(buf: Uint8Array, from: number, lim: number): number {
-  let i = from;
-  let colon = false;
-  for (; i < lim; i++) {
-    const c = buf[i]!;
-    if (c === COLON && !colon && i > from) colon = true;
-    else if (HEX[c]! < 0) break;
-  }
-  return colon && buf[i - 1] !== COLON ? i : -1;
-}
-const excerpt = (buf: Uint8Array, s: number, e: number) => JSON.stringify(decodeUtf8(buf.subarray(s, Math.min(e, s + 240))).slice(0, 60));
 
 /**
  * The parser's state and steps as a class, not closures made per parser: the engine keeps
@@ -456,31 +104,15 @@ class SmapsReader {
   private error: ParseResult<MemoryMaps> | null = null;
   private lineNo = 0;
 
-  // The columns, grown by doubling; `rows` mappings so far, the last one still being read while
-  // `open` (its counters and VmFlags follow its header).
-  private capacity = 0;
-  private rows = 0;
+  // The mappings so far, the last one still being read while `open` (its counters and VmFlags
+  // follow its header).
+  private readonly store: MappingColumns;
   private open = false;
-  private start = new Float64Array(0);
-  private end = new Float64Array(0);
-  // Offsets, inodes and names are 0 for most mappings of a process with many (anonymous memory):
-  // like the counter columns, they are made on their first value other than 0.
-  private offset = NO_F64;
-  private inode = NO_F64;
-  private sizeKiB = new Float64Array(0);
-  private lineOf = new Uint32Array(0);
-  private perms = new Uint8Array(0);
-  private dev = new Uint32Array(0);
-  private name = NO_COLUMN;
-  private vmFlags = new Uint32Array(0);
-  /** Rows expected from the input seen so far (a smaps mapping is about 700 bytes), to grow rarely. */
-  private rowHint: number;
 
-  // The counter columns, one per name, grown with the other columns; a new name adds one (once
-  // per file in practice: the kernel prints the same names for every mapping). Entries start as
-  // 0, so a 0 is never written. A mapping whose counters came in the learned order, all of them,
-  // needs no other bookkeeping; any other is "irregular", and its missing ones are marked absent
-  // when it closes.
+  // The counter names, a column each in the store; a new name adds one (once per file in
+  // practice: the kernel prints the same names for every mapping). A mapping whose counters came
+  // in the learned order, all of them, needs no other bookkeeping; any other is "irregular", and
+  // its missing ones are marked absent when it closes.
   private readonly counterKeys: string[] = [];
   private readonly counterBytes: Uint8Array[] = [];
   /** The same names as big-endian 32-bit words, for comparing four bytes at a time. */
@@ -497,14 +129,6 @@ class SmapsReader {
   private readonly paddedUnits = new Uint8Array(MAX_COUNTER_KEYS + 1);
   private readonly column = new Map<string, number>();
   private sizeColumn = -1;
-  /**
-   * A column is made (16 bits wide) when it first needs a value other than 0 or an absent mark:
-   * until then it is NO_COUNTERS, and one array of zeros stands for all such at the end. Most
-   * counters are 0 in every mapping; their columns cost neither memory nor the time to clear and
-   * fault it in.
-   */
-  private readonly cols: CounterColumn[] = [];
-  private readonly bigCounters = new Map<number, number>();
   /** Counters set in the open row so far: the next one is most likely counterKeys[seen]. */
   private seen = 0;
   /**
@@ -556,11 +180,7 @@ class SmapsReader {
   private fieldEnd = 0;
 
   constructor(opts: SmapsParserOptions) {
-    this.rowHint = Math.max(1024, Math.ceil((opts.expectedBytes ?? 0) / SMAPS_BYTES_PER_MAPPING) + 1);
-    // Sized now rather than on the first row: the engine gathers type information only from a
-    // function's first few calls on, and a path taken only on the first (growing from nothing)
-    // would then be unknown to the code it compiles, which every new parser would throw away.
-    this.grow();
+    this.store = new MappingColumns(opts.expectedBytes ?? 0);
   }
 
   private viewOf(buf: Uint8Array): DataView {
@@ -571,99 +191,10 @@ class SmapsReader {
     return this.lastView!;
   }
 
-  private grow(): void {
-    const capacity = (this.capacity = Math.max(this.rowHint, this.capacity * 2));
-    const rows = this.rows;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(capacity);
-      b.set(a.subarray(0, rows));
-      return b;
-    };
-    const u32 = (a: Uint32Array) => {
-      const b = new Uint32Array(capacity);
-      b.set(a.subarray(0, rows));
-      return b;
-    };
-    this.start = f64(this.start);
-    this.end = f64(this.end);
-    if (this.offset !== NO_F64) this.offset = f64(this.offset);
-    if (this.inode !== NO_F64) this.inode = f64(this.inode);
-    this.sizeKiB = f64(this.sizeKiB);
-    this.lineOf = u32(this.lineOf);
-    const p = new Uint8Array(capacity);
-    p.set(this.perms.subarray(0, rows));
-    this.perms = p;
-    this.dev = u32(this.dev);
-    if (this.name !== NO_COLUMN) this.name = u32(this.name);
-    this.vmFlags = u32(this.vmFlags);
-    for (let c = 0; c < this.cols.length; c++) {
-      const column = this.cols[c]!;
-      if (column === NO_COUNTERS) continue;
-      const grown = column.BYTES_PER_ELEMENT === 2 ? new Uint16Array(capacity) : new Uint32Array(capacity);
-      grown.set(column.subarray(0, rows));
-      this.cols[c] = grown;
-    }
-  }
-
-  private offsets(): Float64Array {
-    if (this.offset === NO_F64) this.offset = new Float64Array(this.capacity);
-    return this.offset;
-  }
-
-  private inodes(): Float64Array {
-    if (this.inode === NO_F64) this.inode = new Float64Array(this.capacity);
-    return this.inode;
-  }
-
-  private nameColumn(): Uint32Array {
-    if (this.name === NO_COLUMN) this.name = new Uint32Array(this.capacity);
-    return this.name;
-  }
-
-  /** Counter column `c`, made now (16 bits wide) if it was not yet. */
-  private columnOf(c: number): CounterColumn {
-    let column = this.cols[c]!;
-    if (column === NO_COUNTERS) column = this.cols[c] = new Uint16Array(this.capacity);
-    return column;
-  }
-
-  /**
-   * Mapping `row`'s counter `c` := v, widening the column to 32 bits when v does not fit 16, and
-   * keeping in bigCounters what does not fit 32.
-   */
-  private setCell(c: number, row: number, v: number): void {
-    let column = this.columnOf(c);
-    const fits32 = Number.isInteger(v) && v >= 0 && v < 0xfffffffe;
-    if (fits32 && v >= 0xfffe && column.BYTES_PER_ELEMENT === 2) column = this.widen(c);
-    if (fits32) {
-      column[row] = v;
-      this.bigCounters.delete(bigCounterKey(row, c));
-    } else {
-      column[row] = counterAbsent(column) + 1;
-      this.bigCounters.set(bigCounterKey(row, c), v);
-    }
-  }
-
-  /** Counter column `c` made 32 bits wide, its rows so far carried over with their marks. */
-  private widen(c: number): Uint32Array {
-    const narrow = this.cols[c]!;
-    const wide = new Uint32Array(this.capacity);
-    for (let r = 0; r < this.rows; r++) {
-      const v = narrow[r]!;
-      wide[r] = v < 0xfffe ? v : v - 0xfffe + 0xfffffffe;
-    }
-    this.cols[c] = wide;
-    return wide;
-  }
-
   private addColumn(key: string): number {
     const col = this.counterKeys.length;
-    this.cols.push(NO_COUNTERS);
     // The mappings before this one lack it; this one gets it next.
-    if (this.rows > 1) {
-      const column = this.columnOf(col);
-      column.fill(counterAbsent(column), 0, this.rows - 1);
-    }
+    this.store.addCounter();
     this.counterKeys.push(key);
     const bytes = Uint8Array.from(key, (ch) => ch.charCodeAt(0));
     this.counterBytes.push(bytes);
@@ -687,7 +218,7 @@ class SmapsReader {
       this.fastUpTo = this.seen;
     }
     this.recorded.push(col);
-    this.setCell(col, this.rows - 1, v);
+    this.store.setCell(col, this.store.rows - 1, v);
     this.seen++;
   }
 
@@ -695,33 +226,27 @@ class SmapsReader {
   private closeRow(): void {
     if (!this.open) return;
     this.open = false;
-    const row = this.rows - 1;
-    if (this.recorded !== null || this.seen !== this.cols.length) this.markAbsent(row);
-    if (this.sizeColumn < 0) return;
-    const sizes = this.cols[this.sizeColumn]!;
-    const size = sizes === NO_COUNTERS ? 0 : decodeCounter(sizes[row]!, counterAbsent(sizes), row, this.sizeColumn, this.bigCounters);
-    if (size !== undefined) this.sizeKiB[row] = size;
+    const row = this.store.rows - 1;
+    if (this.recorded !== null || this.seen !== this.counterKeys.length) this.markAbsent(row);
+    if (this.sizeColumn >= 0) this.store.takeSize(row, this.sizeColumn);
   }
 
   private markAbsent(row: number): void {
-    const n = this.cols.length;
+    const n = this.counterKeys.length;
     const present = new Uint8Array(n);
     present.fill(1, 0, Math.min(n, this.recorded === null ? this.seen : this.fastUpTo));
     for (const c of this.recorded ?? []) present[c] = 1;
-    for (let c = 0; c < n; c++) {
-      if (present[c] !== 0) continue;
-      const column = this.columnOf(c);
-      column[row] = counterAbsent(column);
-    }
+    for (let c = 0; c < n; c++) if (present[c] === 0) this.store.markAbsent(c, row);
     this.recorded = null;
   }
 
-  private openRow(): void {
-    if (this.rows === this.capacity) this.grow();
-    this.rows++;
+  /** A new mapping, the one before closed; its header's fields go to the store's writeRow. */
+  private openRow(start: number, end: number, perms: number, offset: number, dev: number, inode: number, name: number): void {
+    this.closeRow();
     this.seen = 0;
     this.recorded = null;
     this.open = true;
+    this.store.writeRow(start, end, perms, offset, dev, inode, name, this.lineNo);
   }
 
   private warn(message: string): void {
@@ -812,21 +337,13 @@ class SmapsReader {
     this.closeRow();
     if (!exact) this.warn('an address or offset beyond 2^53 that is not page-aligned: shown rounded');
     if (endN < startN) {
-      if (this.rows === 0) this.error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: this.lineNo }, this.warnings);
+      if (this.store.rows === 0) this.error = failed({ message: `mapping ends before it starts: ${decodeUtf8(buf.subarray(s, Math.min(e, s + 40)))}`, line: this.lineNo }, this.warnings);
       else this.warn('mapping ends before it starts; skipped');
       return true;
     }
-    this.openRow();
-    const at = this.rows - 1;
-    this.start[at] = startN;
-    this.end[at] = endN;
-    this.perms[at] = perms;
-    if (offN !== 0) this.offsets()[at] = offN;
-    this.dev[at] = this.devs.index(buf, devFrom, devTo);
-    if (inodeN !== 0) this.inodes()[at] = inodeN;
-    if (nameEnd > i) this.nameColumn()[at] = this.names.index(buf, i, nameEnd);
-    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    this.lineOf[at] = Math.min(this.lineNo, 0xffffffff);
+    const dev = this.devs.index(buf, devFrom, devTo);
+    const name = nameEnd > i ? this.names.index(buf, i, nameEnd) : 0;
+    this.openRow(startN, endN, perms, offN, dev, inodeN, name);
     return true;
   }
 
@@ -866,20 +383,8 @@ class SmapsReader {
     // Most headers end as one of a few before them did (" rw-p 00000000 00:00 0 \n").
     const tail = this.headerTails.find(buf, dv, i, n);
     if (tail < 0) return this.readTail(buf, dv, s, i, n, startN, endN);
-    // The row's columns are written here rather than by a call that would box the doubles.
-    const at = this.nextRow();
-    this.start[at] = startN;
-    this.end[at] = endN;
-    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    this.perms[at] = this.tailPerms[tail]!;
-    this.dev[at] = this.tailDev[tail]!;
-    // The columns start as zeros: a zero is not written, so a column of them is never faulted in.
-    const offN = this.tailOffset[tail]!;
-    if (offN !== 0) this.offsets()[at] = offN;
-    const inodeN = this.tailInode[tail]!;
-    if (inodeN !== 0) this.inodes()[at] = inodeN;
-    const name = this.tailName[tail]!;
-    if (name !== 0) this.nameColumn()[at] = name;
+    this.lineNo++;
+    this.openRow(startN, endN, this.tailPerms[tail]!, this.tailOffset[tail]!, this.tailDev[tail]!, this.tailInode[tail]!, this.tailName[tail]!);
     return i + this.headerTails.length(tail);
   }
 
@@ -934,15 +439,8 @@ class SmapsReader {
       }
     }
     const name = e > nameFrom ? this.names.index(buf, nameFrom, e) : 0;
-    const at = this.nextRow();
-    this.start[at] = startN;
-    this.end[at] = endN;
-    this.sizeKiB[at] = Math.floor((endN - startN) / 1024);
-    this.perms[at] = perms;
-    this.dev[at] = dev;
-    if (offN !== 0) this.offsets()[at] = offN;
-    if (inodeN !== 0) this.inodes()[at] = inodeN;
-    if (name !== 0) this.nameColumn()[at] = name;
+    this.lineNo++;
+    this.openRow(startN, endN, perms, offN, dev, inodeN, name);
     // Long tails are file paths, which repeat less: only short ones are kept.
     if (e - tailFrom < 96) {
       const entry = this.headerTails.learn(buf, tailFrom, e + 1, 0);
@@ -953,16 +451,6 @@ class SmapsReader {
       this.tailName[entry] = name;
     }
     return e + 1;
-  }
-
-  /** A new mapping's row, on the line just read, the previous one closed. */
-  private nextRow(): number {
-    this.lineNo++;
-    this.closeRow();
-    this.openRow();
-    const at = this.rows - 1;
-    this.lineOf[at] = Math.min(this.lineNo, 0xffffffff);
-    return at;
   }
 
   private learnPadding(buf: Uint8Array, s: number, col: number, unit: number): void {
@@ -977,7 +465,7 @@ class SmapsReader {
   private setFlags(buf: Uint8Array, i: number, e: number): void {
     const k = this.flagTexts.index(buf, i, e);
     if (k === this.flagSets.length) this.flagSets.push(Object.freeze(splitFlags(buf, i, e)));
-    this.vmFlags[this.rows - 1] = k;
+    this.store.vmFlags[this.store.rows - 1] = k;
   }
 
   /** "Key:   N kB", "Key:   N" (THPeligible, ProtectionKey) or "VmFlags: …". */
@@ -1044,7 +532,7 @@ class SmapsReader {
     if (this.error || e === s) return;
     if (HEX[buf[s]!]! >= 0 && this.header(buf, s, e)) return;
     if (!this.open) {
-      if (this.rows === 0) this.error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: this.lineNo }, this.warnings);
+      if (this.store.rows === 0) this.error = failed({ message: `expected a mapping header "start-end perms offset dev inode [name]", got ${excerpt(buf, s, e)}`, line: this.lineNo }, this.warnings);
       else this.warn(`unrecognised line ${excerpt(buf, s, e)}`);
       return;
     }
@@ -1070,7 +558,8 @@ class SmapsReader {
 
   push(buf: Uint8Array): void {
     const n = buf.length;
-    this.rowHint = Math.max(this.rowHint, this.rows + ((n / SMAPS_BYTES_PER_MAPPING) | 0));
+    const store = this.store;
+    store.expect(n);
     let pos = 0;
     // Both read on every call, for the same reason as the columns are sized in the constructor.
     if (this.overlong || this.carryLen > 0) {
@@ -1085,12 +574,12 @@ class SmapsReader {
     const dv = this.viewOf(buf);
     const keyPairs = this.paddedKeyPairs;
     const units = this.paddedUnits;
-    const cols = this.cols;
+    const cols = store.counters;
     // The fast path's state in locals, not fields, which the engine would load and store on every
     // line; they are handed back and forth around each other line.
     let sn = this.seen;
     let ln = this.lineNo;
-    let row = this.rows - 1;
+    let row = store.rows - 1;
     let op = this.open && this.error === null;
     let fast = op && this.recorded === null;
     let carryFrom = -1;
@@ -1130,7 +619,7 @@ class SmapsReader {
           // At most 8 digits: below 0xfffe it fits any column made; above, setCell widens.
           const column = cols[sn]!;
           if (v < 0xfffe && column !== NO_COUNTERS) column[row] = v;
-          else this.setCell(sn, row, v);
+          else store.setCell(sn, row, v);
         }
         sn++;
         pos = next;
@@ -1150,7 +639,7 @@ class SmapsReader {
         if (next > 0) {
           sn = this.seen;
           ln = this.lineNo;
-          row = this.rows - 1;
+          row = store.rows - 1;
           op = this.open;
           fast = op;
           pos = next;
@@ -1161,7 +650,7 @@ class SmapsReader {
         const known = this.flagLines.find(buf, dv, pos, n);
         if (known >= 0) {
           ln++;
-          this.vmFlags[row] = this.flagLines.value(known);
+          store.vmFlags[row] = this.flagLines.value(known);
           pos += this.flagLines.length(known);
           continue;
         }
@@ -1175,7 +664,7 @@ class SmapsReader {
       if (op && e - pos >= 8 && e - pos <= MAX_LINE && dv.getUint32(pos) === VMFL && dv.getUint32(pos + 4) === AGS_COLON && buf[e - 1] !== 13) {
         ln++;
         this.setFlags(buf, pos + 8, e);
-        if (e - pos < 256) this.flagLines.learn(buf, pos, e + 1, this.vmFlags[row]!);
+        if (e - pos < 256) this.flagLines.learn(buf, pos, e + 1, store.vmFlags[row]!);
         pos = e + 1;
         continue;
       }
@@ -1187,7 +676,7 @@ class SmapsReader {
       } else this.line(buf, pos, e);
       sn = this.seen;
       ln = this.lineNo;
-      row = this.rows - 1;
+      row = store.rows - 1;
       op = this.open && this.error === null;
       fast = op && this.recorded === null;
       pos = e + 1;
@@ -1200,63 +689,40 @@ class SmapsReader {
     if (carryFrom >= 0) this.appendCarry(buf, carryFrom, n);
   }
 
-  /** The counter columns, trimmed to `rows`; those never made share one array of zeros. */
-  private finalColumns(rows: number): CounterColumn[] {
-    let zeros: Uint16Array | null = null;
-    return this.cols.map((c) => (c !== NO_COUNTERS ? (c.length - rows > rows ? c.slice(0, rows) : c.subarray(0, rows)) : (zeros ??= new Uint16Array(rows))));
-  }
-
-
   finish(): ParseResult<MemoryMaps> {
     if (this.carryLen > 0 || this.overlong) this.line(this.carry, 0, this.carryLen);
     this.carryLen = 0;
     this.overlong = false;
     if (this.error) return this.error;
     this.closeRow();
-    const rows = this.rows;
-    if (rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, this.warnings);
-    // Keep slack only when small: trimming copies, which costs less than 2x memory.
-    const trim = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, used: number): T => (a.length - used > used ? (a.slice(0, used) as T) : (a.subarray(0, used) as T));
-    // Columns never made are zeros: one array of them stands for each that is.
-    let zerosF64: Float64Array | null = null;
-    const f64 = (a: Float64Array) => (a !== NO_F64 ? trim(a, rows) : (zerosF64 ??= new Float64Array(rows)));
+    if (this.store.rows === 0) return failed({ message: 'no mappings: the file is empty', line: 1 }, this.warnings);
+    const c = this.store.finish();
+    // The model's fields in one order, whichever file made them: one hidden class for the engine.
     return parsed(
       {
-        count: rows,
-        start: trim(this.start, rows),
-        end: trim(this.end, rows),
-        offset: f64(this.offset),
-        inode: f64(this.inode),
-        sizeKiB: trim(this.sizeKiB, rows),
-        line: trim(this.lineOf, rows),
-        perms: trim(this.perms, rows),
-        dev: trim(this.dev, rows),
+        count: c.count,
+        start: c.start,
+        end: c.end,
+        offset: c.offset,
+        inode: c.inode,
+        sizeKiB: c.sizeKiB,
+        line: c.line,
+        perms: c.perms,
+        dev: c.dev,
         devs: this.devs.list,
-        name: this.name !== NO_COLUMN ? trim(this.name, rows) : new Uint32Array(rows),
+        name: c.name,
         names: this.names.list,
-        vmFlags: trim(this.vmFlags, rows),
+        vmFlags: c.vmFlags,
         flagSets: this.flagSets,
         counterKeys: this.counterKeys,
-        counters: this.finalColumns(rows),
-        bigCounters: this.bigCounters,
+        counters: c.counters,
+        bigCounters: c.bigCounters,
         hasCounters: this.hasCounters,
       },
       this.warnings,
     );
   }
 }
-
-function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
-  const flags: string[] = [];
-  while (i < e) {
-    while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
-    const from = i;
-    while (i < e && buf[i] !== SPACE && buf[i] !== TAB) i++;
-    if (i > from) flags.push(decodeUtf8(buf.subarray(from, i)));
-  }
-  return flags;
-}
-
 
 /**
  * A reader and its model kept for the life of the module. The engine's compiled code depends on
