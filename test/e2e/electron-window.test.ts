@@ -102,7 +102,9 @@ test('desktop window: connect, capture, browse offline, export, import', { skip,
   assert.ok((await page.getByTestId('trust-fingerprint').innerText()).includes(lab.sshd.hostKeyFingerprint));
   await page.getByTestId('trust-accept').click();
   const row = page.locator(`[data-testid="process-row"][data-pid="${target.pid}"]`);
-  await row.waitFor();
+  // The list is one SSH round trip plus a look at every executable, bounded by the backend's own 30 s
+  // timeout; on a loaded host it takes most of that, so the page waits past the backend's bound.
+  await row.waitFor({ timeout: 45_000 });
   assert.equal(await row.getAttribute('data-go'), 'true');
   await shot(page, 'desktop-02-processes');
 

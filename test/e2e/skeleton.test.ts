@@ -80,7 +80,9 @@ test('add host, trust key, connect, capture, browse offline', async () => {
   await page.getByTestId('trust-accept').click();
 
   const row = page.locator(`[data-testid="process-row"][data-pid="${target.pid}"]`);
-  await row.waitFor();
+  // The list is one SSH round trip plus a look at every executable, bounded by the backend's own 30 s
+  // timeout; on a loaded host it takes most of that, so the page waits past the backend's bound.
+  await row.waitFor({ timeout: 45_000 });
   assert.equal(await row.getAttribute('data-go'), 'true');
   assert.match(await row.getByTestId('go-badge').innerText(), new RegExp(target.goVersion.replace('.', '\\.')));
   await shot(page, '03-processes');
