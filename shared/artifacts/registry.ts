@@ -92,7 +92,7 @@ const sys = <N extends string>(name: N, path: string, absent: string, kind: Arti
   ({ name, source: { from: 'remote-file', path, absent }, cap: MiB, kind, expected: 'bundle', views, facts }) as const;
 const proc = <F extends string>(file: F, cap: number, kind: ArtifactKind | null = null, views: readonly ArtifactView[] = ['overview'], facts: readonly string[] = []) =>
   ({ name: `proc/${file}` as `proc/${F}`, source: { from: 'remote-file', path: `/proc/PID/${file}` }, cap, kind, expected: 'bundle', views, facts }) as const;
-const pprof = <N extends string>(name: N, path: string, cap: number | null, kind: ArtifactKind | null, views: readonly ArtifactView[], facts: readonly string[] = [], expected: Expected = 'pprof') =>
+const pprof = <N extends string, C extends number | null>(name: N, path: string, cap: C, kind: ArtifactKind | null, views: readonly ArtifactView[], facts: readonly string[] = [], expected: Expected = 'pprof') =>
   ({ name, source: { from: 'endpoint', path }, cap, kind, expected, views, facts }) as const;
 const PSI_ABSENT = 'PSI is not available (kernel without CONFIG_PSI, or booted with psi=0)';
 
