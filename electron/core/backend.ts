@@ -198,7 +198,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'processes.list': async ({ hostId }) => {
       const host = await store.getHost(hostId);
       const list = await listProcesses(connection(hostId), { sudo: host.useSudo });
-      lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
+      lastProcesses.set(hostId, new Map(list.processes.map((p) => [p.pid, p])));
       return list;
     },
     'capture.start': async (request) => {
