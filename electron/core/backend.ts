@@ -4,6 +4,7 @@
  * captures and terminals). Electron main, browser mode, the CLI and the tests
  * all use this one object.
  */
+import { NAMES } from '../../shared/artifacts/registry';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -231,7 +232,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       // zlib runs on libuv's thread pool, off the main thread; level 1 is fast and enough for /proc text.
       if (encoding === 'gzip-base64') return { text: (await gzipAsync(bytes, { level: 1 })).toString('base64'), sizeBytes: size, truncated: from + bytes.length < size, encoding };
       // NUL-separated files (environ, cmdline) read better one entry per line.
-      const text = a.name === 'proc/environ' || a.name === 'proc/cmdline' ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
+      const text = a.name === NAMES.environ || a.name === NAMES.cmdline ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
       return { text, sizeBytes: size, truncated: from + bytes.length < size, encoding: 'text' };
     },
     'tools.goTrace.status': async () => {
@@ -241,7 +242,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'tools.goTrace.open': async ({ artifactId }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) throw new ApiError('not-found', `${a.name} has no stored content (${a.status}${a.reason ? `: ${a.reason}` : ''}).`);
-      if (a.name !== 'go/trace') throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
+      if (a.name !== NAMES.trace) throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
       return goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
     },
   };

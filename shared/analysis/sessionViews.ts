@@ -4,6 +4,7 @@
  * the renderer runs them in a Web Worker and tests run them in Node; the
  * output is plain structured-clonable data (addresses as hex strings).
  */
+import { CGROUP_PREFIX, NAMES } from '../artifacts/registry';
 import { parseCgroupFiles, type CgroupModel } from '../parsers/cgroup';
 import { parseGoroutineDump, type GoFrame, type Goroutine } from '../parsers/goroutines';
 import { parseHeapDebug1, type MemStats } from '../parsers/memstats';
@@ -104,12 +105,12 @@ export interface MemoryView {
 export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean; goVersion?: string | null } = {}): MemoryView {
   const warnings: string[] = [];
   for (const line of (artifactText(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
-  const rollupText = artifactText(files['proc/smaps_rollup']);
+  const rollupText = artifactText(files[NAMES.smapsRollup]);
   const rollup = rollupText ? parseSmapsRollup(rollupText) : null;
   const cgroupFiles: Record<string, string> = {};
-  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/') && typeof v === 'string') cgroupFiles[k] = v;
+  for (const [k, v] of Object.entries(files)) if (k.startsWith(CGROUP_PREFIX) && typeof v === 'string') cgroupFiles[k] = v;
   const cgroup = parseCgroupFiles(cgroupFiles);
-  const heapText = artifactText(files['go/heap-debug1.txt']);
+  const heapText = artifactText(files[NAMES.heap]);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   if (heap && !heap.ok) warnings.push(`heap?debug=1: ${describeError(heap.error)}`);
   const base = {
@@ -119,7 +120,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: { isGo?: boolean; go
     memStats: heap?.ok ? heap.value.memStats : null,
   };
   // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
-  const smaps = files['proc/smaps'] ?? files['proc/maps'];
+  const smaps = files[NAMES.smaps] ?? files[NAMES.maps];
   if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   const maps = parseSmaps(smaps);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
@@ -193,7 +194,7 @@ export interface ThreadsView {
 }
 
 export function buildThreadsView(files: ArtifactFiles): ThreadsView {
-  const stacksText = artifactText(files['stacks/native.txt']);
+  const stacksText = artifactText(files[NAMES.nativeStacks]);
   const stacks = stacksText ? parseNativeStacks(stacksText) : null;
   const groups = stacks?.ok ? stacks.value.groups.map((g) => ({ count: g.count, state: g.state, tids: g.tids, frames: g.frames.map((f) => ({ func: f.func, file: f.file, line: f.line, goRuntime: f.goRuntime })) })) : [];
   const groupOf = new Map<number, number>();
@@ -239,7 +240,7 @@ export interface GoroutinesView {
 }
 
 export function buildGoroutinesView(files: ArtifactFiles): GoroutinesView {
-  const t = artifactText(files['go/goroutine-debug2.txt']);
+  const t = artifactText(files[NAMES.goroutines]);
   if (t === undefined) return { error: 'no goroutine dump in this session (no pprof endpoint was found)', total: 0, states: [], groups: [] };
   const r = parseGoroutineDump(t);
   if (!r.ok) return { error: `goroutine dump: ${describeError(r.error)}`, total: 0, states: [], groups: [] };
@@ -300,7 +301,7 @@ export interface OverviewView extends SessionReport {
  * `artifactStatus` says which artifacts were not read whole (name → "truncated: why").
  */
 export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: string | null; artifactStatus?: Readonly<Record<string, string>> } = {}): OverviewView {
-  const traceChunks = artifactChunks(files['go/trace']);
+  const traceChunks = artifactChunks(files[NAMES.trace]);
   let trace: TraceSummary | null = null;
   let traceNote: string | null = null;
   if (traceChunks) {
@@ -309,7 +310,7 @@ export function buildOverviewView(files: ArtifactFiles, opts: { goVersion?: stri
     if (!r.ok) traceNote = `the trace is damaged at byte ${r.error.offset} (${r.error.message}); its evidence covers what came before`;
   }
   const rest: Record<string, ArtifactContent> = {};
-  for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
+  for (const [k, v] of Object.entries(files)) if (k !== NAMES.trace && k !== TRUNCATED) rest[k] = v;
   if (traceChunks && !trace) traceNote = 'the trace could not be read';
   return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote, container: containerSummary(files) };
 }

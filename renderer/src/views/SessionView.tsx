@@ -1,3 +1,4 @@
+import { NAMES } from '../../../shared/artifacts/registry';
 import { useEffect, useState } from 'react';
 import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
@@ -37,7 +38,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
         const a = s.artifacts.find((x) => x.name === name && x.sha256);
         return a ? (await api.call('artifacts.read', { artifactId: a.id, maxBytes: 1 << 20 })).text : null;
       };
-      const [rollup, cgroup] = await Promise.all([read('proc/smaps_rollup'), read('proc/cgroup')]);
+      const [rollup, cgroup] = await Promise.all([read(NAMES.smapsRollup), read(NAMES.cgroup)]);
       if (live) setMemory(memorySummary(rollup, cgroup));
     })().catch(report);
     return () => {
