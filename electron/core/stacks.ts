@@ -31,7 +31,7 @@ export async function captureStacks(conn: SshConnection, pid: number, opts: { su
   const timeoutS = opts.timeoutS ?? 30;
   const script = stacksScript(pid, tools, timeoutS, opts.sudo ? { sudo: true } : {});
   const started = Date.now();
-  const r = await conn.exec(script, { timeoutMs: (timeoutS + 10) * 1000, maxBytes: opts.maxBytes ?? 64 * 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const r = await conn.exec(script, { timeoutMs: (timeoutS + 10) * 1000, maxBytes: opts.maxBytes ?? ARTIFACTS.nativeStacks.cap, ...(opts.signal ? { signal: opts.signal } : {}) });
   const elapsed = Date.now() - started;
   const out = r.stdout.toString('utf8');
   if (out.startsWith('@@NOTOOL')) {
