@@ -13,10 +13,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CGROUP_FILES, PROCESS_FILES, SYSTEM_FILES } from '../electron/core/bundleScript';
+import { bundleProcessFiles, bundleSystemFiles, CGROUP_FILES } from '../shared/artifacts/registry';
 import { createBackend } from '../electron/core/backend';
 import { inProcessApi } from '../electron/core/inProcess';
 import { createLab } from '../test/lab/lab';
+
+const PROCESS_FILES = bundleProcessFiles();
+const SYSTEM_FILES = bundleSystemFiles();
 
 const t00 = Date.now();
 const step = (what: string) => console.error(`[${((Date.now() - t00) / 1000).toFixed(1)} s] ${what}`);

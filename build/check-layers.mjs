@@ -4,11 +4,15 @@
 //   node:test, node:assert, node:fs, node:path and fast-check), or uses Node/DOM globals;
 // - renderer/ imports Node, Electron, native packages or electron/ code;
 // - any file other than electron/ipcMain.ts touches ipcMain, or other than electron/preload.ts
-//   touches ipcRenderer.
+//   touches ipcRenderer;
+// - a file of electron/ other than electron/core/remoteScripts.ts writes shell: passes a built string (a
+//   template literal with substitutions, a concatenation, an array's join, or a const holding one) to
+//   exec( / .exec( / .execStream( or as collect()'s script. SQLite's db.exec takes SQL, not shell.
 // Usage: node build/check-layers.mjs [--root DIR]
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const argRoot = process.argv.indexOf('--root');
 const root = resolve(argRoot >= 0 ? process.argv[argRoot + 1] : fileURLToPath(new URL('..', import.meta.url)));
@@ -100,6 +104,48 @@ for (const [ident, owner] of [
       if (new RegExp(`\\b${ident}\\b`).test(l)) flag(file, i + 1, `only ${owner} may touch ${ident}`);
     });
   }
+}
+
+// Shell is written in one place: electron/core/remoteScripts.ts.
+const SHELL_OWNER = 'electron/core/remoteScripts.ts';
+/** A string made at run time: a template with substitutions, a concatenation, or an array's join. */
+function isBuilt(node, consts) {
+  while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) node = node.expression;
+  if (ts.isTemplateExpression(node)) return true;
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return true;
+  if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'join') return true;
+  if (ts.isIdentifier(node) && consts.has(node.text)) return isBuilt(consts.get(node.text), new Map());
+  return false;
+}
+for (const file of walk(join(root, 'electron'))) {
+  if (rel(file) === SHELL_OWNER || /\.test\.[cm]?[jt]sx?$/.test(file)) continue;
+  const text = readFileSync(file, 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  // Shell idioms in a string (redirections, command substitution, our frame marker) are shell text too.
+  const literal = (node) => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) && /@@GS1|2>&1|[12]?>\/dev\/null|\$\(|command -v /.test(node.text))
+      flag(file, sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, `shell text outside ${SHELL_OWNER}: build it there`);
+    ts.forEachChild(node, literal);
+  };
+  literal(sf);
+  const consts = new Map();
+  const visit = (node) => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) consts.set(node.name.text, node.initializer);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  const check = (node) => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      let arg;
+      if (ts.isIdentifier(callee) && callee.text === 'exec') arg = node.arguments[0];
+      else if (ts.isIdentifier(callee) && callee.text === 'collect') arg = node.arguments[1];
+      else if (ts.isPropertyAccessExpression(callee) && ['exec', 'execStream'].includes(callee.name.text) && !/(^|\.)db$/.test(callee.expression.getText(sf))) arg = node.arguments[0];
+      if (arg && isBuilt(arg, consts)) flag(file, sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, `a shell command built outside ${SHELL_OWNER}: add a builder there (validated integers and fixed names only) and call it`);
+    }
+    ts.forEachChild(node, check);
+  };
+  check(sf);
 }
 
 if (violations.length > 0) {

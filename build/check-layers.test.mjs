@@ -47,3 +47,23 @@ test('each kind of violation is reported with file and line', () => {
   assert.match(out, /electron\/other\.ts:1: only electron\/ipcMain\.ts may touch ipcMain/);
   assert.doesNotMatch(out, /electron\/ipcMain\.ts:1/);
 });
+
+test('shell is written only in electron/core/remoteScripts.ts', () => {
+  const root = tree({
+    'electron/core/remoteScripts.ts': "export const s = (pid: number) => `cat /proc/${pid}/status 2>/dev/null`;\n",
+    'electron/core/a.ts': 'export async function f(conn: any, pid: number) {\n  await conn.exec(`kill ${pid}`, {});\n}\n',
+    'electron/core/b.ts': "export async function g(conn: any, pid: number) {\n  const script = ['ls', String(pid)].join(' ');\n  return conn.execStream(script);\n}\n",
+    'electron/core/c.ts': "export const h = (conn: any, n: string) => collect(conn, 'cat ' + n, {});\n",
+    'electron/core/d.ts': "export const t = 'x=$(id -u)';\n",
+    'electron/core/ok.ts': "export async function k(conn: any, db: any, v: number) {\n  await conn.exec(script(v), {});\n  await db.exec(`PRAGMA user_version = ${v}`);\n  return /a(b)/.exec('ab');\n}\n",
+    'electron/core/e.test.ts': 'export const u = (conn: any, p: number) => conn.exec(`ls ${p}`);\n',
+  });
+  const r = run(root);
+  assert.equal(r.status, 1);
+  const out = r.stderr;
+  assert.match(out, /electron\/core\/a\.ts:2: a shell command built outside/);
+  assert.match(out, /electron\/core\/b\.ts:3: a shell command built outside/);
+  assert.match(out, /electron\/core\/c\.ts:1: a shell command built outside/);
+  assert.match(out, /electron\/core\/d\.ts:1: shell text outside/);
+  for (const quiet of ['remoteScripts', 'ok', 'e\\.test']) assert.doesNotMatch(out, new RegExp(`electron/core/${quiet}\\.ts:\\d`));
+});

@@ -199,10 +199,13 @@ export async function main(argv: string[]): Promise<number> {
           if (!spec) throw new UsageError('ps needs [user@]host[:port]');
           const host = await hostFor(b, spec, hostFlags);
           await connect(b, host);
-          const list = await api(b).call('processes.list', { hostId: host.id });
+          const { processes: list, partial } = await api(b).call('processes.list', { hostId: host.id });
+          // A partial list still prints what was read, says why on stderr, and exits 1: a PID missing from it may still run.
+          if (partial) log(`warning: partial process list: ${field(partial)}`);
+          const code = partial ? EXIT.failed : EXIT.ok;
           if (args.flags.has('json')) {
             outJson(list);
-            return EXIT.ok;
+            return code;
           }
           out(`${'PID'.padStart(7)} ${'USER'.padEnd(10)} ${'RSS'.padStart(10)} ${'THR'.padStart(4)} GO          COMMAND\n`);
           for (const p of list) {
@@ -210,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
             const rss = p.rssKiB === null ? '-' : `${(p.rssKiB / 1024).toFixed(1)}M`;
             out(`${String(p.pid).padStart(7)} ${field(p.user).slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${field(p.command).slice(0, 120)}\n`);
           }
-          return EXIT.ok;
+          return code;
         });
       case 'capture':
         return await withBackend(dataDir, async (b) => {

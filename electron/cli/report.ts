@@ -4,6 +4,7 @@
  * temporary library, so the user's library is untouched). The trace, when
  * present, is summarized by streaming it through the contract in chunks.
  */
+import { NAMES } from '../../shared/artifacts/registry';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ async function readBytes(api: Api, artifactId: string, size: number): Promise<Bu
 }
 
 /** Binary artifacts the analysis reads as bytes (decoding them as UTF-8 would mangle them). */
-const BINARY = new Set([BUILDINFO_ARTIFACT]);
+const BINARY = new Set<string>([BUILDINFO_ARTIFACT]);
 
 /** What was not read whole, by artifact, for the analysis to say (a truncated /metrics lacks its tail). */
 export function artifactStatusOf(session: SessionDetail): Record<string, string> {
@@ -60,7 +61,7 @@ export async function reportOf(api: Api, session: SessionDetail, extra: Readonly
   let trace: TraceSummary | null = null;
   for (const a of session.artifacts) {
     if (!a.sha256) continue;
-    if (a.name === 'go/trace') trace = await summarizeStoredTrace(api, a.id, a.sizeBytes);
+    if (a.name === NAMES.trace) trace = await summarizeStoredTrace(api, a.id, a.sizeBytes);
     else if (BINARY.has(a.name)) files[a.name] = new Uint8Array(await readBytes(api, a.id, a.sizeBytes));
     else if (!a.name.endsWith('.pb.gz')) files[a.name] = (await readBytes(api, a.id, a.sizeBytes)).toString('utf8');
   }

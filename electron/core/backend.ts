@@ -4,6 +4,7 @@
  * captures and terminals). Electron main, browser mode, the CLI and the tests
  * all use this one object.
  */
+import { NAMES } from '../../shared/artifacts/registry';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,16 +13,13 @@ import { gzip } from 'node:zlib';
 import type { ConnectResult, EventName, EventPayload, Host, ProcessInfo } from '../../shared/contract/api';
 import type { Handlers } from '../../shared/contract/dispatch';
 import { ApiError, messageOf } from '../../shared/contract/errors';
-import { parseProcStatus } from '../../shared/parsers/procStatus';
 import type { Backend, BackendOptions, EventListener } from './backendTypes';
 import { exportSession, importBundle } from './bundles';
-import { newCaptureId, runCapture } from './capture';
-import { collect } from './frameCollector';
+import { startCapture } from './capture';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
 import { GoTraceTool } from './goTraceTool';
-import { detectGo, listProcesses } from './processes';
+import { listProcesses } from './processes';
 import { PromptBroker } from './prompts';
-import { captureScript, newNonce } from './remoteScripts';
 import { noSecretStore } from './secrets';
 import { importSshConfig } from './sshConfig';
 import { connectSsh, type ConnectOutcome, type SshConnection, type SshTarget } from './sshConnection';
@@ -201,59 +199,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'processes.list': async ({ hostId }) => {
       const host = await store.getHost(hostId);
       const list = await listProcesses(connection(hostId), { sudo: host.useSudo });
-      lastProcesses.set(hostId, new Map(list.map((p) => [p.pid, p])));
+      lastProcesses.set(hostId, new Map(list.processes.map((p) => [p.pid, p])));
       return list;
     },
-    'capture.start': async ({ hostId, pid, cpuProfileSeconds, traceSeconds, traceCapBytes, pprofPort, stacks, stackTools, processMemory, forwarders, memProbes }) => {
-      const host = await store.getHost(hostId);
-      const conn = connection(hostId);
-      // Check the process exists before any row is written, so a vanished PID leaves nothing behind.
-      const nonce = newNonce();
-      const probe = await collect(conn, captureScript(nonce, pid, [{ name: 'proc/status', path: `/proc/${pid}/status`, cap: 64 * 1024 }]), {
-        nonce,
-        timeoutMs: 15_000,
-        maxTotalBytes: 1024 * 1024,
-        capFor: () => 64 * 1024,
-      });
-      const status = probe.files.get('proc/status');
-      if (probe.gone || !status || status.rc !== 0) {
-        throw new ApiError('process-gone', `Process ${pid} does not exist on ${host.label}.`, 'Refresh the process list and pick a running process.');
-      }
-      const parsed = parseProcStatus(status.bytes.toString('utf8'));
-      const goMark = lastProcesses.get(hostId)?.get(pid)?.go ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
-      const sessionId = await store.beginSession({
-        hostId,
-        hostLabel: host.label,
-        pid,
-        processName: parsed.ok ? parsed.value.name : `pid ${pid}`,
-        goVersion: goMark?.goVersion ?? null,
-      });
-      const captureId = newCaptureId();
-      const controller = new AbortController();
-      const done = (async () => {
-        try {
-          const outcome = await runCapture(conn, store, sessionId, pid, controller.signal, {
-            progress: (step, n, total) => emit('capture.progress', { captureId, sessionId, step, done: n, total }),
-          }, { sudo: host.useSudo }, {
-            isGo: goMark?.kind === 'go',
-            processMemory,
-            ...(cpuProfileSeconds ? { cpuProfileSeconds } : {}),
-            ...(traceSeconds ? { traceSeconds } : {}),
-            ...(traceCapBytes ? { traceCapBytes } : {}),
-            ...(pprofPort ? { pprofPort } : {}),
-            ...(forwarders ? { forwarders } : {}),
-          }, { enabled: stacks, ...(stackTools ? { tools: stackTools } : {}) }, { memProbes });
-          emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
-        } catch (err) {
-          const reason = messageOf(err);
-          await store.finishSession(sessionId, 'failed', reason, []).catch(() => undefined);
-          emit('capture.finished', { captureId, sessionId, status: 'failed', reason });
-        } finally {
-          captures.delete(captureId);
-        }
-      })();
-      captures.set(captureId, { controller, done });
-      return { captureId, sessionId };
+    'capture.start': async (request) => {
+      const host = await store.getHost(request.hostId);
+      const knownGo = lastProcesses.get(host.id)?.get(request.pid)?.go;
+      const started = await startCapture({ conn: connection(host.id), store, host, request, ...(knownGo ? { knownGo } : {}), emit });
+      const done = started.done.finally(() => captures.delete(started.captureId));
+      captures.set(started.captureId, { controller: started.controller, done });
+      return { captureId: started.captureId, sessionId: started.sessionId };
     },
     'capture.cancel': async ({ captureId }) => {
       const c = captures.get(captureId);
@@ -281,7 +236,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       // zlib runs on libuv's thread pool, off the main thread; level 1 is fast and enough for /proc text.
       if (encoding === 'gzip-base64') return { text: (await gzipAsync(bytes, { level: 1 })).toString('base64'), sizeBytes: size, truncated: from + bytes.length < size, encoding };
       // NUL-separated files (environ, cmdline) read better one entry per line.
-      const text = a.name === 'proc/environ' || a.name === 'proc/cmdline' ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
+      const text = a.name === NAMES.environ || a.name === NAMES.cmdline ? bytes.toString('utf8').replace(/\0/g, '\n') : bytes.toString('utf8');
       return { text, sizeBytes: size, truncated: from + bytes.length < size, encoding: 'text' };
     },
     'tools.goTrace.status': async () => {
@@ -291,7 +246,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'tools.goTrace.open': async ({ artifactId }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) throw new ApiError('not-found', `${a.name} has no stored content (${a.status}${a.reason ? `: ${a.reason}` : ''}).`);
-      if (a.name !== 'go/trace') throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
+      if (a.name !== NAMES.trace) throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
       return goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
     },
   };

@@ -8,11 +8,13 @@
  * with that reason; frames the parser refused make it partial too.
  */
 import { randomUUID } from 'node:crypto';
-import type { ArtifactStatus } from '../../shared/contract/api';
-import { ApiError } from '../../shared/contract/errors';
+import { ARTIFACTS, capOf, expectedArtifacts } from '../../shared/artifacts/registry';
+import type { ArtifactStatus, EventName, EventPayload, GoMark, Host } from '../../shared/contract/api';
+import type { Handlers } from '../../shared/contract/dispatch';
+import { ApiError, messageOf } from '../../shared/contract/errors';
+import { parseProcStatus } from '../../shared/parsers/procStatus';
 import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redact/secrets';
 import { collect, type CollectedFile } from './frameCollector';
-import { bundleScript, PROCESS_FILES, SYSTEM_FILES } from './bundleScript';
 import { EXPVAR_FETCH, fetchExpvar, fetchToBlob, findMetricsEndpoints, findPprofPort, goFetches, METRICS_FETCH, type GoCaptureOptions } from './goArtifacts';
 import { listeningPortsOf } from '../../shared/parsers/procNet';
 import { redactExpvar } from '../../shared/redact/secrets';
@@ -20,10 +22,10 @@ import { describeRoute, resolveRoute, type NetRoute, type RouteDecision, type Ta
 import { captureStacks, type StackTool } from './stacks';
 import { BINARY_ARTIFACTS, captureGoBinary } from './captureBinary';
 import { captureMemProbes } from './memProbes';
-import { MEM_PROBES_ARTIFACT } from '../../shared/parsers/memProbes';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
-import { newNonce } from './remoteScripts';
+import { detectGo } from './processes';
+import { bundleScript, captureScript, newNonce } from './remoteScripts';
 import type { SshConnection } from './sshConnection';
 import { isStorageError, type NewArtifact, type Store } from './store';
 
@@ -31,16 +33,9 @@ const MiB = 1024 * 1024;
 /** The bundle stream's cap (base64 text): the largest smaps (256 MiB) and everything else, with room to spare. */
 const BUNDLE_STREAM_CAP = 512 * MiB;
 
-/** Artifacts every capture must account for: read, or failed or skipped with a reason. */
-export function expectedArtifacts(): string[] {
-  return ['system/uname', ...SYSTEM_FILES.map(([n]) => n), 'scheduler/sched_debug', ...PROCESS_FILES.map(([f]) => `proc/${f}`), 'proc/fd'];
-}
-
 /** Caps per artifact name, for the frame parser (the script reads one byte more). */
 function capFor(name: string): number {
-  if (name.startsWith('proc/')) return PROCESS_FILES.find(([f]) => `proc/${f}` === name)?.[1] ?? 16 * MiB;
-  if (name === 'scheduler/sched_debug') return 64 * MiB;
-  return MiB;
+  return capOf(name, MiB);
 }
 
 export interface CaptureCallbacks {
@@ -55,9 +50,11 @@ export interface CaptureOutcome {
 }
 
 const REDACTORS: Record<string, (raw: string) => { text: string; redactions: Redaction[] }> = {
-  'proc/environ': redactEnviron,
-  'proc/cmdline': redactCmdline,
+  [ARTIFACTS.environ.name]: redactEnviron,
+  [ARTIFACTS.cmdline.name]: redactCmdline,
 };
+/** Small files discovery needs later: the sockets and fd table (the pprof port), the cgroup, the mappings (memory probes). */
+const KEPT_FOR_DISCOVERY: readonly string[] = [ARTIFACTS.netTcp.name, ARTIFACTS.netTcp6.name, ARTIFACTS.fd.name, ARTIFACTS.cgroup.name, ARTIFACTS.maps.name];
 
 function statusOf(file: CollectedFile): { status: ArtifactStatus; reason: string | null } {
   if (file.skipped !== undefined) return { status: 'skipped', reason: file.skipped };
@@ -70,23 +67,33 @@ function statusOf(file: CollectedFile): { status: ArtifactStatus; reason: string
   return { status: 'ok', reason: null };
 }
 
-export async function runCapture(
-  conn: SshConnection,
-  store: Store,
-  sessionId: string,
-  pid: number,
-  signal: AbortSignal,
-  cb: CaptureCallbacks,
-  script: { sudo?: boolean } = {},
-  go: (GoCaptureOptions & { isGo: boolean; processMemory?: boolean }) | null = null,
-  stacks: { enabled: boolean; tools?: readonly StackTool[] } = { enabled: false },
-  extra: { memProbes?: boolean } = {},
-): Promise<CaptureOutcome> {
+/** What one capture reads and how; the session row exists already. */
+export interface RunCaptureOptions {
+  readonly conn: SshConnection;
+  readonly store: Store;
+  readonly sessionId: string;
+  readonly pid: number;
+  readonly signal: AbortSignal;
+  readonly callbacks: CaptureCallbacks;
+  /** Reads under `sudo -n` (the host's setting). */
+  readonly sudo?: boolean;
+  /** The Go half: pprof, /metrics and expvar, the binary's build info and runtime variables; null for none. */
+  readonly go?: (GoCaptureOptions & { isGo: boolean; processMemory?: boolean }) | null;
+  readonly stacks?: { enabled: boolean; tools?: readonly StackTool[] };
+  /** The memory probes (on unless false). */
+  readonly memProbes?: boolean;
+}
+
+export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> {
+  const { conn, store, sessionId, pid, signal, callbacks: cb } = o;
+  const script = { sudo: o.sudo === true };
+  const go = o.go ?? null;
+  const stacks = o.stacks ?? { enabled: false };
   // A pprof port the user gave is fetched even when the binary was not recognised as Go.
   const goList = go?.isGo || go?.pprofPort ? goFetches(go) : [];
   const binary = go?.isGo ? BINARY_ARTIFACTS : [];
-  const memProbes = extra.memProbes ?? true;
-  const expected = [...expectedArtifacts(), ...goList.map((f) => f.name), ...(goList.length > 0 ? [METRICS_FETCH.name, EXPVAR_FETCH.name] : []), ...binary, ...(stacks.enabled ? ['stacks/native.txt'] : []), MEM_PROBES_ARTIFACT, 'meta/discovery.json'];
+  const memProbes = o.memProbes ?? true;
+  const expected = expectedArtifacts({ pprof: goList.map((f) => f.name), goBinary: binary.length > 0, stacks: stacks.enabled });
   // Small files discovery needs later: the sockets and fd table, for finding the pprof port.
   const kept = new Map<string, string>();
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
@@ -97,9 +104,9 @@ export async function runCapture(
   cb.progress('starting', 0, expected.length);
 
   const save = async (file: CollectedFile) => {
-    if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd', 'proc/cgroup', 'proc/maps'].includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
+    if (KEPT_FOR_DISCOVERY.includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
     // Only the Go runtime settings are taken from the raw environ; it is redacted before storage below.
-    if (file.name === 'proc/environ' && file.rc === 0) discovery.goEnv = goEnvOf(file.bytes.toString('utf8'));
+    if (file.name === ARTIFACTS.environ.name && file.rc === 0) discovery.goEnv = goEnvOf(file.bytes.toString('utf8'));
     let { status, reason } = statusOf(file);
     let body: Buffer = file.bytes;
     let redactions: Redaction[] = [];
@@ -205,10 +212,10 @@ export async function runCapture(
               const blob = st.body.length > 0 ? await store.blobs.put(st.body) : null;
               await saveSlow({ name: st.name, status: st.status, reason: st.reason, sizeBytes: st.body.length, durationMs: st.pausedAtMostMs, sha256: blob?.sha256 ?? null });
             },
-            async (err: unknown) => saveSlow({ name: 'stacks/native.txt', status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
+            async (err: unknown) => saveSlow({ name: ARTIFACTS.nativeStacks.name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
           )
         : Promise.resolve(),
-      saveMemProbes(conn, store, pid, memProbes ? (kept.get('proc/maps') ?? null) : undefined, { ...script, signal: slow.signal }, saveSlow),
+      saveMemProbes(conn, store, pid, memProbes ? (kept.get(ARTIFACTS.maps.name) ?? null) : undefined, { ...script, signal: slow.signal }, saveSlow),
     ].map(guard));
     signal.removeEventListener('abort', onAbort);
     if (slowFailure !== undefined) return failed(slowFailure);
@@ -221,17 +228,17 @@ export async function runCapture(
     }
   }
   if (status === 'complete') {
-    const cgroupText = kept.get('proc/cgroup') ?? '';
+    const cgroupText = kept.get(ARTIFACTS.cgroup.name) ?? '';
     const meta = Buffer.from(
       JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null, network: discovery.network ?? null }, null, 2),
     );
     try {
       const blob = await store.blobs.put(meta);
-      await store.addArtifact(sessionId, { name: 'meta/discovery.json', status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
+      await store.addArtifact(sessionId, { name: ARTIFACTS.discovery.name, status: 'ok', reason: null, sizeBytes: meta.length, durationMs: 0, sha256: blob.sha256 });
     } catch (err) {
       return failed(err);
     }
-    saved.add('meta/discovery.json');
+    saved.add(ARTIFACTS.discovery.name);
   }
   await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
@@ -252,11 +259,82 @@ async function saveMemProbes(conn: SshConnection, store: Store, pid: number, map
       ? { status: 'skipped' as const, reason: 'memory probes were switched off for this capture', body: Buffer.alloc(0) }
       : await captureMemProbes(conn, pid, maps, opts).catch((err: unknown) => ({ status: 'failed' as const, reason: `memory probes failed: ${(err as Error).message}`, body: Buffer.alloc(0) }));
   const blob = r.body.length > 0 ? await store.blobs.put(r.body) : null;
-  await save({ name: MEM_PROBES_ARTIFACT, status: r.status, reason: r.reason, sizeBytes: r.body.length, durationMs: Date.now() - started, sha256: blob?.sha256 ?? null });
+  await save({ name: ARTIFACTS.memProbes.name, status: r.status, reason: r.reason, sizeBytes: r.body.length, durationMs: Date.now() - started, sha256: blob?.sha256 ?? null });
 }
 
 export function newCaptureId(): string {
   return randomUUID();
+}
+
+/** `capture.start`: what the caller asked for (defaults applied), on which host and connection. */
+export interface StartCaptureOptions {
+  readonly conn: SshConnection;
+  readonly store: Store;
+  readonly host: Host;
+  readonly request: Parameters<Handlers['capture.start']>[0];
+  /** The process list's Go detection for this PID, when it was listed; else detected here. */
+  readonly knownGo?: GoMark;
+  readonly emit: <E extends 'capture.progress' | 'capture.finished'>(event: E & EventName, payload: EventPayload<E>) => void;
+}
+
+export interface StartedCapture {
+  readonly captureId: string;
+  readonly sessionId: string;
+  readonly controller: AbortController;
+  /** Settles when the capture has finished and `capture.finished` was emitted; never rejects. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Checks the process exists before any row is written (a vanished PID is a `process-gone` error
+ * and leaves nothing behind), inserts the session as capturing, and runs the capture in the
+ * background, emitting progress and, at the end, `capture.finished`.
+ */
+export async function startCapture(o: StartCaptureOptions): Promise<StartedCapture> {
+  const { conn, store, host, request: r } = o;
+  const pid = r.pid;
+  const nonce = newNonce();
+  const cap = 64 * 1024;
+  const probe = await collect(conn, captureScript(nonce, pid, [{ name: ARTIFACTS.status.name, path: `/proc/${pid}/status`, cap }]), { nonce, timeoutMs: 15_000, maxTotalBytes: MiB, capFor: () => cap });
+  const status = probe.files.get(ARTIFACTS.status.name);
+  if (probe.gone || !status || status.rc !== 0) {
+    throw new ApiError('process-gone', `Process ${pid} does not exist on ${host.label}.`, 'Refresh the process list and pick a running process.');
+  }
+  const parsed = parseProcStatus(status.bytes.toString('utf8'));
+  const goMark = o.knownGo ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
+  const sessionId = await store.beginSession({ hostId: host.id, hostLabel: host.label, pid, processName: parsed.ok ? parsed.value.name : `pid ${pid}`, goVersion: goMark?.goVersion ?? null });
+  const captureId = newCaptureId();
+  const controller = new AbortController();
+  const done = (async () => {
+    try {
+      const outcome = await runCapture({
+        conn,
+        store,
+        sessionId,
+        pid,
+        signal: controller.signal,
+        callbacks: { progress: (step, n, total) => o.emit('capture.progress', { captureId, sessionId, step, done: n, total }) },
+        sudo: host.useSudo,
+        go: {
+          isGo: goMark?.kind === 'go',
+          processMemory: r.processMemory,
+          ...(r.cpuProfileSeconds ? { cpuProfileSeconds: r.cpuProfileSeconds } : {}),
+          ...(r.traceSeconds ? { traceSeconds: r.traceSeconds } : {}),
+          ...(r.traceCapBytes ? { traceCapBytes: r.traceCapBytes } : {}),
+          ...(r.pprofPort ? { pprofPort: r.pprofPort } : {}),
+          ...(r.forwarders ? { forwarders: r.forwarders } : {}),
+        },
+        stacks: { enabled: r.stacks, ...(r.stackTools ? { tools: r.stackTools } : {}) },
+        memProbes: r.memProbes,
+      });
+      o.emit('capture.finished', { captureId, sessionId, status: outcome.status, reason: outcome.reason });
+    } catch (err) {
+      const reason = messageOf(err);
+      await store.finishSession(sessionId, 'failed', reason, []).catch(() => undefined);
+      o.emit('capture.finished', { captureId, sessionId, status: 'failed', reason });
+    }
+  })();
+  return { captureId, sessionId, controller, done };
 }
 
 const NO_PPROF =
@@ -299,7 +377,7 @@ async function captureGo(
   let port = opts.pprofPort ?? null;
   let why = '';
   if (port === null) {
-    const found = await findPprofPort(reach, [kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '', signal);
+    const found = await findPprofPort(reach, [kept.get(ARTIFACTS.netTcp.name) ?? '', kept.get(ARTIFACTS.netTcp6.name) ?? ''], kept.get(ARTIFACTS.fd.name) ?? '', signal);
     port = found.port;
     why = found.tried.length > 0 ? ` (listening ports tried: ${found.tried.join(', ')}, through ${network.description})` : ' (it listens on no TCP port we could see)';
   }
@@ -336,7 +414,7 @@ async function captureMetrics(conn: SshConnection, routing: Promise<RouteDecisio
     return;
   }
   const reach: TargetNet = { conn, route: decision.route };
-  const listening = listeningPortsOf([kept.get('proc/net/tcp') ?? '', kept.get('proc/net/tcp6') ?? ''], kept.get('proc/fd') ?? '');
+  const listening = listeningPortsOf([kept.get(ARTIFACTS.netTcp.name) ?? '', kept.get(ARTIFACTS.netTcp6.name) ?? ''], kept.get(ARTIFACTS.fd.name) ?? '');
   const ports = [...new Set([...(opts.pprofPort ? [opts.pprofPort] : []), ...listening])];
   const found = await findMetricsEndpoints(reach, ports);
   const timeoutMs = Math.min(opts.requestTimeoutMs ?? 10_000, 10_000);

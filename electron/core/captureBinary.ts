@@ -6,13 +6,14 @@
  * (see processMemory.ts). Both are stored even when they say "could not":
  * the reason is the evidence.
  */
+import { ARTIFACTS } from '../../shared/artifacts/registry';
 import { RUNTIME_VARS_ARTIFACT, type RuntimeVars } from '../../shared/parsers/runtimeVars';
 import { examineExecutables } from './goBinary';
 import { readRuntimeVars } from './processMemory';
 import type { SshConnection } from './sshConnection';
 import type { NewArtifact, Store } from './store';
 
-export const BUILDINFO_ARTIFACT = 'go/buildinfo';
+export const BUILDINFO_ARTIFACT = ARTIFACTS.buildinfo.name;
 const BUILDINFO_BYTES = 64 * 1024;
 
 /** Every capture of a Go process accounts for these (read, failed or skipped, with the reason). */

@@ -9,6 +9,7 @@
  * a signal (SIGQUIT would kill a Go process).
  */
 import { request } from 'node:http';
+import { ARTIFACTS, type ArtifactSpec } from '../../shared/artifacts/registry';
 import type { Forwarder } from '../../shared/capture/plan';
 import type { ArtifactStatus } from '../../shared/contract/api';
 import { listeningPortsOf } from '../../shared/parsers/procNet';
@@ -48,16 +49,10 @@ interface Fetch {
 }
 
 export function goFetches(opts: GoCaptureOptions): Fetch[] {
-  const list: Fetch[] = [
-    { name: 'go/goroutine-debug2.txt', path: '/debug/pprof/goroutine?debug=2', cap: 64 * MiB },
-    { name: 'go/heap-debug1.txt', path: '/debug/pprof/heap?debug=1', cap: 64 * MiB },
-    { name: 'go/allocs.pb.gz', path: '/debug/pprof/allocs', cap: 64 * MiB },
-    { name: 'go/threadcreate.pb.gz', path: '/debug/pprof/threadcreate', cap: 16 * MiB },
-    { name: 'go/mutex.pb.gz', path: '/debug/pprof/mutex', cap: 16 * MiB },
-    { name: 'go/block.pb.gz', path: '/debug/pprof/block', cap: 16 * MiB },
-  ];
-  if (opts.cpuProfileSeconds) list.push({ name: 'go/cpu.pb.gz', path: `/debug/pprof/profile?seconds=${opts.cpuProfileSeconds}`, cap: 64 * MiB, seconds: opts.cpuProfileSeconds });
-  if (opts.traceSeconds) list.push({ name: 'go/trace', path: `/debug/pprof/trace?seconds=${opts.traceSeconds}`, cap: opts.traceCapBytes ?? DEFAULT_TRACE_CAP, seconds: opts.traceSeconds });
+  // The registry's pprof endpoints, in its order; the CPU profile and the trace only when asked for.
+  const list: Fetch[] = Object.values(ARTIFACTS as Record<string, ArtifactSpec>).flatMap((a) => ('name' in a && a.expected === 'pprof' && a.source.from === 'endpoint' ? [{ name: a.name, path: a.source.path, cap: a.cap! }] : []));
+  if (opts.cpuProfileSeconds) list.push({ name: ARTIFACTS.cpu.name, path: `/debug/pprof/profile?seconds=${opts.cpuProfileSeconds}`, cap: ARTIFACTS.cpu.cap, seconds: opts.cpuProfileSeconds });
+  if (opts.traceSeconds) list.push({ name: ARTIFACTS.trace.name, path: `/debug/pprof/trace?seconds=${opts.traceSeconds}`, cap: opts.traceCapBytes ?? DEFAULT_TRACE_CAP, seconds: opts.traceSeconds });
   return list;
 }
 
@@ -145,8 +140,8 @@ export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, 
 }
 
 /** The runtime's own view of its settings and memory, beside pprof: a Prometheus /metrics and expvar. */
-export const METRICS_FETCH: Fetch = { name: 'go/metrics.txt', path: '/metrics', cap: 8 * MiB };
-export const EXPVAR_FETCH: Fetch = { name: 'go/expvar.json', path: '/debug/vars', cap: 8 * MiB };
+export const METRICS_FETCH: Fetch = { name: ARTIFACTS.metrics.name, path: ARTIFACTS.metrics.source.path, cap: ARTIFACTS.metrics.cap };
+export const EXPVAR_FETCH: Fetch = { name: ARTIFACTS.expvar.name, path: ARTIFACTS.expvar.source.path, cap: ARTIFACTS.expvar.cap };
 /** A probe reads this much of an answer, for this long, to recognise the format. */
 const PROBE = { maxBytes: 16 * 1024, timeoutMs: 3000, partial: true } as const;
 

@@ -4,9 +4,9 @@
  * the section headers and the build info of the ELF executables in a few
  * more, for all processes at once. Binaries are never copied whole.
  */
-import type { GoMark, ProcessInfo } from '../../shared/contract/api';
+import type { GoMark, ProcessInfo, ProcessList } from '../../shared/contract/api';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
-import { collect, type CollectedFile } from './frameCollector';
+import { collect, type CollectedFile, type CollectResult } from './frameCollector';
 import { environScript, newNonce, processListScript } from './remoteScripts';
 import { examineExecutables } from './goBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
@@ -14,12 +14,21 @@ import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { redactCmdline } from '../../shared/redact/secrets';
 import type { SshConnection } from './sshConnection';
 
-export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal; sudo?: boolean } = {}): Promise<ProcessInfo[]> {
+/** The listing's round trip; under load a host may need longer, and then the list says it is partial. */
+export const LIST_TIMEOUT_MS = 30_000;
+
+/**
+ * Every process of the host, or as many as were read: `partial` says why the list stopped short
+ * (a timeout under load, a cancel, the output cap, a dropped connection), so a process missing
+ * from it is never mistaken for one that does not exist.
+ */
+export async function listProcesses(conn: SshConnection, opts: { signal?: AbortSignal; sudo?: boolean; timeoutMs?: number } = {}): Promise<ProcessList> {
   const nonce = newNonce();
   const sudo = { sudo: opts.sudo === true };
+  const timeoutMs = opts.timeoutMs ?? LIST_TIMEOUT_MS;
   const first = await collect(conn, processListScript(nonce, sudo), {
     nonce,
-    timeoutMs: 30_000,
+    timeoutMs,
     maxTotalBytes: 64 * 1024 * 1024,
     // The same caps as the script's reads, so a cut command line is known to be cut.
     capFor: (name) => (name.endsWith('/exe') ? 2048 : name.endsWith('/cmdline') ? 4096 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
@@ -36,13 +45,16 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
   // the rest of the environment is dropped here and never stored.
   const goPids = [...marks].filter(([, m]) => m.kind === 'go').map(([pid]) => pid);
   const goEnvs = new Map<number, Record<string, string>>();
+  let envShort: string | null = null;
   if (goPids.length > 0) {
     const n3 = newNonce();
-    const env = await collect(conn, environScript(n3, goPids, sudo), { nonce: n3, timeoutMs: 30_000, maxTotalBytes: 64 * 1024 * 1024, capFor: () => 256 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const env = await collect(conn, environScript(n3, goPids, sudo), { nonce: n3, timeoutMs, maxTotalBytes: 64 * 1024 * 1024, capFor: () => 256 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
     for (const pid of goPids) {
       const f = env.files.get(`p/${pid}/environ`);
       if (f && f.rc === 0) goEnvs.set(pid, goEnvOf(f.bytes.toString('utf8')));
     }
+    const why = shortOf(env, conn, timeoutMs);
+    if (why) envShort = `the Go environment (GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG) of some Go processes was not read: ${why}`;
   }
 
   const list: ProcessInfo[] = [];
@@ -69,7 +81,21 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
       ...(cgroupText ? { cgroupPath: cgroupPathOf(cgroupText) ?? undefined, container: containerOf(cgroupText) } : {}),
     });
   }
-  return list;
+  const listShort = shortOf(first, conn, timeoutMs);
+  const partial = [
+    listShort ? `Only ${list.length} process${list.length === 1 ? '' : 'es'} were read: ${listShort}. A process missing from this list may still be running; refresh to read it again.` : null,
+    envShort,
+  ].filter((x): x is string => x !== null);
+  return { processes: list, partial: partial.length > 0 ? partial.join(' Also, ') : null };
+}
+
+/** Why a collect ended before its script did, or null when it ran to the end. */
+function shortOf(r: CollectResult, conn: SshConnection, timeoutMs: number): string | null {
+  if (r.cancelled) return 'cancelled';
+  if (r.timedOut) return `the host did not finish within ${timeoutMs / 1000} s (a loaded or slow host)`;
+  if (r.truncatedStream) return 'the listing passed its output cap';
+  if (!r.complete) return conn.isOpen ? `the listing stopped early${r.stderr ? ` (${r.stderr.trim().slice(0, 200)})` : ''}` : 'the SSH connection dropped';
+  return null;
 }
 
 /**

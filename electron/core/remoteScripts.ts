@@ -6,7 +6,24 @@
  * the remote host.
  */
 import { randomBytes } from 'node:crypto';
+import { ARTIFACTS, bundleProcessFiles, bundleSystemFiles, capOf, CGROUP_FILES } from '../../shared/artifacts/registry';
 import { artifactNameProblem } from '../../shared/capture/artifactName';
+import { STACK_TOOLS, type StackTool } from '../../shared/capture/plan';
+
+/**
+ * Every command a script here runs under `sudo -n` when the host is set up for it, and so every
+ * command the sudo probe checks (sudo.ts): head reads files (and cuts ranges), tail seeks into
+ * executables and process memory, dd reads process memory, ls lists the fd table, readlink reads
+ * a network namespace, nsenter enters one, and the stack tools attach. A test collects the commands
+ * the scripts really put under sudo and holds them equal to this list.
+ */
+export const SUDO_COMMANDS = ['head', 'tail', 'dd', 'ls', 'readlink', 'nsenter', ...STACK_TOOLS] as const;
+export type SudoCommand = (typeof SUDO_COMMANDS)[number];
+
+/** The one way a command is put under sudo: `sudo -n CMD` (never prompts, never wants a tty) when privileged, else CMD. */
+function asRoot(command: SudoCommand, sudo: boolean | undefined): string {
+  return sudo ? `sudo -n ${command}` : command;
+}
 
 export function newNonce(): string {
   return randomBytes(12).toString('hex');
@@ -40,12 +57,12 @@ export function prelude(nonce: string, opts: { sudo?: boolean } = {}): string {
   // A failing reader reports its status on stderr as gs-rc=N, because a pipeline's status is
   // its last command's (base64), not the reader's. With sudo, the reader runs under `sudo -n`
   // (never prompts, never wants a tty) and opens the file itself.
-  const read = opts.sudo ? 'sudo -n head -c "$3" "$2"' : 'head -c "$3" < "$2"';
+  const read = opts.sudo ? `${asRoot('head', true)} -c "$3" "$2"` : 'head -c "$3" < "$2"';
   // tail is cut off by head once it has enough: its SIGPIPE (status 141) is success here.
   const tailRc = '|| { gs_t=$?; [ "$gs_t" -eq 141 ] || echo "gs-rc=$gs_t" >&2; }';
-  const range = opts.sudo ? `{ sudo -n tail -c +"$3" "$2" ${tailRc}; } | head -c "$4"` : `{ tail -c +"$3" < "$2" ${tailRc}; } | head -c "$4"`;
+  const range = opts.sudo ? `{ ${asRoot('tail', true)} -c +"$3" "$2" ${tailRc}; } | head -c "$4"` : `{ tail -c +"$3" < "$2" ${tailRc}; } | head -c "$4"`;
   // dd seeks /proc/PID/mem to the address (skip counts blocks of bs) and reads count blocks: a plain read, no ptrace stop.
-  const mem = `${opts.sudo ? 'sudo -n ' : ''}dd if="/proc/$2/mem" bs="$3" skip="$4" count="$5"`;
+  const mem = `${asRoot('dd', opts.sudo)} if="/proc/$2/mem" bs="$3" skip="$4" count="$5"`;
   return [
     'LC_ALL=C; export LC_ALL',
     `N=${nonce}`,
@@ -195,7 +212,7 @@ export function netnsProbeScript(pid: number, opts: { sudo?: boolean } = {}): st
     'printf "self=%s\\n" "$(readlink /proc/$$/ns/net 2>/dev/null)"',
     `t=$(readlink /proc/${pid}/ns/net 2>/dev/null)`,
     `e=$(readlink /proc/${pid}/ns/net 2>&1 >/dev/null | head -c 200)`,
-    ...(sudo ? [`if [ -z "$t" ]; then t=$(sudo -n readlink /proc/${pid}/ns/net 2>/dev/null); fi`] : []),
+    ...(sudo ? [`if [ -z "$t" ]; then t=$(${asRoot('readlink', true)} /proc/${pid}/ns/net 2>/dev/null); fi`] : []),
     'printf "target=%s\\n" "$t"',
     'if [ -z "$t" ]; then printf "target-error=%s\\n" "$e" | tr -d "\\r" | head -n 1; fi',
     'u=$(id -u 2>/dev/null); printf "uid=%s\\n" "$u"',
@@ -233,7 +250,7 @@ export function forwarderCommand(route: { readonly pid: number; readonly forward
     default:
       throw new Error(`unknown forwarder ${JSON.stringify(route.forwarder)}`);
   }
-  return `exec timeout -s KILL ${timeoutS} ${route.sudo ? 'sudo -n ' : ''}nsenter -t ${route.pid} -n ${forward}`;
+  return `exec timeout -s KILL ${timeoutS} ${asRoot('nsenter', route.sudo)} -t ${route.pid} -n ${forward}`;
 }
 
 /**
@@ -248,6 +265,134 @@ export function memProbeScript(nonce: string, pid: number, addresses: readonly n
     prelude(nonce, opts),
     `if [ ! -d /proc/${pid} ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`,
     ...addresses.map((a) => rangeLine(`mem/${checkInt(a, 'address').toString(16)}`, `/proc/${pid}/mem`, a, length)),
+    done,
+  ].join('\n');
+}
+
+/**
+ * Native stacks (stacks.ts): picks the first tool of `tools` the host has, prints `@@TOOL name` and
+ * `@@PTRACE_SCOPE n`, then runs it on PID under `timeout -s KILL`, stderr with stdout.
+ */
+export function stacksScript(pid: number, tools: readonly StackTool[], timeoutS: number, opts: { sudo?: boolean } = {}): string {
+  if (!Number.isSafeInteger(pid) || pid < 1) throw new Error('bad pid');
+  checkInt(timeoutS, 'timeout');
+  const known = tools.filter((t): t is StackTool => (STACK_TOOLS as readonly string[]).includes(t));
+  const command = (tool: StackTool): string => {
+    const run = asRoot(tool, opts.sudo);
+    switch (tool) {
+      case 'pstack':
+      case 'gstack':
+        return `${run} ${pid}`;
+      case 'eu-stack':
+        return `${run} -p ${pid}`;
+      case 'gdb':
+        return `${run} -batch -nx -q -p ${pid} -ex 'set pagination off' -ex 'thread apply all bt'`;
+    }
+  };
+  return [
+    'tool=',
+    ...known.map((t) => `[ -z "$tool" ] && command -v ${t} >/dev/null 2>&1 && tool=${t}`),
+    'if [ -z "$tool" ]; then echo "@@NOTOOL"; exit 0; fi',
+    'echo "@@TOOL $tool"',
+    `ps_scope=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo -); echo "@@PTRACE_SCOPE $ps_scope"`,
+    'case "$tool" in',
+    ...known.map((t) => `  ${t}) exec timeout -s KILL ${timeoutS} ${command(t)} 2>&1;;`),
+    'esac',
+  ].join('\n');
+}
+
+/**
+ * The sudo probe (sudo.ts): the user, then for each command of SUDO_COMMANDS one line
+ * `cmd NAME ok PATH`, `cmd NAME missing` or `cmd NAME denied PATH WHY`. `sudo -n -l CMD` answers
+ * without running CMD and without ever asking for a password.
+ */
+export function sudoProbeScript(): string {
+  return [
+    'u=$(id -un 2>/dev/null || echo "?"); printf "user=%s\\n" "$u"',
+    'if ! command -v sudo >/dev/null 2>&1; then echo "nosudo"; exit 0; fi',
+    ...SUDO_COMMANDS.map((c) => `p=$(command -v ${c} 2>/dev/null); if [ -z "$p" ]; then echo "cmd ${c} missing"; else if out=$(sudo -n -l "$p" 2>&1); then echo "cmd ${c} ok $p"; else printf 'cmd ${c} denied %s %s\\n' "$p" "$(printf '%s' "$out" | tr '\\n' ' ' | head -c 200)"; fi; fi`),
+  ].join('\n');
+}
+
+export const MAX_THREADS = 4096;
+const MAX_CGROUP_DEPTH = 32;
+/** Read last, so the runtime's MemStats, fetched right after the script, are read as close to the mappings as the capture allows: the attribution compares the two. */
+const LAST_PROCESS_FILES: readonly string[] = [ARTIFACTS.maps.name, ARTIFACTS.smaps.name].map((n) => n.slice('proc/'.length));
+
+/**
+ * The fast half of the diagnostic bundle in one POSIX sh script (dash, busybox): system,
+ * scheduler, process, threads and the cgroup path with all its ancestors, the files and caps of
+ * shared/artifacts/registry.ts. Only reads; the only values put into the text are the PID (an
+ * integer), caps and the registry's fixed names and paths; paths that come from the host (cgroup
+ * names) stay in shell variables and are never evaluated.
+ */
+export function bundleScript(nonce: string, pid: number, opts: { sudo?: boolean } = {}): string {
+  if (!Number.isSafeInteger(pid) || pid < 1) throw new Error('bad pid');
+  const P = `/proc/${pid}`;
+  const processFiles = bundleProcessFiles();
+  const fd = ARTIFACTS.fd;
+  const thread = (file: 'comm' | 'stat' | 'sched', cap: number) => `  gs_file "task/$tid/${file}" "$t/${file}" ${cap + 1}`;
+  return [
+    prelude(nonce, opts),
+    `gs_root='${opts.sudo ? '1' : ''}'`,
+    `P=${P}`,
+    `if [ ! -d "$P" ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`,
+    `gs_skip() { printf '@@GS1 %s SKIP %s %s\\n' "$N" "$1" "$(printf '%s' "$2" | base64 | tr -d '\\n')"; }`,
+    `gs_text() { printf '@@GS1 %s BEGIN %s\\n' "$N" "$1"; printf '%s' "$2" | base64; printf '\\n@@GS1 %s END %s rc=0\\n' "$N" "$1"; }`,
+    'gs_out() {',
+    '  gs_n=$1; gs_c=$2; shift 2',
+    `  printf '@@GS1 %s BEGIN %s\\n' "$N" "$gs_n"`,
+    '  gs_e=$( { { "$@" || echo "gs-rc=$?" >&2; } | head -c "$gs_c" | base64; } 2>&1 >&3 3>&- ); gs_end "$gs_n"',
+    '}',
+    // --- system ---
+    `gs_out ${checkName(ARTIFACTS.uname.name)} ${ARTIFACTS.uname.cap + 1} uname -a`,
+    ...bundleSystemFiles().map(([name, path, absent]) => `if [ -e '${checkPath(path)}' ]; then gs_file '${checkName(name)}' '${path}' ${capOf(name, 1024 * 1024) + 1}; else gs_skip '${name}' '${absent.replace(/'/g, '')}'; fi`),
+    // --- scheduler: debugfs from 5.13 on, /proc before; never mounted by us ---
+    "if grep -q ' /sys/kernel/debug debugfs ' /proc/mounts 2>/dev/null; then gs_dbg=1; else gs_dbg=; fi",
+    `if [ -e /sys/kernel/debug/sched/debug ] || { [ -n "$gs_dbg" ] && [ -n "$gs_root" ]; }; then gs_file ${ARTIFACTS.schedDebug.name} /sys/kernel/debug/sched/debug ${ARTIFACTS.schedDebug.cap + 1}`,
+    `elif [ -e /proc/sched_debug ]; then gs_file ${ARTIFACTS.schedDebug.name} /proc/sched_debug ${ARTIFACTS.schedDebug.cap + 1}`,
+    `elif [ -n "$gs_dbg" ]; then gs_skip ${ARTIFACTS.schedDebug.name} 'debugfs is mounted but /sys/kernel/debug is readable only by root: enable sudo -n for this host to read sched/debug'`,
+    `else gs_skip ${ARTIFACTS.schedDebug.name} 'no /proc/sched_debug (kernel 5.13+ moved it to debugfs) and debugfs is not mounted at /sys/kernel/debug; Gopherscope never mounts it'; fi`,
+    // --- process ---
+    ...processFiles.filter(([f]) => !LAST_PROCESS_FILES.includes(f)).map(([f, cap]) => `gs_file '${checkName(`proc/${f}`)}' "$P/${f}" ${cap + 1}`),
+    `gs_out ${checkName(fd.name)} ${fd.cap + 1} ${asRoot('ls', opts.sudo)} -l "$P/fd"`,
+    // --- threads ---
+    'gs_nt=0',
+    'for t in "$P"/task/[0-9]*; do',
+    '  tid=${t##*/}; case "$tid" in *[!0-9]*|"") continue;; esac',
+    `  gs_nt=$((gs_nt+1)); if [ "$gs_nt" -gt ${MAX_THREADS} ]; then gs_skip ${ARTIFACTS.threadsMore.name} 'more than ${MAX_THREADS} threads: the rest were not read'; break; fi`,
+    thread('comm', ARTIFACTS.threadComm.cap),
+    thread('stat', ARTIFACTS.threadStat.cap),
+    thread('sched', ARTIFACTS.threadSched.cap),
+    'done',
+    // --- cgroups: the process's path and every ancestor, per hierarchy ---
+    'gs_cg_files() {',
+    `  for f in ${CGROUP_FILES.join(' ')}; do`,
+    `    [ -e "$2/$f" ] && gs_file "$1/$f" "$2/$f" ${ARTIFACTS.cgroupFile.cap + 1}`,
+    '  done; return 0',
+    '}',
+    'exec 4< "$P/cgroup"',
+    'while IFS= read -r line <&4; do',
+    '  rest=${line#*:}; ctrls=${rest%%:*}; cpath=${rest#*:}',
+    '  if [ -z "$ctrls" ]; then',
+    '    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then root=/sys/fs/cgroup; else root=/sys/fs/cgroup/unified; fi; tag=v2',
+    '  else',
+    '    case ",$ctrls," in *,memory,*) c=memory;; *,cpu,*) c=cpu;; *,cpuset,*) c=cpuset;; *,pids,*) c=pids;; *) continue;; esac',
+    '    root=/sys/fs/cgroup/$c; tag=v1-$c',
+    '  fi',
+    '  [ -d "$root" ] || continue',
+    '  d=$root$cpath; d=${d%/}; depth=0',
+    '  while :; do',
+    '    gs_text "cgroup/$tag/$depth/path" "${d#$root}"',
+    '    gs_cg_files "cgroup/$tag/$depth" "$d"',
+    '    [ "$d" = "$root" ] && break',
+    `    d=\${d%/*}; depth=$((depth+1)); [ -z "$d" ] || [ "$depth" -gt ${MAX_CGROUP_DEPTH} ] && break`,
+    '    case "$d" in "$root"*) ;; *) d=$root;; esac',
+    '  done',
+    'done',
+    'exec 4<&-',
+    // --- the mappings, last ---
+    ...LAST_PROCESS_FILES.map((f) => `gs_file '${checkName(`proc/${f}`)}' "$P/${f}" ${processFiles.find(([g]) => g === f)![1] + 1}`),
     done,
   ].join('\n');
 }

@@ -3,6 +3,7 @@
  * recommendations resolved, new or kept, goroutine and native-stack group
  * deltas, and a differential flame graph for each profile both captured.
  */
+import { NAMES } from '../artifacts/registry';
 import { parseGoroutineDump } from '../parsers/goroutines';
 import { parsePprof, pprofFlame, type FlameNode } from '../parsers/pprof';
 import { parseProcStat } from '../parsers/procStat';
@@ -113,7 +114,7 @@ function groupDeltas(before: Map<string, { state: string; where: string; count: 
 }
 
 function goroutineGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
-  const t = artifactText(files['go/goroutine-debug2.txt']);
+  const t = artifactText(files[NAMES.goroutines]);
   const r = t ? parseGoroutineDump(t) : null;
   if (!r?.ok) return null;
   const m = new Map<string, { state: string; where: string; count: number }>();
@@ -128,7 +129,7 @@ function goroutineGroups(files: Files): Map<string, { state: string; where: stri
 }
 
 function threadGroups(files: Files): Map<string, { state: string; where: string; count: number }> | null {
-  const t = artifactText(files['stacks/native.txt']);
+  const t = artifactText(files[NAMES.nativeStacks]);
   const r = t ? parseNativeStacks(t) : null;
   if (!r?.ok) return null;
   const m = new Map<string, { state: string; where: string; count: number }>();
@@ -161,9 +162,9 @@ export function isCumulativeSampleType(type: string): boolean {
 
 /** The process's uptime at capture: system/uptime − proc/stat starttime / CLK_TCK, or why it is not known. */
 export function sessionUptime(files: Files): { readonly seconds: number } | { readonly seconds: null; readonly reason: string } {
-  const up = artifactText(files['system/uptime']);
+  const up = artifactText(files[NAMES.uptime]);
   if (up === undefined) return { seconds: null, reason: 'no system/uptime (sessions captured before Gopherscope read /proc/uptime lack it)' };
-  const st = artifactText(files['proc/stat']);
+  const st = artifactText(files[NAMES.stat]);
   if (st === undefined) return { seconds: null, reason: 'no proc/stat, so the process start time is unknown' };
   const u = parseProcUptime(up);
   if (!u.ok) return { seconds: null, reason: `system/uptime: ${u.error.message}` };

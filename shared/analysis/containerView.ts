@@ -3,6 +3,7 @@
  * meta/discovery.json (written at capture from /proc/PID/cgroup and the network namespace probe).
  * The process list and the Overview show the same words through `containerLabel`.
  */
+import { NAMES } from '../artifacts/registry';
 import { artifactText, type ArtifactFiles } from './artifactContent';
 
 export interface ContainerFacts {
@@ -25,7 +26,7 @@ export interface ContainerSummary {
   readonly cgroupPath: string | null;
   /** null: no pprof step ran (not Go, or an older capture). */
   readonly network: NetworkFacts | null;
-  readonly source: 'meta/discovery.json';
+  readonly source: typeof NAMES.discovery;
 }
 
 /** "containerd 0123456789ab, pod 4b1c2d3e-…, QoS burstable" */
@@ -43,7 +44,7 @@ function isNetwork(v: unknown): v is NetworkFacts {
 }
 
 export function containerSummary(files: ArtifactFiles): ContainerSummary | null {
-  const text = artifactText(files['meta/discovery.json']);
+  const text = artifactText(files[NAMES.discovery]);
   if (!text) return null;
   let meta: { container?: unknown; cgroupPath?: unknown; network?: unknown };
   try {
@@ -53,5 +54,5 @@ export function containerSummary(files: ArtifactFiles): ContainerSummary | null 
   }
   const c = meta.container as Partial<ContainerFacts> | null | undefined;
   const container = c && typeof c.runtime === 'string' && typeof c.cgroupPath === 'string' ? { runtime: c.runtime, id: c.id ?? null, podUid: c.podUid ?? null, qos: c.qos ?? null, cgroupPath: c.cgroupPath } : null;
-  return { container, cgroupPath: typeof meta.cgroupPath === 'string' ? meta.cgroupPath : null, network: isNetwork(meta.network) ? meta.network : null, source: 'meta/discovery.json' };
+  return { container, cgroupPath: typeof meta.cgroupPath === 'string' ? meta.cgroupPath : null, network: isNetwork(meta.network) ? meta.network : null, source: NAMES.discovery };
 }

@@ -3,6 +3,7 @@
  * each with the artifact it came from. A fact that could not be read is null,
  * never zero: the rules must be able to tell "unknown" from "none".
  */
+import { CGROUP_PREFIX, NAMES, threadOf } from '../artifacts/registry';
 import { parseCgroupFiles, type CgroupModel } from '../parsers/cgroup';
 import { parseGoroutineDump, type GoroutineGroup } from '../parsers/goroutines';
 import { parseHeapDebug1, type MemStats } from '../parsers/memstats';
@@ -106,19 +107,19 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const godebug = new Map(parseGodebug(env?.GODEBUG ?? '').map((p) => [p.key, p.value]));
   const settings = settingsFromArtifacts(files, { goVersion, env: env as Record<string, string | undefined> | null, trace: opts.trace ?? null, cgroup, cpus: ctx.cpus }, opts.artifactStatus);
 
-  const rollupText = artifactText(files['proc/smaps_rollup']);
+  const rollupText = artifactText(files[NAMES.smapsRollup]);
   const ru = rollupText ? parseSmapsRollup(rollupText) : null;
   const rollup = ru?.ok ? ru.value : null;
-  if (rollup) src('rollup', 'proc/smaps_rollup', 'Rss, Pss, LazyFree, AnonHugePages');
+  if (rollup) src('rollup', NAMES.smapsRollup, 'Rss, Pss, LazyFree, AnonHugePages');
 
-  const heapText = artifactText(files['go/heap-debug1.txt']);
+  const heapText = artifactText(files[NAMES.heap]);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   const memStats = heap?.ok ? heap.value.memStats : null;
-  if (memStats) src('memStats', 'go/heap-debug1.txt', '# runtime.MemStats');
+  if (memStats) src('memStats', NAMES.heap, '# runtime.MemStats');
 
   let classes: Map<MemoryClass, Totals> | null = null;
   let memory: MemoryAttribution | null = null;
-  const smaps = files['proc/smaps'];
+  const smaps = files[NAMES.smaps];
   if (smaps !== undefined) {
     const maps = parseSmaps(smaps);
     if (maps.ok && maps.value.hasCounters) {
@@ -126,63 +127,63 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
       const a = attributeMemory(maps.value, files, { isGo: discovery.isGo, goVersion: opts.goVersion ?? null, heap: heapParsed });
       classes = new Map(a.layout.totals.map((t) => [t.class, t.kib]));
       memory = a.attribution;
-      src('classes', 'proc/smaps', `each mapping classified by owner (Go heap and metadata, glibc malloc, thread stacks, binary, libraries); ${a.attribution.probeSummary}`);
+      src('classes', NAMES.smaps, `each mapping classified by owner (Go heap and metadata, glibc malloc, thread stacks, binary, libraries); ${a.attribution.probeSummary}`);
     }
   }
 
-  const gText = artifactText(files['go/goroutine-debug2.txt']);
+  const gText = artifactText(files[NAMES.goroutines]);
   const gd = gText ? parseGoroutineDump(gText) : null;
   const goroutineGroups = gd?.ok ? gd.value.groups : null;
-  if (goroutineGroups) src('goroutines', 'go/goroutine-debug2.txt', 'goroutine?debug=2 grouped by state and stack');
+  if (goroutineGroups) src('goroutines', NAMES.goroutines, 'goroutine?debug=2 grouped by state and stack');
 
-  const thpEnabled = artifactText(files['system/thp-enabled']);
-  const thpDefrag = artifactText(files['system/thp-defrag']);
-  const ptes = artifactText(files['system/thp-max-ptes-none']);
+  const thpEnabled = artifactText(files[NAMES.thpEnabled]);
+  const thpDefrag = artifactText(files[NAMES.thpDefrag]);
+  const ptes = artifactText(files[NAMES.thpMaxPtesNone]);
   const bracketed = (s: string | undefined) => (s ? (/\[(\w+)\]/.exec(s)?.[1] ?? s.trim()) : null);
   const thp = thpEnabled || thpDefrag || ptes ? { enabled: bracketed(thpEnabled), defrag: bracketed(thpDefrag), maxPtesNone: ptes && /^\d+$/.test(ptes.trim()) ? Number(ptes.trim()) : null } : null;
-  if (thp) src('thp', 'system/thp-enabled', '/sys/kernel/mm/transparent_hugepage/{enabled,defrag,khugepaged/max_ptes_none}');
+  if (thp) src('thp', NAMES.thpEnabled, '/sys/kernel/mm/transparent_hugepage/{enabled,defrag,khugepaged/max_ptes_none}');
 
   const psiOf = (name: string) => {
     const t = artifactText(files[name]);
     const r = t ? parsePsi(t) : null;
     return r?.ok ? r.value : null;
   };
-  const systemPsi = { cpu: psiOf('system/pressure-cpu'), memory: psiOf('system/pressure-memory'), io: psiOf('system/pressure-io') };
+  const systemPsi = { cpu: psiOf(NAMES.pressureCpu), memory: psiOf(NAMES.pressureMemory), io: psiOf(NAMES.pressureIo) };
 
   const pprof = discovery.pprofPort === undefined ? null : discovery.pprofPort !== null;
-  if (pprof !== null) src('pprof', 'meta/discovery.json', pprof ? `pprof endpoint on port ${discovery.pprofPort}` : 'no pprof endpoint answered on the process\'s listening ports');
+  if (pprof !== null) src('pprof', NAMES.discovery, pprof ? `pprof endpoint on port ${discovery.pprofPort}` : 'no pprof endpoint answered on the process\'s listening ports');
 
   const threads: ThreadSched[] = [];
   for (const [k, v] of Object.entries(files)) {
-    const m = /^task\/(\d+)\/sched$/.exec(k);
-    if (!m) continue;
+    const tid = threadOf(k, 'sched');
+    if (tid === null) continue;
     const r = parseProcSched(artifactText(v) ?? '');
-    if (r.ok) threads.push({ tid: Number(m[1]), migrations: r.value.fields['se.nr_migrations'] ?? null, involuntarySwitches: r.value.involuntarySwitches });
+    if (r.ok) threads.push({ tid, migrations: r.value.fields['se.nr_migrations'] ?? null, involuntarySwitches: r.value.involuntarySwitches });
   }
   if (threads.length > 0) src('threads', 'task/*/sched', 'per-thread migrations and involuntary switches');
 
   let threadStates: SessionEvidence['threadStates'] = null;
-  const stacksText = artifactText(files['stacks/native.txt']);
+  const stacksText = artifactText(files[NAMES.nativeStacks]);
   const ns = stacksText ? parseNativeStacks(stacksText) : null;
   if (ns?.ok) {
     const by = new Map<string, number>();
     for (const g of ns.value.groups) by.set(g.state, (by.get(g.state) ?? 0) + g.count);
     threadStates = [...by.entries()].map(([state, count]) => ({ state, count })).sort((a, b) => b.count - a.count);
-    src('threadStates', 'stacks/native.txt', 'native stacks grouped, by the state their top frames show');
+    src('threadStates', NAMES.nativeStacks, 'native stacks grouped, by the state their top frames show');
   }
 
   let runqueue: SessionEvidence['runqueue'] = null;
-  const sd = artifactText(files['scheduler/sched_debug']);
+  const sd = artifactText(files[NAMES.schedDebug]);
   if (sd) {
     const r = parseSchedDebug(sd);
     if (r.ok && r.value.cpus.length > 0) {
-      runqueue = { perCpu: r.value.cpus.map((c) => c.fields.nr_running ?? 0), source: 'scheduler/sched_debug' };
-      src('runqueue', 'scheduler/sched_debug', 'nr_running per CPU');
+      runqueue = { perCpu: r.value.cpus.map((c) => c.fields.nr_running ?? 0), source: NAMES.schedDebug };
+      src('runqueue', NAMES.schedDebug, 'nr_running per CPU');
     }
   }
 
   const trace = opts.trace ?? null;
-  if (trace) src('trace', 'go/trace', `execution trace of ${(trace.durationNs / 1e9).toFixed(1)} s`);
+  if (trace) src('trace', NAMES.trace, `execution trace of ${(trace.durationNs / 1e9).toFixed(1)} s`);
 
   return {
     goVersion,
@@ -229,7 +230,7 @@ export function settingsContext(files: Files, goVersionText: string | null): Set
   const sources: Record<string, Source> = {};
   const notes: string[] = [];
   const src = (fact: string, artifact: string, detail: string) => (sources[fact] = { artifact, detail });
-  const discoveryText = artifactText(files['meta/discovery.json']);
+  const discoveryText = artifactText(files[NAMES.discovery]);
   let discovery: SettingsContext['discovery'] = {};
   if (discoveryText) {
     try {
@@ -241,23 +242,23 @@ export function settingsContext(files: Files, goVersionText: string | null): Set
   const goVersion = parseGoVersion(goVersionText);
   if (goVersion) src('goVersion', 'build info', `the executable's .go.buildinfo says ${goVersion.text}`);
   const env: GoEnv | null = discovery.goEnv ? (discovery.goEnv as GoEnv) : null;
-  if (env) src('env', 'proc/environ', 'GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG and AUTOMEMLIMIT as set in the process environment at start (read before redaction)');
+  if (env) src('env', NAMES.environ, 'GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG and AUTOMEMLIMIT as set in the process environment at start (read before redaction)');
   else notes.push('the process environment could not be read: what it says about GOMAXPROCS, GOMEMLIMIT, GOGC and GODEBUG is unknown');
 
   const cgroupFiles: Record<string, string> = {};
-  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/')) cgroupFiles[k] = artifactText(v) ?? '';
+  for (const [k, v] of Object.entries(files)) if (k.startsWith(CGROUP_PREFIX)) cgroupFiles[k] = artifactText(v) ?? '';
   const cg = Object.keys(cgroupFiles).length > 0 ? parseCgroupFiles(cgroupFiles) : null;
   const cgroup = cg?.ok ? cg.value : null;
-  if (cgroup) src('cgroup', 'cgroup/', `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
+  if (cgroup) src('cgroup', CGROUP_PREFIX, `cgroup ${cgroup.versions.join('+')} files of the process's cgroup and its ancestors`);
 
-  const statusText = artifactText(files['proc/status']);
+  const statusText = artifactText(files[NAMES.status]);
   const st = statusText ? parseProcStatus(statusText) : null;
   const status = st?.ok ? st.value : null;
-  if (status) src('status', 'proc/status', 'Threads, VmRSS');
+  if (status) src('status', NAMES.status, 'Threads, VmRSS');
 
-  const online = artifactText(files['system/cpu-online']);
+  const online = artifactText(files[NAMES.cpuOnline]);
   const hostCpus = online ? countCpuList(online) : null;
-  if (hostCpus !== null) src('hostCpus', 'system/cpu-online', `/sys/devices/system/cpu/online = ${online!.trim()}`);
+  if (hostCpus !== null) src('hostCpus', NAMES.cpuOnline, `/sys/devices/system/cpu/online = ${online!.trim()}`);
   const allowed = status?.fields.Cpus_allowed_list;
   const allowedCount = allowed ? countCpuList(allowed) : null;
   const cpuset = cgroup?.cpuset?.count ?? null;

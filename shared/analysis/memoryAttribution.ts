@@ -7,6 +7,7 @@
  * `memoryClasses` and `memoryAttribution`, and what the Memory view and the
  * Overview waterfall show.
  */
+import { NAMES } from '../artifacts/registry';
 import { parseMemProbes, MEM_PROBES_ARTIFACT, type MemProbes } from '../parsers/memProbes';
 import { parseHeapDebug1, type MemStats } from '../parsers/memstats';
 import { describeError } from '../parsers/result';
@@ -71,18 +72,18 @@ function prometheusValues(text: string): Map<string, number> {
 /** The runtime's totals from the first artifact that has all of them, and why the others did not. */
 export function runtimeMemoryOf(files: ArtifactFiles, parsed?: { memStats: MemStats | null; error: string | null }): { runtime: RuntimeMemory | null; notes: string[] } {
   const notes: string[] = [];
-  const heapText = parsed ? null : artifactText(files['go/heap-debug1.txt']);
+  const heapText = parsed ? null : artifactText(files[NAMES.heap]);
   if (parsed || heapText) {
     const r = heapText ? parseHeapDebug1(heapText) : null;
     const ms = parsed ? parsed.memStats : r?.ok ? r.value.memStats : null;
     const error = parsed ? parsed.error : r && !r.ok ? describeError(r.error) : null;
     const pairs: Record<string, number | null | undefined> = { StackInuse: ms?.stackInuse, StackSys: ms?.stackSys, MSpanSys: ms?.mspanSys, MCacheSys: ms?.mcacheSys };
     const f = ms ? fieldsFrom((k) => pairs[k] ?? ms.values[k]) : null;
-    if (f) return { runtime: { ...f, source: { artifact: 'go/heap-debug1.txt', detail: '# runtime.MemStats' } }, notes };
+    if (f) return { runtime: { ...f, source: { artifact: NAMES.heap, detail: '# runtime.MemStats' } }, notes };
     // A parse error the caller parsed is already reported by the caller.
     if (ms || (error && !parsed)) notes.push(`go/heap-debug1.txt: ${error ?? 'its "# runtime.MemStats" block lacks a field the attribution needs'}`);
   }
-  const expvarText = artifactText(files['go/expvar.json']);
+  const expvarText = artifactText(files[NAMES.expvar]);
   if (expvarText) {
     let ms: Record<string, unknown> | null = null;
     try {
@@ -92,14 +93,14 @@ export function runtimeMemoryOf(files: ArtifactFiles, parsed?: { memStats: MemSt
       notes.push('go/expvar.json is not JSON');
     }
     const f = ms ? fieldsFrom((k) => (typeof ms![k] === 'number' ? (ms![k] as number) : undefined)) : null;
-    if (f) return { runtime: { ...f, source: { artifact: 'go/expvar.json', detail: 'memstats' } }, notes };
+    if (f) return { runtime: { ...f, source: { artifact: NAMES.expvar, detail: 'memstats' } }, notes };
     if (ms) notes.push('go/expvar.json: its memstats lack a field the attribution needs');
   }
-  const metricsText = artifactText(files['go/metrics.txt']);
+  const metricsText = artifactText(files[NAMES.metrics]);
   if (metricsText) {
     const values = prometheusValues(metricsText);
     const f = fieldsFrom((_, p) => values.get(p));
-    if (f) return { runtime: { ...f, source: { artifact: 'go/metrics.txt', detail: 'go_memstats_*' } }, notes };
+    if (f) return { runtime: { ...f, source: { artifact: NAMES.metrics, detail: 'go_memstats_*' } }, notes };
     notes.push('go/metrics.txt has no complete set of go_memstats_* series');
   }
   return { runtime: null, notes };

@@ -5,6 +5,7 @@
  * the trade-off, the Go versions it applies to and references. A rule never
  * fires on missing evidence: unknown is not zero.
  */
+import { CGROUP_PREFIX, NAMES } from '../artifacts/registry';
 import type { SessionEvidence, Source } from './evidence';
 import { atLeast, formatMemLimit } from './goKnowledge';
 import type { MemoryClassRow } from './memoryAttribution';
@@ -89,7 +90,7 @@ interface Context {
 const MiB = 1024 * 1024;
 const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
-const env = (artifact = 'proc/environ', detail = 'the process environment'): Source => ({ artifact, detail });
+const env = (artifact = NAMES.environ, detail = 'the process environment'): Source => ({ artifact, detail });
 const REF = {
   gcGuide: 'https://go.dev/doc/gc-guide',
   go125: 'https://go.dev/doc/go1.25#container-aware-gomaxprocs',
@@ -116,7 +117,7 @@ const gomaxprocsAboveQuota: Rule = ({ e, cpu }) => {
   const v = e.goVersion;
   const target = Math.min(cpu.hostCpus ?? choice, choice);
   const evidence: EvidenceItem[] = [{ label: 'CPU quota', value: `${cpu.quotaCpus.toFixed(2)} CPUs`, source: cpu.quotaSource, view: 'threads' }, ...settingItems('GOMAXPROCS', g), { label: 'Go version', value: v.text, source: e.sources.goVersion ?? null }];
-  if (cpu.throttledRatio !== null) evidence.push({ label: 'throttled periods', value: `${pct(cpu.throttledRatio)}${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(1)} s throttled` : ''}`, source: { artifact: 'cgroup/', detail: 'cpu.stat nr_throttled / nr_periods' }, view: 'threads' });
+  if (cpu.throttledRatio !== null) evidence.push({ label: 'throttled periods', value: `${pct(cpu.throttledRatio)}${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(1)} s throttled` : ''}`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat nr_throttled / nr_periods' }, view: 'threads' });
   const envText = g.environment.text;
   const envValue = g.readings.find((r) => r.source === 'environment')?.value ?? null;
   const defaultReading = g.readings.find((r) => r.source === 'go-default') ?? null;
@@ -176,8 +177,8 @@ const cpuThrottling: Rule = ({ e, cpu }) => {
     severity: cpu.throttledRatio >= 0.25 ? 'critical' : 'warning',
     title: `The cgroup was throttled in ${pct(cpu.throttledRatio)} of CFS periods`,
     evidence: [
-      { label: 'throttled periods', value: `${c.nrThrottled} of ${c.nrPeriods}`, source: { artifact: 'cgroup/', detail: 'cpu.stat' }, view: 'threads' },
-      { label: 'time throttled', value: cpu.throttledSeconds === null ? 'unknown' : `${cpu.throttledSeconds.toFixed(2)} s`, source: { artifact: 'cgroup/', detail: 'cpu.stat throttled_usec / throttled_time' } },
+      { label: 'throttled periods', value: `${c.nrThrottled} of ${c.nrPeriods}`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat' }, view: 'threads' },
+      { label: 'time throttled', value: cpu.throttledSeconds === null ? 'unknown' : `${cpu.throttledSeconds.toFixed(2)} s`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat throttled_usec / throttled_time' } },
       { label: 'CPU quota', value: cpu.quotaCpus === null ? 'unknown' : `${cpu.quotaCpus.toFixed(2)} CPUs`, source: cpu.quotaSource },
       ...settingItems('GOMAXPROCS', e.settings.GOMAXPROCS).slice(0, 1),
     ],
@@ -206,10 +207,10 @@ const gomemlimitUnset: Rule = ({ e, mem }) => {
     severity: known && mem.rssBytes !== null && mem.rssBytes > 0.7 * mem.limitBytes ? 'warning' : 'info',
     title: known ? `GOMEMLIMIT is not set (${SOURCE_LABEL[eff.source]}: no limit) under a ${mib(mem.limitBytes)} container memory limit` : `GOMEMLIMIT is not in the environment under a ${mib(mem.limitBytes)} container memory limit; nothing in this session shows it set in-process`,
     evidence: [
-      { label: 'container memory limit', value: mib(mem.limitBytes), source: { artifact: 'cgroup/', detail: 'memory.max / memory.limit_in_bytes (lowest over ancestors)' }, view: 'memory' },
+      { label: 'container memory limit', value: mib(mem.limitBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.max / memory.limit_in_bytes (lowest over ancestors)' }, view: 'memory' },
       known ? readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', eff) : { label: 'GOMEMLIMIT', value: `not in the environment; may be set in-process (${[e.settings.sourcesRead['runtime-metrics'], e.settings.sourcesRead['process-memory']].filter(Boolean).join('; ')})`, source: env() },
-      { label: 'memory outside the Go runtime (binary, libraries, thread stacks, cgo/malloc)', value: outside === null ? 'unknown (no smaps)' : mib(outside), source: e.classes ? { artifact: 'proc/smaps', detail: 'Rss per class' } : null, view: 'memory' },
-      { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: 'proc/smaps_rollup', detail: 'Rss' }, view: 'memory' },
+      { label: 'memory outside the Go runtime (binary, libraries, thread stacks, cgo/malloc)', value: outside === null ? 'unknown (no smaps)' : mib(outside), source: e.classes ? { artifact: NAMES.smaps, detail: 'Rss per class' } : null, view: 'memory' },
+      { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: NAMES.smapsRollup, detail: 'Rss' }, view: 'memory' },
     ],
     change: envChange('env', [envText !== null ? { op: 'change', name: 'GOMEMLIMIT', from: envText, to: value, why } : { op: 'add', name: 'GOMEMLIMIT', value, why }], known ? undefined : '    # first check the program does not set a limit itself (debug.SetMemoryLimit, automemlimit): its /metrics would say'),
     tradeoff: `The runtime collects harder as the Go-managed total nears the limit instead of being OOM-killed; ${(headroom * 100).toFixed(0)}% headroom absorbs page cache, kernel memory and non-Go growth. If the live heap itself outgrows the limit the GC runs continuously (capped at about 50% CPU): watch GC CPU after the change.`,
@@ -245,9 +246,9 @@ const gomemlimitNearLiveHeap: Rule = ({ e, mem }) => {
     title: `The live heap (${mib(live)}) is ${pct(live / room)} of what GOMEMLIMIT leaves for it: GC thrash risk`,
     evidence: [
       readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', eff),
-      { label: 'heap allocated (HeapAlloc)', value: mib(live), source: { artifact: 'go/heap-debug1.txt', detail: 'HeapAlloc' }, view: 'memory' },
-      { label: 'runtime memory besides the heap (Sys − HeapSys)', value: mib(nonHeap), source: { artifact: 'go/heap-debug1.txt', detail: 'Sys − HeapSys' } },
-      { label: 'GC CPU', value: gcCpu === null ? 'unknown' : pct(gcCpu), source: e.trace ? { artifact: 'go/trace', detail: 'GC CPU time (mark workers, assists, GC pauses × GOMAXPROCS) over GOMAXPROCS × duration' } : { artifact: 'go/heap-debug1.txt', detail: 'GCCPUFraction' }, view: e.trace ? 'trace' : 'memory' },
+      { label: 'heap allocated (HeapAlloc)', value: mib(live), source: { artifact: NAMES.heap, detail: 'HeapAlloc' }, view: 'memory' },
+      { label: 'runtime memory besides the heap (Sys − HeapSys)', value: mib(nonHeap), source: { artifact: NAMES.heap, detail: 'Sys − HeapSys' } },
+      { label: 'GC CPU', value: gcCpu === null ? 'unknown' : pct(gcCpu), source: e.trace ? { artifact: NAMES.trace, detail: 'GC CPU time (mark workers, assists, GC pauses × GOMAXPROCS) over GOMAXPROCS × duration' } : { artifact: NAMES.heap, detail: 'GCCPUFraction' }, view: e.trace ? 'trace' : 'memory' },
     ],
     change,
     tradeoff: 'A higher limit lets the heap grow before the GC works hard, so it needs the container room; keeping the limit means the GC may run back to back (up to its 50% CPU cap) and latency suffers.',
@@ -293,10 +294,10 @@ const rssNearLimit: Rule = ({ e, mem }) => {
     severity: ooms !== null && ooms > 0 ? 'critical' : 'warning',
     title: ooms !== null && ooms > 0 ? `The cgroup has had ${ooms} OOM kill${ooms === 1 ? '' : 's'}${near ? ` and is at ${pct(used! / mem.limitBytes)} of its limit` : ''}` : `Memory is at ${pct(used! / mem.limitBytes)} of the container limit`,
     evidence: [
-      { label: 'limit', value: mib(mem.limitBytes), source: { artifact: 'cgroup/', detail: 'memory.max' }, view: 'memory' },
-      { label: 'cgroup usage', value: m.usageBytes === null ? 'unknown' : mib(m.usageBytes), source: { artifact: 'cgroup/', detail: 'memory.current' }, view: 'memory' },
-      { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: 'proc/smaps_rollup', detail: 'Rss' }, view: 'memory' },
-      { label: 'OOM kills', value: ooms === null ? 'unknown' : String(ooms), source: { artifact: 'cgroup/', detail: 'memory.events oom_kill' } },
+      { label: 'limit', value: mib(mem.limitBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.max' }, view: 'memory' },
+      { label: 'cgroup usage', value: m.usageBytes === null ? 'unknown' : mib(m.usageBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.current' }, view: 'memory' },
+      { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: NAMES.smapsRollup, detail: 'Rss' }, view: 'memory' },
+      { label: 'OOM kills', value: ooms === null ? 'unknown' : String(ooms), source: { artifact: CGROUP_PREFIX, detail: 'memory.events oom_kill' } },
     ],
     change: e.settings.GOMEMLIMIT.effective?.value === null ? { kind: 'env', diff: 'add GOMEMLIMIT (see gomemlimit-unset), or raise the container memory limit' } : { kind: 'system', diff: 'raise the container memory limit, or lower the live heap (see the heap profile)' },
     tradeoff: 'More memory costs node capacity; a memory limit makes the GC work harder near it.',
@@ -322,7 +323,7 @@ const lazyFree: Rule = ({ e }) => {
     severity: 'warning',
     title: `${mib(lazy * 1024)} of RSS is LazyFree: freed with MADV_FREE but still counted by RSS and the container until the kernel needs it`,
     evidence: [
-      { label: 'LazyFree', value: mib(lazy * 1024), source: { artifact: 'proc/smaps_rollup', detail: 'LazyFree' }, view: 'memory' },
+      { label: 'LazyFree', value: mib(lazy * 1024), source: { artifact: NAMES.smapsRollup, detail: 'LazyFree' }, view: 'memory' },
       { label: 'Go version', value: e.goVersion.text, source: e.sources.goVersion ?? null },
       readingItem('GODEBUG madvdontneed in effect', 'GODEBUG madvdontneed', madv.effective),
     ],
@@ -344,9 +345,9 @@ const transparentHugePages: Rule = ({ e }) => {
     severity: 'info',
     title: `Transparent huge pages are "always" with khugepaged max_ptes_none=${t.maxPtesNone}: Go ${e.goVersion.text} no longer works around this, which can raise memory use`,
     evidence: [
-      { label: 'THP enabled', value: t.enabled, source: { artifact: 'system/thp-enabled', detail: '/sys/kernel/mm/transparent_hugepage/enabled' } },
-      { label: 'khugepaged max_ptes_none', value: String(t.maxPtesNone), source: { artifact: 'system/thp-max-ptes-none', detail: '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none' } },
-      { label: 'AnonHugePages', value: huge === undefined ? 'unknown' : mib(huge * 1024), source: { artifact: 'proc/smaps_rollup', detail: 'AnonHugePages' }, view: 'memory' },
+      { label: 'THP enabled', value: t.enabled, source: { artifact: NAMES.thpEnabled, detail: '/sys/kernel/mm/transparent_hugepage/enabled' } },
+      { label: 'khugepaged max_ptes_none', value: String(t.maxPtesNone), source: { artifact: NAMES.thpMaxPtesNone, detail: '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none' } },
+      { label: 'AnonHugePages', value: huge === undefined ? 'unknown' : mib(huge * 1024), source: { artifact: NAMES.smapsRollup, detail: 'AnonHugePages' }, view: 'memory' },
       { label: 'Go version', value: e.goVersion.text, source: e.sources.goVersion ?? null },
     ],
     change: hasDisable ? envChange('godebug', [godebugEdit(e, 'disablethp', '1', 'or, host-wide: echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none')]) : { kind: 'system', diff: `echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none    # disablethp needs Go 1.21.6+; this is ${e.goVersion.text}` },
@@ -439,7 +440,7 @@ const goroutineLeak: Rule = ({ e }) => {
     id: 'goroutine-leak',
     severity: top.count >= 10_000 ? 'critical' : 'warning',
     title: `${top.count.toLocaleString('en-US')} goroutines wait in "${top.state}" at ${frame?.func ?? 'one stack'} for up to ${top.maxWaitMinutes} minutes: a leak signature`,
-    evidence: leaks.slice(0, 3).map((g) => ({ label: `${g.count} × ${g.state}`, value: `${g.frames.find((f) => !f.func.startsWith('runtime.'))?.func ?? g.frames[0]?.func ?? '?'}; created by ${g.createdBy?.func ?? '?'}; longest wait ${g.maxWaitMinutes} min`, source: { artifact: 'go/goroutine-debug2.txt', detail: 'goroutine groups' }, view: 'goroutines' as const })),
+    evidence: leaks.slice(0, 3).map((g) => ({ label: `${g.count} × ${g.state}`, value: `${g.frames.find((f) => !f.func.startsWith('runtime.'))?.func ?? g.frames[0]?.func ?? '?'}; created by ${g.createdBy?.func ?? '?'}; longest wait ${g.maxWaitMinutes} min`, source: { artifact: NAMES.goroutines, detail: 'goroutine groups' }, view: 'goroutines' as const })),
     change: { kind: 'code', diff: `give the goroutines created by ${top.createdBy?.func ?? 'this site'} a way to finish: a context with cancel or timeout, or close the channel they wait on` },
     tradeoff: 'Each leaked goroutine holds its stack (at least 2 KiB) and everything it references, and grows the GC\'s root set.',
     goVersions: 'all',
@@ -455,7 +456,7 @@ const threadsAboveGomaxprocs: Rule = ({ cpu }) => {
     severity: cpu.threads >= 1000 ? 'warning' : 'info',
     title: `${cpu.threads} OS threads for GOMAXPROCS ${cpu.gomaxprocs}: goroutines are blocking threads in system calls or cgo`,
     evidence: [
-      { label: 'threads', value: String(cpu.threads), source: { artifact: 'proc/status', detail: 'Threads' }, view: 'threads' },
+      { label: 'threads', value: String(cpu.threads), source: { artifact: NAMES.status, detail: 'Threads' }, view: 'threads' },
       { label: 'GOMAXPROCS', value: `${cpu.gomaxprocs} (${cpu.gomaxprocsHow})`, source: null },
     ],
     change: { kind: 'code', diff: 'find the blocking calls in the Threads view (stack groups) and the threadcreate profile; bound them with a semaphore or use non-blocking I/O; runtime/debug.SetMaxThreads caps the total (default 10000)' },
@@ -477,9 +478,9 @@ const traceLatency: Rule = ({ e }) => {
     severity: p99 >= 50e6 || worstStw >= 50e6 ? 'critical' : 'warning',
     title: `The trace shows ${p99 >= 10e6 ? `scheduling latency p99 ${ms(p99)}` : ''}${p99 >= 10e6 && worstStw >= 10e6 ? ' and ' : ''}${worstStw >= 10e6 ? `a ${ms(worstStw)} stop-the-world pause` : ''}`,
     evidence: [
-      { label: 'runnable to running, p50 / p99 / max', value: `${ms(t.schedLatency.p50Ns)} / ${ms(p99)} / ${ms(t.schedLatency.maxNs)}`, source: { artifact: 'go/trace', detail: 'GoUnblock/GoCreate to GoStart' }, view: 'trace' },
-      { label: 'longest stop-the-world', value: ms(worstStw), source: { artifact: 'go/trace', detail: 'STWBegin to STWEnd' }, view: 'trace' },
-      ...t.stwByReason.slice(0, 3).map((r) => ({ label: `STW: ${r.reason}`, value: `${r.count} × max ${ms(r.maxNs)}`, source: { artifact: 'go/trace', detail: 'STW by reason' }, view: 'trace' as const })),
+      { label: 'runnable to running, p50 / p99 / max', value: `${ms(t.schedLatency.p50Ns)} / ${ms(p99)} / ${ms(t.schedLatency.maxNs)}`, source: { artifact: NAMES.trace, detail: 'GoUnblock/GoCreate to GoStart' }, view: 'trace' },
+      { label: 'longest stop-the-world', value: ms(worstStw), source: { artifact: NAMES.trace, detail: 'STWBegin to STWEnd' }, view: 'trace' },
+      ...t.stwByReason.slice(0, 3).map((r) => ({ label: `STW: ${r.reason}`, value: `${r.count} × max ${ms(r.maxNs)}`, source: { artifact: NAMES.trace, detail: 'STW by reason' }, view: 'trace' as const })),
     ],
     change: { kind: 'code', diff: 'more Ps than runnable work (check GOMAXPROCS against the quota and throttling), fewer runnable goroutines at once, and for long STW: avoid frequent ReadMemStats/GOMAXPROCS calls and check for non-preemptible loops (asyncpreemptoff)' },
     tradeoff: 'Latency comes from CPU shortage (throttling, GOMAXPROCS), GC pauses, or too much runnable work; each fix costs capacity or code changes.',
@@ -507,7 +508,7 @@ const psiText = (p: PsiReading) => (p?.some ? `some avg10 ${p.some.avg10.toFixed
 const highPsi: Rule = ({ e, cpu }) => {
   const path = e.cgroup?.pressurePath;
   if (!path) return null;
-  const src = (what: string): Source => ({ artifact: 'cgroup/', detail: `${what}.pressure of the process's own cgroup ${path}` });
+  const src = (what: string): Source => ({ artifact: CGROUP_PREFIX, detail: `${what}.pressure of the process's own cgroup ${path}` });
   const cpuItems = psiOver(`cgroup ${path} CPU pressure`, e.cgroup?.cpu?.pressure ?? null, src('cpu'));
   const memItems = psiOver(`cgroup ${path} memory pressure`, e.cgroup?.memory?.pressure ?? null, src('memory'));
   const items = [...cpuItems, ...memItems];
@@ -528,11 +529,11 @@ const highPsi: Rule = ({ e, cpu }) => {
 };
 
 const hostPsi: Rule = ({ e }) => {
-  const items = [...psiOver('host-wide CPU pressure', e.systemPsi.cpu, { artifact: 'system/pressure-cpu', detail: '/proc/pressure/cpu: every task on the host' }), ...psiOver('host-wide memory pressure', e.systemPsi.memory, { artifact: 'system/pressure-memory', detail: '/proc/pressure/memory: every task on the host' }), ...psiOver('host-wide I/O pressure', e.systemPsi.io, { artifact: 'system/pressure-io', detail: '/proc/pressure/io: every task on the host' })];
+  const items = [...psiOver('host-wide CPU pressure', e.systemPsi.cpu, { artifact: NAMES.pressureCpu, detail: '/proc/pressure/cpu: every task on the host' }), ...psiOver('host-wide memory pressure', e.systemPsi.memory, { artifact: NAMES.pressureMemory, detail: '/proc/pressure/memory: every task on the host' }), ...psiOver('host-wide I/O pressure', e.systemPsi.io, { artifact: NAMES.pressureIo, detail: '/proc/pressure/io: every task on the host' })];
   if (items.length === 0) return null;
   const path = e.cgroup?.pressurePath ?? null;
   const own = path ? `this process's own cgroup (${path}): CPU ${psiText(e.cgroup?.cpu?.pressure ?? null)}, memory ${psiText(e.cgroup?.memory?.pressure ?? null)}` : null;
-  if (own) items.push({ label: 'pressure of the process\'s own cgroup, for comparison', value: own, source: { artifact: 'cgroup/', detail: `*.pressure of ${path}` } });
+  if (own) items.push({ label: 'pressure of the process\'s own cgroup, for comparison', value: own, source: { artifact: CGROUP_PREFIX, detail: `*.pressure of ${path}` } });
   return {
     id: 'host-psi',
     severity: 'info',

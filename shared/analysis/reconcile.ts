@@ -4,6 +4,7 @@
  * the unexplained remainder shown as such) and one CPU picture (the quota
  * against the GOMAXPROCS the runtime uses, throttling, threads, runqueues).
  */
+import { CGROUP_PREFIX, NAMES } from '../artifacts/registry';
 import type { SessionEvidence, Source } from './evidence';
 import { describeSetting, formatSettingValue, SOURCE_LABEL, type SettingSource } from './settings';
 import type { MemoryAttribution } from './memoryAttribution';
@@ -53,21 +54,21 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   const limit = mem?.limit ?? null;
   const high = mem?.high ?? null;
   const limitBytes = limit && high ? Math.min(limit.value, high.value) : (limit?.value ?? high?.value ?? null);
-  if (limit) rows.push({ key: 'cgroup-limit', label: `cgroup memory limit (${mem!.version === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'}, lowest over ancestors)`, bytes: limit.value, kind: 'limit', level: 0, source: s('cgroup/', `set by ${limit.path}`) });
-  else rows.push({ key: 'cgroup-limit', label: 'cgroup memory limit', bytes: null, kind: 'limit', level: 0, source: e.cgroup ? s('cgroup/', 'no limit set on the cgroup or its ancestors') : null });
-  if (high) rows.push({ key: 'cgroup-high', label: 'cgroup memory.high (throttling starts)', bytes: high.value, kind: 'limit', level: 0, source: s('cgroup/', `set by ${high.path}`) });
-  rows.push({ key: 'cgroup-usage', label: 'cgroup usage', bytes: mem?.usageBytes ?? null, kind: 'total', level: 0, source: mem ? s('cgroup/', 'memory.current / memory.usage_in_bytes') : null });
-  rows.push({ key: 'cgroup-anon', label: 'anonymous', bytes: mem?.anonBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat anon / rss') : null });
-  rows.push({ key: 'cgroup-file', label: 'page cache (file)', bytes: mem?.fileBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat file / cache') : null });
-  rows.push({ key: 'cgroup-kernel', label: 'kernel', bytes: mem?.kernelBytes ?? null, kind: 'part', level: 1, source: mem ? s('cgroup/', 'memory.stat kernel') : null });
+  if (limit) rows.push({ key: 'cgroup-limit', label: `cgroup memory limit (${mem!.version === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'}, lowest over ancestors)`, bytes: limit.value, kind: 'limit', level: 0, source: s(CGROUP_PREFIX, `set by ${limit.path}`) });
+  else rows.push({ key: 'cgroup-limit', label: 'cgroup memory limit', bytes: null, kind: 'limit', level: 0, source: e.cgroup ? s(CGROUP_PREFIX, 'no limit set on the cgroup or its ancestors') : null });
+  if (high) rows.push({ key: 'cgroup-high', label: 'cgroup memory.high (throttling starts)', bytes: high.value, kind: 'limit', level: 0, source: s(CGROUP_PREFIX, `set by ${high.path}`) });
+  rows.push({ key: 'cgroup-usage', label: 'cgroup usage', bytes: mem?.usageBytes ?? null, kind: 'total', level: 0, source: mem ? s(CGROUP_PREFIX, 'memory.current / memory.usage_in_bytes') : null });
+  rows.push({ key: 'cgroup-anon', label: 'anonymous', bytes: mem?.anonBytes ?? null, kind: 'part', level: 1, source: mem ? s(CGROUP_PREFIX, 'memory.stat anon / rss') : null });
+  rows.push({ key: 'cgroup-file', label: 'page cache (file)', bytes: mem?.fileBytes ?? null, kind: 'part', level: 1, source: mem ? s(CGROUP_PREFIX, 'memory.stat file / cache') : null });
+  rows.push({ key: 'cgroup-kernel', label: 'kernel', bytes: mem?.kernelBytes ?? null, kind: 'part', level: 1, source: mem ? s(CGROUP_PREFIX, 'memory.stat kernel') : null });
   if (mem && mem.usageBytes !== null && mem.anonBytes !== null && mem.fileBytes !== null) {
     const rest = mem.usageBytes - mem.anonBytes - mem.fileBytes - (mem.kernelBytes ?? 0);
-    rows.push({ key: 'cgroup-rest', label: 'usage not explained by anon + file + kernel', bytes: rest, kind: 'remainder', level: 1, source: s('cgroup/', 'usage minus the parts above') });
+    rows.push({ key: 'cgroup-rest', label: 'usage not explained by anon + file + kernel', bytes: rest, kind: 'remainder', level: 1, source: s(CGROUP_PREFIX, 'usage minus the parts above') });
   }
 
   const rssBytes = e.rollup?.rssKiB != null ? e.rollup.rssKiB * KiB : e.status?.vmRssKiB != null ? e.status.vmRssKiB * KiB : null;
-  rows.push({ key: 'rss', label: 'process RSS', bytes: rssBytes, kind: 'total', level: 0, source: e.rollup ? s('proc/smaps_rollup', 'Rss') : e.status ? s('proc/status', 'VmRSS') : null });
-  rows.push({ key: 'pss', label: 'process PSS (shared pages divided among sharers)', bytes: e.rollup?.pssKiB != null ? e.rollup.pssKiB * KiB : null, kind: 'part', level: 1, source: e.rollup ? s('proc/smaps_rollup', 'Pss') : null });
+  rows.push({ key: 'rss', label: 'process RSS', bytes: rssBytes, kind: 'total', level: 0, source: e.rollup ? s(NAMES.smapsRollup, 'Rss') : e.status ? s(NAMES.status, 'VmRSS') : null });
+  rows.push({ key: 'pss', label: 'process PSS (shared pages divided among sharers)', bytes: e.rollup?.pssKiB != null ? e.rollup.pssKiB * KiB : null, kind: 'part', level: 1, source: e.rollup ? s(NAMES.smapsRollup, 'Pss') : null });
 
   const ms = e.memStats;
   const v = (k: string) => ms?.values[k] ?? null;
@@ -76,15 +77,15 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   const stack = ms?.stackInuse ?? v('StackInuse');
   const metaParts = [ms?.mspanInuse ?? v('MSpanInuse'), ms?.mcacheInuse ?? v('MCacheInuse'), v('GCSys'), v('OtherSys'), v('BuckHashSys')];
   const runtimeMeta = metaParts.every((x) => x !== null) ? metaParts.reduce<number>((a, b) => a + b!, 0) : null;
-  const hs = (detail: string) => (ms ? s('go/heap-debug1.txt', detail) : null);
+  const hs = (detail: string) => (ms ? s(NAMES.heap, detail) : null);
   const parts: WaterfallRow[] = [
     { key: 'go-heap', label: 'Go heap in use (HeapInuse)', bytes: heapInuse, kind: 'part', level: 1, source: hs('HeapInuse') },
     { key: 'go-heap-idle', label: 'Go heap idle, not returned to the OS (HeapIdle − HeapReleased)', bytes: idleUnreleased, kind: 'part', level: 1, source: hs('HeapIdle − HeapReleased') },
     { key: 'go-stacks', label: 'goroutine stacks (StackInuse)', bytes: stack, kind: 'part', level: 1, source: hs('StackInuse') },
     { key: 'go-runtime', label: 'GC and runtime metadata (MSpan, MCache, GCSys, OtherSys, BuckHash)', bytes: runtimeMeta, kind: 'part', level: 1, source: hs('MSpanInuse + MCacheInuse + GCSys + OtherSys + BuckHashSys') },
-    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary', 'shared-libraries'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of the binary and library mappings') : null },
-    { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stacks'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of thread stacks and guard pages') : null },
-    { key: 'cgo-malloc', label: 'glibc malloc arenas and brk heap (cgo, C libraries)', bytes: classRss(e, 'c-malloc'), kind: 'part', level: 1, source: e.classes ? s('proc/smaps', 'Rss of glibc malloc heaps, mmapped chunks and the brk heap') : null },
+    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary', 'shared-libraries'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of the binary and library mappings') : null },
+    { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stacks'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of thread stacks and guard pages') : null },
+    { key: 'cgo-malloc', label: 'glibc malloc arenas and brk heap (cgo, C libraries)', bytes: classRss(e, 'c-malloc'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of glibc malloc heaps, mmapped chunks and the brk heap') : null },
   ];
   rows.push(...parts);
   const known = parts.map((p) => p.bytes);
@@ -95,12 +96,12 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
     rows.push({ key: 'rss-rest', label: 'unexplained: not computed, some parts are unknown (no MemStats or no smaps)', bytes: null, kind: 'remainder', level: 1, source: null });
   }
   const unknownAnon = classRss(e, 'anon-unknown');
-  if (unknownAnon !== null && unknownAnon > 0) rows.push({ key: 'anon-unknown', label: 'resident anonymous memory no evidence assigns to an owner (unknown anonymous; see the Memory view)', bytes: unknownAnon, kind: 'aside', level: 2, source: s('proc/smaps', 'Rss of unknown anonymous mappings') });
+  if (unknownAnon !== null && unknownAnon > 0) rows.push({ key: 'anon-unknown', label: 'resident anonymous memory no evidence assigns to an owner (unknown anonymous; see the Memory view)', bytes: unknownAnon, kind: 'aside', level: 2, source: s(NAMES.smaps, 'Rss of unknown anonymous mappings') });
   rows.push(...attributionRows(e));
   const lazy = e.rollup?.fieldsKiB.LazyFree;
-  rows.push({ key: 'lazyfree', label: 'LazyFree: freed with MADV_FREE, still counted in RSS', bytes: lazy === undefined ? null : lazy * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'LazyFree') : null });
+  rows.push({ key: 'lazyfree', label: 'LazyFree: freed with MADV_FREE, still counted in RSS', bytes: lazy === undefined ? null : lazy * KiB, kind: 'part', level: 2, source: e.rollup ? s(NAMES.smapsRollup, 'LazyFree') : null });
   const thp = e.rollup?.fieldsKiB.AnonHugePages;
-  rows.push({ key: 'anon-huge', label: 'AnonHugePages: backed by transparent huge pages', bytes: thp === undefined ? null : thp * KiB, kind: 'part', level: 2, source: e.rollup ? s('proc/smaps_rollup', 'AnonHugePages') : null });
+  rows.push({ key: 'anon-huge', label: 'AnonHugePages: backed by transparent huge pages', bytes: thp === undefined ? null : thp * KiB, kind: 'part', level: 2, source: e.rollup ? s(NAMES.smapsRollup, 'AnonHugePages') : null });
 
   const lim = e.settings.GOMEMLIMIT.effective;
   if (lim && lim.value !== null) rows.push({ key: 'gomemlimit', label: `GOMEMLIMIT ${formatSettingValue('GOMEMLIMIT', lim.value)} (${SOURCE_LABEL[lim.source]})`, bytes: lim.value, kind: 'line', level: 0, source: s(lim.artifact, lim.detail) });
@@ -132,11 +133,11 @@ function attributionRows(e: SessionEvidence): WaterfallRow[] {
       bytes: r.differenceBytes,
       kind: 'aside',
       level: 0,
-      source: r.runtimeBytes === null ? { artifact: 'proc/smaps', detail: 'classified mappings' } : { artifact: `proc/smaps + ${a.runtimeSource!.artifact}`, detail: `${r.runtimeWhat}; ${a.tolerance}` },
+      source: r.runtimeBytes === null ? { artifact: NAMES.smaps, detail: 'classified mappings' } : { artifact: `proc/smaps + ${a.runtimeSource!.artifact}`, detail: `${r.runtimeWhat}; ${a.tolerance}` },
     });
   }
   const reserved = a.classes.reduce((sum, c) => sum + c.reservedBytes, 0);
-  rows.push({ key: 'reserved', label: 'reserved address space (---p mappings): not resident, not in RSS', bytes: reserved, kind: 'aside', level: 0, source: { artifact: 'proc/smaps', detail: 'Size of mappings with no access' } });
+  rows.push({ key: 'reserved', label: 'reserved address space (---p mappings): not resident, not in RSS', bytes: reserved, kind: 'aside', level: 0, source: { artifact: NAMES.smaps, detail: 'Size of mappings with no access' } });
   return rows;
 }
 
@@ -180,7 +181,7 @@ export function reconcileCpu(e: SessionEvidence): CpuReconciliation {
     }, null);
   return {
     quotaCpus,
-    quotaSource: cpu?.limitCpus ? { artifact: 'cgroup/', detail: `quota/period set by ${cpu.limitCpus.path}` } : null,
+    quotaSource: cpu?.limitCpus ? { artifact: CGROUP_PREFIX, detail: `quota/period set by ${cpu.limitCpus.path}` } : null,
     hostCpus,
     gomaxprocs: g.effective?.value ?? null,
     gomaxprocsSource: g.effective?.source ?? null,

@@ -16,6 +16,7 @@
  * environment, an absent GOMEMLIMIT is "not in the environment; may be set
  * in-process", never "unset". Every view, rule and `report` reads these.
  */
+import { NAMES } from '../artifacts/registry';
 import { parseBuildInfo, type GoBuildInfo } from '../parsers/buildinfo';
 import type { CgroupModel } from '../parsers/cgroup';
 import { parsePrometheusText, promSamples, METRICS_ARTIFACT, type PromText } from '../parsers/prometheusText';
@@ -38,7 +39,7 @@ export const SOURCE_LABEL: Readonly<Record<SettingSource, string>> = {
   'go-default': 'Go default',
 };
 
-export const BUILDINFO_ARTIFACT = 'go/buildinfo';
+export const BUILDINFO_ARTIFACT = NAMES.buildinfo;
 
 export interface Reading<T> {
   readonly value: T;
@@ -183,7 +184,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     const readings: Reading<string>[] = [];
     const keyNotes: string[] = [];
     const envValue = envPairs.get(key);
-    if (envValue !== undefined) readings.push({ value: envValue, source: 'environment', artifact: 'proc/environ', detail: `GODEBUG=${envGodebug}` });
+    if (envValue !== undefined) readings.push({ value: envValue, source: 'environment', artifact: NAMES.environ, detail: `GODEBUG=${envGodebug}` });
     const d = v ? godebugDefault(key, v, defaultGodebug) : null;
     if (d) readings.push({ value: d.value, source: 'go-default', artifact: d.from === 'DefaultGODEBUG' ? BUILDINFO_ARTIFACT : 'build info', detail: d.why });
     else if (v && envValue === undefined && defaultGodebug === null) keyNotes.push(`its default follows the main module's go.mod \`go\` line (the binary's DefaultGODEBUG), and the build info was not captured`);
@@ -219,7 +220,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     const last = i.trace.gomaxprocs.changes.at(-1)?.value ?? i.trace.gomaxprocs.initial;
     if (last !== null && last !== undefined) {
       const changes = i.trace.gomaxprocs.changes.length;
-      procs.push({ value: last, source: 'trace', artifact: 'go/trace', detail: `ProcsChange at the end of the ${(i.trace.durationNs / 1e9).toFixed(1)} s trace${changes ? ` (it changed ${changes} time${changes === 1 ? '' : 's'} during the trace, from ${i.trace.gomaxprocs.initial})` : ''}` });
+      procs.push({ value: last, source: 'trace', artifact: NAMES.trace, detail: `ProcsChange at the end of the ${(i.trace.durationNs / 1e9).toFixed(1)} s trace${changes ? ` (it changed ${changes} time${changes === 1 ? '' : 's'} during the trace, from ${i.trace.gomaxprocs.initial})` : ''}` });
     }
   }
   const rv = i.runtimeVars;
@@ -238,7 +239,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     if (o.kind === 'sets') automaxprocsSets = o.value;
     libraryReading(procs, libraries, procNotes, maxprocsLib.path, maxprocsLib.version, 'GOMAXPROCS', o);
   }
-  if (envProcsValue !== null) procs.push({ value: envProcsValue, source: 'environment', artifact: 'proc/environ', detail: `GOMAXPROCS=${envProcs}` });
+  if (envProcsValue !== null) procs.push({ value: envProcsValue, source: 'environment', artifact: NAMES.environ, detail: `GOMAXPROCS=${envProcs}` });
   else if (envProcs !== null && envProcs !== undefined) procNotes.push(`GOMAXPROCS=${envProcs} in the environment is not a positive integer: the runtime ignores it`);
   // The default: only when the environment is known not to set it (else it would not apply).
   let defaultProcs: number | null = null;
@@ -286,7 +287,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
   const envLimit = envOf('GOMEMLIMIT');
   if (envLimit !== null && envLimit !== undefined) {
     const b = parseMemLimit(envLimit);
-    if (b === null || !Number.isNaN(b)) lim.push({ value: b, source: 'environment', artifact: 'proc/environ', detail: `GOMEMLIMIT=${envLimit}${b === null ? ' (no limit)' : ''}` });
+    if (b === null || !Number.isNaN(b)) lim.push({ value: b, source: 'environment', artifact: NAMES.environ, detail: `GOMEMLIMIT=${envLimit}${b === null ? ' (no limit)' : ''}` });
     else limNotes.push(`GOMEMLIMIT=${envLimit} in the environment is malformed: the Go runtime refuses to start with it, so this process cannot have read it`);
   } else if (v && env !== null) {
     lim.push({ value: null, source: 'go-default', artifact: 'build info', detail: atLeast(v, 19) ? `not in the environment; may be set in-process (debug.SetMemoryLimit); Go's default is no limit` : `Go ${v.text} has no memory limit (GOMEMLIMIT is Go 1.19+)` });
@@ -311,7 +312,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     // readGOGC: exactly "off", else strconv.ParseInt(s, 10, 32), else 100; a negative percent is off.
     const n = envGogc === 'off' ? -1 : /^[+-]?\d+$/.test(envGogc) && Math.abs(Number(envGogc)) <= 2 ** 31 ? Number(envGogc) : null;
     if (n === null) gcNotes.push(`GOGC=${envGogc} in the environment is not "off" or an integer: the runtime uses 100`);
-    gc.push({ value: n === null ? 100 : n < 0 ? null : n, source: 'environment', artifact: 'proc/environ', detail: `GOGC=${envGogc}${n === null ? ' (unreadable, so 100)' : ''}` });
+    gc.push({ value: n === null ? 100 : n < 0 ? null : n, source: 'environment', artifact: NAMES.environ, detail: `GOGC=${envGogc}${n === null ? ' (unreadable, so 100)' : ''}` });
   } else if (v && env !== null) gc.push({ value: 100, source: 'go-default', artifact: 'build info', detail: 'not in the environment; may be set in-process (debug.SetGCPercent); Go\'s default is 100' });
   if (gc.length === 0 && env === null) gcNotes.push('no runtime metrics or process-memory read, and the environment could not be read');
   const GOGC = setting('GOGC', gc, envGogc, gcNotes);

@@ -133,6 +133,13 @@ export const ProcessInfo = z.object({
 });
 export type ProcessInfo = z.infer<typeof ProcessInfo>;
 
+export const ProcessList = z.object({
+  processes: z.array(ProcessInfo),
+  /** Null when every process was read; else why the list is partial (a timeout under load, a cancel, a cap): a process may be missing from it. */
+  partial: z.string().nullable(),
+});
+export type ProcessList = z.infer<typeof ProcessList>;
+
 export const ArtifactStatus = z.enum(['ok', 'failed', 'skipped', 'truncated']);
 export type ArtifactStatus = z.infer<typeof ArtifactStatus>;
 
@@ -227,7 +234,7 @@ export const methods = {
   },
   'ssh.connect': { input: z.object({ hostId: HostId }), output: ConnectResult },
   'ssh.disconnect': { input: z.object({ hostId: HostId }), output: z.object({ ok: z.boolean() }) },
-  'processes.list': { input: z.object({ hostId: HostId }), output: z.array(ProcessInfo) },
+  'processes.list': { input: z.object({ hostId: HostId }), output: ProcessList },
   'capture.start': {
     input: z.object({
       hostId: HostId,

@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectKind, kindOfArtifactName, parseArtifact, type ArtifactKind } from './artifactKinds';
+import { detectKind, kindOfArtifactName, parseArtifact, PARSERS, type ArtifactKind } from './artifactKinds';
+import { ARTIFACT_KINDS, ARTIFACTS, capOf, specOf, type ArtifactSpec } from '../artifacts/registry';
+import { artifactNameProblem } from '../capture/artifactName';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 
@@ -63,7 +65,7 @@ function expected(file: string): readonly [string | null, ArtifactKind | null] |
     // A cgo target with glibc malloc arenas beside the Go heap, and the probes that tell them apart.
     'cgo-go1.26.smaps.txt': ['proc/smaps', 'smaps'],
     'cgo-go1.26.heap-debug1.txt': ['go/heap-debug1.txt', 'heap-debug1'],
-    'cgo-go1.26.mem-probes.json': ['proc/mem-probes.json', null],
+    'cgo-go1.26.mem-probes.json': ['proc/mem-probes.json', 'mem-probes'],
   };
   return other[file];
 }
@@ -102,4 +104,68 @@ test('names: threads, cgroup pressure and profiles are recognised; raw-only arti
 
 test('content: nothing recognisable is null, not a guess', () => {
   for (const text of ['', 'hello world\n', '{"a":1}', '\u0000\u0001\u0002', 'some text\nsome avg10=1.00']) assert.equal(detectKind(new TextEncoder().encode(text)), null, JSON.stringify(text));
+});
+
+/**
+ * Exported parse functions that are not a kind of their own, with why. Every other `parse…` export
+ * of shared/parsers must be a row of PARSERS: a new format cannot arrive unregistered.
+ */
+const NOT_KINDS: Readonly<Record<string, string>> = {
+  parseArtifact: 'the dispatcher over PARSERS itself',
+  parsed: 'the ParseResult constructor',
+  parseCgroupFiles: "read through the 'cgroup-files' kind (a name → text map, not one file)",
+  parseRuntimeVars: 'go/runtime-vars.json: written by our own capture (captureBinary.ts), read by settings.ts; no lab fixture to detect it by yet',
+  parseProcNetTcp: "proc/net/tcp: read during capture to find the target's listening ports; no lab fixture yet",
+  parseElfHeader: 'ELF pieces, read range by range from /proc/PID/exe during capture',
+  parseSectionHeaders: 'ELF pieces, read range by range from /proc/PID/exe during capture',
+  parseNotes: 'ELF pieces, read range by range from /proc/PID/exe during capture',
+  parseAuxv: '/proc/PID/auxv, read during capture for the load bias',
+  parseAbbrevTable: 'a DWARF piece, fed unit by unit',
+  parseUnitHeader: 'a DWARF piece, fed unit by unit',
+  parseModInfo: "a piece of buildinfo's parser",
+  parseKeyValues: 'a helper of the /proc key-value parsers',
+  parseJsonObject: 'a helper of the JSON artifact parsers',
+  parsePromNumber: "a piece of prometheusText's parser",
+};
+
+test('every exported parser is registered for a kind, or listed with the reason it is not', () => {
+  const source = readFileSync(join(import.meta.dirname, 'artifactKinds.ts'), 'utf8');
+  const table = source.slice(source.indexOf('export const PARSERS'));
+  const unregistered: string[] = [];
+  for (const f of readdirSync(import.meta.dirname).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    for (const m of readFileSync(join(import.meta.dirname, f), 'utf8').matchAll(/^export (?:async )?function (parse\w*)/gm)) {
+      const name = m[1]!;
+      if (NOT_KINDS[name] === undefined && !new RegExp(`\\b${name}\\b`).test(table)) unregistered.push(`${f}: ${name}`);
+    }
+  }
+  assert.deepEqual(unregistered, [], 'add a kind (registry ARTIFACT_KINDS, PARSERS, detectKind and a fixture row) or a NOT_KINDS reason');
+  assert.deepEqual(Object.keys(PARSERS).sort(), [...ARTIFACT_KINDS].sort());
+});
+
+test('every kind is detected by content on at least one fixture, and every kind a registry row names is checked by name on one', () => {
+  const rows = files.map(expected).filter((e): e is readonly [string | null, ArtifactKind | null] => e !== undefined);
+  const byContent = new Set(rows.map(([, k]) => k));
+  const byName = new Set(rows.filter(([n]) => n !== null).map(([, k]) => k));
+  // The kinds only `inspect` reads (no session artifact holds them alone).
+  const inspectOnly = new Set<ArtifactKind>(['runtime-log', 'cgroup-files']);
+  for (const kind of ARTIFACT_KINDS) {
+    assert.ok(byContent.has(kind), `no fixture is detected as ${kind}`);
+    if (!inspectOnly.has(kind)) assert.ok(byName.has(kind), `no fixture row names an artifact of kind ${kind}`);
+  }
+  const registryKinds = new Set(Object.values(ARTIFACTS as Record<string, ArtifactSpec>).map((s) => s.kind).filter((k) => k !== null));
+  for (const kind of ARTIFACT_KINDS) assert.equal(registryKinds.has(kind), !inspectOnly.has(kind), `${kind}: a registry row ${inspectOnly.has(kind) ? 'should not' : 'should'} name it`);
+});
+
+test('registry: names are valid artifact names; each family\'s example is its own; caps are positive', () => {
+  for (const [id, spec] of Object.entries(ARTIFACTS as Record<string, ArtifactSpec>)) {
+    const name = 'name' in spec ? spec.name : spec.example;
+    assert.equal(artifactNameProblem(name), null, `${id}: ${name}`);
+    assert.equal(specOf(name), spec, `${id}: ${name} resolves to another row`);
+    if (spec.cap !== null) {
+      assert.ok(spec.cap > 0, id);
+      assert.equal(capOf(name, -1), spec.cap, id);
+    }
+    if ('pattern' in spec) assert.ok(spec.pattern.test(spec.example), id);
+  }
+  assert.equal(specOf('not/an-artifact'), null);
 });

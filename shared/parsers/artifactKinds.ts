@@ -1,15 +1,16 @@
 /**
- * One registry of artifact kinds: how to recognise each from its content
- * (as speedscope's importers do) or from its name in a session, and which
- * parser turns it into a model. `gopherscope inspect`, the views and the
- * analysis all go through here, so a new format is added in one place.
+ * Artifact kinds: how to recognise each from its content (as speedscope's importers do), and
+ * which parser turns it into a model (PARSERS, one row per kind, so the compiler refuses a kind
+ * without one). Kinds by name, and the artifacts themselves, are in shared/artifacts/registry.ts.
+ * `gopherscope inspect` goes through here.
  */
 import { findBuildInfoMagic, parseBuildInfo } from './buildinfo';
 import { parseCgroupFiles } from './cgroup';
-import { EXPVAR_ARTIFACT, parseExpvar } from './expvar';
-import { METRICS_ARTIFACT, parsePrometheusText } from './prometheusText';
+import { parseExpvar } from './expvar';
+import { parsePrometheusText } from './prometheusText';
 import { parseGoroutineDump } from './goroutines';
 import { parseHeapDebug1 } from './memstats';
+import { parseMemProbes } from './memProbes';
 import { isGzip, parsePprof } from './pprof';
 import { parseProcLimits } from './procLimits';
 import { parseProcSched } from './procSched';
@@ -24,65 +25,9 @@ import { parseSmaps } from './smaps';
 import { parseSmapsRollup } from './smapsRollup';
 import { parseNativeStacks } from './stacks';
 import { decodeUtf8 } from '../util/utf8';
+import type { ArtifactKind } from '../artifacts/registry';
 
-export const ARTIFACT_KINDS = [
-  'smaps',
-  'maps',
-  'smaps_rollup',
-  'status',
-  'stat',
-  'statm',
-  'limits',
-  'schedstat',
-  'sched',
-  'sched_debug',
-  'stacks',
-  'goroutines',
-  'heap-debug1',
-  'runtime-log',
-  'psi',
-  'uptime',
-  'pprof',
-  'buildinfo',
-  'cgroup-files',
-  'prometheus-text',
-  'expvar',
-] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
-
-export function isArtifactKind(s: string): s is ArtifactKind {
-  return (ARTIFACT_KINDS as readonly string[]).includes(s);
-}
-
-/** The kind of a session artifact from its name, or null for raw-only artifacts. */
-export function kindOfArtifactName(name: string): ArtifactKind | null {
-  const exact: Record<string, ArtifactKind> = {
-    'proc/smaps': 'smaps',
-    'proc/maps': 'maps',
-    'proc/smaps_rollup': 'smaps_rollup',
-    'proc/status': 'status',
-    'proc/stat': 'stat',
-    'system/uptime': 'uptime',
-    'proc/statm': 'statm',
-    'proc/limits': 'limits',
-    'proc/schedstat': 'schedstat',
-    'proc/sched': 'sched',
-    'scheduler/sched_debug': 'sched_debug',
-    'stacks/native.txt': 'stacks',
-    'go/goroutine-debug2.txt': 'goroutines',
-    'go/heap-debug1.txt': 'heap-debug1',
-    [METRICS_ARTIFACT]: 'prometheus-text',
-    [EXPVAR_ARTIFACT]: 'expvar',
-    'go/buildinfo': 'buildinfo',
-  };
-  if (exact[name]) return exact[name]!;
-  if (/^system\/pressure-/.test(name) || /^cgroup\/.*\.pressure$/.test(name)) return 'psi';
-  if (/^go\/.*\.pb\.gz$/.test(name)) return 'pprof';
-  // Threads are stored as task/TID/stat and task/TID/sched.
-  if (/^task\/\d+\/stat$/.test(name)) return 'stat';
-  if (/^task\/\d+\/sched$/.test(name)) return 'sched';
-  return null;
-}
+export { ARTIFACT_KINDS, isArtifactKind, kindOfArtifactName, type ArtifactKind } from '../artifacts/registry';
 
 /** Recognises a kind from the first bytes; null when nothing matches. */
 export function detectKind(bytes: Uint8Array): ArtifactKind | null {
@@ -92,6 +37,7 @@ export function detectKind(bytes: Uint8Array): ArtifactKind | null {
   const head = decodeUtf8(bytes.subarray(0, 64 * 1024));
   const first = head.split('\n', 1)[0] ?? '';
   const second = head.split('\n', 2)[1] ?? '';
+  if (head.trimStart().startsWith('{') && /"format"\s*:\s*"gopherscope-mem-probes"/.test(head)) return 'mem-probes';
   if (head.startsWith('{') && /"cgroup\//.test(head)) return 'cgroup-files';
   if (head.trimStart().startsWith('{') && /"(cmdline|memstats)"\s*:/.test(head)) return 'expvar';
   if (/^# (HELP|TYPE) [A-Za-z_:][A-Za-z0-9_:]* /.test(first)) return 'prometheus-text';
@@ -113,60 +59,48 @@ export function detectKind(bytes: Uint8Array): ArtifactKind | null {
   return null;
 }
 
+type Parser = (bytes: Uint8Array) => ParseResult<unknown>;
+const text = (parse: (text: string) => ParseResult<unknown>): Parser => (bytes) => parse(decodeUtf8(bytes));
+
+/** The parser of each kind. */
+export const PARSERS: { readonly [K in ArtifactKind]: Parser } = {
+  smaps: text(parseSmaps),
+  maps: text(parseSmaps),
+  smaps_rollup: text(parseSmapsRollup),
+  status: text(parseProcStatus),
+  stat: text(parseProcStat),
+  statm: text(parseProcStatm),
+  limits: text(parseProcLimits),
+  schedstat: text(parseProcSchedstat),
+  sched: text(parseProcSched),
+  sched_debug: text(parseSchedDebug),
+  stacks: text(parseNativeStacks),
+  goroutines: text(parseGoroutineDump),
+  'heap-debug1': text(parseHeapDebug1),
+  'runtime-log': text(parseRuntimeLog),
+  psi: text(parsePsi),
+  uptime: text(parseProcUptime),
+  pprof: parsePprof,
+  buildinfo: parseBuildInfo,
+  'cgroup-files': text(parseCgroupDocument),
+  'prometheus-text': text(parsePrometheusText),
+  expvar: text(parseExpvar),
+  'mem-probes': text(parseMemProbes),
+};
+
 export function parseArtifact(kind: ArtifactKind, bytes: Uint8Array): ParseResult<unknown> {
-  switch (kind) {
-    case 'pprof':
-      return parsePprof(bytes);
-    case 'buildinfo':
-      return parseBuildInfo(bytes);
+  return PARSERS[kind](bytes);
+}
+
+/** inspect's cgroup-files form: every cgroup file of a capture in one JSON document ({"files": {name: text}} or the object itself). */
+function parseCgroupDocument(text: string): ParseResult<unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return failed({ message: `not JSON: ${(e as Error).message}`, line: 1 });
   }
-  const text = decodeUtf8(bytes);
-  switch (kind) {
-    case 'smaps':
-    case 'maps':
-      return parseSmaps(text);
-    case 'smaps_rollup':
-      return parseSmapsRollup(text);
-    case 'status':
-      return parseProcStatus(text);
-    case 'stat':
-      return parseProcStat(text);
-    case 'statm':
-      return parseProcStatm(text);
-    case 'limits':
-      return parseProcLimits(text);
-    case 'schedstat':
-      return parseProcSchedstat(text);
-    case 'sched':
-      return parseProcSched(text);
-    case 'sched_debug':
-      return parseSchedDebug(text);
-    case 'stacks':
-      return parseNativeStacks(text);
-    case 'goroutines':
-      return parseGoroutineDump(text);
-    case 'heap-debug1':
-      return parseHeapDebug1(text);
-    case 'runtime-log':
-      return parseRuntimeLog(text);
-    case 'psi':
-      return parsePsi(text);
-    case 'uptime':
-      return parseProcUptime(text);
-    case 'prometheus-text':
-      return parsePrometheusText(text);
-    case 'expvar':
-      return parseExpvar(text);
-    case 'cgroup-files': {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        return failed({ message: `not JSON: ${(e as Error).message}`, line: 1 });
-      }
-      const files = (doc as { files?: unknown }).files ?? doc;
-      if (typeof files !== 'object' || files === null) return failed({ message: 'expected an object of "cgroup/…" artifact names to file contents', line: 1 });
-      return parseCgroupFiles(Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => typeof e[1] === 'string')));
-    }
-  }
+  const files = (doc as { files?: unknown }).files ?? doc;
+  if (typeof files !== 'object' || files === null) return failed({ message: 'expected an object of "cgroup/…" artifact names to file contents', line: 1 });
+  return parseCgroupFiles(Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => typeof e[1] === 'string')));
 }

@@ -6,9 +6,10 @@
  * members, keeping their names). MemStats has no GOMAXPROCS, memory limit or
  * GC percent, so expvar is read for memory, not for the runtime settings.
  */
+import { ARTIFACTS } from '../artifacts/registry';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
-export const EXPVAR_ARTIFACT = 'go/expvar.json';
+export const EXPVAR_ARTIFACT = ARTIFACTS.expvar.name;
 
 export interface Expvar {
   readonly cmdline: readonly string[] | null;

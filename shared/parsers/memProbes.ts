@@ -9,9 +9,10 @@
  * A probe that could not be read keeps the reader's error; a probe step that
  * did not run says why in `skipped`. Nothing here is ever a guess.
  */
+import { ARTIFACTS } from '../artifacts/registry';
 import { failed, parsed, parseJsonObject, type ParseResult, type ParseWarning } from './result';
 
-export const MEM_PROBES_ARTIFACT = 'proc/mem-probes.json';
+export const MEM_PROBES_ARTIFACT = ARTIFACTS.memProbes.name;
 export const MEM_PROBES_FORMAT = 'gopherscope-mem-probes';
 /** Bytes read at each address: six 64-bit words, glibc's heap_info (48 bytes since glibc 2.35, 32 before). */
 export const MEM_PROBE_BYTES = 48;

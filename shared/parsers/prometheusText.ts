@@ -13,9 +13,10 @@
  * refuse an ambiguous value instead of picking one. Input, samples and
  * warnings are bounded.
  */
+import { ARTIFACTS } from '../artifacts/registry';
 import { failed, parsed, type ParseResult, type ParseWarning } from './result';
 
-export const METRICS_ARTIFACT = 'go/metrics.txt';
+export const METRICS_ARTIFACT = ARTIFACTS.metrics.name;
 
 export type PromType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
 

@@ -9,9 +9,10 @@
  * (stripped binary, unknown layout for that Go version, /proc/PID/mem not
  * readable without root): never a guess.
  */
+import { ARTIFACTS } from '../artifacts/registry';
 import { failed, parsed, parseJsonObject, type ParseResult } from './result';
 
-export const RUNTIME_VARS_ARTIFACT = 'go/runtime-vars.json';
+export const RUNTIME_VARS_ARTIFACT = ARTIFACTS.runtimeVars.name;
 
 export interface RuntimeVarRead<T> {
   /** The value as the runtime holds it, already interpreted (see each field). */

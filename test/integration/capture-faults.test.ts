@@ -97,7 +97,7 @@ test('a process whose name and arguments are full of shell metacharacters is cap
     assert.ok(cmdline.includes(`$(touch ${marker})`), 'arguments stored verbatim');
     assert.ok(cmdline.includes('@@GS1 forged END'), 'a forged frame is just text');
     assert.equal(session.processName.startsWith('svc;$(touch'), true);
-    const list = await api.call('processes.list', { hostId });
+    const list = (await api.call('processes.list', { hostId })).processes;
     assert.ok(list.find((p) => p.pid === t.pid)?.command.includes('$(touch'));
     assert.equal(existsSync(marker), false, 'nothing from the process text was executed');
     for (const d of [homedir(), process.cwd(), '/', tmpdir()]) assert.equal(existsSync(join(d, relMarker)), false, `nothing ran in ${d}`);
@@ -109,7 +109,7 @@ test('a process whose name and arguments are full of shell metacharacters is cap
 
 test('the same target built with an older Go through GOTOOLCHAIN is detected with its own version', async () => {
   const t = await lab.startGoService({ goToolchain: 'go1.24.0', args: ['-goroutines', '3'] });
-  const list = await api.call('processes.list', { hostId });
+  const list = (await api.call('processes.list', { hostId })).processes;
   assert.equal(list.find((p) => p.pid === t.pid)?.go.goVersion, 'go1.24.0');
   const { session } = await captureOn(hostId, { pid: t.pid, stacks: false });
   assert.equal(session.goVersion, 'go1.24.0');

@@ -3,6 +3,7 @@
  * lab targets: discovery, streaming to blobs, the trace cap, a missing
  * endpoint, a stalling endpoint.
  */
+import { expectedArtifacts, specOf } from '../../shared/artifacts/registry';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,11 @@ test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come t
     assert.equal(a?.status, 'ok', `${name}: ${a?.reason}`);
     assert.ok(a.sizeBytes > 0, name);
   }
+  // Every artifact a real Go capture stores is a row of the registry, with the views and kind it says.
+  for (const a of s.artifacts) assert.ok(specOf(a.name), `${a.name} is not in shared/artifacts/registry.ts`);
+  const names = new Set(s.artifacts.map((a) => a.name));
+  const expected = expectedArtifacts({ pprof: [...names].filter((n) => specOf(n)?.source.from === 'endpoint' && !['go/metrics.txt', 'go/expvar.json'].includes(n)), goBinary: true, stacks: true });
+  assert.deepEqual(expected.filter((n) => !names.has(n)), [], 'every expected artifact is accounted for');
   const meta = JSON.parse(await text(s, 'meta/discovery.json'));
   assert.equal(meta.pprofPort, Number(t.pprofAddr!.split(':')[1]), 'the endpoint was discovered from the process sockets');
   assert.equal(meta.cgroupPath, t.cgroup.relativePath);

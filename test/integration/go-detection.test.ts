@@ -73,7 +73,7 @@ async function capture(pid: number): Promise<SessionDetail> {
 }
 
 test('ps marks every kind of Go binary as Go, with its version and main module', async () => {
-  const list = await api.call('processes.list', { hostId });
+  const list = (await api.call('processes.list', { hostId })).processes;
   for (const k of kinds) {
     const p = list.find((x) => x.pid === k.target.pid);
     assert.ok(p, `pid ${k.target.pid} (${k.kind}) is listed`);

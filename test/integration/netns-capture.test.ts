@@ -127,7 +127,7 @@ test('build info and native stacks by host PID (/proc/PID/exe, eu-stack -p as ro
 });
 
 test('the process list shows the container process by its host PID, as Go, with its runtime, pod UID and QoS', async () => {
-  const list = await api.call('processes.list', { hostId: rootHost });
+  const list = (await api.call('processes.list', { hostId: rootHost })).processes;
   const p = list.find((x) => x.pid === ctr.pid);
   assert.ok(p, `the container process is listed by its host PID (${list.length} processes listed)`);
   assert.equal(p.go.kind, 'go', p.go.reason);

@@ -231,7 +231,7 @@ test("a non-root user without sudo reads its own process's memory (same user, no
   else assert.match(r.vars.skipped.all ?? '', /could not be read/);
   // A root-owned Go process is not even readable as a binary: no Go artifacts, and the process list says why.
   const rootOwned = await start({ args: ['-maxprocs', '3'] });
-  const list = await api.call('processes.list', { hostId });
+  const list = (await api.call('processes.list', { hostId })).processes;
   const p = list.find((x) => x.pid === rootOwned.target.pid);
   assert.equal(p?.go.kind, 'unknown');
   assert.match(p?.go.reason ?? '', /permission denied reading \/proc\/PID\/exe .*sudo -n/);

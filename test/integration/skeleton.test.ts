@@ -80,7 +80,7 @@ test('an unknown host key is refused until trusted, then the connection is made'
 });
 
 test('the Go target is listed and marked with its real Go version', async () => {
-  const list = await api(backend).call('processes.list', { hostId: host.id });
+  const list = (await api(backend).call('processes.list', { hostId: host.id })).processes;
   const p = list.find((x) => x.pid === target.pid);
   assert.ok(p, 'target in the list');
   assert.equal(p.go.kind, 'go');

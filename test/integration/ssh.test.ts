@@ -15,8 +15,10 @@ import { ApiError } from '../../shared/contract/errors';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { inProcessApi } from '../../electron/core/inProcess';
 import { httpGetViaTunnel } from '../../electron/core/forward';
+import { listProcesses } from '../../electron/core/processes';
 import { KnownHosts } from '../../electron/core/knownHosts';
 import { connectSsh } from '../../electron/core/sshConnection';
+import { SUDO_COMMANDS } from '../../electron/core/remoteScripts';
 import { keygen, publicKeyOf, startSshd, type Sshd } from '../lab/sshd';
 import { ensureUser } from '../lab/users';
 import { startTarget } from '../lab/target';
@@ -214,8 +216,12 @@ test('keyboard-interactive and password logins, in OpenSSH order, and a failure 
 });
 
 test('sudo -n: a user with a sudoers rule reads root-owned files; one without gets a clear permission message', async () => {
-  const withSudo = ensureUser('gs-lab-sudo', { password: 'x-Unused-1', sudoNoPasswd: ['head', 'tail', 'dd'] });
+  // Every command the scripts run under sudo (SUDO_COMMANDS is held to remoteScripts.ts by its unit test) that this host has.
+  const installed = SUDO_COMMANDS.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+  const withSudo = ensureUser('gs-lab-sudo', { password: 'x-Unused-1', sudoNoPasswd: installed });
   const without = ensureUser('gs-lab-nosudo', { password: 'x-Unused-2' });
+  // The rule this probe used to ask for: enough for files and memory, not for the fd table, the network namespace or stacks.
+  const readersOnly = ensureUser('gs-lab-sudo-old', { password: 'x-Unused-3', sudoNoPasswd: ['head', 'tail', 'dd'] });
   const s = await sshd();
   const built = await buildTarget('service');
   const target = await startTarget({ binary: built.binary, args: ['-goroutines', '5'], env: { GS_SECRET_TOKEN: 'root-only-value-1' } });
@@ -231,20 +237,33 @@ test('sudo -n: a user with a sudoers rule reads root-owned files; one without ge
   assert.equal((await api.call('ssh.connect', { hostId: good.id })).status, 'connected');
   const probe = await api.call('sudo.probe', { hostId: good.id });
   assert.equal(probe.ok, true, probe.summary);
+  assert.deepEqual(probe.checks.map((c) => c.command), [...SUDO_COMMANDS]);
+  assert.deepEqual(probe.checks.filter((c) => c.allowed).map((c) => c.command), installed);
+  for (const c of probe.checks.filter((c) => !installed.includes(c.command as (typeof installed)[number]))) assert.match(c.message, /not installed/);
   const s1 = await capture(good.id);
   assert.equal(s1.status, 'complete');
   const env1 = s1.artifacts.find((a) => a.name === 'proc/environ')!;
   assert.equal(env1.status, 'ok', env1.reason ?? '');
   assert.match((await api.call('artifacts.read', { artifactId: env1.id })).text, /^GS_SECRET_TOKEN=\[REDACTED:secret-name\]$/m);
-  const list = await api.call('processes.list', { hostId: good.id });
+  const list = (await api.call('processes.list', { hostId: good.id })).processes;
   assert.equal(list.find((p) => p.pid === target.pid)?.go.kind, 'go', 'root-owned exe readable through sudo');
 
   const bad = await api.call('hosts.add', { ...hostFor(s), label: 'no sudo', user: without.name, useSudo: true });
   assert.equal((await api.call('ssh.connect', { hostId: bad.id })).status, 'connected');
   const probe2 = await api.call('sudo.probe', { hostId: bad.id });
   assert.equal(probe2.ok, false);
-  assert.match(probe2.summary, /does not cover head, tail, dd for gs-lab-nosudo/);
+  assert.match(probe2.summary, new RegExp(`does not cover ${installed.join(', ')} for gs-lab-nosudo`));
   assert.match(probe2.checks[0]!.message, /password/);
+
+  const part = await api.call('hosts.add', { ...hostFor(s), label: 'readers only', user: readersOnly.name, useSudo: true });
+  assert.equal((await api.call('ssh.connect', { hostId: part.id })).status, 'connected');
+  const probe3 = await api.call('sudo.probe', { hostId: part.id });
+  assert.equal(probe3.ok, false, probe3.summary);
+  const missing = installed.filter((c) => !['head', 'tail', 'dd'].includes(c));
+  assert.ok(missing.includes('ls') && missing.includes('nsenter'), `the lab host has ls and nsenter: ${missing.join(', ')}`);
+  assert.match(probe3.summary, new RegExp(`does not cover ${missing.join(', ')} for gs-lab-sudo-old`));
+  assert.match(probe3.summary, /ls \(the fd table/);
+  assert.deepEqual(probe3.checks.filter((c) => c.allowed).map((c) => c.command), ['head', 'tail', 'dd']);
   const s2 = await capture(bad.id);
   assert.equal(s2.status, 'complete', 'permission problems are marked per artifact, not a failed capture');
   const env2 = s2.artifacts.find((a) => a.name === 'proc/environ')!;
@@ -447,4 +466,39 @@ test('ProxyJump: every hop offers its known key types first, and a hop whose key
   assert.equal(cli.status, 3, cli.stderr);
   assert.match(cli.stderr, new RegExp(`REFUSED: the host key of 127\\.0\\.0\\.1:${jumpPort} \\(a jump host on the way to 127\\.0\\.0\\.1:${target.port}\\) has changed`));
   assert.ok(cli.stderr.includes(impostor.hostKeyFingerprint) && cli.stderr.includes(jumpRsa.fingerprint), cli.stderr);
+});
+
+test('a process list cut short by its timeout says it is partial and how many it read; a full one says nothing', async () => {
+  const s = await sshd();
+  const dir = mkdtempSync(join(tmpdir(), 'gs-ps-'));
+  writeFileSync(join(dir, 'kh'), `[127.0.0.1]:${s.port} ${s.hostPublicKeyLine}\n`);
+  const outcome = await connectSsh({ hostname: '127.0.0.1', port: s.port, user: s.user, identityFile: s.clientKeyPath }, { knownHosts: new KnownHosts([join(dir, 'kh')], join(dir, 'app')) });
+  assert.equal(outcome.kind, 'connected');
+  if (outcome.kind !== 'connected') return;
+  const conn = outcome.connection;
+  cleanups.push(() => conn.end());
+  const full = await listProcesses(conn);
+  assert.equal(full.partial, null);
+  assert.ok(full.processes.some((p) => p.pid === process.pid), 'this test process is in the full list');
+  // A timeout shorter than the listing: too short to open the channel is an error that says so
+  // (nothing ran); longer, the script runs and is cut, and the list must say it is partial. The
+  // timeout doubles until a cut list comes back, so the test holds on a loaded machine too.
+  const seen: string[] = [];
+  let cut: Awaited<ReturnType<typeof listProcesses>> | null = null;
+  for (let t = 8; t <= 8192 && cut === null; t *= 2) {
+    try {
+      const r = await listProcesses(conn, { timeoutMs: t });
+      seen.push(`${t} ms: ${r.partial === null ? 'complete' : 'partial'} (${r.processes.length})`);
+      if (r.partial !== null) cut = r;
+      else break;
+    } catch (e) {
+      assert.ok(e instanceof ApiError && e.code === 'remote-failed', String(e));
+      assert.match(e.message, /No time was left to open|did not answer the request for .* within/);
+      seen.push(`${t} ms: ${e.code}`);
+    }
+  }
+  assert.ok(cut, `a listing was cut by its timeout before one completed: ${seen.join(', ')}`);
+  assert.match(cut.partial!, /^Only \d+ process(es)? were read: the host did not finish within [\d.]+ s \(a loaded or slow host\)\. A process missing from this list may still be running/);
+  assert.equal(Number(/^Only (\d+)/.exec(cut.partial!)![1]), cut.processes.length);
+  assert.ok(cut.processes.length < full.processes.length, `${cut.processes.length} of ${full.processes.length}`);
 });

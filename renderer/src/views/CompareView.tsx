@@ -1,3 +1,4 @@
+import { NAMES } from '../../../shared/artifacts/registry';
 import { useEffect, useRef, useState } from 'react';
 import type { SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
@@ -12,7 +13,7 @@ import { href } from '../route';
 type State = { status: 'loading'; step: string } | { status: 'ready'; model: ViewModels['compare']; before: SessionDetail; after: SessionDetail } | { status: 'error'; message: string };
 
 /** Everything but the trace (the Trace tab reads that one). */
-const want = (name: string) => name !== 'go/trace';
+const want = (name: string) => name !== NAMES.trace;
 
 export function CompareView({ api, before, after, report }: { api: Api; before: string; after: string; report: ErrorReporter }) {
   const [state, setState] = useState<State>({ status: 'loading', step: 'opening both sessions' });

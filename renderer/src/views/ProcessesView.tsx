@@ -19,6 +19,7 @@ interface CaptureState {
 
 export function ProcessesView({ api, hostId, report }: { api: Api; hostId: string; report: ErrorReporter }) {
   const [list, setList] = useState<ProcessInfo[] | null>(null);
+  const [partial, setPartial] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
   const [goOnly, setGoOnly] = useState(false);
   const [loading, setLoading] = useState(false);
@@ -28,7 +29,9 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   const refresh = useCallback(async () => {
     setLoading(true);
     try {
-      setList(await api.call('processes.list', { hostId }));
+      const r = await api.call('processes.list', { hostId });
+      setList(r.processes);
+      setPartial(r.partial);
     } catch (err) {
       report(err);
     } finally {
@@ -109,6 +112,11 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
         </button>
         <span className="muted">{list ? `${shown.length} of ${list.length}` : ''}</span>
       </div>
+      {partial && (
+        <div className="card warn" role="status" data-testid="process-list-partial">
+          <strong>Partial list</strong> — {partial}
+        </div>
+      )}
       {capture && (
         <div className="card capture" data-testid="capture-progress">
           <div>

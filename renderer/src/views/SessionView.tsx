@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { SESSION_TABS, type SessionTab } from '../../../shared/analysis/views';
+import { NAMES } from '../../../shared/artifacts/registry';
 import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
@@ -39,7 +40,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
         const a = s.artifacts.find((x) => x.name === name && x.sha256);
         return a ? (await api.call('artifacts.read', { artifactId: a.id, maxBytes: 1 << 20 })).text : null;
       };
-      const [rollup, cgroup] = await Promise.all([read('proc/smaps_rollup'), read('proc/cgroup')]);
+      const [rollup, cgroup] = await Promise.all([read(NAMES.smapsRollup), read(NAMES.cgroup)]);
       if (live) setMemory(memorySummary(rollup, cgroup));
     })().catch(report);
     return () => {

@@ -1,4 +1,5 @@
 /** The Goroutines view: the debug=2 dump's states and groups, each with its text to search. */
+import { NAMES } from '../../artifacts/registry';
 import { parseGoroutineDump, type GoFrame, type Goroutine } from '../../parsers/goroutines';
 import { describeError } from '../../parsers/result';
 import { artifactText, type ArtifactFiles } from '../artifactContent';
@@ -14,7 +15,7 @@ export interface GoroutinesView {
 export type GoroutinesRequest = Readonly<Record<string, never>>;
 
 export function buildGoroutinesView(files: ArtifactFiles): GoroutinesView {
-  const t = artifactText(files['go/goroutine-debug2.txt']);
+  const t = artifactText(files[NAMES.goroutines]);
   if (t === undefined) return { error: 'no goroutine dump in this session (no pprof endpoint was found)', total: 0, states: [], groups: [] };
   const r = parseGoroutineDump(t);
   if (!r.ok) return { error: `goroutine dump: ${describeError(r.error)}`, total: 0, states: [], groups: [] };

@@ -3,6 +3,7 @@
  * totals per class, the address-space regions, smaps_rollup, the cgroup and MemStats, and the
  * attribution of each class against the runtime's figures.
  */
+import { CGROUP_PREFIX, NAMES } from '../../artifacts/registry';
 import { parseCgroupFiles, type CgroupModel } from '../../parsers/cgroup';
 import { parseHeapDebug1, type MemStats } from '../../parsers/memstats';
 import { describeError } from '../../parsers/result';
@@ -93,12 +94,12 @@ export interface MemoryRequest {
 export function buildMemoryView(files: ArtifactFiles, opts: MemoryRequest = {}): MemoryView {
   const warnings: string[] = [];
   for (const line of (artifactText(files[TRUNCATED]) ?? '').split('\n')) if (line) warnings.push(`only part of ${line} was read: totals and the table cover that part`);
-  const rollupText = artifactText(files['proc/smaps_rollup']);
+  const rollupText = artifactText(files[NAMES.smapsRollup]);
   const rollup = rollupText ? parseSmapsRollup(rollupText) : null;
   const cgroupFiles: Record<string, string> = {};
-  for (const [k, v] of Object.entries(files)) if (k.startsWith('cgroup/') && typeof v === 'string') cgroupFiles[k] = v;
+  for (const [k, v] of Object.entries(files)) if (k.startsWith(CGROUP_PREFIX) && typeof v === 'string') cgroupFiles[k] = v;
   const cgroup = parseCgroupFiles(cgroupFiles);
-  const heapText = artifactText(files['go/heap-debug1.txt']);
+  const heapText = artifactText(files[NAMES.heap]);
   const heap = heapText ? parseHeapDebug1(heapText) : null;
   if (heap && !heap.ok) warnings.push(`heap?debug=1: ${describeError(heap.error)}`);
   const base = {
@@ -108,7 +109,7 @@ export function buildMemoryView(files: ArtifactFiles, opts: MemoryRequest = {}):
     memStats: heap?.ok ? heap.value.memStats : null,
   };
   // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
-  const smaps = files['proc/smaps'] ?? files['proc/maps'];
+  const smaps = files[NAMES.smaps] ?? files[NAMES.maps];
   if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   const maps = parseSmaps(smaps);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };

@@ -1,4 +1,5 @@
 /** The Overview: every artifact gathered into evidence, reconciled, and the recommendations ranked. */
+import { NAMES } from '../../artifacts/registry';
 import { summarizeTrace, type TraceSummary } from '../../trace/summary';
 import { artifactChunks, TRUNCATED, type ArtifactContent, type ArtifactFiles } from '../artifactContent';
 import { containerSummary, type ContainerSummary } from '../containerView';
@@ -26,7 +27,7 @@ export interface OverviewRequest {
  * `artifactStatus` says which artifacts were not read whole (name → "truncated: why").
  */
 export function buildOverviewView(files: ArtifactFiles, opts: OverviewRequest = {}): OverviewView {
-  const traceChunks = artifactChunks(files['go/trace']);
+  const traceChunks = artifactChunks(files[NAMES.trace]);
   let trace: TraceSummary | null = null;
   let traceNote: string | null = null;
   if (traceChunks) {
@@ -35,7 +36,7 @@ export function buildOverviewView(files: ArtifactFiles, opts: OverviewRequest = 
     if (!r.ok) traceNote = `the trace is damaged at byte ${r.error.offset} (${r.error.message}); its evidence covers what came before`;
   }
   const rest: Record<string, ArtifactContent> = {};
-  for (const [k, v] of Object.entries(files)) if (k !== 'go/trace' && k !== TRUNCATED) rest[k] = v;
+  for (const [k, v] of Object.entries(files)) if (k !== NAMES.trace && k !== TRUNCATED) rest[k] = v;
   if (traceChunks && !trace) traceNote = 'the trace could not be read';
   return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote, container: containerSummary(files) };
 }

@@ -1,4 +1,5 @@
 /** The Threads view: native stack groups and every thread's state, CPU ticks and context switches. */
+import { NAMES } from '../../artifacts/registry';
 import { parseProcSched } from '../../parsers/procSched';
 import { parseProcStat } from '../../parsers/procStat';
 import { describeError } from '../../parsers/result';
@@ -28,7 +29,7 @@ export interface ThreadsView {
 export type ThreadsRequest = Readonly<Record<string, never>>;
 
 export function buildThreadsView(files: ArtifactFiles): ThreadsView {
-  const stacksText = artifactText(files['stacks/native.txt']);
+  const stacksText = artifactText(files[NAMES.nativeStacks]);
   const stacks = stacksText ? parseNativeStacks(stacksText) : null;
   const groups = stacks?.ok ? stacks.value.groups.map((g) => ({ count: g.count, state: g.state, tids: g.tids, frames: g.frames.map((f) => ({ func: f.func, file: f.file, line: f.line, goRuntime: f.goRuntime })) })) : [];
   const groupOf = new Map<number, number>();

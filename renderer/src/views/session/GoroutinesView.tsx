@@ -1,3 +1,4 @@
+import { artifactsUsedBy } from '../../../../shared/artifacts/registry';
 import { useMemo, useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
@@ -6,7 +7,7 @@ import { useView, ViewStatus } from './useView';
 const MAX_SHOWN = 300;
 
 export function GoroutinesView({ api, session }: { api: Api; session: SessionDetail }) {
-  const state = useView(api, session, 'goroutines', (n) => n === 'go/goroutine-debug2.txt', {});
+  const state = useView(api, session, 'goroutines', artifactsUsedBy('goroutines'), {});
   const [query, setQuery] = useState('');
   const [stateFilter, setStateFilter] = useState<string | null>(null);
   const [open, setOpen] = useState<Set<number>>(new Set());

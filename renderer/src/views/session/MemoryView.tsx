@@ -1,3 +1,4 @@
+import { artifactsUsedBy } from '../../../../shared/artifacts/registry';
 import { useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SessionDetail } from '../../../../shared/contract/api';
@@ -23,8 +24,7 @@ export const CLASS_COLORS: Readonly<Record<MemoryClass, string>> = {
 };
 const label = (c: MemoryClass) => MEMORY_CLASSES.find((x) => x.id === c)?.label ?? c;
 
-const MEMORY_ARTIFACTS = new Set(['proc/smaps', 'proc/smaps_rollup', 'proc/maps', 'go/heap-debug1.txt', 'proc/mem-probes.json', 'go/expvar.json', 'go/metrics.txt']);
-const wantMemory = (n: string) => MEMORY_ARTIFACTS.has(n) || n.startsWith('cgroup/');
+const wantMemory = artifactsUsedBy('memory');
 
 export function MemoryView({ api, session }: { api: Api; session: SessionDetail }) {
   const state = useView(api, session, 'memory', wantMemory, { isGo: session.goVersion ? true : undefined, goVersion: session.goVersion });

@@ -1,3 +1,4 @@
+import { artifactsUsedBy, NAMES } from '../../../../shared/artifacts/registry';
 import { useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
@@ -12,17 +13,18 @@ import { formatBytes } from '../../format';
 import { SettingsTable } from './SettingsTable';
 import { useView, ViewStatus } from './useView';
 
-/** Everything but profiles, and the trace when it is small enough to summarize here. */
+/** What the registry says the Overview reads (everything but profiles), the trace only when it is small enough to summarize here. */
 const wantFor = (session: SessionDetail) => {
-  const trace = session.artifacts.find((a) => a.name === 'go/trace');
-  return (name: string) => !name.endsWith('.pb.gz') && (name !== 'go/trace' || (trace !== undefined && trace.sizeBytes <= OVERVIEW_TRACE_MAX));
+  const trace = session.artifacts.find((a) => a.name === NAMES.trace);
+  const overview = artifactsUsedBy('overview');
+  return (name: string) => overview(name) && (name !== NAMES.trace || (trace !== undefined && trace.sizeBytes <= OVERVIEW_TRACE_MAX));
 };
 
 export function OverviewView({ api, session, show }: { api: Api; session: SessionDetail; show: (tab: SessionTab) => void }) {
   const state = useView(api, session, 'overview', wantFor(session), { goVersion: session.goVersion, artifactStatus: artifactStatusOf(session) });
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;
-  const trace = session.artifacts.find((a) => a.name === 'go/trace' && a.sha256);
+  const trace = session.artifacts.find((a) => a.name === NAMES.trace && a.sha256);
   return (
     <div data-testid="overview-view">
       <div className={`card health health-${m.health}`} data-testid="health">

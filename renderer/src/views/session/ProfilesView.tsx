@@ -1,3 +1,4 @@
+import { artifactsUsedBy, NAMES } from '../../../../shared/artifacts/registry';
 import { useEffect, useRef, useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
@@ -6,9 +7,11 @@ import { formatSampleValue } from '../../format';
 import { drawIcicle, icicleAt, type IcicleBox } from '../icicle';
 import { useView, ViewStatus } from './useView';
 
+const isProfile = artifactsUsedBy('profiles');
+
 export function ProfilesView({ api, session }: { api: Api; session: SessionDetail }) {
-  const profiles = session.artifacts.filter((a) => /\.pb\.gz$/.test(a.name) && a.sha256).map((a) => a.name);
-  const [profile, setProfile] = useState(profiles.includes('go/cpu.pb.gz') ? 'go/cpu.pb.gz' : (profiles[0] ?? ''));
+  const profiles = session.artifacts.filter((a) => isProfile(a.name) && a.sha256).map((a) => a.name);
+  const [profile, setProfile] = useState(profiles.includes(NAMES.cpu) ? NAMES.cpu : (profiles[0] ?? ''));
   const [valueIndex, setValueIndex] = useState<number | undefined>(undefined);
   const state = useView(api, session, 'profiles', (n) => n === profile, { profile, valueIndex }, [profile, valueIndex]);
   if (profiles.length === 0) return <div className="muted" data-testid="view-error">No pprof profiles in this session (no pprof endpoint was found).</div>;

@@ -1,9 +1,10 @@
+import { artifactsUsedBy } from '../../../../shared/artifacts/registry';
 import { useState } from 'react';
 import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { useView, ViewStatus } from './useView';
 
-const wantThreads = (n: string) => n === 'stacks/native.txt' || /(^|\/)task\/\d+\/(stat|sched|comm)$/.test(n);
+const wantThreads = artifactsUsedBy('threads');
 
 export function ThreadsView({ api, session }: { api: Api; session: SessionDetail }) {
   const state = useView(api, session, 'threads', wantThreads, {});

@@ -1,3 +1,4 @@
+import { NAMES } from '../../../../shared/artifacts/registry';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ArtifactMeta, SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
@@ -16,7 +17,7 @@ type Load = { status: 'loading'; bytes: number; total: number } | { status: 'rea
 const MIN_WINDOW_NS = 1000;
 
 export function TraceView({ api, session }: { api: Api; session: SessionDetail }) {
-  const artifact = session.artifacts.find((a) => a.name === 'go/trace' && a.sha256);
+  const artifact = session.artifacts.find((a) => a.name === NAMES.trace && a.sha256);
   if (!artifact)
     return (
       <div className="muted" data-testid="view-error">
