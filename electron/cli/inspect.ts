@@ -47,6 +47,11 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
       const first = new Uint8Array(Math.min(size, FILE_CHUNK));
       const bytesRead = readSync(fd, first, 0, first.length, 0);
       const head = first.subarray(0, bytesRead);
+      // A session bundle (`export`, `capture --out`) is gzip, as pprof is: named before any artifact parser sees it.
+      if (opts.kind === undefined && head[0] === 0x1f && head[1] === 0x8b) {
+        const bundle = await describeBundle(file, opts.json === true);
+        if (bundle) return bundle;
+      }
       kind = (opts.kind as ArtifactKind | undefined) ?? detectKind(head);
       if (!kind) return { code: 1, stdout: '', stderr: `${file}: cannot tell what kind of artifact this is; give --kind (${ARTIFACT_KINDS.join(', ')})` };
       if (kind === 'smaps' || kind === 'maps') r = parseSmapsFile(fd, size, head);
@@ -77,4 +82,29 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
     ? JSON.stringify({ kind, model, warnings: r.warnings }, (k, v) => (typeof v === 'bigint' || (maps && typeof v === 'number' && (k === 'start' || k === 'end' || k === 'offset')) ? `0x${v.toString(16)}` : v), 1)
     : `kind: ${kind}\n${dumpModel(model, { maxItems: 20, hexAddresses: kind === 'smaps' || kind === 'maps' })}`;
   return { code: 0, stdout: `${stdout}\n`, stderr: warnings };
+}
+
+/** A Gopherscope session bundle: what it holds and what to do with it, or null when the file is not one. */
+async function describeBundle(file: string, json: boolean): Promise<InspectOutcome | null> {
+  // Loaded only for gzip input: tar and the contract's schemas stay out of inspect's start otherwise.
+  const { peekBundle } = await import('../core/bundles');
+  const r = await peekBundle(file);
+  if (!r) return null;
+  if ('problem' in r) return { code: 1, stdout: '', stderr: `${file}: a Gopherscope session bundle this version cannot read: ${r.problem}` };
+  const m = r.manifest;
+  const stored = m.artifacts.filter((a) => a.sha256);
+  const bytes = stored.reduce((n, a) => n + a.sizeBytes, 0);
+  const next = `a whole session, not one artifact: \`gopherscope report ${file}\` reads it, \`gopherscope import ${file}\` adds it to the library`;
+  if (json) return { code: 0, stdout: `${JSON.stringify({ kind: 'gopherscope-bundle', model: m, warnings: [] }, null, 1)}\n`, stderr: next };
+  const s = m.session;
+  const lines = [
+    'kind: gopherscope-bundle',
+    `session: ${s.id} (${s.status}${s.statusReason ? `: ${s.statusReason}` : ''})`,
+    `process: ${s.processName} pid ${s.pid} on ${s.hostLabel}, ${s.goVersion ?? 'Go version unknown'}`,
+    `captured: ${s.startedAt}${s.finishedAt ? ` to ${s.finishedAt}` : ''}; exported ${m.exportedAt}`,
+    `artifacts: ${stored.length} stored (${bytes} bytes), ${m.artifacts.length - stored.length} not captured`,
+    `redactions: ${m.redactions.length}`,
+    ...stored.map((a) => `  ${a.name}  ${a.sizeBytes} bytes${a.status !== 'ok' ? `  ${a.status}` : ''}`),
+  ];
+  return { code: 0, stdout: `${lines.join('\n')}\n`, stderr: next };
 }

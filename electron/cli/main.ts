@@ -2,7 +2,7 @@
  * `gopherscope` on the command line: the same backend as the app, headless.
  * Progress and diagnostics go to stderr; results to stdout.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { terminalField, terminalJson, terminalText } from '../../shared/util/ter
 import type { Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
 import { findAppRoot } from '../core/appRoot';
+import type { ImportedHost } from '../core/sshConfig';
 import { parseArgs, parseTarget, UsageError } from './args';
 
 // Each command loads only what it uses (the backend with SQLite and ssh2, the parsers, the server),
@@ -28,22 +29,31 @@ async function loadBackend(): Promise<typeof import('../core/backend')> {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, hostKey: 3, connect: 4, processGone: 5 } as const;
 
-const USAGE = `Usage:
-  gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR] [--identity-dir DIR]
-  gopherscope ps [user@]host[:port] [--identity FILE] [--jump SPEC] [--sudo] [--json]
-  gopherscope capture [user@]host[:port] --pid N [--trace-seconds S] [--cpu-profile-seconds S] [--no-stacks]
-                      [--no-process-memory] [--no-mem-probes] [--pprof-port PORT] [--sudo] [--identity FILE]
-                      [--jump SPEC] [--out FILE]
-  gopherscope trust [user@]host[:port] --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC]
-  gopherscope sessions [--json] [--data-dir DIR]
-  gopherscope export SESSION_ID FILE [--data-dir DIR]
-  gopherscope import FILE [--data-dir DIR]
-  gopherscope inspect FILE [--kind KIND] [--json]
-  gopherscope trace FILE [--json] [--perfetto OUT.json]
-  gopherscope report SESSION_ID|BUNDLE [--json] [--data-dir DIR]
+/** Each command's usage, as `gopherscope COMMAND --help` prints it; `--help` prints them all. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  serve: 'gopherscope serve [--port N] [--host 127.0.0.1] [--data-dir DIR] [--identity-dir DIR]',
+  ps: 'gopherscope ps [user@]host[:port]|SSH_CONFIG_HOST [--identity FILE] [--jump SPEC] [--sudo] [--json] [--data-dir DIR]',
+  capture: `gopherscope capture [user@]host[:port]|SSH_CONFIG_HOST --pid N [--out BUNDLE.tar.gz] [--trace-seconds S]
+                      [--cpu-profile-seconds S] [--no-stacks] [--no-process-memory] [--no-mem-probes] [--pprof-port PORT]
+                      [--sudo] [--identity FILE] [--jump SPEC] [--data-dir DIR]`,
+  trust: 'gopherscope trust [user@]host[:port]|SSH_CONFIG_HOST --fingerprint SHA256:... [--hop HOST:PORT] [--jump SPEC] [--data-dir DIR]',
+  sessions: 'gopherscope sessions [--json] [--data-dir DIR]',
+  export: 'gopherscope export SESSION_ID FILE.tar.gz [--data-dir DIR]',
+  import: 'gopherscope import FILE.tar.gz [--data-dir DIR]',
+  inspect: 'gopherscope inspect FILE [--kind KIND] [--json]',
+  trace: 'gopherscope trace FILE [--json] [--perfetto OUT.json]',
+  report: 'gopherscope report SESSION_ID|BUNDLE.tar.gz [--json] [--data-dir DIR]',
+};
 
-Host keys are checked against ~/.ssh/known_hosts and Gopherscope's own known_hosts
-in the data folder (default ${defaultDataDir()}).`;
+const USAGE_NOTES = `--data-dir DIR is the library (sessions, hosts, known_hosts) shared with the desktop app;
+default ${defaultDataDir()}. inspect and trace read only the FILE given.
+A host name is read as ssh reads it: Host blocks of ~/.ssh/config give its HostName, User, Port,
+IdentityFile and ProxyJump unless the command line does. Host keys are checked against
+~/.ssh/known_hosts and Gopherscope's own known_hosts in the data folder.`;
+
+const USAGE = `Usage:\n${Object.values(COMMAND_USAGE).map((u) => `  ${u}`).join('\n')}\n\n${USAGE_NOTES}`;
+
+const usageOf = (command: string | undefined) => (command && COMMAND_USAGE[command] ? `Usage:\n  ${COMMAND_USAGE[command]}\n\n${USAGE_NOTES}` : USAGE);
 
 const SWITCHES = new Set(['json', 'allow-non-loopback', 'help', 'sudo', 'no-stacks', 'no-process-memory', 'no-mem-probes']);
 
@@ -81,18 +91,57 @@ interface HostFlags {
   readonly sudo: boolean;
 }
 
-/** Finds or records the host so CLI captures show up in the app's library under it. */
-async function hostFor(b: Backend, spec: string, flags: HostFlags): Promise<Host> {
+/** ~/.ssh/config, or the file GOPHERSCOPE_SSH_CONFIG names (tests; a user with another config). */
+const sshConfigFile = () => process.env.GOPHERSCOPE_SSH_CONFIG;
+
+/** [user@]host[:port] with ~/.ssh/config applied to the host as ssh applies it; what the spec says itself wins. */
+function resolveSpec(resolveSshHost: typeof import('../core/sshConfig').resolveSshHost, spec: string): { name: string; user: string; hostname: string; port: number; config: ImportedHost | null } {
   const t = parseTarget(spec, userInfo().username);
-  const identityFile = flags.identity === undefined ? undefined : resolve(flags.identity);
-  const jump = (flags.jump ?? '').split(',').map((j) => j.trim()).filter(Boolean);
+  const hostPart = spec.slice(spec.lastIndexOf('@') + 1);
+  const explicitPort = /^\[[^\]]+\]:\d+$|^[^:]+:\d+$/.test(hostPart);
+  const resolved = resolveSshHost(t.hostname, sshConfigFile());
+  for (const w of resolved?.warnings ?? []) log(`~/.ssh/config: ${w}`);
+  const c = resolved?.host ?? null;
+  if (c?.unsupported.length) log(`~/.ssh/config for ${field(t.hostname)}: not applied (${c.unsupported.map(field).join('; ')}); Gopherscope connects without them`);
+  return { name: t.hostname, user: spec.includes('@') ? t.user : (c?.user ?? t.user), hostname: c?.hostname ?? t.hostname, port: explicitPort ? t.port : (c?.port ?? t.port), config: c };
+}
+
+const specOf = (user: string, hostname: string, port: number) => `${user}@${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+
+/**
+ * Finds or records the host so CLI captures show up in the app's library under it. A new host is
+ * labelled as the app labels one: the ~/.ssh/config alias, or else the host name (Add host's default).
+ */
+async function hostFor(b: Backend, spec: string, flags: HostFlags): Promise<Host> {
+  const { resolveSshHost } = await import('../core/sshConfig');
+  const t = resolveSpec(resolveSshHost, spec);
+  const identityFile = flags.identity !== undefined ? resolve(flags.identity) : t.config?.identityFiles.find((f) => existsSync(f));
+  // ProxyJump hops of the config may be aliases themselves, as ssh reads them.
+  const jump = flags.jump !== undefined ? flags.jump.split(',').map((j) => j.trim()).filter(Boolean) : (t.config?.proxyJump ?? []).map((hop) => {
+    const h = resolveSpec(resolveSshHost, hop);
+    return specOf(h.user, h.hostname, h.port);
+  });
   const hosts = await api(b).call('hosts.list', {});
   const found = hosts.find(
     (h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && h.identityFile === identityFile && h.jump.join(',') === jump.join(',') && h.useSudo === flags.sudo,
   );
   if (found) return found;
-  return api(b).call('hosts.add', { label: `${t.user}@${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, user: t.user, ...(identityFile ? { identityFile } : {}), jump, useSudo: flags.sudo });
+  const strict = t.config?.strictHostKeyChecking;
+  return api(b).call('hosts.add', {
+    label: t.name,
+    hostname: t.hostname,
+    port: t.port,
+    user: t.user,
+    ...(identityFile ? { identityFile } : {}),
+    ...(t.config?.identitiesOnly ? { identitiesOnly: true } : {}),
+    jump,
+    ...(strict === 'yes' || strict === 'accept-new' ? { strictHostKeyChecking: strict } : {}),
+    useSudo: flags.sudo,
+  });
 }
+
+/** A value as a POSIX shell word, for commands the CLI suggests. */
+const shellWord = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 /** Answers auth prompts on the terminal, with input hidden; without a terminal, declines with advice. */
 function promptOnTty(b: Backend): () => void {
@@ -132,6 +181,12 @@ function askHidden(question: string, hidden: boolean): Promise<string> {
   });
 }
 
+/** The session as a bundle file: `export`, and `capture --out`, write the same. */
+async function exportTo(b: Backend, sessionId: string, file: string): Promise<void> {
+  const r = await api(b).call('sessions.export', { sessionId, path: file });
+  log(`wrote ${r.path}: ${r.artifacts} artifacts, ${r.bytes} bytes`);
+}
+
 class ExitError extends Error {
   constructor(
     readonly code: number,
@@ -141,7 +196,8 @@ class ExitError extends Error {
   }
 }
 
-async function connect(b: Backend, host: Host): Promise<void> {
+/** `dataDirFlag`: the --data-dir the user gave, repeated in the commands we suggest. */
+async function connect(b: Backend, host: Host, dataDirFlag: string | undefined): Promise<void> {
   log(`connecting to ${host.user}@${host.hostname}:${host.port}${host.jump.length ? ` via ${host.jump.join(' → ')}` : ''} …`);
   promptOnTty(b);
   const r = await api(b).call('ssh.connect', { hostId: host.id });
@@ -156,9 +212,10 @@ async function connect(b: Backend, host: Host): Promise<void> {
       const hop = r.hop ?? where;
       const jumpFlag = host.jump.length ? ` --jump ${host.jump.join(',')}` : '';
       const hopFlag = hop !== where ? ` --hop ${hop}` : '';
+      const dirFlag = dataDirFlag === undefined ? '' : ` --data-dir ${shellWord(dataDirFlag)}`;
       throw new ExitError(
         EXIT.hostKey,
-        `The host key of ${named(hop)} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host), trust it with:\n  gopherscope trust ${host.user}@${where}${jumpFlag}${hopFlag} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
+        `The host key of ${named(hop)} is not known.\n  ${r.presented.keyType} ${r.presented.fingerprint}\nIf that fingerprint is right (compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host), trust it with:\n  gopherscope trust ${specOf(host.user, host.hostname, host.port)}${jumpFlag}${hopFlag}${dirFlag} --fingerprint ${r.presented.fingerprint}\nor add it to ~/.ssh/known_hosts by connecting once with ssh.`,
       );
     }
     case 'changed-host-key':
@@ -179,6 +236,10 @@ export async function main(argv: string[]): Promise<number> {
       return command ? EXIT.ok : EXIT.usage;
     }
     const args = parseArgs(rest, SWITCHES);
+    if (args.flags.has('help')) {
+      process.stdout.write(`${usageOf(command)}\n`);
+      return EXIT.ok;
+    }
     const flag = (n: string) => {
       const v = args.flags.get(n);
       return typeof v === 'string' ? v : undefined;
@@ -196,9 +257,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'ps':
         return await withBackend(dataDir, async (b) => {
           const spec = args.positionals[0];
-          if (!spec) throw new UsageError('ps needs [user@]host[:port]');
+          if (!spec) throw new UsageError('ps needs [user@]host[:port] or a ~/.ssh/config host');
           const host = await hostFor(b, spec, hostFlags);
-          await connect(b, host);
+          await connect(b, host, flag('data-dir'));
           const { processes: list, partial } = await api(b).call('processes.list', { hostId: host.id });
           // A partial list still prints what was read, says why on stderr, and exits 1: a PID missing from it may still run.
           if (partial) log(`warning: partial process list: ${field(partial)}`);
@@ -221,11 +282,15 @@ export async function main(argv: string[]): Promise<number> {
           const pid = Number(flag('pid'));
           if (!spec || !Number.isInteger(pid) || pid < 1) throw new UsageError('capture needs [user@]host[:port] and --pid N');
           const host = await hostFor(b, spec, hostFlags);
-          await connect(b, host);
+          await connect(b, host, flag('data-dir'));
+          const printed = new Set<string>();
           const finished = new Promise<{ status: string; reason: string | null; sessionId: string }>((resolveDone) => {
             b.onEvent((event, payload) => {
               if (event === 'capture.progress') {
                 const p = payload as { step: string; done: number; total: number };
+                // A step is reported when it starts and again when it ends: one line each.
+                if (printed.has(p.step)) return;
+                printed.add(p.step);
                 log(`[${p.done}/${p.total}] ${field(p.step)}`);
               } else if (event === 'capture.finished') resolveDone(payload as { status: string; reason: string | null; sessionId: string });
             });
@@ -261,16 +326,7 @@ export async function main(argv: string[]): Promise<number> {
           process.off('SIGINT', onSigint);
           log(`session ${done.sessionId}: ${done.status}${done.reason ? ` (${field(done.reason)})` : ''}`);
           const outFile = flag('out');
-          if (outFile && done.status !== 'failed') {
-            const detail = await api(b).call('sessions.open', { sessionId: done.sessionId });
-            const artifacts = [];
-            for (const a of detail.artifacts) {
-              const body = a.sha256 ? await api(b).call('artifacts.read', { artifactId: a.id, maxBytes: 64 * 1024 * 1024 }) : { text: '' };
-              artifacts.push({ ...a, text: body.text });
-            }
-            await writeFile(outFile, JSON.stringify({ format: 'gopherscope-session-json', version: 1, session: { ...detail, artifacts } }, null, 2));
-            log(`wrote ${outFile}`);
-          }
+          if (outFile && done.status !== 'failed') await exportTo(b, done.sessionId, outFile);
           out(`${done.sessionId}\n`);
           return done.status === 'complete' ? EXIT.ok : done.status === 'failed' ? EXIT.failed : EXIT.failed;
         });
@@ -304,8 +360,7 @@ export async function main(argv: string[]): Promise<number> {
         return await withBackend(dataDir, async (b) => {
           const [id, file] = args.positionals;
           if (!id || !file) throw new UsageError('export needs SESSION_ID FILE');
-          const r = await api(b).call('sessions.export', { sessionId: id, path: file });
-          log(`wrote ${r.path}: ${r.artifacts} artifacts, ${r.bytes} bytes`);
+          await exportTo(b, id, file);
           return EXIT.ok;
         });
       case 'import':
@@ -349,7 +404,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      log(`gopherscope: ${err.message}\n\n${USAGE}`);
+      log(`gopherscope: ${err.message}\n\n${usageOf(command)}`);
       return EXIT.usage;
     }
     if (err instanceof ExitError) {

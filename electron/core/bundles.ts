@@ -72,6 +72,20 @@ const Manifest = z.object({
 });
 type Manifest = z.infer<typeof Manifest>;
 
+/** The manifest, or what is wrong with it. */
+function readManifest(bytes: Buffer): Manifest | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    return `manifest.json is not JSON: ${(err as Error).message}`;
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) return `manifest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`;
+  if (parsed.data.schemaVersion > BUNDLE_SCHEMA_VERSION) return `schema version ${parsed.data.schemaVersion} is newer than this Gopherscope reads (${BUNDLE_SCHEMA_VERSION})`;
+  return parsed.data;
+}
+
 function tarHeader(path: string, size: number): Buffer {
   const block = Buffer.alloc(512);
   new Header({ path, mode: 0o644, uid: 0, gid: 0, size, mtime: new Date(0), type: 'File', uname: '', gname: '' }).encode(block, 0);
@@ -164,21 +178,16 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
       const chunks: Buffer[] = [];
       entry.on('data', (c: Buffer) => chunks.push(c));
       entry.on('end', () => {
-        try {
-          const parsed = Manifest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          if (!parsed.success) return fail(new BundleError(`manifest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`));
-          if (parsed.data.schemaVersion > BUNDLE_SCHEMA_VERSION) return fail(new BundleError(`schema version ${parsed.data.schemaVersion} is newer than this Gopherscope reads (${BUNDLE_SCHEMA_VERSION})`));
-          const declared = parsed.data.artifacts.reduce((n, a) => n + a.sizeBytes, 0);
-          if (declared > MAX_TOTAL || declared > Math.max(compressedSize * MAX_RATIO, 64 * 1024 * 1024)) {
-            return fail(new BundleError(`it declares ${declared} bytes from a ${compressedSize}-byte file (a decompression bomb?)`));
-          }
-          manifest = parsed.data;
-          for (const a of manifest.artifacts) if (a.sha256) pending.set(`artifacts/${a.name}`, a);
-          // Each entry: its header, room for an extended header, and its body padded to blocks.
-          inflateLimit = 512 + block(chunks.reduce((n, c) => n + c.length, 0)) + [...pending.values()].reduce((n, a) => n + 1536 + block(a.sizeBytes), 0) + INFLATE_SLACK;
-        } catch (err) {
-          fail(new BundleError(`manifest.json is not JSON: ${(err as Error).message}`));
+        const parsed = readManifest(Buffer.concat(chunks));
+        if (typeof parsed === 'string') return fail(new BundleError(parsed));
+        const declared = parsed.artifacts.reduce((n, a) => n + a.sizeBytes, 0);
+        if (declared > MAX_TOTAL || declared > Math.max(compressedSize * MAX_RATIO, 64 * 1024 * 1024)) {
+          return fail(new BundleError(`it declares ${declared} bytes from a ${compressedSize}-byte file (a decompression bomb?)`));
         }
+        manifest = parsed;
+        for (const a of manifest.artifacts) if (a.sha256) pending.set(`artifacts/${a.name}`, a);
+        // Each entry: its header, room for an extended header, and its body padded to blocks.
+        inflateLimit = 512 + block(chunks.reduce((n, c) => n + c.length, 0)) + [...pending.values()].reduce((n, a) => n + 1536 + block(a.sizeBytes), 0) + INFLATE_SLACK;
       });
       return;
     }
@@ -241,4 +250,41 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
     for (const sha256 of placed) if (!(await store.blobReferenced(sha256))) await store.blobs.remove(sha256);
     return refuse(new ApiError('storage', `Could not import ${file}: ${store.storageError(err).message}`, 'Nothing was imported.'));
   }
+}
+
+export type BundleManifest = Manifest;
+
+/**
+ * What a file is, if it is a bundle: its manifest, read from the first tar member only (inflating
+ * no more than a manifest can take), so a 1 GiB bundle is named without being read. `null` for
+ * anything that is not a gzip'd tar starting with manifest.json; `{ problem }` for a bundle whose
+ * manifest this version cannot read.
+ */
+export async function peekBundle(file: string): Promise<{ manifest: BundleManifest } | { problem: string } | null> {
+  const want = 512 + MAX_MANIFEST;
+  const parts: Buffer[] = [];
+  let got = 0;
+  let header: Header | null = null;
+  const gunzip = createGunzip();
+  try {
+    for await (const chunk of createReadStream(file).pipe(gunzip) as AsyncIterable<Buffer>) {
+      parts.push(chunk);
+      got += chunk.length;
+      if (!header && got >= 512) {
+        const first = Buffer.concat(parts).subarray(0, 512);
+        header = new Header(first);
+        if (!header.cksumValid || header.path !== 'manifest.json' || header.type !== 'File') return null;
+        if ((header.size ?? 0) > MAX_MANIFEST) return { problem: 'manifest.json is too large' };
+      }
+      if (header && got >= 512 + (header.size ?? 0)) break;
+      if (got > want) break;
+    }
+  } catch {
+    if (!header) return null;
+  } finally {
+    gunzip.destroy();
+  }
+  if (!header) return null;
+  const parsed = readManifest(Buffer.concat(parts).subarray(512, 512 + (header.size ?? 0)));
+  return typeof parsed === 'string' ? { problem: parsed } : { manifest: parsed };
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importSshConfig } from './sshConfig';
+import { importSshConfig, resolveSshHost } from './sshConfig';
 
 /** Builds a home folder with a realistic ~/.ssh/config spread over Include files. */
 function fixtureHome(): string {
@@ -75,4 +75,22 @@ test('Include is expanded and loops stop at the depth limit', () => {
   const r = importSshConfig(join(home, '.ssh', 'config'), home);
   assert.ok(r.warnings.some((w) => /nested more than 16/.test(w)));
   assert.equal(r.hosts.find((h) => h.alias === 'a')?.hostname, 'a.example');
+});
+
+test('any name resolves as `ssh -G NAME` reads it: wildcard-only blocks, Include, and names no block mentions', () => {
+  const home = fixtureHome();
+  const file = join(home, '.ssh', 'config');
+  for (const name of ['web-3', 'db', 'bastion', 'nowhere.example']) {
+    const r = resolveSshHost(name, file, home);
+    assert.ok(r, name);
+    assert.deepEqual(r.warnings, []);
+    const g = sshG(home, name);
+    assert.equal(r.host.hostname, g.get('hostname'), `${name} hostname`);
+    assert.equal(String(r.host.port), g.get('port'), `${name} port`);
+    if (r.host.user !== undefined) assert.equal(r.host.user, g.get('user'), `${name} user`);
+    assert.equal(r.host.proxyJump.join(','), g.get('proxyjump') ?? '', `${name} proxyjump`);
+    assert.deepEqual(r.host.identityFiles, [join(home, '.ssh', 'id_ed25519')], `${name} identity (Host *)`);
+  }
+  assert.equal(resolveSshHost('web-3', file, home)?.host.user, 'deploy');
+  assert.equal(resolveSshHost('anything', join(home, '.ssh', 'no-such-config'), home), null);
 });

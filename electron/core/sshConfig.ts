@@ -90,6 +90,44 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** What ssh would use for `alias`: OpenSSH's first-value-wins over every matching Host block. */
+function hostOf(config: SSHConfig, alias: string, home: string): ImportedHost {
+  const c = config.compute(alias, { ignoreCase: true, matchExec: false }) as Record<string, string | string[]>;
+  const unsupported = UNSUPPORTED.filter((k) => c[k] !== undefined).map((k) => `${k}: ${String(first(c[k]))}`);
+  const jump = first(c.proxyjump);
+  const portText = first(c.port);
+  const port = portText ? Number(portText) : 22;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) unsupported.push(`port: ${portText} is not a valid port`);
+  const identityFiles = (Array.isArray(c.identityfile) ? c.identityfile : c.identityfile ? [c.identityfile] : []).map((p) => expandTilde(p, home));
+  return {
+    alias,
+    hostname: (first(c.hostname) ?? alias).replace(/%h/g, alias),
+    port: Number.isInteger(port) ? port : 22,
+    user: first(c.user),
+    identityFiles,
+    identitiesOnly: /^yes$/i.test(first(c.identitiesonly) ?? ''),
+    proxyJump: jump && !/^none$/i.test(jump) ? jump.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    strictHostKeyChecking: first(c.stricthostkeychecking),
+    unsupported,
+  };
+}
+
+/**
+ * A name as `ssh NAME` reads it: whatever Host blocks match it (wildcards included), or null when
+ * there is no config file. A name no block mentions comes back as itself, with `Host *` applied.
+ */
+export function resolveSshHost(name: string, file = join(homedir(), '.ssh', 'config'), home = homedir()): { host: ImportedHost; warnings: readonly string[] } | null {
+  const warnings: string[] = [];
+  let text: string;
+  try {
+    text = inline(file, home, 0, warnings);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return { host: hostOf(SSHConfig.parse(text), name, home), warnings };
+}
+
 export function importSshConfig(file = join(homedir(), '.ssh', 'config'), home = homedir()): ConfigImport {
   const warnings: string[] = [];
   const text = inline(file, home, 0, warnings);
@@ -107,25 +145,6 @@ export function importSshConfig(file = join(homedir(), '.ssh', 'config'), home =
   if (config.some((l) => l.type === SSHConfig.DIRECTIVE && /^match$/i.test(l.param))) {
     warnings.push('Match blocks are evaluated without `exec` criteria (never run from an import)');
   }
-  const hosts = aliases.map((alias): ImportedHost => {
-    const c = config.compute(alias, { ignoreCase: true, matchExec: false }) as Record<string, string | string[]>;
-    const unsupported = UNSUPPORTED.filter((k) => c[k] !== undefined).map((k) => `${k}: ${String(first(c[k]))}`);
-    const jump = first(c.proxyjump);
-    const portText = first(c.port);
-    const port = portText ? Number(portText) : 22;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) unsupported.push(`port: ${portText} is not a valid port`);
-    const identityFiles = (Array.isArray(c.identityfile) ? c.identityfile : c.identityfile ? [c.identityfile] : []).map((p) => expandTilde(p, home));
-    return {
-      alias,
-      hostname: (first(c.hostname) ?? alias).replace(/%h/g, alias),
-      port: Number.isInteger(port) ? port : 22,
-      user: first(c.user),
-      identityFiles,
-      identitiesOnly: /^yes$/i.test(first(c.identitiesonly) ?? ''),
-      proxyJump: jump && !/^none$/i.test(jump) ? jump.split(',').map((s) => s.trim()).filter(Boolean) : [],
-      strictHostKeyChecking: first(c.stricthostkeychecking),
-      unsupported,
-    };
-  });
+  const hosts = aliases.map((alias) => hostOf(config, alias, home));
   return { hosts, warnings };
 }

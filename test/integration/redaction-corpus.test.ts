@@ -122,7 +122,7 @@ test('capture, export, ps and report run through the real sshd', () => {
   for (const k of ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC', 'GODEBUG', 'GOTRACEBACK'] as const) assert.equal(mine.goEnv?.[k], HARMLESS_ENV[k], k);
   assert.match(mine.command, /-goroutines 4 -- /);
 
-  outFile = join(work, 'capture.json');
+  outFile = join(work, 'capture.tar.gz');
   const cap = run('capture', spec, '--identity', lab.sshd.clientKeyPath, '--pid', String(target.pid), '--no-stacks', '--out', outFile);
   assert.equal(cap.code, 0, cap.stderr);
   sessionId = cap.stdout.trim();
@@ -146,7 +146,7 @@ test('0 planted secrets in the database, the blobs, every export format and ever
   assert.ok(files.some((f) => /\.(db|sqlite3?)$/.test(f)), `no database among ${files.map((f) => relative(dataDir, f)).join(', ')}`);
   for (const f of files) for (const b of contents(f)) check(`data/${relative(dataDir, f)}`, b);
   // capture --out.
-  check('capture --out', readFileSync(outFile));
+  for (const b of contents(outFile)) check('capture --out', b);
   // The export, whole and member by member.
   for (const b of contents(bundle)) check('export tar.gz', b);
   const unpacked = join(work, 'unpacked');
@@ -163,9 +163,13 @@ test('0 planted secrets in the database, the blobs, every export format and ever
   assert.equal(leakedIds.size, 0, `${leakedIds.size} of ${PLANTED_COUNT} planted secrets leaked:\n${table}`);
 });
 
-test('the redaction record names every planted shape and its rule, and holds no value', () => {
-  const out = JSON.parse(readFileSync(outFile, 'utf8')) as { session: { redactions: Array<{ artifact: string; key: string; rule: string }>; artifacts: Array<{ name: string; text: string }> } };
-  const records = out.session.redactions;
+test('the redaction record names every planted shape and its rule, and holds no value', async () => {
+  // capture --out is a bundle: its manifest carries the record, artifacts/ the stored bodies.
+  const unpacked = join(work, 'capture-out');
+  mkdirSync(unpacked);
+  await tar.x({ file: outFile, cwd: unpacked });
+  const manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8')) as { redactions: Array<{ artifact: string; key: string; rule: string }> };
+  const records = manifest.redactions;
   assert.deepEqual(planted(JSON.stringify(records)), []);
   const envKeys = new Set(records.filter((r) => r.artifact === 'proc/environ').map((r) => r.key));
   for (const p of PLANTED_ENV) assert.ok(envKeys.has(p.name), `${p.id}: ${p.name} is not in the redaction record`);
@@ -173,7 +177,7 @@ test('the redaction record names every planted shape and its rule, and holds no 
   assert.ok(argRecords.length >= PLANTED_ARGS.length, `${argRecords.length} cmdline redactions for ${PLANTED_ARGS.length} planted shapes`);
   for (const r of records) assert.match(r.rule, /^[a-z0-9-]+$/, JSON.stringify(r));
   // Harmless settings stay as they were, in the stored environ.
-  const environ = out.session.artifacts.find((a) => a.name === 'proc/environ')!.text;
+  const environ = readFileSync(join(unpacked, 'artifacts', 'proc', 'environ'), 'utf8');
   for (const [k, v] of Object.entries(HARMLESS_ENV)) assert.ok(environ.includes(`${k}=${v}\n`) || environ.includes(`${k}=${v}\0`), `${k}=${v} was masked`);
   assert.ok(environ.includes(`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`), 'PATH was masked');
 });
