@@ -55,6 +55,12 @@ test('the shipped bundle is small, and demo.open imports it into an empty librar
   });
 });
 
+test('a packaged app reads the bundle beside app.asar, where asarUnpack leaves it; a checkout from its folder', () => {
+  assert.equal(demoBundleIn('/opt/Gopherscope/resources/app.asar'), '/opt/Gopherscope/resources/app.asar.unpacked/demo/incident.tar.gz');
+  assert.equal(demoBundleIn('/home/sre/gopherscope'), '/home/sre/gopherscope/demo/incident.tar.gz');
+  assert.equal(demoBundleIn('/home/sre/app.asar-notes'), '/home/sre/app.asar-notes/demo/incident.tar.gz');
+});
+
 test('without the bundle, demo.open says what is missing and imports nothing', async () => {
   await withDemo(async (api) => {
     await assert.rejects(api.call('demo.open', {}), (err: Error & { code?: string }) => err.code === 'not-found' && /sample incident bundle is missing/.test(err.message));

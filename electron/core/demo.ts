@@ -10,9 +10,13 @@ import { ApiError } from '../../shared/contract/errors';
 import { importBundle } from './bundles';
 import type { Store } from './store';
 
-/** Where the bundle sits under the app's folder: the checkout, dist's parent, or app.asar (electron-builder.yml `files`). */
+/**
+ * Where the bundle sits for the app's folder: a checkout, or a packaged app's app.asar, where it is
+ * asarUnpacked (electron-builder.yml), so it is read as a plain file beside the archive and not
+ * through Electron's asar layer for fs (whose fs.promises support has had bugs).
+ */
 export function demoBundleIn(appRoot: string): string {
-  return join(appRoot, 'demo', 'incident.tar.gz');
+  return join(appRoot.replace(/([/\\])app\.asar$/, '$1app.asar.unpacked'), 'demo', 'incident.tar.gz');
 }
 
 export const DEMO_NOTES =
