@@ -13,7 +13,6 @@ import { terminalField, terminalJson, terminalText } from '../../shared/util/ter
 import type { Backend } from '../core/backend';
 import { defaultDataDir } from '../core/paths';
 import { findAppRoot } from '../core/appRoot';
-import { demoBundleIn } from '../core/demo';
 import { parseArgs, parseTarget, UsageError } from './args';
 
 // Each command loads only what it uses (the backend with SQLite and ssh2, the parsers, the server),
@@ -364,7 +363,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(dataDir: string, host: string, port: number, identityDir: string | undefined): Promise<number> {
-  const [{ createBackend }, { startServer }] = await Promise.all([loadBackend(), import('../serve/server')]);
+  const [{ createBackend }, { startServer }, { demoBundleIn }] = await Promise.all([loadBackend(), import('../serve/server'), import('../core/demo')]);
   const appRoot = findAppRoot(dirname(fileURLToPath(import.meta.url)));
   const backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
   const staticDir = join(appRoot, 'dist', 'renderer');
