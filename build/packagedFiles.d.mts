@@ -8,6 +8,8 @@ export interface BuilderConfig {
 export declare const root: string;
 export declare function builderConfig(dir?: string): BuilderConfig;
 export declare function excludedByFiles(config: BuilderConfig, relPath: string): boolean;
+export declare function packagedByFiles(config: BuilderConfig, relPath: string): boolean;
+export declare function appFolders(config: BuilderConfig): string[];
 export declare function asarUnpacked(config: BuilderConfig, relPath: string): boolean;
 export declare function productionPackages(dir?: string): string[];
 export declare function packagedPackages(config: BuilderConfig, dir?: string): string[];

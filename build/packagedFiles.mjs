@@ -27,6 +27,16 @@ export function excludedByFiles(config, relPath) {
   return (config.files ?? []).some((p) => p.startsWith('!') && glob(posix(relPath), p.slice(1)));
 }
 
+/** Whether `files` puts a path relative to the app root (outside node_modules) in the app. */
+export function packagedByFiles(config, relPath) {
+  return (config.files ?? []).some((p) => !p.startsWith('!') && glob(posix(relPath), p)) && !excludedByFiles(config, relPath);
+}
+
+/** The app's own folders `files` names (`dist/electron/**` and the like), as staged beside package.json. */
+export function appFolders(config) {
+  return (config.files ?? []).filter((p) => !p.startsWith('!') && p.endsWith('/**') && !p.slice(0, -3).includes('*')).map((p) => p.slice(0, -3));
+}
+
 /** Whether a path relative to the app root stays outside app.asar. */
 export function asarUnpacked(config, relPath) {
   return (config.asarUnpack ?? []).some((p) => glob(posix(relPath), p));
@@ -47,7 +57,8 @@ export function packagedPackages(config, dir = root) {
 
 /**
  * Lays out the packaged file set under `dest` as app.asar would hold it (app.asar.unpacked merged in
- * place): dist/electron and dist/renderer without source maps, package.json, and each packaged
+ * place): the app's folders `files` names (dist/electron, dist/renderer, demo) without source maps,
+ * package.json, and each packaged
  * dependency's files that `files` keeps; nested node_modules are their own package-lock entries.
  * Files are symbolic links to the originals (copying 60 MB took 10 s on a loaded machine), so
  * whatever loads from here must run with --preserve-symlinks and --preserve-symlinks-main, which
@@ -69,7 +80,7 @@ export function stageApp(dest, config = builderConfig(), dir = root) {
   };
   mkdirSync(dest, { recursive: true });
   place(join(dir, 'package.json'), join(dest, 'package.json'), false);
-  for (const d of ['dist/electron', 'dist/renderer']) place(join(dir, d), join(dest, d), false);
+  for (const d of appFolders(config)) place(join(dir, d), join(dest, d), false);
   const packages = packagedPackages(config, dir);
   for (const key of packages) place(join(dir, key), join(dest, key), true);
   return packages;

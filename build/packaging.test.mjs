@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builderConfig, excludedByFiles, root } from './packagedFiles.mjs';
+import { appFolders, asarUnpacked, builderConfig, excludedByFiles, packagedByFiles, root } from './packagedFiles.mjs';
 import { drawIcons } from './make-icon.mjs';
 
 const config = builderConfig();
@@ -69,4 +69,14 @@ test('the Linux desktop entry in build/resources is the one the builder config w
 test('the files globs leave build-time tools and source maps out and keep the app', () => {
   for (const p of ['node_modules/tsx/package.json', 'node_modules/esbuild/package.json', 'node_modules/@esbuild/linux-x64/package.json', 'dist/electron/main.cjs.map']) assert.ok(excludedByFiles(config, p), p);
   for (const p of ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'node_modules/sqlite3/package.json', 'node_modules/ssh2/lib/index.js']) assert.ok(!excludedByFiles(config, p), p);
+});
+
+test('the sample incident the empty Library offers is packaged, outside buildResources (which stays out of the app)', () => {
+  const demo = 'demo/incident.tar.gz';
+  assert.ok(existsSync(join(root, demo)), `${demo} is missing: node --import tsx test/fixtures/regenerate-demo.ts`);
+  assert.ok(packagedByFiles(config, demo), `${demo} is not in the packaged file set`);
+  assert.ok(appFolders(config).includes('demo'), 'stageApp stages demo/');
+  assert.ok(asarUnpacked(config, demo), `${demo} is read beside app.asar (electron/core/demo.ts): asarUnpack must leave it out of the archive`);
+  assert.ok(!packagedByFiles(config, `${config.directories.buildResources}/icon.png`), 'buildResources is not packaged: a file there would not reach the app');
+  for (const p of ['dist/electron/main.cjs', 'dist/renderer/index.html', 'package.json']) assert.ok(packagedByFiles(config, p), p);
 });

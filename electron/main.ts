@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createBackend } from './core/backend';
+import { demoBundleIn } from './core/demo';
 import { safeStorageSecrets } from './core/safeSecrets';
 import type { Backend } from './core/backendTypes';
 import { CONTENT_SECURITY_POLICY, contentTypeOf } from './contentPolicy';
@@ -24,6 +25,8 @@ function dataDirFromArgs(): string {
 }
 
 const rendererRoot = resolve(__dirname, '..', 'renderer');
+// The app's folder (app.asar when packaged): the bundle is dist/electron/main.cjs.
+const appRoot = resolve(__dirname, '..', '..');
 let mainWindow: BrowserWindow | null = null;
 let backend: Backend | null = null;
 
@@ -128,7 +131,7 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp();
     const dataDir = dataDirFromArgs();
-    backend = await createBackend({ dataDir, secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')) });
+    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')) });
     registerIpc(backend, () => mainWindow);
     mainWindow = createWindow();
     mainWindow.on('closed', () => (mainWindow = null));

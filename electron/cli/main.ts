@@ -421,9 +421,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(dataDir: string, host: string, port: number, identityDir: string | undefined): Promise<number> {
-  const [{ createBackend }, { startServer }] = await Promise.all([loadBackend(), import('../serve/server')]);
-  const backend = await createBackend({ dataDir, ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
-  const staticDir = join(findAppRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'renderer');
+  const [{ createBackend }, { startServer }, { demoBundleIn }] = await Promise.all([loadBackend(), import('../serve/server'), import('../core/demo')]);
+  const appRoot = findAppRoot(dirname(fileURLToPath(import.meta.url)));
+  const backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
+  const staticDir = join(appRoot, 'dist', 'renderer');
   const server = await startServer({ backend, staticDir, host, port, ...(identityDir ? { identityDirs: [resolve(identityDir)] } : {}) });
   out(`Gopherscope browser mode: ${server.url}\n`);
   log(`data folder: ${dataDir}`);

@@ -16,6 +16,7 @@ import { ApiError, messageOf } from '../../shared/contract/errors';
 import type { Backend, BackendOptions, EventListener } from './backendTypes';
 import { exportSession, importBundle } from './bundles';
 import { startCapture } from './capture';
+import { openDemo } from './demo';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
 import { GoTraceTool } from './goTraceTool';
 import { listProcesses } from './processes';
@@ -226,6 +227,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
     'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),
+    'demo.open': async () => openDemo(store, opts.demoBundle),
     'artifacts.read': async ({ artifactId, maxBytes, encoding, offset }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) return { text: '', sizeBytes: 0, truncated: false, encoding: encoding ?? 'text' };

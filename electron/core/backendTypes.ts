@@ -29,4 +29,6 @@ export interface BackendOptions {
   readonly agentSocket?: string;
   /** Where remembered secrets may go; default: none (browser mode, CLI). */
   readonly secretStore?: SecretStore;
+  /** The sample incident bundle shipped with the app (core/demo.ts), for demo.open; none: demo.open says so. */
+  readonly demoBundle?: string;
 }

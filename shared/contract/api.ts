@@ -219,6 +219,9 @@ export const FilePurpose = z.enum(['export-bundle', 'import-bundle', 'ssh-config
 export type FilePurpose = z.infer<typeof FilePurpose>;
 export const FILE_HANDLE_PREFIX = 'gs-file:';
 
+/** The tag the shipped sample incident carries in the library. */
+export const DEMO_TAG = 'demo';
+
 // ---------- methods ----------
 
 const Empty = z.object({}).strict();
@@ -312,6 +315,11 @@ export const methods = {
     output: z.object({ handle: z.string().nullable(), name: z.string() }),
   },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
+  /**
+   * Imports the sample incident that ships with the app (a file the host process knows; the page names
+   * none) into the library, tagged DEMO_TAG, and returns its session; a second call finds it there.
+   */
+  'demo.open': { input: Empty, output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
   'artifacts.read': {
     // 'base64' for binary artifacts (pprof, traces): text is then the bytes in base64.
     // `offset` reads a later part: large artifacts are read in chunks (a 600 MB trace, a 70 MB smaps).

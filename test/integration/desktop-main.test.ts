@@ -29,7 +29,7 @@ test('the built main bundle passes every smoke check', async () => {
   assert.equal(r.exitCode, 0);
   // The report is not vacuous: each part of the checklist was looked at.
   const names = r.checks.map((c) => c.name).join('\n');
-  for (const part of ['webPreferences', 'app:// refuses', 'every contract method', 'foreign frame', 'paths named by the page', 'navigation', 'only https opens', 'permission', 'safeStorage', 'quitting closes']) assert.match(names, new RegExp(part));
+  for (const part of ['webPreferences', 'app:// refuses', 'every contract method', 'foreign frame', 'paths named by the page', 'navigation', 'only https opens', 'permission', 'safeStorage', 'quitting closes', 'sample incident']) assert.match(names, new RegExp(part));
 });
 
 test('from the packaged file set the bundle still runs, and every native file it loads is unpacked from the asar', async () => {
@@ -76,6 +76,7 @@ const VARIANTS: ReadonlyArray<{ name: string; edit: (src: string) => string; fai
   { name: 'links opened without asking', edit: (s) => s.replace(/void openExternalAfterAsking\((\w+), (\w+)\);/, 'void require("electron").shell.openExternal($2);'), fails: /only https opens/ },
   { name: 'permissions granted', edit: (s) => s.replace(/setPermissionRequestHandler\(\((\w+), (\w+), (\w+)\) => \3\(false\)\)/, 'setPermissionRequestHandler(($1, $2, $3) => $3(true))'), fails: /permission/ },
   { name: 'app:// path containment gone', edit: (s) => s.replace(/resolve\)\(\(0, import_node_path\d*\.join\)\(rendererRoot, \(0, import_node_path\d*\.normalize\)\((\w+)\)\)\);\n(\s*)return (\w+)\.startsWith\(rendererRoot \+ import_node_path\d*\.sep\) && /, (m, d, ws, f) => `resolve)(rendererRoot + ${d});\n${ws}return `), fails: /app:\/\/ refuses/ },
+  { name: 'the sample incident looked for outside the app', edit: (s) => s.replace(/demoBundle: demoBundleIn\((\w+)\)/, 'demoBundle: demoBundleIn($1 + "/elsewhere")'), fails: /sample incident/ },
   { name: 'quit without closing the backend', edit: (s) => s.replace(/void backend\.close\(\)\.finally\(/, 'void Promise.resolve().finally('), fails: /quitting closes/ },
 ];
 

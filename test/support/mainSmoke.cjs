@@ -295,6 +295,11 @@ async function main() {
     }
     check('every contract method reaches a handler through IPC', missing.length === 0, missing.join('; '));
 
+    // The sample incident: the main process finds the bundle in the app's own files and imports it.
+    const demo = await invoke(own, 'demo.open', {});
+    const demoSession = demo.ok ? await invoke(own, 'sessions.open', { sessionId: demo.value.sessionId }) : null;
+    check("the sample incident imports from the app's own files (demo.open)", demo.ok && demoSession?.ok === true && demoSession.value.artifacts.length > 0 && demoSession.value.tags.includes('demo'), JSON.stringify(demoSession?.ok ? { artifacts: demoSession.value.artifacts.length, tags: demoSession.value.tags } : demo).slice(0, 500));
+
     const before = await invoke(own, 'hosts.list', {});
     const foreign = [
       { name: 'another webContents', event: { sender: new WebContents(), senderFrame: { url: `${APP}/index.html`, parent: null } } },

@@ -49,6 +49,7 @@ const SAMPLES: { readonly [M in MethodName]: MethodInput<M> } = {
   'sessions.import': { path: '<pick:import-bundle>' },
   'files.pick': { purpose: 'identity-file' },
   'sessions.open': { sessionId: 'no-such-session' },
+  'demo.open': {},
   'artifacts.read': { artifactId: 'no-such-artifact' },
   'tools.goTrace.status': {},
   'tools.goTrace.open': { artifactId: 'no-such-artifact' },

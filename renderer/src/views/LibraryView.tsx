@@ -16,6 +16,17 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
     const [x, y] = picked.map((id) => sessions!.find((s) => s.id === id)!).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
     navigate({ view: 'compare', before: x!.id, after: y!.id });
   };
+  const [openingDemo, setOpeningDemo] = useState(false);
+  const openDemo = () => {
+    setOpeningDemo(true);
+    api.call('demo.open', {}).then(
+      ({ sessionId }) => navigate({ view: 'session', sessionId }),
+      (err) => {
+        setOpeningDemo(false);
+        report(err);
+      },
+    );
+  };
   useEffect(() => {
     api.call('sessions.list', {}).then(setSessions, report);
     return api.on('capture.finished', () => void api.call('sessions.list', {}).then(setSessions, report));
@@ -50,8 +61,12 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
         <tbody>
           {sessions?.length === 0 && (
             <tr>
-              <td colSpan={8} className="muted">
-                No sessions yet. Connect to a host and capture a process.
+              <td colSpan={8} className="muted" data-testid="library-empty">
+                No sessions yet. Connect to a host and capture a process, or{' '}
+                <button onClick={openDemo} disabled={openingDemo} data-testid="open-demo" title="Imports the sample incident that ships with Gopherscope into this library and opens it">
+                  {openingDemo ? 'Opening the sample incident…' : 'Open the sample incident'}
+                </button>{' '}
+                to see every view first: a Go service captured from our test lab with GOMAXPROCS above its CPU quota and goroutines piling up.
               </td>
             </tr>
           )}

@@ -33,6 +33,7 @@ var (
 	mappings   = flag.Int("mappings", 0, "extra single-page anonymous mappings with alternating protections, so they stay separate VMAs")
 	leak       = flag.Int("leak", 0, "goroutines parked forever on one channel receive in leakedWorker: a leak signature once they have waited a minute")
 	release    = flag.Duration("release-every", 0, "drop 32 MiB once, then return freed memory to the OS this often (debug.FreeOSMemory): with GODEBUG=madvdontneed=0 it shows as LazyFree")
+	bursts     = flag.Int("bursts", 0, "goroutines that each compute for 20 ms every 100 ms, side by side when GOMAXPROCS allows: a bursty load that a CPU quota throttles")
 	busy       = flag.Int("busy", 0, "pairs of goroutines doing traceable work: channel ping-pong, garbage, syscalls, sleeps, plus periodic ReadMemStats and GOMAXPROCS changes")
 )
 
@@ -98,6 +99,9 @@ func main() {
 	}
 	if *busy > 0 {
 		startBusy(*busy)
+	}
+	for i := 0; i < *bursts; i++ {
+		go burst()
 	}
 	for i := 0; i < *leak; i++ {
 		go leakedWorker(block)
@@ -278,6 +282,23 @@ func releaseMemory(every time.Duration) {
 	for {
 		debug.FreeOSMemory()
 		time.Sleep(every)
+	}
+}
+
+var burstSink atomic.Uint64
+
+// burst computes for 20 ms (wall clock, so longer while throttled) every 100 ms, as a request handler would.
+func burst() {
+	x := uint64(1)
+	for {
+		start := time.Now()
+		for time.Since(start) < 20*time.Millisecond {
+			for i := 0; i < 10000; i++ {
+				x = x*6364136223846793005 + 1442695040888963407
+			}
+		}
+		burstSink.Store(x)
+		time.Sleep(80 * time.Millisecond)
 	}
 }
 
