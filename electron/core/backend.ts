@@ -193,6 +193,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       terminals.ack(terminalId, chars);
       return { ok: true };
     },
+    'terminal.flow': async ({ terminalId }) => terminals.flow(terminalId),
     'terminal.close': async ({ terminalId }) => {
       terminals.close(terminalId);
       return { ok: true };

@@ -9,12 +9,17 @@
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientChannel } from 'ssh2';
-import type { EventPayload } from '../../shared/contract/api';
+import type { EventPayload, MethodOutput } from '../../shared/contract/api';
 import { ApiError } from '../../shared/contract/errors';
 import type { SshConnection } from './sshConnection';
 
-export const HIGH_WATERMARK_CHARS = 100_000;
-export const LOW_WATERMARK_CHARS = 5_000;
+/**
+ * Pause above HIGH, resume below LOW. The gap keeps the renderer busy while an acknowledgement
+ * travels back and the channel refills (VS Code's 100,000/5,000 drained the pipe on every cycle and
+ * left the renderer idle a third of the time); HIGH bounds what the transport and renderer hold.
+ */
+export const HIGH_WATERMARK_CHARS = 512 * 1024;
+export const LOW_WATERMARK_CHARS = 256 * 1024;
 const BATCH_MS = 5;
 const MAX_EVENT_CHARS = 64 * 1024;
 const OPEN_TIMEOUT_MS = 15_000;
@@ -26,6 +31,10 @@ interface Terminal {
   readonly release: () => void;
   unacked: number;
   paused: boolean;
+  /** Flow-control counters, for `terminal.flow`. */
+  maxUnacked: number;
+  pauses: number;
+  chars: number;
   buffer: string;
   timer: NodeJS.Timeout | null;
   closed: boolean;
@@ -53,7 +62,7 @@ export class Terminals {
       throw err;
     }
     const id = randomUUID();
-    const t: Terminal = { id, hostId, stream, release, unacked: 0, paused: false, buffer: '', timer: null, closed: false };
+    const t: Terminal = { id, hostId, stream, release, unacked: 0, paused: false, maxUnacked: 0, pauses: 0, chars: 0, buffer: '', timer: null, closed: false };
     this.terminals.set(id, t);
     const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer) => this.push(t, decoder.write(chunk));
@@ -71,9 +80,13 @@ export class Terminals {
     if (text.length === 0 || t.closed) return;
     t.buffer += text;
     t.unacked += text.length;
+    t.chars += text.length;
+    if (t.unacked > t.maxUnacked) t.maxUnacked = t.unacked;
     if (!t.paused && t.unacked > HIGH_WATERMARK_CHARS) {
       t.paused = true;
+      t.pauses++;
       t.stream.pause();
+      t.stream.stderr.pause();
     }
     if (t.buffer.length >= MAX_EVENT_CHARS) this.flush(t);
     else t.timer ??= setTimeout(() => this.flush(t), BATCH_MS);
@@ -111,12 +124,14 @@ export class Terminals {
     if (t.paused && t.unacked < LOW_WATERMARK_CHARS) {
       t.paused = false;
       t.stream.resume();
+      t.stream.stderr.resume();
     }
   }
 
-  /** Characters sent but not yet acknowledged; exposed for tests and the benchmark. */
-  pending(id: string): number {
-    return this.terminals.get(id)?.unacked ?? 0;
+  /** Flow-control counters: characters sent and not yet acknowledged (now and at most), whether the channel is paused and how often it was. */
+  flow(id: string): MethodOutput<'terminal.flow'> {
+    const t = this.get(id);
+    return { unacked: t.unacked, maxUnacked: t.maxUnacked, paused: t.paused, pauses: t.pauses, chars: t.chars };
   }
 
   close(id: string): void {

@@ -286,6 +286,11 @@ export const methods = {
   /** Flow control: the renderer reports characters it has written to the screen. */
   'terminal.ack': { input: z.object({ terminalId: z.string().min(1).max(64), chars: z.number().int().min(0).max(1 << 30) }), output: z.object({ ok: z.boolean() }) },
   'terminal.close': { input: z.object({ terminalId: z.string().min(1).max(64) }), output: z.object({ ok: z.boolean() }) },
+  /** Flow-control counters of an open terminal: characters sent and not yet acknowledged (now and at most), whether its channel is paused and how often it was, characters sent in all. */
+  'terminal.flow': {
+    input: z.object({ terminalId: z.string().min(1).max(64) }),
+    output: z.object({ unacked: z.number().int(), maxUnacked: z.number().int(), paused: z.boolean(), pauses: z.number().int(), chars: z.number().int() }),
+  },
   'sessions.list': {
     input: z
       .object({

@@ -11,11 +11,12 @@ export { startServe, type ServeProcess } from '../support/serveProcess';
 const root = join(import.meta.dirname, '..', '..');
 export const screenshotDir = join(root, 'test-results', 'e2e');
 
-export async function launchChromium(): Promise<Browser> {
+/** `gpu` lists flags that replace the default `--disable-gpu`, e.g. `--use-angle=swiftshader`, or `--disable-3d-apis` for a browser without WebGL. */
+export async function launchChromium(opts: { gpu?: readonly string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', ...(opts.gpu ?? ['--disable-gpu']), '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
 }
 

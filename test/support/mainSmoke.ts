@@ -42,6 +42,7 @@ const SAMPLES: { readonly [M in MethodName]: MethodInput<M> } = {
   'terminal.input': { terminalId: 'no-such-terminal', data: 'x' },
   'terminal.resize': { terminalId: 'no-such-terminal', cols: 80, rows: 24 },
   'terminal.ack': { terminalId: 'no-such-terminal', chars: 1 },
+  'terminal.flow': { terminalId: 'no-such-terminal' },
   'terminal.close': { terminalId: 'no-such-terminal' },
   'sessions.list': {},
   'sessions.update': { sessionId: 'no-such-session', notes: 'x' },

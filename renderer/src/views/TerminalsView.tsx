@@ -6,9 +6,32 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import '@xterm/xterm/css/xterm.css';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
+import { TerminalWriter } from './terminalWriter';
+import type { TerminalPaneElement } from './terminalProbe';
+import { attachRenderer, RENDERER_CHOICES, rendererLabel, type RendererChoice, type RendererInfo } from './terminalRenderer';
 
-/** Acknowledge written characters in batches, like VS Code's CharCountAckSize. */
-const ACK_BATCH_CHARS = 5_000;
+/**
+ * Holds xterm's drawing the way DEC mode 2026 (synchronized output) does, but between writes, so
+ * nothing is injected into the byte stream (a sequence split across two events stays intact).
+ * Reaches into xterm's core: null if this xterm has no such mode, and then nothing is paced.
+ */
+function drawingHold(t: Terminal): ((hold: boolean) => void) | null {
+  const core = (t as unknown as { _core?: { coreService?: { decPrivateModes?: { synchronizedOutput?: unknown } } } })._core?.coreService;
+  if (typeof core?.decPrivateModes?.synchronizedOutput !== 'boolean') return null;
+  return (hold) => {
+    // Looked up each time: a terminal reset (RIS) replaces the modes object.
+    const modes = core.decPrivateModes;
+    if (modes) modes.synchronizedOutput = hold;
+    if (!hold) t.refresh(0, t.rows - 1);
+  };
+}
+
+const RENDERER_KEY = 'gs.terminal.renderer';
+
+function storedChoice(): RendererChoice {
+  const v = localStorage.getItem(RENDERER_KEY);
+  return RENDERER_CHOICES.includes(v as RendererChoice) ? (v as RendererChoice) : 'auto';
+}
 
 interface Tab {
   readonly terminalId: string;
@@ -83,12 +106,17 @@ function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; 
   const [size, setSize] = useState({ cols: 80, rows: 24 });
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
+  const [renderer, setRenderer] = useState<RendererInfo | null>(null);
+  const [choice, setChoice] = useState<RendererChoice>(storedChoice);
+  const pane = useRef<TerminalPaneElement>(null);
   const search = useRef<SearchAddon | null>(null);
   const term = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
 
   useEffect(() => {
-    const t = new Terminal({ fontSize: 13, fontFamily: 'ui-monospace, Menlo, Consolas, monospace', scrollback: 5000, allowProposedApi: false, cursorBlink: true });
+    // No blinking cursor: the DOM renderer blinks with a CSS animation that asks for a frame 60 times a
+    // second, idle or not (bench/terminal-profile.ts: 5 s idle cost the renderer 780 ms of CPU, 300 without).
+    const t = new Terminal({ fontSize: 13, fontFamily: 'ui-monospace, Menlo, Consolas, monospace', scrollback: 5000, allowProposedApi: false, cursorBlink: false });
     const f = new FitAddon();
     const s = new SearchAddon();
     t.loadAddon(f);
@@ -98,27 +126,56 @@ function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; 
     term.current = t;
     fit.current = f;
     search.current = s;
-    let unacked = 0;
+    const ack = (chars: number) => void api.call('terminal.ack', { terminalId, chars }).catch(() => undefined);
+    const writer = new TerminalWriter({
+      write: (data, parsed) => t.write(data, parsed),
+      holdDrawing: drawingHold(t),
+      afterRender: (cb) => {
+        const sub = t.onRender(() => {
+          sub.dispose();
+          cb();
+        });
+      },
+      now: () => performance.now(),
+      schedule: (cb, ms) => {
+        const timer = setTimeout(cb, ms);
+        return () => clearTimeout(timer);
+      },
+      ack,
+    });
+    const rendered = t.onRender(() => writer.stats.renders++);
+    const taps = new Set<(data: string) => void>();
     const offData = api.on('terminal.data', (d) => {
       if (d.terminalId !== terminalId) return;
-      // Acknowledge only once xterm has parsed the data: the backend pauses the SSH stream meanwhile.
-      t.write(d.data, () => {
-        unacked += d.data.length;
-        if (unacked >= ACK_BATCH_CHARS) {
-          const chars = unacked;
-          unacked = 0;
-          void api.call('terminal.ack', { terminalId, chars }).catch(() => undefined);
-        }
-      });
+      for (const tap of taps) tap(d.data);
+      writer.push(d.data);
     });
+    const screenText = () => {
+      const b = t.buffer.active;
+      const lines: string[] = [];
+      for (let y = b.viewportY; y < b.viewportY + t.rows; y++) lines.push(b.getLine(y)?.translateToString(true) ?? '');
+      return lines.join('\n');
+    };
+    pane.current!.gsTerminal = {
+      screenText,
+      whenShown: (text) =>
+        new Promise<void>((resolve) => {
+          if (screenText().includes(text)) return resolve();
+          const sub = t.onRender(() => {
+            if (!screenText().includes(text)) return;
+            sub.dispose();
+            resolve();
+          });
+        }),
+      stats: writer.stats,
+      flow: () => api.call('terminal.flow', { terminalId }),
+      tap: (listener) => {
+        taps.add(listener);
+        return () => taps.delete(listener);
+      },
+    };
     // Flush small acknowledgements too, so a quiet shell never sits just under the batch size.
-    const ackTimer = setInterval(() => {
-      if (unacked > 0) {
-        const chars = unacked;
-        unacked = 0;
-        void api.call('terminal.ack', { terminalId, chars }).catch(() => undefined);
-      }
-    }, 250);
+    const ackTimer = setInterval(() => writer.flushAck(), 250);
     const input = t.onData((data) => void api.call('terminal.input', { terminalId, data }).catch(report));
     const resize = t.onResize(({ cols, rows }) => {
       setSize({ cols, rows });
@@ -150,11 +207,16 @@ function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; 
       observer.disconnect();
       clearInterval(ackTimer);
       offData();
+      writer.dispose();
+      rendered.dispose();
       input.dispose();
       resize.dispose();
       t.dispose();
     };
   }, [api, terminalId, report]);
+
+  // Declared after the effect that makes the terminal, so it runs after it; the same deps make it attach again to a new terminal.
+  useEffect(() => (term.current ? attachRenderer(term.current, choice, setRenderer) : undefined), [api, terminalId, report, choice]);
 
   useEffect(() => {
     if (visible) {
@@ -164,12 +226,33 @@ function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; 
   }, [visible]);
 
   return (
-    <div className="terminal-pane" style={{ display: visible ? 'flex' : 'none' }} data-testid="terminal" data-terminal-id={terminalId} data-cols={size.cols} data-rows={size.rows}>
+    <div ref={pane} className="terminal-pane" data-renderer={renderer?.kind} style={{ display: visible ? 'flex' : 'none' }} data-testid="terminal" data-terminal-id={terminalId} data-cols={size.cols} data-rows={size.rows}>
       <div className="terminal-bar">
         <span className="muted">
           {size.cols}×{size.rows}
           {exited ? ` — ${exited}` : ''}
         </span>
+        <label className="muted small">
+          Renderer{' '}
+          <select
+            value={choice}
+            data-testid="terminal-renderer-choice"
+            onChange={(e) => {
+              const c = e.target.value as RendererChoice;
+              localStorage.setItem(RENDERER_KEY, c);
+              setChoice(c);
+            }}
+          >
+            <option value="auto">auto</option>
+            <option value="webgl">WebGL</option>
+            <option value="dom">DOM</option>
+          </select>
+        </label>
+        {renderer && (
+          <span className="muted small" data-testid="terminal-renderer" title={renderer.kind === 'webgl' ? renderer.gl : undefined}>
+            {rendererLabel(renderer)}
+          </span>
+        )}
         <span className="muted small">Ctrl+Shift+C copy · Ctrl+Shift+V paste · Ctrl+Shift+F search</span>
         {searching && (
           <span className="search">
