@@ -20,7 +20,7 @@ const SKIP = new Set(['node_modules', 'dist', '.git', '.lab', 'test-results', '.
 const violations = [];
 
 function walk(dir, out = []) {
-  let names = [];
+  let names;
   try {
     names = readdirSync(dir);
   } catch {

@@ -107,7 +107,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
     if (KEPT_FOR_DISCOVERY.includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
     // Only the Go runtime settings are taken from the raw environ; it is redacted before storage below.
     if (file.name === ARTIFACTS.environ.name && file.rc === 0) discovery.goEnv = goEnvOf(file.bytes.toString('utf8'));
-    let { status, reason } = statusOf(file);
+    const { status, reason } = statusOf(file);
     let body: Buffer = file.bytes;
     let redactions: Redaction[] = [];
     const redactor = REDACTORS[file.name];

@@ -22,7 +22,7 @@ let spare: Uint8Array | null = null;
  */
 export function* fileChunks(fd: number, opts: { start?: number; end?: number; chunkSize?: number } = {}): Generator<Uint8Array, void, undefined> {
   const chunkSize = opts.chunkSize ?? FILE_CHUNK;
-  let buffer = chunkSize === FILE_CHUNK && spare ? spare : new Uint8Array(chunkSize);
+  const buffer = chunkSize === FILE_CHUNK && spare ? spare : new Uint8Array(chunkSize);
   if (buffer === spare) spare = null;
   // Positioned reads: the descriptor's own position is not used, nor moved.
   let at = opts.start ?? 0;
@@ -36,6 +36,5 @@ export function* fileChunks(fd: number, opts: { start?: number; end?: number; ch
     }
   } finally {
     if (chunkSize === FILE_CHUNK) spare = buffer;
-    buffer = new Uint8Array(0);
   }
 }

@@ -70,11 +70,10 @@ const NO_ANCESTORS: readonly number[] = Object.freeze([]);
 
 function splitState(raw: string): { state: string; waitMinutes: number; lockedToThread: boolean } {
   if (!raw.includes(', ')) return { state: raw, waitMinutes: 0, lockedToThread: false };
-  let state = raw;
   let waitMinutes = 0;
   let locked = false;
   const parts = raw.split(', ');
-  state = parts[0] ?? '';
+  let state = parts[0] ?? '';
   for (const p of parts.slice(1)) {
     const m = /^(\d+) minutes?$/.exec(p);
     if (m) waitMinutes = Number(m[1]);

@@ -10,7 +10,7 @@ export interface ParseWarning {
   readonly offset?: number;
 }
 
-export interface ParseError extends ParseWarning {}
+export type ParseError = ParseWarning;
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T; readonly warnings: readonly ParseWarning[] }

@@ -36,7 +36,7 @@ const HARMLESS_NAMES = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'XAUTHORITY', 
 const HARMLESS_NAME_PATTERN = /^XDG_SESSION_[A-Z_]+$/;
 /** A name whose last word says it holds where a secret is, not the secret: kept when the value is a plain path. */
 const LOCATION_WORDS = new Set(['file', 'path', 'dir', 'directory', 'sock', 'socket']);
-const PLAIN_PATH = /^[\w.\/~-]+$/;
+const PLAIN_PATH = /^[\w./~-]+$/;
 
 /** The words of a name: split on separators and camelCase, lower-cased. */
 export function nameWords(name: string): string[] {
@@ -68,7 +68,7 @@ const VALUE_RULES: ReadonlyArray<{ readonly rule: string; readonly re: RegExp }>
   { rule: 'url-credentials', re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s@]*@/i },
   { rule: 'go-mysql-dsn', re: /^[\w.-]*:[^\s]*@(?:(?:tcp|tcp6|udp|unix)\(|\/)/ },
   { rule: 'authorization-header', re: /\b(?:proxy-)?authorization\s*[:=]\s*\S/i },
-  { rule: 'bearer-token', re: /\bbearer\s+[\w.~+\/=-]{8,}/i },
+  { rule: 'bearer-token', re: /\bbearer\s+[\w.~+/=-]{8,}/i },
   { rule: 'api-key-header', re: /\bx-[\w-]*(?:key|token|secret|auth)[\w-]*\s*:\s*\S/i },
   // An assignment inside the value: libpq and ADO connection strings, Azure's AccountKey=, JSON or YAML settings.
   { rule: 'embedded-secret', re: /(?:^|[^\w])[\w.-]*?(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|account[_.-]?key|shared[_.-]?access[_.-]?key|credentials?)["']?\s*[=:]\s*["']?[^\s"',;&]{3,}/i },
@@ -91,8 +91,8 @@ const VALUE_RULES: ReadonlyArray<{ readonly rule: string; readonly re: RegExp }>
   { rule: 'shopify-token', re: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/ },
   { rule: 'huggingface-token', re: /\b(?:hf|api_org)_[A-Za-z]{30,}\b/ },
   { rule: 'databricks-token', re: /\bdapi[a-f0-9]{32}\b/ },
-  { rule: 'grafana-token', re: /\b(?:glc_[A-Za-z0-9+\/]{32,}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})/ },
-  { rule: 'sentry-token', re: /\bsntry[us]_[\w+\/=]{20,}/ },
+  { rule: 'grafana-token', re: /\b(?:glc_[A-Za-z0-9+/]{32,}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})/ },
+  { rule: 'sentry-token', re: /\bsntry[us]_[\w+/=]{20,}/ },
   { rule: 'telegram-bot-token', re: /\b\d{5,16}:A[\w-]{30,40}\b/ },
   { rule: 'age-secret-key', re: /\bAGE-SECRET-KEY-1[0-9A-Z]{50,}/ },
   { rule: 'jwt', re: /\beyJ[\w-]{5,}\.eyJ[\w-]{5,}\.[\w-]*/ },

@@ -91,7 +91,7 @@ class TraceError extends Error {
 
 const NO_THREAD = -1;
 /** 2^64 - 1 as the double a varint decodes to: the runtime's "no M". */
-export const U64_MAX = 18446744073709551615;
+export const U64_MAX = 2 ** 64;
 
 /** Decodes an unsigned LEB128 varint (up to 10 bytes, non-minimal allowed); sets `varintEnd`, -1 when incomplete. */
 let varintEnd = 0;

@@ -154,7 +154,7 @@ test('every command that uses the library shows --data-dir in its help', () => {
   for (const command of ['serve', 'ps', 'capture', 'trust', 'sessions', 'export', 'import', 'report']) {
     const r = spawnSync(process.execPath, [cli, command, '--help'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `${command}: ${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`gopherscope ${command} [^\n]*(\n +[^\n]*)*\[--data-dir DIR\]`), command);
+    assert.match(r.stdout, new RegExp(`gopherscope ${command} [^\n]*(\n +[^\n]*)*\\[--data-dir DIR\\]`), command);
   }
 });
 

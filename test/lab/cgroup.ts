@@ -54,7 +54,7 @@ function tryWrite(file: string, value: string, what: string): void {
   try {
     writeFileSync(file, value);
   } catch (err) {
-    throw new Error(`cannot set ${what} (${file} = ${value}): ${(err as Error).message}. The lab needs root and a writable cgroup hierarchy.`);
+    throw new Error(`cannot set ${what} (${file} = ${value}): ${(err as Error).message}. The lab needs root and a writable cgroup hierarchy.`, { cause: err });
   }
 }
 

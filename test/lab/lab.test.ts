@@ -10,8 +10,9 @@ import { buildTarget } from './targets';
 
 test('sshd accepts the lab key with strict host key checking, and the Go target runs inside its limits', async () => {
   const lab = await createLab();
-  let cgroupDirs: string[] = [];
-  let pid = 0;
+  // Set once the target runs; the checks after the lab is cleaned up read them.
+  let cgroupDirs: string[] | undefined;
+  let pid: number | undefined;
   try {
     const kh = join(lab.sshd.dir, 'known_hosts_for_test');
     writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
@@ -40,6 +41,7 @@ test('sshd accepts the lab key with strict host key checking, and the Go target 
   } finally {
     await lab.cleanup();
   }
+  assert.ok(pid !== undefined && cgroupDirs !== undefined, 'the target started');
   assert.equal(existsSync(`/proc/${pid}`), false, 'target stopped');
   for (const d of cgroupDirs) assert.equal(existsSync(d), false, `${d} removed`);
   assert.equal(existsSync(lab.sshd.dir), false, 'sshd folder removed');

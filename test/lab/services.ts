@@ -202,7 +202,7 @@ async function answering(c: LabContainer, port: number, path: string, timeoutMs 
     try {
       if ((await c.get(port, path, { timeoutMs: 5000 })).status === 200) return;
     } catch (err) {
-      if (Date.now() > until) throw new Error(`port ${port} in ${c.netns} did not answer ${path} within ${timeoutMs} ms: ${(err as Error).message}`);
+      if (Date.now() > until) throw new Error(`port ${port} in ${c.netns} did not answer ${path} within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
     }
     if (Date.now() > until) throw new Error(`port ${port} in ${c.netns} did not answer ${path} with 200 within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));

@@ -113,7 +113,7 @@ export function buildTarget(name: TargetName, opts: { goToolchain?: string; vari
         if (variant === 'noshdr') dropSectionHeaders(`${out}.tmp`);
       } catch (err) {
         const e = err as { stderr?: string; message: string };
-        throw new Error(`building test/targets/${name} (${variant}) with ${toolchain} failed: ${e.stderr || e.message}`);
+        throw new Error(`building test/targets/${name} (${variant}) with ${toolchain} failed: ${e.stderr || e.message}`, { cause: err });
       }
       await run('mv', [`${out}.tmp`, out]);
     }

@@ -37,7 +37,7 @@ export async function actionlintBinary(): Promise<string> {
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
-    throw new Error(`building ${ACTIONLINT.pkg}@${ACTIONLINT.version} from the Go module proxy failed (Go is needed for this test): ${(e.stderr || e.message).slice(-4000)}`);
+    throw new Error(`building ${ACTIONLINT.pkg}@${ACTIONLINT.version} from the Go module proxy failed (Go is needed for this test): ${(e.stderr || e.message).slice(-4000)}`, { cause: err });
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

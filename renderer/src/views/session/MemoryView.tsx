@@ -295,6 +295,7 @@ function MappingTable({ table: t }: { table: Table }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'start', desc: false });
   // Addresses as text only once a filter needs them, then kept for the next keystroke.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- a new cache for each table: t is its key, not an input
   const hexCache = useMemo(() => ({ list: null as string[] | null }), [t]);
   // Row indexes, filtered and sorted over the columns; smaps is already in address order.
   const shown = useMemo(() => {
