@@ -269,7 +269,8 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       throw new ApiError('invalid-input', 'There is no file dialog here: only the desktop app can choose files for the page.', 'In browser mode use the CLI for files: `gopherscope export SESSION FILE`, `gopherscope import FILE`; identity files go in the folder `gopherscope serve --identity-dir` names (default ~/.ssh).');
     },
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
-    'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
+    'sessions.import': async ({ path, transferId }) =>
+      importBundle(store, resolve(path), transferId === undefined ? undefined : (done, total) => emit('bundles.progress', { transferId, phase: 'import', done, total })),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),
     'artifacts.read': async ({ artifactId, maxBytes, encoding, offset }) => {
       const a = await store.getArtifact(artifactId);

@@ -125,7 +125,11 @@ class BundleError extends ApiError {
   }
 }
 
-export async function importBundle(store: Store, file: string): Promise<{ sessionId: string; alreadyPresent: boolean }> {
+/** Compressed bytes read so far of the file's total; told at most every PROGRESS_EVERY bytes, and once at the end. */
+export type ImportProgress = (done: number, total: number) => void;
+const PROGRESS_EVERY = 1024 * 1024;
+
+export async function importBundle(store: Store, file: string, onProgress?: ImportProgress): Promise<{ sessionId: string; alreadyPresent: boolean }> {
   let compressedSize: number;
   try {
     compressedSize = (await stat(file)).size;
@@ -213,7 +217,16 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
     failure ??= err instanceof ApiError ? err : new BundleError(err.message);
   });
   try {
-    await pipeline(createReadStream(file), createGunzip(), meter, parser);
+    const source = createReadStream(file);
+    if (onProgress) {
+      let read = 0;
+      let told = 0;
+      source.on('data', (chunk) => {
+        read += chunk.length;
+        if (read - told >= PROGRESS_EVERY || read === compressedSize) onProgress((told = read), compressedSize);
+      });
+    }
+    await pipeline(source, createGunzip(), meter, parser);
   } catch (err) {
     failure ??= err instanceof ApiError ? (err as Error) : new BundleError((err as Error).message);
   }
