@@ -83,7 +83,7 @@ const transfers = () => (existsSync(join(dir, 'data', 'transfers')) ? readdirSyn
 /** The server removes a temp file once the response has closed on its side, a moment after the client read it all. */
 async function noTransfersLeft(): Promise<void> {
   for (let i = 0; i < 50 && transfers().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  await noTransfersLeft();
+  assert.deepEqual(transfers(), []);
 }
 const sessionIds = async () => (await api.call('sessions.list', {})).map((s) => s.id).sort();
 
