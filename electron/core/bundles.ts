@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Readable, Transform } from 'node:stream';
@@ -125,6 +125,17 @@ class BundleError extends ApiError {
   }
 }
 
+async function startsWithGzipMagic(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Compressed bytes read so far of the file's total; told at most every PROGRESS_EVERY bytes, and once at the end. */
 export type ImportProgress = (done: number, total: number) => void;
 const PROGRESS_EVERY = 1024 * 1024;
@@ -136,6 +147,7 @@ export async function importBundle(store: Store, file: string, onProgress?: Impo
   } catch (err) {
     throw new ApiError('not-found', `Cannot read ${file}: ${(err as Error).message}`);
   }
+  if (!(await startsWithGzipMagic(file))) throw new BundleError('it is not gzip-compressed. A bundle is the .tar.gz that Export (or `gopherscope export`) writes.');
   let manifest: Manifest | undefined;
   const pending = new Map<string, Manifest['artifacts'][number]>();
   // Checked bodies, sealed in temp files: placed only once the whole bundle has checked out.

@@ -140,7 +140,8 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
     const reply = await dispatch(backend.handlers, 'sessions.import', { path: tmp, transferId });
     if (reply.ok) return { status: 200, reply };
     // The temp file's path means nothing to the person who uploaded: name their file instead.
-    const error = { ...reply.error, message: reply.error.message.split(tmp).join(name) };
+    const message = reply.error.message.split(tmp).join(name);
+    const error = { ...reply.error, message: message.includes(name) ? message : `${name}: ${message}` };
     return failed(STATUS[error.code] ?? 500, error);
   }
 

@@ -108,7 +108,7 @@ test('a file that is not a bundle is refused with a clear error and imports noth
   await chooser.setFiles(junk);
   const banner = page.getByTestId('error-banner');
   await banner.waitFor();
-  assert.match(await banner.innerText(), /Not a valid Gopherscope bundle/);
+  assert.match(await banner.innerText(), /notes\.tar\.gz: Not a valid Gopherscope bundle: it is not gzip-compressed/);
   assert.match(await banner.innerText(), /Nothing was imported/);
   await shot(page, '20-import-bad-file');
   await banner.getByRole('button', { name: 'Dismiss' }).click();
