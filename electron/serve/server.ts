@@ -7,7 +7,8 @@
  * sent to every other server on 127.0.0.1, and with it the whole API.
  * Responses carry Referrer-Policy: no-referrer so the path does not leave in
  * a Referer either. The Host header (against DNS rebinding) and the socket's
- * Origin are checked too.
+ * Origin are checked too. Session bundles move as a download and an upload
+ * under the same path (bundleRoutes.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';

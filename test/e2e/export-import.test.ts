@@ -135,6 +135,7 @@ test('Import in a fresh library uploads the bundle and opens the session, with t
   assert.deepEqual([copy.processName, copy.pid, copy.hostLabel, copy.status], [original.processName, original.pid, original.hostLabel, original.status]);
   // The redaction record the fresh library shows before its own export is the original one.
   await page.getByTestId('export-open').click();
+  await page.getByTestId('export-dialog').getByTestId('redaction-row').first().waitFor();
   assert.equal(await page.getByTestId('export-dialog').getByTestId('redaction-row').count(), original.redactions.length);
   await page.getByTestId('export-close').click();
 });
@@ -157,5 +158,6 @@ test('a bundle dropped onto the window is imported (an upload in browser mode) a
   await page.waitForURL(new RegExp(`#/sessions/${sessionId}$`));
   await page.getByTestId('overview-view').waitFor();
   await page.getByTestId('nav-library').click();
+  await page.getByTestId('session-row').first().waitFor();
   assert.equal(await page.getByTestId('session-row').count(), 1, 'the same session, not a second copy');
 });

@@ -17,6 +17,7 @@ export function ExportButton({ api, sessionId, report, disabled = false }: { api
   const [done, setDone] = useState<string | null>(null);
   const show = async () => {
     setDone(null);
+    setRecord(null);
     setOpen(true);
     try {
       setRecord((await api.call('sessions.open', { sessionId })).redactions);
