@@ -71,6 +71,11 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
       res.writeHead(STATUS[reply.error.code] ?? 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(body);
       return;
     }
+    // The page may have gone while the bundle was written: then nothing will close this response later.
+    if (res.destroyed || res.socket?.destroyed !== false) {
+      await unlink(tmp).catch(() => undefined);
+      return;
+    }
     const { bytes } = reply.value as { bytes: number };
     res.writeHead(200, {
       'Content-Type': 'application/gzip',
@@ -100,14 +105,15 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
     if (declared !== null && declared > maxUpload) return refuse(res, 413, tooLarge);
     if (uploads >= MAX_CONCURRENT_UPLOADS) return refuse(res, 429, { code: 'invalid-input', message: 'Another import is still running.', hint: 'Try again when it has finished.' });
     uploads++;
-    const tmp = await tempFile('.upload');
+    let tmp: string | null = null;
     let answer: { status: number; reply: Reply<unknown> };
     try {
+      tmp = await tempFile('.upload');
       answer = await receiveAndImport(req, tmp, name, transferId, declared, tooLarge);
     } finally {
       uploads--;
       // Gone before the page hears the answer: nothing of the upload stays, imported or not.
-      await unlink(tmp).catch(() => undefined);
+      if (tmp !== null) await unlink(tmp).catch(() => undefined);
     }
     if (!answer.reply.ok) res.setHeader('Connection', 'close');
     sendJson(res, answer.status, answer.reply);
