@@ -15,12 +15,16 @@ export function ExportButton({ api, sessionId, report, disabled = false }: { api
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  // A session still being captured has no bundle yet (the backend refuses it too; a download could not say why).
+  const [capturing, setCapturing] = useState(false);
   const show = async () => {
     setDone(null);
     setRecord(null);
     setOpen(true);
     try {
-      setRecord((await api.call('sessions.open', { sessionId })).redactions);
+      const s = await api.call('sessions.open', { sessionId });
+      setCapturing(s.status === 'capturing');
+      setRecord(s.redactions);
     } catch (err) {
       setOpen(false);
       report(err);
@@ -80,6 +84,7 @@ export function ExportButton({ api, sessionId, report, disabled = false }: { api
                 <p className="muted small">Everything else the capture read (memory maps, stacks, profiles, the trace) is in the bundle as it was read. Check it before sending it outside your team.</p>
               </>
             )}
+            {capturing && <p className="muted">This session is still being captured: export it when the capture has finished.</p>}
             {done && (
               <p className="ok" data-testid="export-done">
                 {done}
@@ -89,7 +94,7 @@ export function ExportButton({ api, sessionId, report, disabled = false }: { api
               <button onClick={() => setOpen(false)} data-testid="export-close">
                 {done ? 'Close' : 'Cancel'}
               </button>
-              <button className="primary" disabled={record === null || busy} onClick={() => void write()} data-testid="export-confirm">
+              <button className="primary" disabled={record === null || busy || capturing} onClick={() => void write()} data-testid="export-confirm">
                 {busy ? 'Exporting…' : bundleTransfer(api).hasDialog ? 'Save bundle…' : 'Download bundle'}
               </button>
             </div>
