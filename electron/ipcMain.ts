@@ -6,7 +6,8 @@
  * hands back an opaque handle (core/fileGrants.ts).
  */
 import { app, dialog, ipcMain, type BrowserWindow } from 'electron';
-import { basename, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
 import { FilePurpose } from '../shared/contract/api';
 import type { Reply } from '../shared/contract/errors';
 import type { Backend } from './core/backendTypes';
@@ -16,6 +17,8 @@ import { senderAllowed } from './ipcSender';
 export { APP_ORIGIN } from './ipcSender';
 export const CALL_CHANNEL = 'gs:call';
 export const EVENT_CHANNEL = 'gs:event';
+/** The preload's grantDroppedFile: the path of a File the user dropped, from webUtils.getPathForFile. */
+export const DROP_CHANNEL = 'gs:drop';
 
 const BUNDLE_FILTERS = [{ name: 'Gopherscope bundle', extensions: ['gz', 'tgz'] }];
 
@@ -55,6 +58,18 @@ export function registerIpc(backend: Backend, getWindow: () => BrowserWindow | n
     if (method === 'files.pick') return pick(getWindow(), grants, input);
     return dispatchFromPage(backend.handlers, grants, method, input);
   });
+  // A drop grants only an import: the import reads the file and trusts none of it (core/bundles.ts).
+  ipcMain.handle(DROP_CHANNEL, (event, path: unknown): Reply<unknown> => {
+    if (!senderAllowed(event, getWindow())) return { ok: false, error: { code: 'invalid-input', message: 'IPC from an unexpected frame was refused.' } };
+    let isFile = false;
+    try {
+      isFile = typeof path === 'string' && path.length <= 4096 && isAbsolute(path) && statSync(path).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) return { ok: false, error: { code: 'invalid-input', message: 'Only a regular file can be imported; a dropped folder is not a bundle.', hint: 'Drop one .tar.gz bundle.' } };
+    return { ok: true, value: { handle: grants.grant(path as string, 'import-bundle'), name: basename(path as string) } };
+  });
   const unsubscribe = backend.onEvent((name, payload) => {
     const win = getWindow();
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, name, payload);
@@ -62,5 +77,6 @@ export function registerIpc(backend: Backend, getWindow: () => BrowserWindow | n
   return () => {
     unsubscribe();
     ipcMain.removeHandler(CALL_CHANNEL);
+    ipcMain.removeHandler(DROP_CHANNEL);
   };
 }

@@ -4,12 +4,13 @@
  * the page and event payloads before they reach it. Bundled into one file
  * because sandboxed preloads cannot require modules.
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { events, isEventName, methodNames, methods, type EventName } from '../shared/contract/api';
 import type { Reply } from '../shared/contract/errors';
 
 const CALL_CHANNEL = 'gs:call';
 const EVENT_CHANNEL = 'gs:event';
+const DROP_CHANNEL = 'gs:drop';
 
 const bridge: Record<string, unknown> = {};
 for (const method of methodNames) {
@@ -39,6 +40,23 @@ bridge.on = (name: unknown, listener: unknown): (() => void) => {
   const l = listener as Listener;
   set.add(l);
   return () => set!.delete(l);
+};
+
+/**
+ * A file dropped onto the window (or picked in a file input) becomes an import-bundle handle. The
+ * page hands over only the File object; its path comes from Electron, which gives one only to a
+ * File the user dropped or chose, never to one page script made. The path goes to the main process,
+ * which grants a handle good for one sessions.import.
+ */
+bridge.grantDroppedFile = async (file: unknown): Promise<Reply<unknown>> => {
+  let path = '';
+  try {
+    path = file instanceof File ? webUtils.getPathForFile(file) : '';
+  } catch {
+    path = '';
+  }
+  if (!path) return { ok: false, error: { code: 'invalid-input', message: 'Only a file dropped from your file manager can be imported this way.', hint: 'Use Import… to choose the file.' } };
+  return ipcRenderer.invoke(DROP_CHANNEL, path) as Promise<Reply<unknown>>;
 };
 
 contextBridge.exposeInMainWorld('gopherscope', bridge);

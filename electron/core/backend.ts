@@ -223,10 +223,11 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'sessions.update': async ({ sessionId, notes, tags }) => store.updateSession(sessionId, { notes, tags }),
     // Only the desktop app's main process has a dialog: ipcMain.ts answers this method itself.
     'files.pick': async () => {
-      throw new ApiError('invalid-input', 'There is no file dialog here: only the desktop app can choose files for the page.', 'In browser mode use the CLI for files: `gopherscope export SESSION FILE`, `gopherscope import FILE`; identity files go in the folder `gopherscope serve --identity-dir` names (default ~/.ssh).');
+      throw new ApiError('invalid-input', 'There is no file dialog here: only the desktop app can choose files for the page.', 'In browser mode Export downloads a bundle and Import uploads one (or use the CLI: `gopherscope export SESSION FILE`, `gopherscope import FILE`); identity files go in the folder `gopherscope serve --identity-dir` names (default ~/.ssh).');
     },
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
-    'sessions.import': async ({ path }) => importBundle(store, resolve(path)),
+    'sessions.import': async ({ path, transferId }) =>
+      importBundle(store, resolve(path), transferId === undefined ? undefined : (done, total) => emit('bundles.progress', { transferId, phase: 'import', done, total })),
     'sessions.open': async ({ sessionId }) => store.openSession(sessionId),
     'demo.open': async () => openDemo(store, opts.demoBundle),
     'artifacts.read': async ({ artifactId, maxBytes, encoding, offset }) => {

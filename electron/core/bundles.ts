@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Readable, Transform } from 'node:stream';
@@ -139,13 +139,29 @@ class BundleError extends ApiError {
   }
 }
 
-export async function importBundle(store: Store, file: string): Promise<{ sessionId: string; alreadyPresent: boolean }> {
+async function startsWithGzipMagic(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Compressed bytes read so far of the file's total; told at most every PROGRESS_EVERY bytes, and once at the end. */
+export type ImportProgress = (done: number, total: number) => void;
+const PROGRESS_EVERY = 1024 * 1024;
+
+export async function importBundle(store: Store, file: string, onProgress?: ImportProgress): Promise<{ sessionId: string; alreadyPresent: boolean }> {
   let compressedSize: number;
   try {
     compressedSize = (await stat(file)).size;
   } catch (err) {
     throw new ApiError('not-found', `Cannot read ${file}: ${(err as Error).message}`);
   }
+  if (!(await startsWithGzipMagic(file))) throw new BundleError('it is not gzip-compressed. A bundle is the .tar.gz that Export (or `gopherscope export`) writes.');
   let manifest: Manifest | undefined;
   const pending = new Map<string, Manifest['artifacts'][number]>();
   // Checked bodies, sealed in temp files: placed only once the whole bundle has checked out.
@@ -222,7 +238,16 @@ export async function importBundle(store: Store, file: string): Promise<{ sessio
     failure ??= err instanceof ApiError ? err : new BundleError(err.message);
   });
   try {
-    await pipeline(createReadStream(file), createGunzip(), meter, parser);
+    const source = createReadStream(file);
+    if (onProgress) {
+      let read = 0;
+      let told = 0;
+      source.on('data', (chunk) => {
+        read += chunk.length;
+        if (read - told >= PROGRESS_EVERY || read === compressedSize) onProgress((told = read), compressedSize);
+      });
+    }
+    await pipeline(source, createGunzip(), meter, parser);
   } catch (err) {
     failure ??= err instanceof ApiError ? (err as Error) : new BundleError((err as Error).message);
   }

@@ -10,7 +10,8 @@
  *
  * Browser mode has no native dialog. There the page may name an identity file by path, but only one
  * inside the folders `gopherscope serve --identity-dir` gave (default ~/.ssh), after symlinks are
- * resolved; exports, imports and another SSH config are refused (the CLI does those).
+ * resolved; exports and imports by path and another SSH config are refused (bundles move as a
+ * download and an upload instead: serve/bundleRoutes.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
@@ -80,7 +81,7 @@ function refusal(method: string, field: string, rules: PageFileRules): Reply<unk
     ? 'Choose the file with the Choose… button; the app opens the dialog and keeps the path.'
     : field === 'identityFile'
       ? `In browser mode an identity file must be inside ${rules.identityDirs!.join(', ') || '(no folder)'}; start \`gopherscope serve --identity-dir DIR\` to allow another folder.`
-      : 'Browser mode cannot open a file dialog: use the CLI (`gopherscope export SESSION FILE`, `gopherscope import FILE`).';
+      : 'Browser mode cannot open a file dialog: use Export and Import in the page (a download and an upload), or the CLI (`gopherscope export SESSION FILE`, `gopherscope import FILE`).';
   return { ok: false, error: { code: 'invalid-input', message: `${method}: ${field}: the page may not name a file on this machine.`, hint } };
 }
 

@@ -7,7 +7,8 @@
  * sent to every other server on 127.0.0.1, and with it the whole API.
  * Responses carry Referrer-Policy: no-referrer so the path does not leave in
  * a Referer either. The Host header (against DNS rebinding) and the socket's
- * Origin are checked too.
+ * Origin are checked too. Session bundles move as a download and an upload
+ * under the same path (bundleRoutes.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -18,8 +19,10 @@ import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { join, resolve, sep } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { EventName, EventPayload } from '../../shared/contract/api';
 import type { Backend } from '../core/backendTypes';
 import { FileGrants, dispatchFromPage } from '../core/fileGrants';
+import { bundleRoutes } from './bundleRoutes';
 import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../contentPolicy';
 
 export interface ServerOptions {
@@ -30,6 +33,8 @@ export interface ServerOptions {
   readonly token?: string;
   /** Folders whose files the page may name as identity files (core/fileGrants.ts); default ~/.ssh. */
   readonly identityDirs?: readonly string[];
+  /** The largest bundle the page may upload (bundleRoutes.ts); default DEFAULT_MAX_UPLOAD. */
+  readonly maxUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -105,6 +110,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end('Bad Request');
   };
 
+  const sockets = new Set<WebSocket>();
+  const broadcast = <E extends EventName>(event: E, payload: EventPayload<E>) => {
+    const text = JSON.stringify({ event, payload });
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+  };
+  const bundles = bundleRoutes(opts.backend, { emit: broadcast, ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}) });
+
   const serveRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = targetOf(req);
     if (!url) return badRequest(res);
@@ -115,6 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       res.writeHead(308, { Location: `/t/${token}/`, 'Referrer-Policy': 'no-referrer' }).end();
       return;
     }
+    if (await bundles.handle(req, res, inPrefix.rest, url)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -190,7 +203,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reply(ws, id, await dispatchFromPage(opts.backend.handlers, grants, method, input, { identityDirs }));
   };
 
-  const sockets = new Set<WebSocket>();
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
@@ -204,10 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
     });
   });
-  const unsubscribe = opts.backend.onEvent((event, payload) => {
-    const text = JSON.stringify({ event, payload });
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
-  });
+  const unsubscribe = opts.backend.onEvent(broadcast);
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

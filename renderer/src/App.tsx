@@ -8,6 +8,7 @@ import { LibraryView } from './views/LibraryView';
 import { SessionView } from './views/SessionView';
 import { CompareView } from './views/CompareView';
 import { AuthPromptDialog } from './views/AuthPromptDialog';
+import { ImportProgress, useBundleImport, useDropImport } from './views/Bundles';
 
 // xterm is large and only needed once a terminal opens.
 const TerminalsView = lazy(() => import('./views/TerminalsView').then((m) => ({ default: m.TerminalsView })));
@@ -23,8 +24,10 @@ export function App({ api }: { api: Api }) {
     if (err instanceof ApiError) setError({ message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
     else setError({ message: messageOf(err) });
   }, []);
+  const imports = useBundleImport(api, report);
+  const dropping = useDropImport(imports.start);
   return (
-    <div className="app">
+    <div className={`app ${dropping ? 'dropping' : ''}`}>
       <nav className="sidebar">
         <div className="brand">Gopherscope</div>
         <a href={href({ view: 'hosts' })} data-testid="nav-hosts" className={route.view === 'hosts' || route.view === 'processes' || route.view === 'terminal' ? 'active' : ''}>
@@ -35,6 +38,7 @@ export function App({ api }: { api: Api }) {
         </a>
       </nav>
       <main className="content">
+        <ImportProgress progress={imports.progress} />
         {error && (
           <div className="error-banner" data-testid="error-banner" role="alert">
             <div>
@@ -53,7 +57,7 @@ export function App({ api }: { api: Api }) {
             <TerminalsView key={route.hostId} api={api} hostId={route.hostId} report={report} />
           </Suspense>
         )}
-        {route.view === 'sessions' && <LibraryView api={api} report={report} />}
+        {route.view === 'sessions' && <LibraryView api={api} report={report} importBundle={imports.start} />}
         {route.view === 'compare' && <CompareView key={`${route.before}/${route.after}`} api={api} before={route.before} after={route.after} report={report} />}
         {route.view === 'session' && <SessionView key={route.sessionId} api={api} sessionId={route.sessionId} report={report} />}
       </main>

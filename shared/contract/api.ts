@@ -222,6 +222,14 @@ export const FILE_HANDLE_PREFIX = 'gs-file:';
 /** The tag the shipped sample incident carries in the library. */
 export const DEMO_TAG = 'demo';
 
+/** Chosen by the page for one import, so it can tell its own bundles.progress events apart. */
+export const TransferId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+
+/** The file name a session's bundle is offered under, in the save dialog and as a download. */
+export function bundleFileName(sessionId: string): string {
+  return `gopherscope-${sessionId.replace(/[^A-Za-z0-9-]/g, '_')}.tar.gz`;
+}
+
 // ---------- methods ----------
 
 const Empty = z.object({}).strict();
@@ -313,7 +321,8 @@ export const methods = {
   },
   /** Writes one bundle file (manifest with sha256 per artifact, plus the artifacts) on the backend's machine. */
   'sessions.export': { input: z.object({ sessionId: z.string().min(1).max(64), path: z.string().min(1).max(4096) }), output: z.object({ path: z.string(), bytes: z.number(), artifacts: z.number() }) },
-  'sessions.import': { input: z.object({ path: z.string().min(1).max(4096) }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
+  /** transferId names this import in its bundles.progress events. */
+  'sessions.import': { input: z.object({ path: z.string().min(1).max(4096), transferId: TransferId.optional() }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
   /** Opens the desktop app's file dialog; handle is null when the user cancelled. Browser mode and the CLI have no dialog and refuse. */
   'files.pick': {
     input: z.object({ purpose: FilePurpose, suggestedName: z.string().min(1).max(200).regex(/^[^/\\\0]+$/, 'a file name, not a path').optional() }).strict(),
@@ -373,6 +382,8 @@ export const events = {
     canRemember: z.boolean(),
     rememberNote: z.string(),
   }),
+  /** A bundle on its way in: 'upload' while browser mode receives the file, 'import' while the backend reads and checks it; total is null when not known. */
+  'bundles.progress': z.object({ transferId: z.string(), phase: z.enum(['upload', 'import']), done: z.number(), total: z.number().nullable() }),
   'terminal.data': z.object({ terminalId: z.string(), data: z.string() }),
   'terminal.exit': z.object({ terminalId: z.string(), code: z.number().nullable(), reason: z.string() }),
 } as const;

@@ -15,6 +15,9 @@ import { methodNames } from '../../shared/contract/api';
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 const bundle = join(import.meta.dirname, '..', '..', 'dist', 'electron', 'preload.cjs');
 
+/** Stands for Electron's webUtils: a path only for the Files a drop or a file input gave, as Electron does. */
+const droppedPaths = new WeakMap<object, string>();
+
 function loadPreload() {
   const exposed: Record<string, Record<string, unknown>> = {};
   const invoked: Array<{ channel: string; args: unknown[] }> = [];
@@ -28,15 +31,16 @@ function loadPreload() {
       },
       on: (channel: string, h: (...a: unknown[]) => void) => handlers.set(channel, h),
     },
+    webUtils: { getPathForFile: (f: object) => droppedPaths.get(f) ?? '' },
   };
   const module = { exports: {} };
-  runInNewContext(readFileSync(bundle, 'utf8'), { require: (m: string) => (m === 'electron' ? electron : assert.fail(`preload required ${m}`)), module, exports: module.exports, console });
+  runInNewContext(readFileSync(bundle, 'utf8'), { require: (m: string) => (m === 'electron' ? electron : assert.fail(`preload required ${m}`)), module, exports: module.exports, console, File });
   return { bridge: exposed.gopherscope!, invoked, emit: (...a: unknown[]) => handlers.get('gs:event')!({}, ...a) };
 }
 
-test('one function per contract method, plus on()', () => {
+test('one function per contract method, plus on() and grantDroppedFile()', () => {
   const { bridge } = loadPreload();
-  assert.deepEqual(Object.keys(bridge).sort(), [...methodNames, 'on'].sort());
+  assert.deepEqual(Object.keys(bridge).sort(), [...methodNames, 'on', 'grantDroppedFile'].sort());
   for (const m of methodNames) assert.equal(typeof bridge[m], 'function');
 });
 
@@ -66,4 +70,19 @@ test('events are filtered by name and validated by schema', () => {
   emit('ssh.state', { hostId: 'h1', state: 'disconnected', reason: null });
   assert.equal(seen.length, 1);
   assert.throws(() => (bridge.on as (e: string, l: unknown) => void)('fs.read', () => undefined));
+});
+
+test('a dropped file is sent to the main process by the path Electron gives it; a File the page made, or anything else, never leaves', async () => {
+  const { bridge, invoked } = loadPreload();
+  const grant = bridge.grantDroppedFile as (f: unknown) => Promise<{ ok: boolean; error?: { code: string; message: string } }>;
+  const dropped = new File(['x'], 'session.tar.gz');
+  droppedPaths.set(dropped, '/home/sre/Downloads/session.tar.gz');
+  assert.deepEqual(plain(await grant(dropped)), { ok: true, value: 'sent' });
+  assert.deepEqual(plain(invoked), [{ channel: 'gs:drop', args: ['/home/sre/Downloads/session.tar.gz'] }]);
+  for (const forged of [new File(['x'], '/etc/passwd'), '/etc/passwd', { path: '/etc/passwd', name: 'passwd' }, null]) {
+    const r = await grant(forged);
+    assert.equal(r.ok, false);
+    assert.match(r.error!.message, /Only a file dropped from your file manager/);
+  }
+  assert.equal(invoked.length, 1, 'nothing else sent');
 });

@@ -4,9 +4,10 @@ import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatTime } from '../format';
 import { navigate } from '../route';
+import { ExportButton, ImportButton } from './Bundles';
 
 /** The local session library. It reads only the local store, so it works with no network at all. */
-export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }) {
+export function LibraryView({ api, report, importBundle }: { api: Api; report: ErrorReporter; importBundle: (source: 'dialog' | File) => Promise<void> }) {
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
   const [filter, setFilter] = useState('');
   // Two sessions picked for Compare: the older one is "before".
@@ -44,6 +45,8 @@ export function LibraryView({ api, report }: { api: Api; report: ErrorReporter }
         <button disabled={picked.length !== 2} onClick={compare} data-testid="compare-sessions" title="Tick two sessions: before and after a change">
           Compare {picked.length}/2
         </button>
+        <ImportButton api={api} start={importBundle} />
+        <ExportButton api={api} sessionId={picked.length === 1 ? picked[0]! : ''} disabled={picked.length !== 1} report={report} />
       </div>
       <table className="table">
         <thead>

@@ -5,6 +5,7 @@ import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatBytes, formatKiB, formatTime } from '../format';
+import { ExportButton } from './Bundles';
 import { memorySummary, type MemorySummary } from './memorySummary';
 import { GoroutinesView } from './session/GoroutinesView';
 import { MemoryView } from './session/MemoryView';
@@ -71,6 +72,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
           {session.status}
         </span>
         {session.statusReason && <span className="muted">{session.statusReason}</span>}
+        {session.status !== 'capturing' && <ExportButton api={api} sessionId={session.id} report={report} />}
       </div>
       <NotesEditor api={api} session={session} onSaved={(u) => setSession({ ...session, notes: u.notes, tags: u.tags })} report={report} />
       <nav className="tabs" role="tablist">
