@@ -61,7 +61,7 @@ export function registerIpc(backend: Backend, getWindow: () => BrowserWindow | n
   // A drop grants only an import: the import reads the file and trusts none of it (core/bundles.ts).
   ipcMain.handle(DROP_CHANNEL, (event, path: unknown): Reply<unknown> => {
     if (!senderAllowed(event, getWindow())) return { ok: false, error: { code: 'invalid-input', message: 'IPC from an unexpected frame was refused.' } };
-    let isFile = false;
+    let isFile: boolean;
     try {
       isFile = typeof path === 'string' && path.length <= 4096 && isAbsolute(path) && statSync(path).isFile();
     } catch {

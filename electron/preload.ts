@@ -49,7 +49,7 @@ bridge.on = (name: unknown, listener: unknown): (() => void) => {
  * which grants a handle good for one sessions.import.
  */
 bridge.grantDroppedFile = async (file: unknown): Promise<Reply<unknown>> => {
-  let path = '';
+  let path: string;
   try {
     path = file instanceof File ? webUtils.getPathForFile(file) : '';
   } catch {
