@@ -19,6 +19,7 @@ import { newCaptureId, runCapture } from './capture';
 import { collect } from './frameCollector';
 import { KnownHosts, fingerprintOf, keyTypeOf } from './knownHosts';
 import { GoTraceTool } from './goTraceTool';
+import { isKernelThread } from '../../shared/analysis/processList';
 import { detectGo, listProcesses } from './processes';
 import { PromptBroker } from './prompts';
 import { captureScript, newNonce } from './remoteScripts';
@@ -170,6 +171,10 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       if (c) emit('ssh.state', { hostId, state: 'disconnected', reason: 'disconnected by the user' });
       return { ok: c !== undefined };
     },
+    'ssh.states': async () => [
+      ...[...connections].filter(([, c]) => c.isOpen).map(([hostId]) => ({ hostId, state: 'connected' as const, reason: null })),
+      ...[...connecting.keys()].filter((id) => !connections.get(id)?.isOpen).map((hostId) => ({ hostId, state: 'connecting' as const, reason: null })),
+    ],
     'sshConfig.read': async ({ path }) => {
       const file = path ?? opts.sshConfigFile ?? join(homedir(), '.ssh', 'config');
       try {
@@ -209,7 +214,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const conn = connection(hostId);
       // Check the process exists before any row is written, so a vanished PID leaves nothing behind.
       const nonce = newNonce();
-      const probe = await collect(conn, captureScript(nonce, pid, [{ name: 'proc/status', path: `/proc/${pid}/status`, cap: 64 * 1024 }]), {
+      const probe = await collect(conn, captureScript(nonce, pid, [{ name: 'proc/status', path: `/proc/${pid}/status`, cap: 64 * 1024 }, { name: 'proc/stat', path: `/proc/${pid}/stat`, cap: 4096 }]), {
         nonce,
         timeoutMs: 15_000,
         maxTotalBytes: 1024 * 1024,
@@ -220,6 +225,11 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
         throw new ApiError('process-gone', `Process ${pid} does not exist on ${host.label}.`, 'Refresh the process list and pick a running process.');
       }
       const parsed = parseProcStatus(status.bytes.toString('utf8'));
+      const stat = probe.files.get('proc/stat');
+      const statText = stat && stat.rc === 0 ? stat.bytes.toString('utf8') : null;
+      if (isKernelThread({ pid, ppid: parsed.ok ? (parsed.value.ppid ?? 0) : 0, statText, exeMissing: false }) || (statText === null && lastProcesses.get(hostId)?.get(pid)?.kernelThread)) {
+        throw new ApiError('invalid-input', `PID ${pid} on ${host.label} is a kernel thread: it has no user memory, executable or Go runtime to capture.`, 'Pick a user process; the process list shows kernel threads last, without a Capture button.');
+      }
       const goMark = lastProcesses.get(hostId)?.get(pid)?.go ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
       const sessionId = await store.beginSession({
         hostId,
@@ -233,7 +243,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const done = (async () => {
         try {
           const outcome = await runCapture(conn, store, sessionId, pid, controller.signal, {
-            progress: (step, n, total) => emit('capture.progress', { captureId, sessionId, step, done: n, total }),
+            progress: (step, n, total, timers) => emit('capture.progress', { captureId, sessionId, step, done: n, total, timers: [...timers] }),
           }, { sudo: host.useSudo }, {
             isGo: goMark?.kind === 'go',
             processMemory,
@@ -288,11 +298,26 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const s = await goTrace.status();
       return { available: s.available, goVersion: s.goVersion, reason: s.reason };
     },
+    'tools.goTrace.build': async () => {
+      const b = await goTrace.build();
+      return { goVersion: b.goVersion, durationMs: b.durationMs };
+    },
+    'tools.goTrace.close': async ({ artifactIds }) => {
+      const keys: string[] = [];
+      for (const id of artifactIds) {
+        const a = await store.getArtifact(id).catch(() => null);
+        if (a?.sha256) keys.push(a.sha256);
+      }
+      return { stopped: goTrace.close(keys) };
+    },
     'tools.goTrace.open': async ({ artifactId }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) throw new ApiError('not-found', `${a.name} has no stored content (${a.status}${a.reason ? `: ${a.reason}` : ''}).`);
       if (a.name !== 'go/trace') throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
-      return goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
+      const r = await goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
+      if (!opts.openUrl) return { ...r, opened: false };
+      await opts.openUrl(r.url);
+      return { ...r, opened: true };
     },
   };
 

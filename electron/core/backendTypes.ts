@@ -29,4 +29,6 @@ export interface BackendOptions {
   readonly agentSocket?: string;
   /** Where remembered secrets may go; default: none (browser mode, CLI). */
   readonly secretStore?: SecretStore;
+  /** Opens an address the backend made itself (go tool trace's loopback viewer) in the user's browser: the desktop app's shell; absent in browser mode, where the page shows a link. */
+  readonly openUrl?: (url: string) => Promise<void>;
 }

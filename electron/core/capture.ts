@@ -43,8 +43,14 @@ function capFor(name: string): number {
   return MiB;
 }
 
+export interface CaptureTimer {
+  readonly name: string;
+  readonly remainingMs: number;
+}
+
 export interface CaptureCallbacks {
-  progress(step: string, done: number, total: number): void;
+  /** `done` of `total` counts the planned artifacts only, so the total stays what it was at the start; `timers` are the timed fetches running now. */
+  progress(step: string, done: number, total: number, timers: readonly CaptureTimer[]): void;
 }
 
 export interface CaptureOutcome {
@@ -92,9 +98,21 @@ export async function runCapture(
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
   const saved = new Set<string>();
   const nonce = newNonce();
+  // Per-thread and per-cgroup files come beside the planned ones in numbers only the host knows:
+  // they name the step but do not move the count, which keeps the total fixed.
+  const planned = new Set(expected);
+  const countedNames = new Set<string>();
   let done = 0;
-  const total = () => Math.max(expected.length, done + 1);
-  cb.progress('starting', 0, expected.length);
+  const total = expected.length;
+  const running = new Map<string, number>();
+  const report = (step: string) => cb.progress(step, done, total, [...running].map(([name, endsAt]) => ({ name, remainingMs: Math.max(0, endsAt - Date.now()) })));
+  const count = (name: string) => {
+    if (planned.has(name) && !countedNames.has(name)) {
+      countedNames.add(name);
+      done++;
+    }
+  };
+  report('starting');
 
   const save = async (file: CollectedFile) => {
     if (['proc/net/tcp', 'proc/net/tcp6', 'proc/fd', 'proc/cgroup', 'proc/maps'].includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
@@ -117,8 +135,8 @@ export async function runCapture(
     const artifact: NewArtifact = { name: file.name, status, reason, sizeBytes: body.length, durationMs: file.durationMs, sha256 };
     await store.addArtifact(sessionId, artifact, redactions);
     saved.add(file.name);
-    done++;
-    cb.progress(file.name, done, total());
+    count(file.name);
+    report(file.name);
   };
 
   const failed = async (err: unknown): Promise<CaptureOutcome> => {
@@ -136,7 +154,7 @@ export async function runCapture(
       maxTotalBytes: BUNDLE_STREAM_CAP,
       capFor,
       signal,
-      onBegin: (name) => cb.progress(name, done, total()),
+      onBegin: (name) => report(name),
       onFile: save,
     });
   } catch (err) {
@@ -180,22 +198,26 @@ export async function runCapture(
       if (slowFailure !== undefined) return;
       await store.addArtifact(sessionId, a, redactions);
       saved.add(a.name);
-      done++;
-      cb.progress(a.name, done, total());
+      running.delete(a.name);
+      count(a.name);
+      report(a.name);
     };
     // The way into the process's network namespace is found once, for pprof and the metrics alike.
     const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal: slow.signal }) : null;
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
       goList.length > 0
-        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow).then((r) => {
+        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow, (name, seconds) => {
+            running.set(name, Date.now() + seconds * 1000);
+            report(name);
+          }).then((r) => {
             discovery.pprofPort = r.port;
             discovery.network = r.network;
           })
         : Promise.resolve(),
       goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, slow.signal, saveSlow) : Promise.resolve(),
       binary.length > 0
-        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
+        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => report(step) }, saveSlow).catch(async (err: unknown) => {
             for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
           })
         : Promise.resolve(),
@@ -232,6 +254,8 @@ export async function runCapture(
       return failed(err);
     }
     saved.add('meta/discovery.json');
+    count('meta/discovery.json');
+    report('meta/discovery.json');
   }
   await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
@@ -288,6 +312,7 @@ async function captureGo(
   kept: ReadonlyMap<string, string>,
   signal: AbortSignal,
   saveOne: (a: NewArtifact) => Promise<void>,
+  onTimed: (name: string, seconds: number) => void,
 ): Promise<{ port: number | null; network: NetworkMeta }> {
   const decision = await routing;
   if (decision.kind === 'refused') {
@@ -312,6 +337,7 @@ async function captureGo(
     for (let f = queue.shift(); f; f = queue.shift()) {
       if (signal.aborted) return;
       const timeout = (opts.requestTimeoutMs ?? 30_000) + (f.seconds ?? 0) * 1000;
+      if (f.seconds) onTimed(f.name, f.seconds);
       const r = await fetchToBlob(reach, store.blobs, port!, f, timeout, signal);
       await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
     }
