@@ -131,7 +131,8 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp();
     const dataDir = dataDirFromArgs();
-    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')) });
+    // openUrl is only for addresses the backend makes (go tool trace on 127.0.0.1), never one the page names.
+    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')), openUrl: (url) => shell.openExternal(url) });
     registerIpc(backend, () => mainWindow);
     mainWindow = createWindow();
     mainWindow.on('closed', () => (mainWindow = null));

@@ -169,6 +169,10 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       if (c) emit('ssh.state', { hostId, state: 'disconnected', reason: 'disconnected by the user' });
       return { ok: c !== undefined };
     },
+    'ssh.states': async () => [
+      ...[...connections].filter(([, c]) => c.isOpen).map(([hostId]) => ({ hostId, state: 'connected' as const, reason: null })),
+      ...[...connecting.keys()].filter((id) => !connections.get(id)?.isOpen).map((hostId) => ({ hostId, state: 'connecting' as const, reason: null })),
+    ],
     'sshConfig.read': async ({ path }) => {
       const file = path ?? opts.sshConfigFile ?? join(homedir(), '.ssh', 'config');
       try {
@@ -206,8 +210,9 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     },
     'capture.start': async (request) => {
       const host = await store.getHost(request.hostId);
-      const knownGo = lastProcesses.get(host.id)?.get(request.pid)?.go;
-      const started = await startCapture({ conn: connection(host.id), store, host, request, ...(knownGo ? { knownGo } : {}), emit });
+      const listed = lastProcesses.get(host.id)?.get(request.pid);
+      const knownGo = listed?.go;
+      const started = await startCapture({ conn: connection(host.id), store, host, request, ...(knownGo ? { knownGo } : {}), ...(listed?.kernelThread ? { knownKernelThread: true } : {}), emit });
       const done = started.done.finally(() => captures.delete(started.captureId));
       captures.set(started.captureId, { controller: started.controller, done });
       return { captureId: started.captureId, sessionId: started.sessionId };
@@ -247,11 +252,26 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       const s = await goTrace.status();
       return { available: s.available, goVersion: s.goVersion, reason: s.reason };
     },
+    'tools.goTrace.build': async () => {
+      const b = await goTrace.build();
+      return { goVersion: b.goVersion, durationMs: b.durationMs };
+    },
+    'tools.goTrace.close': async ({ artifactIds }) => {
+      const keys: string[] = [];
+      for (const id of artifactIds) {
+        const a = await store.getArtifact(id).catch(() => null);
+        if (a?.sha256) keys.push(a.sha256);
+      }
+      return { stopped: goTrace.close(keys) };
+    },
     'tools.goTrace.open': async ({ artifactId }) => {
       const a = await store.getArtifact(artifactId);
       if (!a.sha256) throw new ApiError('not-found', `${a.name} has no stored content (${a.status}${a.reason ? `: ${a.reason}` : ''}).`);
       if (a.name !== NAMES.trace) throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
-      return goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
+      const r = await goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
+      if (!opts.openUrl) return { ...r, opened: false };
+      await opts.openUrl(r.url);
+      return { ...r, opened: true };
     },
   };
 

@@ -13,6 +13,7 @@ import type { ArtifactStatus, EventName, EventPayload, GoMark, Host } from '../.
 import type { Handlers } from '../../shared/contract/dispatch';
 import { ApiError, messageOf } from '../../shared/contract/errors';
 import { parseProcStatus } from '../../shared/parsers/procStatus';
+import { isKernelThread } from '../../shared/analysis/processList';
 import { redactCmdline, redactEnviron, type Redaction } from '../../shared/redact/secrets';
 import { collect, type CollectedFile } from './frameCollector';
 import { EXPVAR_FETCH, fetchExpvar, fetchToBlob, findMetricsEndpoints, findPprofPort, goFetches, METRICS_FETCH, type GoCaptureOptions } from './goArtifacts';
@@ -38,8 +39,14 @@ function capFor(name: string): number {
   return capOf(name, MiB);
 }
 
+export interface CaptureTimer {
+  readonly name: string;
+  readonly remainingMs: number;
+}
+
 export interface CaptureCallbacks {
-  progress(step: string, done: number, total: number): void;
+  /** `done` of `total` counts the planned artifacts only, so the total stays what it was at the start; `timers` are the timed fetches running now. */
+  progress(step: string, done: number, total: number, timers: readonly CaptureTimer[]): void;
 }
 
 export interface CaptureOutcome {
@@ -99,9 +106,21 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
   const discovery: { goEnv?: Record<string, string>; pprofPort?: number | null; network?: NetworkMeta } = {};
   const saved = new Set<string>();
   const nonce = newNonce();
+  // Per-thread and per-cgroup files come beside the planned ones in numbers only the host knows:
+  // they name the step but do not move the count, which keeps the total fixed.
+  const planned = new Set(expected);
+  const countedNames = new Set<string>();
   let done = 0;
-  const total = () => Math.max(expected.length, done + 1);
-  cb.progress('starting', 0, expected.length);
+  const total = expected.length;
+  const running = new Map<string, number>();
+  const report = (step: string) => cb.progress(step, done, total, [...running].map(([name, endsAt]) => ({ name, remainingMs: Math.max(0, endsAt - Date.now()) })));
+  const count = (name: string) => {
+    if (planned.has(name) && !countedNames.has(name)) {
+      countedNames.add(name);
+      done++;
+    }
+  };
+  report('starting');
 
   const save = async (file: CollectedFile) => {
     if (KEPT_FOR_DISCOVERY.includes(file.name) && file.rc === 0 && !file.truncated) kept.set(file.name, file.bytes.toString('utf8'));
@@ -124,8 +143,8 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
     const artifact: NewArtifact = { name: file.name, status, reason, sizeBytes: body.length, durationMs: file.durationMs, sha256 };
     await store.addArtifact(sessionId, artifact, redactions);
     saved.add(file.name);
-    done++;
-    cb.progress(file.name, done, total());
+    count(file.name);
+    report(file.name);
   };
 
   const failed = async (err: unknown): Promise<CaptureOutcome> => {
@@ -143,7 +162,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
       maxTotalBytes: BUNDLE_STREAM_CAP,
       capFor,
       signal,
-      onBegin: (name) => cb.progress(name, done, total()),
+      onBegin: (name) => report(name),
       onFile: save,
     });
   } catch (err) {
@@ -187,22 +206,26 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
       if (slowFailure !== undefined) return;
       await store.addArtifact(sessionId, a, redactions);
       saved.add(a.name);
-      done++;
-      cb.progress(a.name, done, total());
+      running.delete(a.name);
+      count(a.name);
+      report(a.name);
     };
     // The way into the process's network namespace is found once, for pprof and the metrics alike.
     const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal: slow.signal }) : null;
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
     await Promise.all([
       goList.length > 0
-        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow).then((r) => {
+        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow, (name, seconds) => {
+            running.set(name, Date.now() + seconds * 1000);
+            report(name);
+          }).then((r) => {
             discovery.pprofPort = r.port;
             discovery.network = r.network;
           })
         : Promise.resolve(),
       goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, slow.signal, saveSlow) : Promise.resolve(),
       binary.length > 0
-        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => cb.progress(step, done, total()) }, saveSlow).catch(async (err: unknown) => {
+        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => report(step) }, saveSlow).catch(async (err: unknown) => {
             for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
           })
         : Promise.resolve(),
@@ -239,6 +262,8 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
       return failed(err);
     }
     saved.add(ARTIFACTS.discovery.name);
+    count(ARTIFACTS.discovery.name);
+    report(ARTIFACTS.discovery.name);
   }
   await finish(store, sessionId, expected, saved, status, reason);
   return { status, reason, kept: true };
@@ -274,6 +299,8 @@ export interface StartCaptureOptions {
   readonly request: Parameters<Handlers['capture.start']>[0];
   /** The process list's Go detection for this PID, when it was listed; else detected here. */
   readonly knownGo?: GoMark;
+  /** The process list marked this PID a kernel thread (used when its stat cannot be read now). */
+  readonly knownKernelThread?: boolean;
   readonly emit: <E extends 'capture.progress' | 'capture.finished'>(event: E & EventName, payload: EventPayload<E>) => void;
 }
 
@@ -295,12 +322,24 @@ export async function startCapture(o: StartCaptureOptions): Promise<StartedCaptu
   const pid = r.pid;
   const nonce = newNonce();
   const cap = 64 * 1024;
-  const probe = await collect(conn, captureScript(nonce, pid, [{ name: ARTIFACTS.status.name, path: `/proc/${pid}/status`, cap }]), { nonce, timeoutMs: 15_000, maxTotalBytes: MiB, capFor: () => cap });
+  const probe = await collect(
+    conn,
+    captureScript(nonce, pid, [
+      { name: ARTIFACTS.status.name, path: `/proc/${pid}/status`, cap },
+      { name: ARTIFACTS.stat.name, path: `/proc/${pid}/stat`, cap: 4096 },
+    ]),
+    { nonce, timeoutMs: 15_000, maxTotalBytes: MiB, capFor: () => cap },
+  );
   const status = probe.files.get(ARTIFACTS.status.name);
   if (probe.gone || !status || status.rc !== 0) {
     throw new ApiError('process-gone', `Process ${pid} does not exist on ${host.label}.`, 'Refresh the process list and pick a running process.');
   }
   const parsed = parseProcStatus(status.bytes.toString('utf8'));
+  const stat = probe.files.get(ARTIFACTS.stat.name);
+  const statText = stat && stat.rc === 0 ? stat.bytes.toString('utf8') : null;
+  if (isKernelThread({ pid, ppid: parsed.ok ? (parsed.value.ppid ?? 0) : 0, statText, exeMissing: false }) || (statText === null && o.knownKernelThread)) {
+    throw new ApiError('invalid-input', `PID ${pid} on ${host.label} is a kernel thread: it has no user memory, executable or Go runtime to capture.`, 'Pick a user process; the process list shows kernel threads last, without a Capture button.');
+  }
   const goMark = o.knownGo ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
   const sessionId = await store.beginSession({ hostId: host.id, hostLabel: host.label, pid, processName: parsed.ok ? parsed.value.name : `pid ${pid}`, goVersion: goMark?.goVersion ?? null });
   const captureId = newCaptureId();
@@ -313,7 +352,7 @@ export async function startCapture(o: StartCaptureOptions): Promise<StartedCaptu
         sessionId,
         pid,
         signal: controller.signal,
-        callbacks: { progress: (step, n, total) => o.emit('capture.progress', { captureId, sessionId, step, done: n, total }) },
+        callbacks: { progress: (step, n, total, timers) => o.emit('capture.progress', { captureId, sessionId, step, done: n, total, timers: [...timers] }) },
         sudo: host.useSudo,
         go: {
           isGo: goMark?.kind === 'go',
@@ -366,6 +405,7 @@ async function captureGo(
   kept: ReadonlyMap<string, string>,
   signal: AbortSignal,
   saveOne: (a: NewArtifact) => Promise<void>,
+  onTimed: (name: string, seconds: number) => void,
 ): Promise<{ port: number | null; network: NetworkMeta }> {
   const decision = await routing;
   if (decision.kind === 'refused') {
@@ -390,6 +430,7 @@ async function captureGo(
     for (let f = queue.shift(); f; f = queue.shift()) {
       if (signal.aborted) return;
       const timeout = (opts.requestTimeoutMs ?? 30_000) + (f.seconds ?? 0) * 1000;
+      if (f.seconds) onTimed(f.name, f.seconds);
       const r = await fetchToBlob(reach, store.blobs, port!, f, timeout, signal);
       await saveOne({ name: r.name, status: r.status, reason: r.reason, sizeBytes: r.sizeBytes, durationMs: r.durationMs, sha256: r.sha256 });
     }

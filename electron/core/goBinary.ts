@@ -243,10 +243,11 @@ function advance(pid: number, s: Step, files: ReadonlyMap<string, CollectedFile>
         };
       }
       const mainModule = info.value.main?.path ?? info.value.path;
+      const mainVersion = info.value.main?.version;
       return {
         kind: 'done',
         facts: {
-          mark: { kind: 'go', goVersion: info.value.goVersion, ...(mainModule ? { mainModule } : {}), reason: `Go build info found ${s.how}` },
+          mark: { kind: 'go', goVersion: info.value.goVersion, ...(mainModule ? { mainModule } : {}), ...(mainVersion ? { mainVersion } : {}), reason: `Go build info found ${s.how}` },
           elf: s.elf,
           ...keep,
           buildInfoOffset: offset,

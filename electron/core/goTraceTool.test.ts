@@ -45,3 +45,23 @@ test('without Go the tool is unavailable, with what to do instead', async () => 
   assert.match(st.reason!, /Go is not installed.*--perfetto/);
   await assert.rejects(tool.open('x', fixture), (err: ApiError) => err.code === 'tool-failed');
 });
+
+test('the compile step is its own call, and closing a trace stops its viewer', async (t) => {
+  const tool = new GoTraceTool(env);
+  t.after(() => tool.closeAll());
+  const built = await tool.build();
+  assert.match(built.binary, /\/trace$/);
+  assert.ok(built.durationMs >= 0);
+  assert.equal(await tool.build(), built, 'compiled once per backend');
+  const { url } = await tool.open('fixture', fixture);
+  assert.equal((await fetch(url)).status, 200);
+  assert.equal(tool.close(['fixture', 'never-opened']), 1);
+  // The port stops answering once the process is gone.
+  for (let i = 0; ; i++) {
+    const refused = await fetch(url).then(() => false, () => true);
+    if (refused) break;
+    assert.ok(i < 50, 'the viewer still answers 5 s after close');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(tool.close(['fixture']), 0, 'nothing left to stop');
+});

@@ -12,6 +12,7 @@ import { examineExecutables } from './goBinary';
 import { containerOf, goEnvOf } from '../../shared/parsers/container';
 import { cgroupPathOf } from '../../shared/parsers/cgroupPath';
 import { redactCmdline } from '../../shared/redact/secrets';
+import { isKernelThread } from '../../shared/analysis/processList';
 import type { SshConnection } from './sshConnection';
 
 /** The listing's round trip; under load a host may need longer, and then the list says it is partial. */
@@ -31,7 +32,7 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     timeoutMs,
     maxTotalBytes: 64 * 1024 * 1024,
     // The same caps as the script's reads, so a cut command line is known to be cut.
-    capFor: (name) => (name.endsWith('/exe') ? 2048 : name.endsWith('/cmdline') ? 4096 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
+    capFor: (name) => (name.endsWith('/exe') ? 2048 : name.endsWith('/cmdline') || name.endsWith('/stat') ? 4096 : name === 'etc/passwd' ? 256 * 1024 : 16 * 1024),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const users = parsePasswd(first.files.get('etc/passwd')?.bytes.toString('utf8') ?? '');
@@ -67,6 +68,14 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
     const uid = status.value.uids[0] ?? -1;
     const cgroupFile = first.files.get(`p/${pid}/cgroup`);
     const cgroupText = cgroupFile && cgroupFile.rc === 0 ? cgroupFile.bytes.toString('utf8') : undefined;
+    const statFile = first.files.get(`p/${pid}/stat`);
+    const exeFile = first.files.get(`p/${pid}/exe`);
+    const kernelThread = isKernelThread({
+      pid,
+      ppid: status.value.ppid ?? 0,
+      statText: statFile && statFile.rc === 0 ? statFile.bytes.toString('utf8') : null,
+      exeMissing: exeFile !== undefined && exeFile.rc !== 0 && /no such file/i.test(exeFile.stderr),
+    });
     list.push({
       pid,
       ppid: status.value.ppid ?? 0,
@@ -76,7 +85,8 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
       command: cmdline.length > 0 ? cmdline : `[${status.value.name}]`,
       rssKiB: status.value.vmRssKiB,
       threads: status.value.threads,
-      go: marks.get(pid) ?? { kind: 'unknown', reason: 'executable not examined' },
+      go: kernelThread ? { kind: 'not-go', reason: 'a kernel thread: no executable' } : (marks.get(pid) ?? { kind: 'unknown', reason: 'executable not examined' }),
+      ...(kernelThread ? { kernelThread } : {}),
       ...(goEnvs.has(pid) ? { goEnv: goEnvs.get(pid)! } : {}),
       ...(cgroupText ? { cgroupPath: cgroupPathOf(cgroupText) ?? undefined, container: containerOf(cgroupText) } : {}),
     });

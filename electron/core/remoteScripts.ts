@@ -114,6 +114,7 @@ export function processListScript(nonce: string, opts: { sudo?: boolean } = {}):
     '  case "$p" in *[!0-9]*|"") continue;; esac',
     '  [ -r "$d/status" ] || continue',
     `  gs_file "p/$p/status" "$d/status" ${16 * 1024 + 1}`,
+    `  gs_file "p/$p/stat" "$d/stat" ${4096 + 1}`,
     `  gs_file "p/$p/cmdline" "$d/cmdline" ${4096 + 1}`,
     `  gs_file "p/$p/exe" "$d/exe" ${2048 + 1}`,
     `  gs_file "p/$p/cgroup" "$d/cgroup" ${16 * 1024 + 1}`,

@@ -111,6 +111,8 @@ export const GoMark = z.object({
   kind: z.enum(['go', 'not-go', 'unknown']),
   goVersion: z.string().optional(),
   mainModule: z.string().optional(),
+  /** The main module's version from the build info (`(devel)` for a build outside a module download). */
+  mainVersion: z.string().optional(),
   reason: z.string(),
 });
 export type GoMark = z.infer<typeof GoMark>;
@@ -125,6 +127,8 @@ export const ProcessInfo = z.object({
   rssKiB: z.number().nullable(),
   threads: z.number().nullable(),
   go: GoMark,
+  /** A kernel thread (PF_KTHREAD, or a child of kthreadd): it has no user memory or executable to capture. */
+  kernelThread: z.boolean().optional(),
   /** GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG, GOTRACEBACK as set in the environment (Go processes; only these keys are kept). */
   goEnv: z.record(z.string(), z.string()).optional(),
   /** The cgroup the process's memory is accounted to. */
@@ -245,6 +249,8 @@ export const methods = {
   },
   'ssh.connect': { input: z.object({ hostId: HostId }), output: ConnectResult },
   'ssh.disconnect': { input: z.object({ hostId: HostId }), output: z.object({ ok: z.boolean() }) },
+  /** The live state of every host's connection, for a view that opens after the ssh.state events went by. */
+  'ssh.states': { input: z.object({}).strict(), output: z.array(z.object({ hostId: z.string(), state: ConnectionState, reason: z.string().nullable() })) },
   'processes.list': { input: z.object({ hostId: HostId }), output: ProcessList },
   'capture.start': {
     input: z.object({
@@ -343,8 +349,12 @@ export const methods = {
   },
   /** Whether Go is installed where the backend runs, for "open with go tool trace". */
   'tools.goTrace.status': { input: z.object({}).strict(), output: z.object({ available: z.boolean(), goVersion: z.string().nullable(), reason: z.string().nullable() }) },
-  /** Runs go tool trace on a stored trace; it opens the user's browser itself and we return its address. */
-  'tools.goTrace.open': { input: z.object({ artifactId: z.string().min(1).max(64) }), output: z.object({ url: z.string(), goVersion: z.string() }) },
+  /** The first step of "open with go tool trace": Go 1.25 and later compile the trace tool on its first use (then it is cached). */
+  'tools.goTrace.build': { input: z.object({}).strict(), output: z.object({ goVersion: z.string(), durationMs: z.number() }) },
+  /** Runs go tool trace on a stored trace and returns its loopback address; the desktop app opens it (`opened`), browser mode shows a link (Go's own browser opening is off). */
+  'tools.goTrace.open': { input: z.object({ artifactId: z.string().min(1).max(64) }), output: z.object({ url: z.string(), goVersion: z.string(), opened: z.boolean() }) },
+  /** Stops the go tool trace viewers of these artifacts (the session view closes them when it closes). */
+  'tools.goTrace.close': { input: z.object({ artifactIds: z.array(z.string().min(1).max(64)).max(64) }), output: z.object({ stopped: z.number() }) },
 } as const;
 
 export type Methods = typeof methods;
@@ -361,6 +371,8 @@ export const events = {
     step: z.string(),
     done: z.number(),
     total: z.number(),
+    /** The timed fetches running now (CPU profile, execution trace), each with the time left of its sampling window. */
+    timers: z.array(z.object({ name: z.string(), remainingMs: z.number() })).optional(),
   }),
   'capture.finished': z.object({
     captureId: z.string(),

@@ -133,6 +133,12 @@ test('Trace: zoom, hover a GC pause, and click a goroutine interval for its stac
   assert.match(stack, /main\.\w+/, 'a stack from the target program');
   assert.match(stack, /^[\w./()*-]+\n    \S+:\d+/, 'frames as function, then file:line');
   assert.match(await page.getByTestId('trace-selection').innerText(), /^G\d+ on P\d+: ran .* then /);
+  // The panel opens below the timeline and is scrolled into the window.
+  const panel = await page.getByTestId('trace-selection').evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: window.innerHeight };
+  });
+  assert.ok(panel.top >= 0 && panel.bottom <= panel.height + 1, `the stack panel is in the window: ${JSON.stringify(panel)}`);
   const frames = await drawn();
   assert.ok(frames > 1);
   await shot(page, '25-trace-stack');
@@ -140,7 +146,8 @@ test('Trace: zoom, hover a GC pause, and click a goroutine interval for its stac
 
 test('Trace: open with go tool trace starts Go\'s viewer on the stored file', async () => {
   await page.getByTestId('go-tool-trace').click();
-  const url = (await page.getByTestId('go-tool-trace-url').locator('code').innerText({ timeout: 240_000 })).trim();
+  // Browser mode: a link to Go's viewer (the desktop app opens it instead).
+  const url = (await page.getByTestId('go-tool-trace-link').getAttribute('href', { timeout: 240_000 }))!.trim();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const res = await fetch(url);
   assert.equal(res.status, 200);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Api } from '../../shared/contract/client';
-import type { SessionDetail } from '../../shared/contract/api';
+import type { EventPayload, SessionDetail } from '../../shared/contract/api';
 import { createBackend, type Backend } from '../../electron/core/backend';
 import { BlobStore } from '../../electron/core/blobs';
 import { fetchToBlob } from '../../electron/core/goArtifacts';
@@ -42,9 +42,15 @@ after(async () => {
   await lab?.cleanup();
 });
 
-async function capture(input: Parameters<Api['call']>[1] & object): Promise<SessionDetail> {
+type Progress = EventPayload<'capture.progress'> & { readonly at: number };
+
+async function capture(input: Parameters<Api['call']>[1] & object, progress: Progress[] = []): Promise<SessionDetail> {
+  const seen: Progress[] = [];
+  const off = api.on('capture.progress', (p) => seen.push({ ...p, at: Date.now() }));
   const { captureId, sessionId } = await api.call('capture.start', input as never);
   await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));
+  off();
+  progress.push(...seen.filter((p) => p.captureId === captureId));
   return api.call('sessions.open', { sessionId });
 }
 
@@ -53,8 +59,25 @@ const text = async (s: SessionDetail, name: string) => (await api.call('artifact
 
 test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come through the discovered endpoint', async () => {
   const t = await lab.startGoService({ memoryMaxBytes: 512 * 1024 * 1024, cpuQuotaUs: 100_000, cpuPeriodUs: 100_000, args: ['-goroutines', '300', '-alloc-rate', '8000000'], env: { GRAFANA_API_KEY: 'planted-go-capture-secret' } });
-  const s = await capture({ hostId, pid: t.pid, cpuProfileSeconds: 1, traceSeconds: 1 });
+  const progress: Progress[] = [];
+  const s = await capture({ hostId, pid: t.pid, cpuProfileSeconds: 1, traceSeconds: 1 }, progress);
   assert.equal(s.status, 'complete', s.statusReason ?? '');
+  // The total is fixed from the first event (per-thread files do not move it); done only grows, and ends at the total.
+  const total = progress[0]!.total;
+  assert.ok(total >= 20, `total ${total}`);
+  assert.deepEqual([...new Set(progress.map((p) => p.total))], [total]);
+  assert.ok(progress.every((p, i) => p.done <= total && (i === 0 || p.done >= progress[i - 1]!.done)), 'done never goes back and never passes the total');
+  assert.equal(progress.at(-1)!.done, total);
+  // The timed fetches count down while they sample, and leave the list once stored.
+  for (const name of ['go/cpu.pb.gz', 'go/trace']) {
+    const timed = progress.filter((p) => p.timers?.some((x) => x.name === name));
+    assert.ok(timed.length >= 1, `${name} was reported as timed`);
+    const first = timed[0]!.timers!.find((x) => x.name === name)!;
+    assert.ok(first.remainingMs > 0 && first.remainingMs <= 1000, `${name}: ${first.remainingMs} ms left at its start`);
+    const stored = progress.findIndex((p) => p.step === name && p.timers?.every((x) => x.name !== name));
+    assert.ok(stored > progress.indexOf(timed[0]!), `${name} leaves the timers when stored`);
+    assert.ok(progress.slice(stored).every((p) => !p.timers?.some((x) => x.name === name)));
+  }
   for (const name of ['go/goroutine-debug2.txt', 'go/heap-debug1.txt', 'go/allocs.pb.gz', 'go/threadcreate.pb.gz', 'go/mutex.pb.gz', 'go/block.pb.gz', 'go/cpu.pb.gz', 'go/trace']) {
     const a = artifact(s, name);
     assert.equal(a?.status, 'ok', `${name}: ${a?.reason}`);

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, type Backend } from '../../electron/core/backend';
@@ -92,6 +92,19 @@ test('the Go target is listed and marked with its real Go version', async () => 
   assert.equal(p.container, null, 'a lab cgroup is not a container');
   const self = list.find((x) => x.pid === process.pid);
   assert.equal(self?.go.kind, 'not-go', 'node is not Go');
+  // The service's own module version from its build info, beside the Go version.
+  assert.ok(p.go.mainModule && p.go.mainVersion, `main module ${p.go.mainModule} ${p.go.mainVersion}`);
+  // The lab sshd shares this machine's /proc: kthreadd and its children are kernel threads, which cannot be captured.
+  const kthreadd = list.find((x) => x.pid === 2 && x.comm === 'kthreadd');
+  const localKthreadd = existsSync('/proc/2/stat') && readFileSync('/proc/2/stat', 'utf8').startsWith('2 (kthreadd)');
+  assert.equal(kthreadd !== undefined, localKthreadd, 'kthreadd is listed exactly when this PID namespace shows it');
+  if (kthreadd) {
+    assert.equal(kthreadd.kernelThread, true);
+    assert.ok(list.filter((x) => x.ppid === 2).every((x) => x.kernelThread), 'children of kthreadd');
+    await assert.rejects(api(backend).call('capture.start', { hostId: host.id, pid: 2 }), /kernel thread/);
+  }
+  assert.equal(p.kernelThread, undefined);
+  assert.equal(self?.kernelThread, undefined);
 });
 
 test('capture stores every artifact, reads the lab cgroup back and redacts planted secrets', async () => {

@@ -37,6 +37,7 @@ const SAMPLES: { readonly [M in MethodName]: MethodInput<M> } = {
   'capture.cancel': { captureId: 'no-such-capture' },
   'sshConfig.read': { path: '<pick:ssh-config>' },
   'auth.respond': { promptId: 'no-such-prompt', answers: null },
+  'ssh.states': {},
   'sudo.probe': { hostId: 'no-such-host' },
   'terminal.open': { hostId: 'no-such-host', cols: 80, rows: 24 },
   'terminal.input': { terminalId: 'no-such-terminal', data: 'x' },
@@ -53,7 +54,9 @@ const SAMPLES: { readonly [M in MethodName]: MethodInput<M> } = {
   'demo.open': {},
   'artifacts.read': { artifactId: 'no-such-artifact' },
   'tools.goTrace.status': {},
+  'tools.goTrace.build': {},
   'tools.goTrace.open': { artifactId: 'no-such-artifact' },
+  'tools.goTrace.close': { artifactIds: ['no-such-artifact'] },
 };
 
 export async function runMainSmoke(bundle: string, opts: { readonly nodeArgs?: readonly string[]; readonly timeoutMs?: number } = {}): Promise<SmokeReport> {

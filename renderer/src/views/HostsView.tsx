@@ -16,8 +16,12 @@ export function HostsView({ api, report }: { api: Api; report: ErrorReporter }) 
   const refresh = useCallback(() => api.call('hosts.list', {}).then(setHosts, report), [api, report]);
   useEffect(() => {
     void refresh();
-    return api.on('ssh.state', (s) => setStates((prev) => ({ ...prev, [s.hostId]: { state: s.state, reason: s.reason } })));
-  }, [api, refresh]);
+    const off = api.on('ssh.state', (s) => setStates((prev) => ({ ...prev, [s.hostId]: { state: s.state, reason: s.reason } })));
+    // The events of connections made before this view opened went by: ask for the live states once.
+    // An event that arrives meanwhile is newer, so it wins over the answer.
+    api.call('ssh.states', {}).then((live) => setStates((prev) => ({ ...Object.fromEntries(live.map((s) => [s.hostId, { state: s.state, reason: s.reason }])), ...prev })), report);
+    return off;
+  }, [api, refresh, report]);
 
   const connect = async (host: Host, then: 'processes' | 'terminal' = 'processes') => {
     setBusy(host.id);

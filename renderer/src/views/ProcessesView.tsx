@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ProcessInfo, SudoProbe } from '../../../shared/contract/api';
 import { CAPTURE_COSTS } from '../../../shared/capture/plan';
 import { containerLabel } from '../../../shared/analysis/containerView';
+import { orderProcesses } from '../../../shared/analysis/processList';
 import type { Api } from '../../../shared/contract/client';
 import type { ErrorReporter } from '../App';
 import { formatKiB } from '../format';
@@ -14,8 +15,12 @@ interface CaptureState {
   step: string;
   done: number;
   total: number;
+  /** Timed fetches running, with when (on this clock) each sampling window ends. */
+  timers: readonly { name: string; endsAt: number }[];
   finished: null | { status: string; reason: string | null };
 }
+
+type Progress = Pick<CaptureState, 'step' | 'done' | 'total' | 'timers'>;
 
 export function ProcessesView({ api, hostId, report }: { api: Api; hostId: string; report: ErrorReporter }) {
   const [list, setList] = useState<ProcessInfo[] | null>(null);
@@ -25,6 +30,14 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   const [loading, setLoading] = useState(false);
   const [capture, setCapture] = useState<CaptureState | null>(null);
   const [probe, setProbe] = useState<SudoProbe | null>(null);
+  const [hostLabel, setHostLabel] = useState<string | null>(null);
+  // Progress that arrives before capture.start answers (the first event usually does) waits here.
+  const early = useRef(new Map<string, Progress>());
+  const [, tick] = useState(0);
+
+  useEffect(() => {
+    api.call('hosts.list', {}).then((hosts) => setHostLabel(hosts.find((h) => h.id === hostId)?.label ?? null), report);
+  }, [api, hostId, report]);
 
   const refresh = useCallback(async () => {
     setLoading(true);
@@ -44,7 +57,12 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   }, [refresh]);
 
   useEffect(() => {
-    const offProgress = api.on('capture.progress', (p) => setCapture((c) => (c && c.captureId === p.captureId ? { ...c, step: p.step, done: p.done, total: p.total } : c)));
+    const offProgress = api.on('capture.progress', (p) => {
+      const now = Date.now();
+      const progress: Progress = { step: p.step, done: p.done, total: p.total, timers: (p.timers ?? []).map((t) => ({ name: t.name, endsAt: now + t.remainingMs })) };
+      early.current.set(p.captureId, progress);
+      setCapture((c) => (c && c.captureId === p.captureId ? { ...c, ...progress } : c));
+    });
     const offDone = api.on('capture.finished', (p) => setCapture((c) => (c && c.captureId === p.captureId ? { ...c, finished: { status: p.status, reason: p.reason } } : c)));
     return () => {
       offProgress();
@@ -54,7 +72,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
 
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    return (list ?? []).filter((p) => (!goOnly || p.go.kind === 'go') && (!f || `${p.pid} ${p.user} ${p.command}`.toLowerCase().includes(f)));
+    return orderProcesses((list ?? []).filter((p) => (!goOnly || p.go.kind === 'go') && (!f || `${p.pid} ${p.user} ${p.command}`.toLowerCase().includes(f))));
   }, [list, filter, goOnly]);
 
   const [planFor, setPlanFor] = useState<ProcessInfo | null>(null);
@@ -63,7 +81,8 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
     setPlanFor(null);
     try {
       const { captureId, sessionId } = await api.call('capture.start', { hostId, pid, ...options });
-      setCapture((c) => (c && c.captureId === captureId ? c : { captureId, sessionId, pid, step: 'starting', done: 0, total: 0, finished: null }));
+      const seen = early.current.get(captureId) ?? { step: 'starting', done: 0, total: 0, timers: [] };
+      setCapture((c) => (c && c.captureId === captureId ? c : { captureId, sessionId, pid, ...seen, finished: null }));
     } catch (err) {
       report(err);
     }
@@ -79,9 +98,18 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   };
 
   const running = capture !== null && capture.finished === null;
+  const timers = running ? capture.timers : [];
+  // A countdown redraws each second while a timed fetch samples.
+  useEffect(() => {
+    if (timers.length === 0) return;
+    const id = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(id);
+  }, [timers]);
   return (
     <section>
-      <h1>Processes</h1>
+      <h1 data-testid="processes-title">
+        Processes on {hostLabel ?? 'this host'}
+      </h1>
       <div className="hostbar">
         <a href={href({ view: 'terminal', hostId })} data-testid="open-terminal">
           Terminal
@@ -123,9 +151,17 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
             Capturing PID <span className="mono">{capture.pid}</span>: {capture.finished ? capture.finished.status : capture.step}
           </div>
           <progress max={capture.total || 1} value={capture.finished ? capture.total || 1 : capture.done} />
-          <span className="muted">
-            {capture.done}/{capture.total || '?'}
+          <span className="muted" data-testid="capture-count">
+            {capture.done} of {capture.total || '…'} artifacts
           </span>
+          {timers.map((t) => {
+            const left = Math.ceil((t.endsAt - Date.now()) / 1000);
+            return (
+              <span key={t.name} className="badge timer" data-testid="capture-countdown" data-name={t.name}>
+                <span className="mono">{t.name}</span>: {left > 0 ? `sampling, ${left} s left` : 'downloading'}
+              </span>
+            );
+          })}
           {running && <button onClick={() => void cancel()}>Cancel</button>}
           {capture.finished && (
             <div data-testid="capture-done" className={`status status-${capture.finished.status}`}>
@@ -155,7 +191,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
         </thead>
         <tbody>
           {shown.map((p) => (
-            <tr key={p.pid} data-testid="process-row" data-pid={p.pid} data-go={p.go.kind === 'go' ? 'true' : 'false'} className={p.go.kind === 'go' ? 'go' : ''}>
+            <tr key={p.pid} data-testid="process-row" data-pid={p.pid} data-go={p.go.kind === 'go' ? 'true' : 'false'} data-kernel={p.kernelThread ? 'true' : 'false'} className={p.go.kind === 'go' ? 'go' : p.kernelThread ? 'kernel' : ''}>
               <td className="num mono">{p.pid}</td>
               <td>{p.user}</td>
               <td className="mono command" title={p.command}>
@@ -166,24 +202,31 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
               </td>
               <td className="num">{formatKiB(p.rssKiB)}</td>
               <td className="num">{p.threads ?? '—'}</td>
-              <td title={p.go.reason}>
+              <td title={p.go.reason} className="go-cell">
                 {p.go.kind === 'go' ? (
                   <>
                     <span className="badge go" data-testid="go-badge">
                       Go {p.go.goVersion}
                     </span>
+                    {p.go.mainModule && (
+                      <span className="badge module" data-testid="module-badge" title={`main module ${p.go.mainModule} ${p.go.mainVersion ?? ''} (build info)`}>
+                        {p.go.mainModule.split('/').at(-1)} {p.go.mainVersion ?? ''}
+                      </span>
+                    )}
                     {Object.entries(p.goEnv ?? {}).map(([k, v]) => (
                       <span key={k} className="badge env" title={`${k}=${v}`}>
-                        {k}={v.length > 24 ? `${v.slice(0, 24)}…` : v}
+                        {k}={v.length > 160 ? `${v.slice(0, 160)}…` : v}
                       </span>
                     ))}
                   </>
+                ) : p.kernelThread ? (
+                  <span className="muted small">kernel thread</span>
                 ) : p.go.kind === 'unknown' ? (
                   <span className="muted">?</span>
                 ) : null}
               </td>
               <td className="actions">
-                <button data-testid="capture-button" disabled={running} onClick={() => setPlanFor(p)}>
+                <button data-testid="capture-button" disabled={running || p.kernelThread === true} title={p.kernelThread ? 'A kernel thread has no user memory, executable or Go runtime to capture.' : undefined} onClick={() => setPlanFor(p)}>
                   Capture
                 </button>
               </td>

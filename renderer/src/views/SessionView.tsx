@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { SESSION_TABS, type SessionTab } from '../../../shared/analysis/views';
 import { NAMES } from '../../../shared/artifacts/registry';
 import type { ArtifactMeta, SessionDetail } from '../../../shared/contract/api';
@@ -30,6 +30,21 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
   const [raw, setRaw] = useState<{ artifact: ArtifactMeta; text: string; truncated: boolean } | null>(null);
   const [tab, setTab] = useState<SessionTab>(SESSION_TABS[0]![0]);
   const TabView = TAB_VIEWS[tab];
+  const rawPane = useRef<HTMLDivElement>(null);
+
+  // Beside the artifact table on a wide window, below it on a narrow one: either way, show what was opened.
+  useEffect(() => {
+    if (raw) rawPane.current?.scrollIntoView({ block: 'nearest', behavior: 'instant' });
+  }, [raw]);
+
+  // go tool trace viewers of this session stop when the session closes (another route, or another session).
+  useEffect(
+    () => () => {
+      const traces = session?.artifacts.filter((a) => a.name === 'go/trace' && a.sha256).map((a) => a.id) ?? [];
+      if (traces.length > 0) void api.call('tools.goTrace.close', { artifactIds: traces }).catch(() => undefined);
+    },
+    [api, session?.id, session?.artifacts],
+  );
 
   useEffect(() => {
     let live = true;
@@ -103,7 +118,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
       {tab === 'overview' && <div className="split">
         <div className="card">
           <h2>Artifacts</h2>
-          <table className="table">
+          <table className="table artifacts" data-testid="artifact-table">
             <thead>
               <tr>
                 <th>Name</th>
@@ -152,7 +167,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
             </>
           )}
         </div>
-        <div className="card raw">
+        <div className="card raw" ref={rawPane} data-testid="artifact-raw-pane">
           <h2>{raw ? raw.artifact.name : 'Raw artifact'}</h2>
           {raw ? (
             <>
@@ -182,11 +197,14 @@ function Figure({ label, kib, testId }: { label: string; kib: number | null; tes
 function NotesEditor({ api, session, onSaved, report }: { api: Api; session: SessionDetail; onSaved: (s: { notes: string; tags: string[] }) => void; report: ErrorReporter }) {
   const [notes, setNotes] = useState(session.notes);
   const [tags, setTags] = useState(session.tags.join(', '));
+  const [saved, setSaved] = useState<string | null>(null);
   const dirty = notes !== session.notes || tags !== session.tags.join(', ');
   const save = async () => {
     try {
       const u = await api.call('sessions.update', { sessionId: session.id, notes, tags: tags.split(',').map((t) => t.trim()).filter(Boolean) });
       onSaved(u);
+      setTags(u.tags.join(', '));
+      setSaved(new Date().toLocaleTimeString());
     } catch (err) {
       report(err);
     }
@@ -194,14 +212,17 @@ function NotesEditor({ api, session, onSaved, report }: { api: Api; session: Ses
   return (
     <div className="card notes">
       <label>
-        Tags <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="incident-42, oom" data-testid="session-tags" />
+        Tags <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="e.g. incident-42, oom" data-testid="session-tags" />
       </label>
       <label>
-        Notes <textarea value={notes} rows={2} onChange={(e) => setNotes(e.target.value)} placeholder="What happened, what changed" data-testid="session-notes" />
+        Notes <textarea value={notes} rows={2} onChange={(e) => setNotes(e.target.value)} placeholder="e.g. what happened, what changed" data-testid="session-notes" />
       </label>
       <button disabled={!dirty} onClick={() => void save()} data-testid="session-save-notes">
         Save
       </button>
+      <span className="saved small" role="status" data-testid="session-saved">
+        {saved && !dirty ? `Saved at ${saved}` : dirty ? 'Unsaved changes' : ''}
+      </span>
     </div>
   );
 }

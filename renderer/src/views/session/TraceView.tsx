@@ -10,6 +10,7 @@ import { formatDuration } from '../../../../shared/trace/report';
 import { generationsFor, type TimelineDetail, type TimelineOverview } from '../../../../shared/trace/timeline';
 import { MAX_DETAIL_BYTES, TraceTimelineClient } from '../../analysis/traceClient';
 import { formatBytes } from '../../format';
+import { messageOf } from '../../../../shared/contract/errors';
 import { detailCovers, drawTimeline, GUTTER, hitTest, layoutRows, type DrawInput, type Hit, type Window } from './timelineDraw';
 
 type Load = { status: 'loading'; bytes: number; total: number } | { status: 'ready'; overview: TimelineOverview } | { status: 'error'; message: string };
@@ -117,9 +118,17 @@ function Fact({ label, value, testId }: { label: string; value: string; testId?:
   );
 }
 
+type GoToolState =
+  | { state: 'idle' }
+  | { state: 'compiling' }
+  | { state: 'reading'; compiledMs: number }
+  | { state: 'open'; url: string; opened: boolean; compiledMs: number }
+  | { state: 'error'; message: string };
+
+/** Go's viewer in two steps the user sees: the tool's compile (Go 1.25+ builds it on first use), then its read of the trace. */
 function GoToolTrace({ api, artifact }: { api: Api; artifact: ArtifactMeta }) {
   const [status, setStatus] = useState<{ available: boolean; goVersion: string | null; reason: string | null } | null>(null);
-  const [opened, setOpened] = useState<{ state: 'idle' } | { state: 'starting' } | { state: 'open'; url: string } | { state: 'error'; message: string }>({ state: 'idle' });
+  const [opened, setOpened] = useState<GoToolState>({ state: 'idle' });
   useEffect(() => {
     let live = true;
     api.call('tools.goTrace.status', {}).then((s) => live && setStatus(s), () => live && setStatus({ available: false, goVersion: null, reason: 'could not check for Go' }));
@@ -135,26 +144,46 @@ function GoToolTrace({ api, artifact }: { api: Api; artifact: ArtifactMeta }) {
       </div>
     );
   const open = async () => {
-    setOpened({ state: 'starting' });
+    setOpened({ state: 'compiling' });
     try {
+      const built = await api.call('tools.goTrace.build', {});
+      setOpened({ state: 'reading', compiledMs: built.durationMs });
       const r = await api.call('tools.goTrace.open', { artifactId: artifact.id });
-      setOpened({ state: 'open', url: r.url });
+      setOpened({ state: 'open', url: r.url, opened: r.opened, compiledMs: built.durationMs });
     } catch (err) {
-      setOpened({ state: 'error', message: (err as Error).message });
+      setOpened({ state: 'error', message: messageOf(err) });
     }
   };
+  const busy = opened.state === 'compiling' || opened.state === 'reading';
+  const compiled = (ms: number) => `1. go tool trace compiled (${ms < 1000 ? 'already built' : `${(ms / 1000).toFixed(1)} s`}).`;
   return (
     <div className="go-tool">
-      <button onClick={() => void open()} disabled={opened.state === 'starting'} data-testid="go-tool-trace">
+      <button onClick={() => void open()} disabled={busy} data-testid="go-tool-trace">
         Open with go tool trace ({status.goVersion})
       </button>{' '}
-      {opened.state === 'starting' && <span className="muted">go tool trace is reading the trace ({formatBytes(artifact.sizeBytes)})…</span>}
-      {opened.state === 'open' && (
-        <span data-testid="go-tool-trace-url">
-          Go's viewer is listening on <code>{opened.url}</code> and opened it in your browser.
-        </span>
-      )}
-      {opened.state === 'error' && <span className="error-inline">{opened.message}</span>}
+      <span data-testid="go-tool-trace-step" data-state={opened.state}>
+        {opened.state === 'compiling' && <span className="muted">1. Compiling go tool trace with {status.goVersion} (Go 1.25 and later build it on its first use, then keep it)…</span>}
+        {opened.state === 'reading' && (
+          <span className="muted">
+            {compiled(opened.compiledMs)} 2. go tool trace is reading the trace ({formatBytes(artifact.sizeBytes)})…
+          </span>
+        )}
+        {opened.state === 'open' && (
+          <span data-testid="go-tool-trace-url">
+            <span className="muted">{compiled(opened.compiledMs)}</span> Go&apos;s viewer is at{' '}
+            {opened.opened ? (
+              // The desktop app opened it already; the window itself never leaves the app for http.
+              <code>{opened.url}</code>
+            ) : (
+              <a href={opened.url} target="_blank" rel="noopener noreferrer" data-testid="go-tool-trace-link">
+                {opened.url}
+              </a>
+            )}
+            {opened.opened ? ', opened in your browser.' : '.'} It stops when this session closes.
+          </span>
+        )}
+        {opened.state === 'error' && <span className="error-inline">{opened.message}</span>}
+      </span>
     </div>
   );
 }
@@ -168,6 +197,11 @@ function Timeline({ overview, client }: { overview: TimelineOverview; client: Re
   const [detailNote, setDetailNote] = useState('');
   const [hover, setHover] = useState('');
   const [selected, setSelected] = useState<Extract<Hit, { kind: 'interval' }> | null>(null);
+  const selectionPanel = useRef<HTMLDivElement>(null);
+  // The stack opens below the timeline, often past the window's bottom edge: bring it into view.
+  useEffect(() => {
+    if (selected) selectionPanel.current?.scrollIntoView({ block: 'nearest', behavior: 'instant' });
+  }, [selected]);
   const { rows, height } = useMemo(() => layoutRows(overview), [overview]);
   const drag = useRef<{ x: number; from: Window; moved: boolean } | null>(null);
 
@@ -350,7 +384,7 @@ function Timeline({ overview, client }: { overview: TimelineOverview; client: Re
         {overview.hiddenThreads > 0 && <> · {overview.hiddenThreads} idle or least busy threads not shown</>}
       </div>
       {selected && (
-        <div className="card" data-testid="trace-selection">
+        <div className="card" data-testid="trace-selection" ref={selectionPanel}>
           <h3>
             G{selected.track.g[selected.index]} on {selected.lane.kind === 'proc' ? `P${selected.lane.id}` : `thread M${selected.lane.id}`}:{' '}
             {selected.syscall ? 'system call' : 'ran'} {formatDuration(selected.track.end[selected.index]! - selected.track.start[selected.index]!)} from {formatDuration(selected.track.start[selected.index]! - overview.firstNs)}
