@@ -57,16 +57,21 @@ function serveApp(): void {
 }
 
 /** A link the page wants opened: only https, and only after the user confirms the address in a dialog of the main process. */
-async function openExternalAfterAsking(win: BrowserWindow, raw: string): Promise<void> {
+/**
+ * The app's one way to the user's browser. `loopbackHttp` admits http://127.0.0.1 for addresses the
+ * backend made itself (go tool trace's viewer), never for a URL the page names.
+ */
+async function openExternalAfterAsking(win: BrowserWindow | null, raw: string, opts: { loopbackHttp?: boolean } = {}): Promise<boolean> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return;
+    return false;
   }
-  if (url.protocol !== 'https:' || url.username || url.password) return;
-  const { response } = await dialog.showMessageBox(win, {
-    type: 'question',
+  const allowed = url.protocol === 'https:' || (opts.loopbackHttp === true && url.protocol === 'http:' && url.hostname === '127.0.0.1');
+  if (!allowed || url.username || url.password) return false;
+  const options = {
+    type: 'question' as const,
     title: 'Open link',
     message: 'Open this address in your web browser?',
     detail: url.href,
@@ -74,8 +79,11 @@ async function openExternalAfterAsking(win: BrowserWindow, raw: string): Promise
     defaultId: 0,
     cancelId: 0,
     noLink: true,
-  });
-  if (response === 1) await shell.openExternal(url.href);
+  };
+  const { response } = await (win ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options));
+  if (response !== 1) return false;
+  await shell.openExternal(url.href);
+  return true;
 }
 
 function createWindow(): BrowserWindow {
@@ -131,8 +139,8 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp();
     const dataDir = dataDirFromArgs();
-    // openUrl is only for addresses the backend makes (go tool trace on 127.0.0.1), never one the page names.
-    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')), openUrl: (url) => shell.openExternal(url) });
+    // openUrl is only for addresses the backend makes (go tool trace on 127.0.0.1), never one the page names; it asks too.
+    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')), openUrl: (url) => openExternalAfterAsking(mainWindow, url, { loopbackHttp: true }) });
     registerIpc(backend, () => mainWindow);
     mainWindow = createWindow();
     mainWindow.on('closed', () => (mainWindow = null));

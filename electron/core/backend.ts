@@ -270,8 +270,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       if (a.name !== NAMES.trace) throw new ApiError('invalid-input', `${a.name} is not an execution trace.`);
       const r = await goTrace.open(a.sha256, store.blobs.pathOf(a.sha256));
       if (!opts.openUrl) return { ...r, opened: false };
-      await opts.openUrl(r.url);
-      return { ...r, opened: true };
+      return { ...r, opened: await opts.openUrl(r.url) };
     },
   };
 

@@ -31,6 +31,6 @@ export interface BackendOptions {
   readonly secretStore?: SecretStore;
   /** The sample incident bundle shipped with the app (core/demo.ts), for demo.open; none: demo.open says so. */
   readonly demoBundle?: string;
-  /** Opens an address the backend made itself (go tool trace's loopback viewer) in the user's browser: the desktop app's shell; absent in browser mode, where the page shows a link. */
-  readonly openUrl?: (url: string) => Promise<void>;
+  /** Opens an address the backend made itself (go tool trace's loopback viewer) in the user's browser, after asking: the desktop app's shell; absent in browser mode, where the page shows a link. Resolves whether it was opened. */
+  readonly openUrl?: (url: string) => Promise<boolean>;
 }

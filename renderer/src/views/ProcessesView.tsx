@@ -99,12 +99,13 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
 
   const running = capture !== null && capture.finished === null;
   const timers = running ? capture.timers : [];
+  const counting = timers.length > 0;
   // A countdown redraws each second while a timed fetch samples.
   useEffect(() => {
-    if (timers.length === 0) return;
+    if (!counting) return;
     const id = setInterval(() => tick((n) => n + 1), 1000);
     return () => clearInterval(id);
-  }, [timers]);
+  }, [counting]);
   return (
     <section>
       <h1 data-testid="processes-title">

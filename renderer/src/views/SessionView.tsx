@@ -40,7 +40,7 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
   // go tool trace viewers of this session stop when the session closes (another route, or another session).
   useEffect(
     () => () => {
-      const traces = session?.artifacts.filter((a) => a.name === 'go/trace' && a.sha256).map((a) => a.id) ?? [];
+      const traces = session?.artifacts.filter((a) => a.name === NAMES.trace && a.sha256).map((a) => a.id) ?? [];
       if (traces.length > 0) void api.call('tools.goTrace.close', { artifactIds: traces }).catch(() => undefined);
     },
     [api, session?.id, session?.artifacts],
