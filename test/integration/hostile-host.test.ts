@@ -121,7 +121,8 @@ test('700 artifacts of 1 MiB: each is released once stored, and the peak memory 
   const big = await captureFrom(await hostile(stream(700)), join(root, 'rss-big'));
   assert.doesNotMatch(big.stderr, NODE_CRASH, big.stderr.slice(-2000));
   const { artifacts, sessions } = await rows(join(root, 'rss-big'));
-  const stored = artifacts.filter((a) => a.name.startsWith('task/') && a.status === 'ok').length;
+  // Each 1.35 MiB frame passes task/TID/sched's 64 KiB cap (shared/artifacts/registry.ts): stored truncated, as the registry says.
+  const stored = artifacts.filter((a) => a.name.startsWith('task/') && (a.status === 'ok' || a.status === 'truncated')).length;
   const growthMiB = (big.peakRssKiB - small.peakRssKiB) / 1024;
   console.log(`peak RSS: 8 × 1 MiB ${(small.peakRssKiB / 1024).toFixed(0)} MiB, 700 × 1 MiB ${(big.peakRssKiB / 1024).toFixed(0)} MiB (+${growthMiB.toFixed(0)} MiB); ${stored} artifacts stored; ${sessions[0]!.status} ${sessions[0]!.status_reason ?? ''}`);
   assert.ok(small.peakRssKiB > 0 && big.peakRssKiB > 0, 'RSS was sampled');

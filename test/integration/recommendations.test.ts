@@ -129,7 +129,7 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.match(lazy.change.diff, /^remove madvdontneed=0 from GODEBUG/, 'Go 1.24 releases with MADV_DONTNEED by default');
   const th = rec(report, 'threads-above-gomaxprocs');
   assert.ok(report.cpu.threads! >= 60, `threads ${report.cpu.threads}`);
-  assert.match(th.title, /OS threads for GOMAXPROCS 4/);
+  assert.match(th.title, /OS threads for GOMAXPROCS [45]:/, "-busy flips GOMAXPROCS between 4 and 5");
   // Four Ps on one CPU of quota: whatever is runnable, or stopping the world, waits out the
   // throttled part of each 100 ms period.
   const lat = rec(report, 'trace-latency');
