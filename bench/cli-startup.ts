@@ -58,14 +58,18 @@ for (let r = 0; r < rounds; r++) {
   const base = median(times[sides[0]!.name]!);
   const line = sides.map((s) => `${s.name} ${median(times[s.name]!).toFixed(0)} ms`).join(', ');
   for (const s of sides.slice(1)) (ratios[s.name] ??= []).push(median(times[s.name]!) / base);
-  console.log(`round ${r + 1}: ${line}; ratios ${sides
-    .slice(1)
-    .map((s) => `${(median(times[s.name]!) / base).toFixed(2)}x`)
-    .join(', ')}`);
+  console.log(
+    `round ${r + 1}: ${line}; ratios ${sides
+      .slice(1)
+      .map((s) => `${(median(times[s.name]!) / base).toFixed(2)}x`)
+      .join(', ')}`,
+  );
 }
 for (const s of sides.slice(1)) {
   const rs = ratios[s.name]!;
-  console.log(`${s.name}: ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}x node -e 0 over ${rounds} rounds (median of ${perRound} runs each), peak RSS ${(median(rss[s.name]!) / 1024).toFixed(0)} MiB`);
+  console.log(
+    `${s.name}: ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}x node -e 0 over ${rounds} rounds (median of ${perRound} runs each), peak RSS ${(median(rss[s.name]!) / 1024).toFixed(0)} MiB`,
+  );
 }
 console.log(`node -e 0 peak RSS ${(median(rss['node -e 0']!) / 1024).toFixed(0)} MiB`);
 for (const s of fromSource) {

@@ -40,7 +40,12 @@ try {
 // command itself (earlier runs of this bench reported 14-15 ms for wc that way, and flattered us).
 const wcBest = (target: string): number => {
   const out = execFileSync('bash', ['-c', 'TIMEFORMAT=%3R; for i in 1 2 3 4 5; do { time wc -l "$0" >/dev/null; } 2>&1; done', target], { encoding: 'utf8' });
-  return Math.min(...out.trim().split('\n').map((l) => Number(l) * 1000));
+  return Math.min(
+    ...out
+      .trim()
+      .split('\n')
+      .map((l) => Number(l) * 1000),
+  );
 };
 const wcMs = wcBest(file);
 const wcStartMs = wcBest('/dev/null');
@@ -48,7 +53,15 @@ const wcStartMs = wcBest('/dev/null');
 // through tsx, which the CLI uses, the same code measures 10-30% slower.
 const childJs = join(dir, 'child.mjs');
 await build({ entryPoints: [join(import.meta.dirname, 'smaps-100k.child.ts')], outfile: childJs, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
-const ours = JSON.parse(execFileSync(process.execPath, [childJs, file], { encoding: 'utf8' })) as { ms: number; firstMs: number; times: number[]; chunks: { byWorker: number; here: number }; mappings: number; classes: number; peakKiB: number };
+const ours = JSON.parse(execFileSync(process.execPath, [childJs, file], { encoding: 'utf8' })) as {
+  ms: number;
+  firstMs: number;
+  times: number[];
+  chunks: { byWorker: number; here: number };
+  mappings: number;
+  classes: number;
+  peakKiB: number;
+};
 const size = readFileSync(file).length;
 console.log(`smaps with ${ours.mappings} mappings (${(size / 1024 / 1024).toFixed(1)} MiB), best of 5, one run on 2 noisy cores:`);
 console.log(`  wc -l (I/O floor):              ${wcMs.toFixed(0)} ms (of which ${wcStartMs.toFixed(0)} ms is starting wc: wc -l /dev/null)`);

@@ -17,7 +17,10 @@ import { buildTarget } from '../test/lab/targets';
 
 const sshd = await startSshd();
 writeFileSync(join(sshd.dir, 'kh'), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKeyLine}\n`);
-const outcome = await connectSsh({ hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath }, { knownHosts: new KnownHosts([join(sshd.dir, 'kh')], join(sshd.dir, 'app')) });
+const outcome = await connectSsh(
+  { hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath },
+  { knownHosts: new KnownHosts([join(sshd.dir, 'kh')], join(sshd.dir, 'app')) },
+);
 if (outcome.kind !== 'connected') throw new Error('cannot connect to the lab sshd');
 const conn = outcome.connection;
 const built = await buildTarget('service');

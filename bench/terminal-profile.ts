@@ -108,7 +108,11 @@ const sshd = await startSshd();
 const knownHosts = join(dir, 'known_hosts');
 writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKeyLine}\n`);
 // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preload starts the inspector's profiler instead.
-const serve = await startServe(join(dir, 'data'), { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts, NODE_OPTIONS: `--import=${join(import.meta.dirname, 'cpu-profile-preload.mjs')}`, GS_CPU_PROFILE_DIR: profDir }, ['--identity-dir', dirname(sshd.clientKeyPath)]);
+const serve = await startServe(
+  join(dir, 'data'),
+  { GOPHERSCOPE_USER_KNOWN_HOSTS: knownHosts, NODE_OPTIONS: `--import=${join(import.meta.dirname, 'cpu-profile-preload.mjs')}`, GS_CPU_PROFILE_DIR: profDir },
+  ['--identity-dir', dirname(sshd.clientKeyPath)],
+);
 const gpu = process.env.GS_CHROMIUM_GPU_FLAGS?.split(' ').filter(Boolean);
 const browser = await launchChromium({ gpu });
 try {
@@ -143,7 +147,11 @@ try {
   await cdp.send('Profiler.start');
   if (TRACE) await browser.startTracing(page, { categories: (process.env.GS_TRACE_CATEGORIES ?? 'devtools.timeline,disabled-by-default-devtools.timeline,blink,gpu,cc,toplevel,v8').split(',') });
   const chromiumPid = Number(execFileSync('pgrep', ['-n', '-P', String(process.pid), '-f', 'chromium'], { encoding: 'utf8' }).trim());
-  const names = new Map([['backend', serve.child.pid!], ['sshd', sshd.pid], ['chromium', chromiumPid]]);
+  const names = new Map([
+    ['backend', serve.child.pid!],
+    ['sshd', sshd.pid],
+    ['chromium', chromiumPid],
+  ]);
   {
     const idle0 = treeCpu(names, true);
     await new Promise((r) => setTimeout(r, 5000));

@@ -60,7 +60,21 @@ const browsers: Browser[] = [];
 let hostAdded = false;
 
 function openssh(): Round {
-  const sshArgs = ['-tt', '-p', String(sshd.port), '-i', sshd.clientKeyPath, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `${sshd.user}@127.0.0.1`, `cat ${file}`];
+  const sshArgs = [
+    '-tt',
+    '-p',
+    String(sshd.port),
+    '-i',
+    sshd.clientKeyPath,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    `${sshd.user}@127.0.0.1`,
+    `cat ${file}`,
+  ];
   const cmd = ['ssh', ...sshArgs].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // ssh and script are reaped by this process, so their CPU shows up in its children's time.
   const names = new Map([['sshd', sshd.pid]]);
@@ -115,11 +129,18 @@ async function ours(t: Awaited<ReturnType<typeof openTerminal>>): Promise<Round>
   let peakRss = 0;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, vmRssMiB(serve.child.pid!));
-    void cdp.send('Performance.getMetrics').then((m) => {
-      peakHeap = Math.max(peakHeap, m.metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? 0);
-    }, () => undefined);
+    void cdp.send('Performance.getMetrics').then(
+      (m) => {
+        peakHeap = Math.max(peakHeap, m.metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? 0);
+      },
+      () => undefined,
+    );
   }, 100);
-  const names = new Map([['sshd', sshd.pid], ['backend', serve.child.pid!], ['chromium', t.chromiumPid]]);
+  const names = new Map([
+    ['sshd', sshd.pid],
+    ['backend', serve.child.pid!],
+    ['chromium', t.chromiumPid],
+  ]);
   const cpu0 = treeCpu(names, true);
   const t0 = process.hrtime.bigint();
   await page.keyboard.press('Enter');
@@ -157,25 +178,73 @@ try {
     console.log(`  round ${i} OpenSSH:     ${s(a.ms)} s, CPU ${s(a.cpuMs)} s (${a.cpuParts} ms)`);
     const b = await ours(webgl);
     ourRounds.push(b);
-    console.log(`  round ${i} Gopherscope: ${s(b.ms)} s, CPU ${s(b.cpuMs)} s (${b.cpuParts} ms), ${(b.ms / a.ms).toFixed(2)}x OpenSSH's time; renderer heap peak ${b.heapMiB!.toFixed(1)} MiB, backend RSS peak ${b.rssMiB!.toFixed(0)} MiB; ${b.detail}; ${webgl.renderer}`);
+    console.log(
+      `  round ${i} Gopherscope: ${s(b.ms)} s, CPU ${s(b.cpuMs)} s (${b.cpuParts} ms), ${(b.ms / a.ms).toFixed(2)}x OpenSSH's time; renderer heap peak ${b.heapMiB!.toFixed(1)} MiB, backend RSS peak ${b.rssMiB!.toFixed(0)} MiB; ${b.detail}; ${webgl.renderer}`,
+    );
     if (dom) {
       const c = await ours(dom);
       domRounds.push(c);
-      console.log(`  round ${i} DOM fallback: ${s(c.ms)} s, CPU ${s(c.cpuMs)} s (${c.cpuParts} ms), ${(c.ms / a.ms).toFixed(2)}x; renderer heap peak ${c.heapMiB!.toFixed(1)} MiB; ${c.detail}; ${dom.renderer}`);
+      console.log(
+        `  round ${i} DOM fallback: ${s(c.ms)} s, CPU ${s(c.cpuMs)} s (${c.cpuParts} ms), ${(c.ms / a.ms).toFixed(2)}x; renderer heap peak ${c.heapMiB!.toFixed(1)} MiB; ${c.detail}; ${dom.renderer}`,
+      );
     }
     if (forced) {
       const c = await ours(forced);
       forcedRounds.push(c);
-      console.log(`  round ${i} WebGL chosen: ${s(c.ms)} s, CPU ${s(c.cpuMs)} s (${c.cpuParts} ms), ${(c.ms / a.ms).toFixed(2)}x; renderer heap peak ${c.heapMiB!.toFixed(1)} MiB; ${c.detail}; ${forced.renderer}`);
+      console.log(
+        `  round ${i} WebGL chosen: ${s(c.ms)} s, CPU ${s(c.cpuMs)} s (${c.cpuParts} ms), ${(c.ms / a.ms).toFixed(2)}x; renderer heap peak ${c.heapMiB!.toFixed(1)} MiB; ${c.detail}; ${forced.renderer}`,
+      );
     }
   }
   const ratios = ourRounds.map((r, i) => r.ms / sshRounds[i]!.ms);
   console.log(`summary over ${ROUNDS} rounds (ranges):`);
-  console.log(`  OpenSSH ssh -tt into a local pty: ${range(sshRounds.map((r) => r.ms / 1000), 2)} s, CPU ${range(sshRounds.map((r) => r.cpuMs / 1000), 2)} s`);
-  console.log(`  Gopherscope, last line drawn:     ${range(ourRounds.map((r) => r.ms / 1000), 2)} s, CPU ${range(ourRounds.map((r) => r.cpuMs / 1000), 2)} s; renderer heap peak ${range(ourRounds.map((r) => r.heapMiB!), 1)} MiB; backend RSS peak ${range(ourRounds.map((r) => r.rssMiB!))} MiB`);
-  console.log(`  ratio ours/OpenSSH (time): ${range(ratios, 2)}x per round; CPU ${range(ourRounds.map((r, i) => r.cpuMs / sshRounds[i]!.cpuMs), 2)}x`);
-  if (dom) console.log(`  DOM fallback: ${range(domRounds.map((r) => r.ms / 1000), 2)} s, ${range(domRounds.map((r, i) => r.ms / sshRounds[i]!.ms), 2)}x OpenSSH's time`);
-  if (forced) console.log(`  WebGL chosen (${forced.renderer}): ${range(forcedRounds.map((r) => r.ms / 1000), 2)} s, ${range(forcedRounds.map((r, i) => r.ms / sshRounds[i]!.ms), 2)}x OpenSSH's time`);
+  console.log(
+    `  OpenSSH ssh -tt into a local pty: ${range(
+      sshRounds.map((r) => r.ms / 1000),
+      2,
+    )} s, CPU ${range(
+      sshRounds.map((r) => r.cpuMs / 1000),
+      2,
+    )} s`,
+  );
+  console.log(
+    `  Gopherscope, last line drawn:     ${range(
+      ourRounds.map((r) => r.ms / 1000),
+      2,
+    )} s, CPU ${range(
+      ourRounds.map((r) => r.cpuMs / 1000),
+      2,
+    )} s; renderer heap peak ${range(
+      ourRounds.map((r) => r.heapMiB!),
+      1,
+    )} MiB; backend RSS peak ${range(ourRounds.map((r) => r.rssMiB!))} MiB`,
+  );
+  console.log(
+    `  ratio ours/OpenSSH (time): ${range(ratios, 2)}x per round; CPU ${range(
+      ourRounds.map((r, i) => r.cpuMs / sshRounds[i]!.cpuMs),
+      2,
+    )}x`,
+  );
+  if (dom)
+    console.log(
+      `  DOM fallback: ${range(
+        domRounds.map((r) => r.ms / 1000),
+        2,
+      )} s, ${range(
+        domRounds.map((r, i) => r.ms / sshRounds[i]!.ms),
+        2,
+      )}x OpenSSH's time`,
+    );
+  if (forced)
+    console.log(
+      `  WebGL chosen (${forced.renderer}): ${range(
+        forcedRounds.map((r) => r.ms / 1000),
+        2,
+      )} s, ${range(
+        forcedRounds.map((r, i) => r.ms / sshRounds[i]!.ms),
+        2,
+      )}x OpenSSH's time`,
+    );
 } finally {
   for (const b of browsers) await b.close();
   await serve.stop();

@@ -71,11 +71,19 @@ async function measure(file: string) {
   const o = await run('/usr/bin/time', ['-f', '%M', oracle, file], { maxBuffer: 1 << 28 });
   const oracleOut = JSON.parse(o.stdout) as { events: number; gcs: unknown[]; readMs: number };
   const oraclePeakKiB = Number(o.stderr.trim().split('\n').at(-1));
-  const ours = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 })) as { ok: boolean; ms: number; events: number; gcs: number; peakKiB: number };
-  const rate = (n: number, ms: number) => `${((n / ms) * 1000 / 1e6).toFixed(1)} M events/s`;
+  const ours = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+    ok: boolean;
+    ms: number;
+    events: number;
+    gcs: number;
+    peakKiB: number;
+  };
+  const rate = (n: number, ms: number) => `${(((n / ms) * 1000) / 1e6).toFixed(1)} M events/s`;
   console.log(`trace of ${sizeMiB.toFixed(0)} MiB, ${oracleOut.events.toLocaleString('en-US')} events, one run on 2 noisy cores:`);
   console.log(`  golang.org/x/exp/trace: ${oracleOut.readMs.toFixed(0)} ms, ${rate(oracleOut.events, oracleOut.readMs)}, peak RSS ${(oraclePeakKiB / 1024).toFixed(0)} MiB`);
-  console.log(`  gopherscope:            ${ours.ms.toFixed(0)} ms, ${rate(ours.events, ours.ms)}, peak RSS ${(ours.peakKiB / 1024).toFixed(0)} MiB (${(ours.peakKiB / 1024 / sizeMiB).toFixed(2)}x the file; goal under 2x)`);
+  console.log(
+    `  gopherscope:            ${ours.ms.toFixed(0)} ms, ${rate(ours.events, ours.ms)}, peak RSS ${(ours.peakKiB / 1024).toFixed(0)} MiB (${(ours.peakKiB / 1024 / sizeMiB).toFixed(2)}x the file; goal under 2x)`,
+  );
   console.log(`  same counts: events ${ours.events === oracleOut.events}, GC cycles ${ours.gcs === oracleOut.gcs.length}`);
   console.log(`  ratio ours/oracle time: ${(ours.ms / oracleOut.readMs).toFixed(2)}x (goal: at most 1.00x)`);
 }

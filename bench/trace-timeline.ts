@@ -131,7 +131,9 @@ try {
   const goVersion = execFileSync(goBinary(), ['version'], { encoding: 'utf8' }).split(' ')[2];
   if ('error' in peer) console.log(`  go tool trace ${goVersion}: failed (${peer.error.slice(0, 200)})`);
   else console.log(`  go tool trace ${goVersion}: ready to view after ${(peer.ms / 1000).toFixed(1)} s, peak RSS ${peer.peakMiB.toFixed(0)} MiB (${(peer.peakMiB / mib).toFixed(1)}x the file)`);
-  console.log(`  gopherscope: Trace tab to drawn timeline ${(openMs / 1000).toFixed(1)} s (streamed over the contract, summarized, levels of detail built in the worker); ratio ${(openMs / peer.ms).toFixed(2)}x go tool trace`);
+  console.log(
+    `  gopherscope: Trace tab to drawn timeline ${(openMs / 1000).toFixed(1)} s (streamed over the contract, summarized, levels of detail built in the worker); ratio ${(openMs / peer.ms).toFixed(2)}x go tool trace`,
+  );
   console.log(`    UI-thread long tasks while loading: ${longTasks.length} (max ${Math.round(Math.max(0, ...longTasks))} ms)`);
   console.log(`    zoom and pan over the whole trace (levels of detail): ${stats(whole)}`);
   console.log(`    detail of a zoomed window (its generations re-read): ${(detailMs / 1000).toFixed(1)} s`);

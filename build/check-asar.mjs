@@ -22,7 +22,8 @@ export function readAsarHeader(file) {
     if (readSync(fd, sizes, 0, 16, 0) !== 16) throw new Error(`${file}: too short for an asar header`);
     const pickleSize = sizes.readUInt32LE(4);
     const stringLength = sizes.readUInt32LE(12);
-    if (sizes.readUInt32LE(0) !== 4 || stringLength > pickleSize || pickleSize > statSync(file).size) throw new Error(`${file}: not an asar archive (header sizes ${sizes.readUInt32LE(0)}, ${pickleSize}, ${stringLength})`);
+    if (sizes.readUInt32LE(0) !== 4 || stringLength > pickleSize || pickleSize > statSync(file).size)
+      throw new Error(`${file}: not an asar archive (header sizes ${sizes.readUInt32LE(0)}, ${pickleSize}, ${stringLength})`);
     const text = Buffer.alloc(stringLength);
     readSync(fd, text, 0, stringLength, 16);
     const headerString = text.toString('utf8');
@@ -106,7 +107,10 @@ function main() {
     const r = asarProblems(app.asar, app.embeddedIn, app.platform);
     for (const p of r.problems) console.error(`check-asar: ${app.asar}: ${p}`);
     if (r.problems.length > 0) failed = true;
-    else console.log(`check-asar: ${app.asar}: ${r.packed} packed and ${r.unpacked} unpacked files match their integrity; header ${r.headerHash}${app.platform === 'darwin' || app.platform === 'win32' ? ` matches ${app.embeddedIn}` : app.platform === 'linux' ? ' (not embedded: Electron validates it on macOS and Windows only)' : ''}`);
+    else
+      console.log(
+        `check-asar: ${app.asar}: ${r.packed} packed and ${r.unpacked} unpacked files match their integrity; header ${r.headerHash}${app.platform === 'darwin' || app.platform === 'win32' ? ` matches ${app.embeddedIn}` : app.platform === 'linux' ? ' (not embedded: Electron validates it on macOS and Windows only)' : ''}`,
+      );
   }
   process.exit(failed ? 1 : 0);
 }

@@ -48,7 +48,12 @@ export function readFuseConfig(ymlText, file = 'electron-builder.yml') {
 /** electron-builder's camelCase key → @electron/fuses' FuseV1Options index (RunAsNode for runAsNode). */
 export function fuseIndex(key) {
   const index = FuseV1Options[key[0].toUpperCase() + key.slice(1)];
-  if (typeof index !== 'number') throw new Error(`electronFuses.${key} is not a fuse @electron/fuses knows (${Object.keys(FuseV1Options).filter((k) => Number.isNaN(Number(k))).join(', ')})`);
+  if (typeof index !== 'number')
+    throw new Error(
+      `electronFuses.${key} is not a fuse @electron/fuses knows (${Object.keys(FuseV1Options)
+        .filter((k) => Number.isNaN(Number(k)))
+        .join(', ')})`,
+    );
   return index;
 }
 
@@ -89,7 +94,12 @@ async function main() {
     const { problems } = await wireProblems(binary, config);
     for (const p of problems) console.error(`check-fuses: ${binary}: ${p}`);
     if (problems.length > 0) failed = true;
-    else console.log(`check-fuses: ${binary}: ${Object.entries(config).map(([k, v]) => `${k} ${v ? 'on' : 'off'}`).join(', ')}`);
+    else
+      console.log(
+        `check-fuses: ${binary}: ${Object.entries(config)
+          .map(([k, v]) => `${k} ${v ? 'on' : 'off'}`)
+          .join(', ')}`,
+      );
   }
   process.exit(failed ? 1 : 0);
 }

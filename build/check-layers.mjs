@@ -123,7 +123,10 @@ for (const file of walk(join(root, 'electron'))) {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   // Shell idioms in a string (redirections, command substitution, our frame marker) are shell text too.
   const literal = (node) => {
-    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) && /@@GS1|2>&1|[12]?>\/dev\/null|\$\(|command -v /.test(node.text))
+    if (
+      (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) &&
+      /@@GS1|2>&1|[12]?>\/dev\/null|\$\(|command -v /.test(node.text)
+    )
       flag(file, sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, `shell text outside ${SHELL_OWNER}: build it there`);
     ts.forEachChild(node, literal);
   };
@@ -141,7 +144,12 @@ for (const file of walk(join(root, 'electron'))) {
       if (ts.isIdentifier(callee) && callee.text === 'exec') arg = node.arguments[0];
       else if (ts.isIdentifier(callee) && callee.text === 'collect') arg = node.arguments[1];
       else if (ts.isPropertyAccessExpression(callee) && ['exec', 'execStream'].includes(callee.name.text) && !/(^|\.)db$/.test(callee.expression.getText(sf))) arg = node.arguments[0];
-      if (arg && isBuilt(arg, consts)) flag(file, sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, `a shell command built outside ${SHELL_OWNER}: add a builder there (validated integers and fixed names only) and call it`);
+      if (arg && isBuilt(arg, consts))
+        flag(
+          file,
+          sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1,
+          `a shell command built outside ${SHELL_OWNER}: add a builder there (validated integers and fixed names only) and call it`,
+        );
     }
     ts.forEachChild(node, check);
   };

@@ -50,12 +50,13 @@ test('each kind of violation is reported with file and line', () => {
 
 test('shell is written only in electron/core/remoteScripts.ts', () => {
   const root = tree({
-    'electron/core/remoteScripts.ts': "export const s = (pid: number) => `cat /proc/${pid}/status 2>/dev/null`;\n",
+    'electron/core/remoteScripts.ts': 'export const s = (pid: number) => `cat /proc/${pid}/status 2>/dev/null`;\n',
     'electron/core/a.ts': 'export async function f(conn: any, pid: number) {\n  await conn.exec(`kill ${pid}`, {});\n}\n',
     'electron/core/b.ts': "export async function g(conn: any, pid: number) {\n  const script = ['ls', String(pid)].join(' ');\n  return conn.execStream(script);\n}\n",
     'electron/core/c.ts': "export const h = (conn: any, n: string) => collect(conn, 'cat ' + n, {});\n",
     'electron/core/d.ts': "export const t = 'x=$(id -u)';\n",
-    'electron/core/ok.ts': "export async function k(conn: any, db: any, v: number) {\n  await conn.exec(script(v), {});\n  await db.exec(`PRAGMA user_version = ${v}`);\n  return /a(b)/.exec('ab');\n}\n",
+    'electron/core/ok.ts':
+      "export async function k(conn: any, db: any, v: number) {\n  await conn.exec(script(v), {});\n  await db.exec(`PRAGMA user_version = ${v}`);\n  return /a(b)/.exec('ab');\n}\n",
     'electron/core/e.test.ts': 'export const u = (conn: any, p: number) => conn.exec(`ls ${p}`);\n',
   });
   const r = run(root);

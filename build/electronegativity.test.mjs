@@ -26,7 +26,11 @@ function scan() {
     const out = join(dir, 'findings.sarif');
     const electron = JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
     const bin = join(root, 'node_modules', '@doyensec', 'electronegativity', 'dist', 'index.js');
-    const r = spawnSync(process.execPath, [bin, '-i', src, '-r', '-v', 'false', '-e', electron, '-x', 'AvailableSecurityFixesGlobalCheck', '-o', out], { encoding: 'utf8', env: { ...process.env, LANG: 'en-US' }, timeout: 240_000 });
+    const r = spawnSync(process.execPath, [bin, '-i', src, '-r', '-v', 'false', '-e', electron, '-x', 'AvailableSecurityFixesGlobalCheck', '-o', out], {
+      encoding: 'utf8',
+      env: { ...process.env, LANG: 'en-US' },
+      timeout: 240_000,
+    });
     assert.equal(r.status, 0, `electronegativity failed: ${r.stderr}${r.stdout}`);
     const sarif = JSON.parse(readFileSync(out, 'utf8'));
     return sarif.runs[0].results.map((f) => {
@@ -53,7 +57,11 @@ test('electronegativity finds nothing but its accepted findings, each explained,
   const unexplained = ours.filter((f) => !isAccepted(f)).map((f) => `${f.check} ${f.file}:${f.line} ${f.text} (${f.message})`);
   assert.deepEqual(unexplained, [], 'fix these or list them with a reason in build/electronegativity-accepted.json');
   const stale = accepted.filter((a) => !ours.some((f) => a.check === f.check && a.file === f.file && f.text.includes(a.match)));
-  assert.deepEqual(stale.map((a) => `${a.check} ${a.file}: ${a.match}`), [], 'accepted findings no longer found: remove them');
+  assert.deepEqual(
+    stale.map((a) => `${a.check} ${a.file}: ${a.match}`),
+    [],
+    'accepted findings no longer found: remove them',
+  );
   for (const a of accepted) assert.ok(a.why && a.why.length > 40, `${a.check} needs its reason`);
   const planted = findings.filter((f) => f.file === PLANTED);
   const plantedChecks = new Set(planted.map((f) => f.check));

@@ -95,8 +95,22 @@ export function drawIcons(outDir) {
   mkdirSync(outDir, { recursive: true });
   const [p512, p256] = [png(512), png(256)];
   writeFileSync(join(outDir, 'icon.png'), p512);
-  writeFileSync(join(outDir, 'icon.icns'), icns([['ic09', p512], ['ic08', p256]]));
-  writeFileSync(join(outDir, 'icon.ico'), ico([[256, p256], [48, png(48)], [32, png(32)], [16, png(16)]]));
+  writeFileSync(
+    join(outDir, 'icon.icns'),
+    icns([
+      ['ic09', p512],
+      ['ic08', p256],
+    ]),
+  );
+  writeFileSync(
+    join(outDir, 'icon.ico'),
+    ico([
+      [256, p256],
+      [48, png(48)],
+      [32, png(32)],
+      [16, png(16)],
+    ]),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) drawIcons(resolve(process.argv[2] ?? new URL('./resources/', import.meta.url).pathname));

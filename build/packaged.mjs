@@ -33,7 +33,10 @@ export function findPackagedApps(packagesDir = join(root, 'dist', 'packages')) {
       }
     }
   }
-  if (apps.length === 0) throw new Error(`no unpacked app in ${packagesDir} (looked for linux-unpacked/${pkg.name}, win-unpacked/${pkg.productName}.exe, mac*/*.app); found: ${readdirSync(packagesDir).join(', ') || 'nothing'}`);
+  if (apps.length === 0)
+    throw new Error(
+      `no unpacked app in ${packagesDir} (looked for linux-unpacked/${pkg.name}, win-unpacked/${pkg.productName}.exe, mac*/*.app); found: ${readdirSync(packagesDir).join(', ') || 'nothing'}`,
+    );
   return apps;
 }
 

@@ -30,7 +30,8 @@ test('the icons are what build/make-icon.mjs draws, and each platform config nam
   const dir = mkdtempSync(join(tmpdir(), 'gs-icons-'));
   try {
     drawIcons(dir);
-    for (const f of ['icon.png', 'icon.icns', 'icon.ico']) assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(resources, f))), `${f} differs from what make-icon.mjs draws: run node build/make-icon.mjs`);
+    for (const f of ['icon.png', 'icon.icns', 'icon.ico'])
+      assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(resources, f))), `${f} differs from what make-icon.mjs draws: run node build/make-icon.mjs`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -42,7 +43,11 @@ test('the icons are what build/make-icon.mjs draws, and each platform config nam
   assert.equal(icns.readUInt32BE(4), icns.length);
   const ico = readFileSync(join(resources, 'icon.ico'));
   assert.deepEqual([ico.readUInt16LE(0), ico.readUInt16LE(2), ico.readUInt16LE(4)], [0, 1, 4]);
-  for (const [platform, name] of [['linux', 'icon.png'], ['mac', 'icon.icns'], ['win', 'icon.ico']]) {
+  for (const [platform, name] of [
+    ['linux', 'icon.png'],
+    ['mac', 'icon.icns'],
+    ['win', 'icon.ico'],
+  ]) {
     assert.equal(config[platform].icon, name);
     assert.ok(existsSync(join(resources, config[platform].icon)));
   }
@@ -52,11 +57,13 @@ test('the Linux desktop entry in build/resources is the one the builder config w
   const text = readFileSync(join(resources, 'gopherscope.desktop'), 'utf8');
   const lines = text.trim().split('\n');
   assert.equal(lines[0], '[Desktop Entry]');
-  const entry = Object.fromEntries(lines.slice(1).map((l) => {
-    const i = l.indexOf('=');
-    assert.ok(i > 0, `not KEY=VALUE: ${l}`);
-    return [l.slice(0, i), l.slice(i + 1)];
-  }));
+  const entry = Object.fromEntries(
+    lines.slice(1).map((l) => {
+      const i = l.indexOf('=');
+      assert.ok(i > 0, `not KEY=VALUE: ${l}`);
+      return [l.slice(0, i), l.slice(i + 1)];
+    }),
+  );
   for (const k of ['Type', 'Name', 'Exec', 'Icon', 'Categories']) assert.ok(entry[k], `${k} missing`);
   assert.equal(entry.Type, 'Application');
   assert.match(entry.Categories, /;$/);
@@ -67,8 +74,10 @@ test('the Linux desktop entry in build/resources is the one the builder config w
 });
 
 test('the files globs leave build-time tools and source maps out and keep the app', () => {
-  for (const p of ['node_modules/tsx/package.json', 'node_modules/esbuild/package.json', 'node_modules/@esbuild/linux-x64/package.json', 'dist/electron/main.cjs.map']) assert.ok(excludedByFiles(config, p), p);
-  for (const p of ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'node_modules/sqlite3/package.json', 'node_modules/ssh2/lib/index.js']) assert.ok(!excludedByFiles(config, p), p);
+  for (const p of ['node_modules/tsx/package.json', 'node_modules/esbuild/package.json', 'node_modules/@esbuild/linux-x64/package.json', 'dist/electron/main.cjs.map'])
+    assert.ok(excludedByFiles(config, p), p);
+  for (const p of ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'node_modules/sqlite3/package.json', 'node_modules/ssh2/lib/index.js'])
+    assert.ok(!excludedByFiles(config, p), p);
 });
 
 test('the sample incident the empty Library offers is packaged, outside buildResources (which stays out of the app)', () => {

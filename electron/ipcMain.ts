@@ -33,7 +33,12 @@ async function pick(win: BrowserWindow | null, grants: FileGrants, input: unknow
   const sshDir = join(app.getPath('home'), '.ssh');
   let path: string | undefined;
   if (purpose === 'export-bundle') {
-    const r = await dialog.showSaveDialog(win, { title: 'Export session bundle', defaultPath: join(app.getPath('downloads'), suggested), filters: BUNDLE_FILTERS, properties: ['showOverwriteConfirmation', 'createDirectory'] });
+    const r = await dialog.showSaveDialog(win, {
+      title: 'Export session bundle',
+      defaultPath: join(app.getPath('downloads'), suggested),
+      filters: BUNDLE_FILTERS,
+      properties: ['showOverwriteConfirmation', 'createDirectory'],
+    });
     path = r.canceled ? undefined : r.filePath;
   } else {
     const title = purpose === 'import-bundle' ? 'Import session bundle' : purpose === 'ssh-config' ? 'Read an OpenSSH client config' : 'Choose an identity (private key) file';

@@ -140,7 +140,12 @@ if (!app.requestSingleInstanceLock()) {
     serveApp();
     const dataDir = dataDirFromArgs();
     // openUrl is only for addresses the backend makes (go tool trace on 127.0.0.1), never one the page names; it asks too.
-    backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')), openUrl: (url) => openExternalAfterAsking(mainWindow, url, { loopbackHttp: true }) });
+    backend = await createBackend({
+      dataDir,
+      demoBundle: demoBundleIn(appRoot),
+      secretStore: safeStorageSecrets(safeStorage, join(dataDir, 'secrets.json')),
+      openUrl: (url) => openExternalAfterAsking(mainWindow, url, { loopbackHttp: true }),
+    });
     registerIpc(backend, () => mainWindow);
     mainWindow = createWindow();
     mainWindow.on('closed', () => (mainWindow = null));

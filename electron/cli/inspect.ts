@@ -79,7 +79,11 @@ export async function inspectFile(file: string, opts: { kind?: string; json?: bo
   const maps = kind === 'smaps' || kind === 'maps' ? (r.value as MemoryMaps) : null;
   const model = maps ? { maps: { mappings: mappingRecords(maps), hasCounters: maps.hasCounters }, layout: layoutRecord(classifyMemory(maps)) } : r.value;
   const stdout = opts.json
-    ? JSON.stringify({ kind, model, warnings: r.warnings }, (k, v) => (typeof v === 'bigint' || (maps && typeof v === 'number' && (k === 'start' || k === 'end' || k === 'offset')) ? `0x${v.toString(16)}` : v), 1)
+    ? JSON.stringify(
+        { kind, model, warnings: r.warnings },
+        (k, v) => (typeof v === 'bigint' || (maps && typeof v === 'number' && (k === 'start' || k === 'end' || k === 'offset')) ? `0x${v.toString(16)}` : v),
+        1,
+      )
     : `kind: ${kind}\n${dumpModel(model, { maxItems: 20, hexAddresses: kind === 'smaps' || kind === 'maps' })}`;
   return { code: 0, stdout: `${stdout}\n`, stderr: warnings };
 }

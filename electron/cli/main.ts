@@ -51,7 +51,9 @@ A host name is read as ssh reads it: Host blocks of ~/.ssh/config give its HostN
 IdentityFile and ProxyJump unless the command line does. Host keys are checked against
 ~/.ssh/known_hosts and Gopherscope's own known_hosts in the data folder.`;
 
-const USAGE = `Usage:\n${Object.values(COMMAND_USAGE).map((u) => `  ${u}`).join('\n')}\n\n${USAGE_NOTES}`;
+const USAGE = `Usage:\n${Object.values(COMMAND_USAGE)
+  .map((u) => `  ${u}`)
+  .join('\n')}\n\n${USAGE_NOTES}`;
 
 const usageOf = (command: string | undefined) => (command && COMMAND_USAGE[command] ? `Usage:\n  ${COMMAND_USAGE[command]}\n\n${USAGE_NOTES}` : USAGE);
 
@@ -117,10 +119,16 @@ async function hostFor(b: Backend, spec: string, flags: HostFlags): Promise<Host
   const t = resolveSpec(resolveSshHost, spec);
   const identityFile = flags.identity !== undefined ? resolve(flags.identity) : t.config?.identityFiles.find((f) => existsSync(f));
   // ProxyJump hops of the config may be aliases themselves, as ssh reads them.
-  const jump = flags.jump !== undefined ? flags.jump.split(',').map((j) => j.trim()).filter(Boolean) : (t.config?.proxyJump ?? []).map((hop) => {
-    const h = resolveSpec(resolveSshHost, hop);
-    return specOf(h.user, h.hostname, h.port);
-  });
+  const jump =
+    flags.jump !== undefined
+      ? flags.jump
+          .split(',')
+          .map((j) => j.trim())
+          .filter(Boolean)
+      : (t.config?.proxyJump ?? []).map((hop) => {
+          const h = resolveSpec(resolveSshHost, hop);
+          return specOf(h.user, h.hostname, h.port);
+        });
   const hosts = await api(b).call('hosts.list', {});
   const found = hosts.find(
     (h) => h.hostname === t.hostname && h.port === t.port && h.user === t.user && h.identityFile === identityFile && h.jump.join(',') === jump.join(',') && h.useSudo === flags.sudo,
@@ -272,7 +280,9 @@ export async function main(argv: string[]): Promise<number> {
           for (const p of list) {
             const go = p.go.kind === 'go' ? field(p.go.goVersion ?? 'go') : p.go.kind === 'unknown' ? '?' : '-';
             const rss = p.rssKiB === null ? '-' : `${(p.rssKiB / 1024).toFixed(1)}M`;
-            out(`${String(p.pid).padStart(7)} ${field(p.user).slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${field(p.command).slice(0, 120)}\n`);
+            out(
+              `${String(p.pid).padStart(7)} ${field(p.user).slice(0, 10).padEnd(10)} ${rss.padStart(10)} ${String(p.threads ?? '-').padStart(4)} ${go.padEnd(11)} ${field(p.command).slice(0, 120)}\n`,
+            );
           }
           return code;
         });
@@ -423,7 +433,11 @@ export async function main(argv: string[]): Promise<number> {
 async function serve(dataDir: string, host: string, port: number, identityDir: string | undefined): Promise<number> {
   const [{ createBackend }, { startServer }, { demoBundleIn }] = await Promise.all([loadBackend(), import('../serve/server'), import('../core/demo')]);
   const appRoot = findAppRoot(dirname(fileURLToPath(import.meta.url)));
-  const backend = await createBackend({ dataDir, demoBundle: demoBundleIn(appRoot), ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}) });
+  const backend = await createBackend({
+    dataDir,
+    demoBundle: demoBundleIn(appRoot),
+    ...(process.env.GOPHERSCOPE_USER_KNOWN_HOSTS ? { userKnownHostsFile: process.env.GOPHERSCOPE_USER_KNOWN_HOSTS } : {}),
+  });
   const staticDir = join(appRoot, 'dist', 'renderer');
   const server = await startServer({ backend, staticDir, host, port, ...(identityDir ? { identityDirs: [resolve(identityDir)] } : {}) });
   out(`Gopherscope browser mode: ${server.url}\n`);

@@ -79,7 +79,13 @@ export async function reportCommand(dataDir: string, target: string, json: boole
     const session = await api.call('sessions.open', { sessionId });
     const report = await reportOf(api, session);
     const title = `${terminalField(session.processName)} pid ${session.pid} on ${terminalField(session.hostLabel)}, ${terminalField(session.goVersion ?? 'Go version unknown')}, ${session.startedAt} (${session.status})`;
-    return { code: 0, stdout: json ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report, settings: settingsJson(report.settings) }, null, 2)}\n` : formatSessionReport(report, title), stderr: '' };
+    return {
+      code: 0,
+      stdout: json
+        ? `${JSON.stringify({ session: { id: session.id, host: session.hostLabel, pid: session.pid, process: session.processName, goVersion: session.goVersion, startedAt: session.startedAt, status: session.status }, ...report, settings: settingsJson(report.settings) }, null, 2)}\n`
+        : formatSessionReport(report, title),
+      stderr: '',
+    };
   } finally {
     await backend.close();
     if (isBundle) rmSync(dir, { recursive: true, force: true });

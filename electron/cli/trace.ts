@@ -56,7 +56,13 @@ export async function traceFile(file: string, opts: { json?: boolean; perfetto?:
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
   const summary = summarizer.summary(done);
-  const error = done.ok ? null : `${file}: at byte ${done.error.offset}: ${done.error.message}${summary.events > 0 ? ` (the summary covers the ${summary.generations} complete generations before it)` : ''}`;
+  const error = done.ok
+    ? null
+    : `${file}: at byte ${done.error.offset}: ${done.error.message}${summary.events > 0 ? ` (the summary covers the ${summary.generations} complete generations before it)` : ''}`;
   const stdout = opts.json ? `${JSON.stringify({ ok: done.ok, ...(done.ok ? {} : { error: done.error }), summary }, null, 1)}\n` : formatTraceSummary(summary);
-  return { code: done.ok ? 0 : 1, stdout: summary.events > 0 || opts.json ? stdout : '', stderr: [error, opts.perfetto && done.ok ? `wrote ${opts.perfetto}: open it at https://ui.perfetto.dev` : null].filter(Boolean).join('\n') };
+  return {
+    code: done.ok ? 0 : 1,
+    stdout: summary.events > 0 || opts.json ? stdout : '',
+    stderr: [error, opts.perfetto && done.ok ? `wrote ${opts.perfetto}: open it at https://ui.perfetto.dev` : null].filter(Boolean).join('\n'),
+  };
 }

@@ -141,7 +141,11 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'hosts.trustKey': async ({ hostId, keyBase64, hop }) => {
       const host = await store.getHost(hostId);
       if (host.strictHostKeyChecking === 'yes') {
-        throw new ApiError('host-key', 'This host uses StrictHostKeyChecking=yes: keys are trusted only through known_hosts.', 'Add the key to ~/.ssh/known_hosts after checking its fingerprint, or change the host’s setting.');
+        throw new ApiError(
+          'host-key',
+          'This host uses StrictHostKeyChecking=yes: keys are trusted only through known_hosts.',
+          'Add the key to ~/.ssh/known_hosts after checking its fingerprint, or change the host’s setting.',
+        );
       }
       const blob = Buffer.from(keyBase64, 'base64');
       const keyType = keyTypeOf(blob);
@@ -228,7 +232,11 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     'sessions.update': async ({ sessionId, notes, tags }) => store.updateSession(sessionId, { notes, tags }),
     // Only the desktop app's main process has a dialog: ipcMain.ts answers this method itself.
     'files.pick': async () => {
-      throw new ApiError('invalid-input', 'There is no file dialog here: only the desktop app can choose files for the page.', 'In browser mode Export downloads a bundle and Import uploads one (or use the CLI: `gopherscope export SESSION FILE`, `gopherscope import FILE`); identity files go in the folder `gopherscope serve --identity-dir` names (default ~/.ssh).');
+      throw new ApiError(
+        'invalid-input',
+        'There is no file dialog here: only the desktop app can choose files for the page.',
+        'In browser mode Export downloads a bundle and Import uploads one (or use the CLI: `gopherscope export SESSION FILE`, `gopherscope import FILE`); identity files go in the folder `gopherscope serve --identity-dir` names (default ~/.ssh).',
+      );
     },
     'sessions.export': async ({ sessionId, path }) => ({ path: resolve(path), ...(await exportSession(store, sessionId, resolve(path))) }),
     'sessions.import': async ({ path, transferId }) =>

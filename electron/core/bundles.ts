@@ -65,7 +65,10 @@ const Manifest = z.object({
         reason: z.string().max(4000).nullable(),
         sizeBytes: z.number().int().min(0),
         durationMs: z.number().nullable(),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .nullable(),
       }),
     )
     .max(200_000),
@@ -104,7 +107,17 @@ export async function exportSession(store: Store, sessionId: string, file: strin
     format: BUNDLE_FORMAT,
     schemaVersion: BUNDLE_SCHEMA_VERSION,
     exportedAt: new Date().toISOString(),
-    session: { id: s.id, hostLabel: s.hostLabel, pid: s.pid, processName: s.processName, goVersion: s.goVersion, status: s.status, statusReason: s.statusReason, startedAt: s.startedAt, finishedAt: s.finishedAt },
+    session: {
+      id: s.id,
+      hostLabel: s.hostLabel,
+      pid: s.pid,
+      processName: s.processName,
+      goVersion: s.goVersion,
+      status: s.status,
+      statusReason: s.statusReason,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+    },
     redactions: s.redactions.map((r) => ({ ...r })),
     artifacts: artifacts.map((a) => ({ name: a.name, status: a.status, reason: a.reason, sizeBytes: a.sizeBytes, durationMs: a.durationMs, sha256: a.sha256 })),
   };

@@ -109,8 +109,8 @@ test('settling removes the abort listener and clears the timer (nothing keeps th
   const signal = ac.signal;
   const add = signal.addEventListener.bind(signal);
   const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...a: Parameters<typeof add>) => ((listeners++), add(...a))) as typeof add;
-  signal.removeEventListener = ((...a: Parameters<typeof remove>) => ((listeners--), remove(...a))) as typeof remove;
+  signal.addEventListener = ((...a: Parameters<typeof add>) => (listeners++, add(...a))) as typeof add;
+  signal.removeEventListener = ((...a: Parameters<typeof remove>) => (listeners--, remove(...a))) as typeof remove;
   const s = new CappedStream({ maxBytes: 1, deadline: FAR(), signal }).arm(counting().ends);
   assert.equal(listeners, 1);
   s.settle();

@@ -38,9 +38,12 @@ export class CappedStream {
   arm(ends: StreamEnds): this {
     if (this.ends || this.done) return this;
     this.ends = ends;
-    this.timer = setTimeout(() => {
-      if (!this.done) ends.onTimeout();
-    }, Math.max(0, this.limits.deadline - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        if (!this.done) ends.onTimeout();
+      },
+      Math.max(0, this.limits.deadline - Date.now()),
+    );
     this.limits.signal?.addEventListener('abort', this.abortListener, { once: true });
     if (this.limits.signal?.aborted) this.abortListener();
     return this;

@@ -67,7 +67,9 @@ function statusOf(file: CollectedFile): { status: ArtifactStatus; reason: string
   if (file.skipped !== undefined) return { status: 'skipped', reason: file.skipped };
   if (file.rc !== 0) {
     const why = file.stderr.replace(/^.*?:\s*/, '') || `read failed with exit status ${file.rc}`;
-    const hint = /permission denied|password is required|not allowed/i.test(file.stderr) ? ' (needs the same user as the process, or root: enable "use sudo -n" for this host and run the sudo probe)' : '';
+    const hint = /permission denied|password is required|not allowed/i.test(file.stderr)
+      ? ' (needs the same user as the process, or root: enable "use sudo -n" for this host and run the sudo probe)'
+      : '';
     return { status: 'failed', reason: `${why}${hint}` };
   }
   if (file.truncated) return { status: 'truncated', reason: 'output cap reached; the rest was not read' };
@@ -113,7 +115,13 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
   let done = 0;
   const total = expected.length;
   const running = new Map<string, number>();
-  const report = (step: string) => cb.progress(step, done, total, [...running].map(([name, endsAt]) => ({ name, remainingMs: Math.max(0, endsAt - Date.now()) })));
+  const report = (step: string) =>
+    cb.progress(
+      step,
+      done,
+      total,
+      [...running].map(([name, endsAt]) => ({ name, remainingMs: Math.max(0, endsAt - Date.now()) })),
+    );
   const count = (name: string) => {
     if (planned.has(name) && !countedNames.has(name)) {
       countedNames.add(name);
@@ -213,33 +221,35 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
     // The way into the process's network namespace is found once, for pprof and the metrics alike.
     const routing = goList.length > 0 ? resolveRoute(conn, pid, { sudo: script.sudo === true, ...(go?.forwarders ? { forwarders: go.forwarders } : {}), signal: slow.signal }) : null;
     // The slow items run side by side, each on its own channel (the channel queue keeps MaxSessions).
-    await Promise.all([
-      goList.length > 0
-        ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow, (name, seconds) => {
-            running.set(name, Date.now() + seconds * 1000);
-            report(name);
-          }).then((r) => {
-            discovery.pprofPort = r.port;
-            discovery.network = r.network;
-          })
-        : Promise.resolve(),
-      goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, slow.signal, saveSlow) : Promise.resolve(),
-      binary.length > 0
-        ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => report(step) }, saveSlow).catch(async (err: unknown) => {
-            for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
-          })
-        : Promise.resolve(),
-      stacks.enabled && !signal.aborted
-        ? captureStacks(conn, pid, { ...script, signal, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
-            async (st) => {
-              const blob = st.body.length > 0 ? await store.blobs.put(st.body) : null;
-              await saveSlow({ name: st.name, status: st.status, reason: st.reason, sizeBytes: st.body.length, durationMs: st.pausedAtMostMs, sha256: blob?.sha256 ?? null });
-            },
-            async (err: unknown) => saveSlow({ name: ARTIFACTS.nativeStacks.name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
-          )
-        : Promise.resolve(),
-      saveMemProbes(conn, store, pid, memProbes ? (kept.get(ARTIFACTS.maps.name) ?? null) : undefined, { ...script, signal: slow.signal }, saveSlow),
-    ].map(guard));
+    await Promise.all(
+      [
+        goList.length > 0
+          ? captureGo(conn, routing!, store, sessionId, goList, go!, kept, slow.signal, saveSlow, (name, seconds) => {
+              running.set(name, Date.now() + seconds * 1000);
+              report(name);
+            }).then((r) => {
+              discovery.pprofPort = r.port;
+              discovery.network = r.network;
+            })
+          : Promise.resolve(),
+        goList.length > 0 ? captureMetrics(conn, routing!, store, go!, kept, slow.signal, saveSlow) : Promise.resolve(),
+        binary.length > 0
+          ? captureGoBinary(conn, store, pid, { ...script, processMemory: go?.processMemory ?? true, signal: slow.signal, progress: (step) => report(step) }, saveSlow).catch(async (err: unknown) => {
+              for (const name of binary.filter((n) => !saved.has(n))) await saveSlow({ name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null });
+            })
+          : Promise.resolve(),
+        stacks.enabled && !signal.aborted
+          ? captureStacks(conn, pid, { ...script, signal, ...(stacks.tools ? { tools: stacks.tools } : {}) }).then(
+              async (st) => {
+                const blob = st.body.length > 0 ? await store.blobs.put(st.body) : null;
+                await saveSlow({ name: st.name, status: st.status, reason: st.reason, sizeBytes: st.body.length, durationMs: st.pausedAtMostMs, sha256: blob?.sha256 ?? null });
+              },
+              async (err: unknown) => saveSlow({ name: ARTIFACTS.nativeStacks.name, status: 'failed', reason: (err as Error).message, sizeBytes: 0, durationMs: null, sha256: null }),
+            )
+          : Promise.resolve(),
+        saveMemProbes(conn, store, pid, memProbes ? (kept.get(ARTIFACTS.maps.name) ?? null) : undefined, { ...script, signal: slow.signal }, saveSlow),
+      ].map(guard),
+    );
     signal.removeEventListener('abort', onAbort);
     if (slowFailure !== undefined) return failed(slowFailure);
     if (signal.aborted) {
@@ -253,7 +263,18 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureOutcome> 
   if (status === 'complete') {
     const cgroupText = kept.get(ARTIFACTS.cgroup.name) ?? '';
     const meta = Buffer.from(
-      JSON.stringify({ isGo: go?.isGo ?? false, goEnv: discovery.goEnv ?? null, cgroupPath: cgroupPathOf(cgroupText), container: containerOf(cgroupText), pprofPort: discovery.pprofPort ?? null, network: discovery.network ?? null }, null, 2),
+      JSON.stringify(
+        {
+          isGo: go?.isGo ?? false,
+          goEnv: discovery.goEnv ?? null,
+          cgroupPath: cgroupPathOf(cgroupText),
+          container: containerOf(cgroupText),
+          pprofPort: discovery.pprofPort ?? null,
+          network: discovery.network ?? null,
+        },
+        null,
+        2,
+      ),
     );
     try {
       const blob = await store.blobs.put(meta);
@@ -277,7 +298,14 @@ async function finish(store: Store, sessionId: string, expected: readonly string
 }
 
 /** The memory probes (memProbes.ts), or a skipped artifact when switched off (`maps` undefined). */
-async function saveMemProbes(conn: SshConnection, store: Store, pid: number, maps: string | null | undefined, opts: { sudo?: boolean; signal: AbortSignal }, save: (a: NewArtifact) => Promise<void>): Promise<void> {
+async function saveMemProbes(
+  conn: SshConnection,
+  store: Store,
+  pid: number,
+  maps: string | null | undefined,
+  opts: { sudo?: boolean; signal: AbortSignal },
+  save: (a: NewArtifact) => Promise<void>,
+): Promise<void> {
   const started = Date.now();
   const r =
     maps === undefined
@@ -338,7 +366,11 @@ export async function startCapture(o: StartCaptureOptions): Promise<StartedCaptu
   const stat = probe.files.get(ARTIFACTS.stat.name);
   const statText = stat && stat.rc === 0 ? stat.bytes.toString('utf8') : null;
   if (isKernelThread({ pid, ppid: parsed.ok ? (parsed.value.ppid ?? 0) : 0, statText, exeMissing: false }) || (statText === null && o.knownKernelThread)) {
-    throw new ApiError('invalid-input', `PID ${pid} on ${host.label} is a kernel thread: it has no user memory, executable or Go runtime to capture.`, 'Pick a user process; the process list shows kernel threads last, without a Capture button.');
+    throw new ApiError(
+      'invalid-input',
+      `PID ${pid} on ${host.label} is a kernel thread: it has no user memory, executable or Go runtime to capture.`,
+      'Pick a user process; the process list shows kernel threads last, without a Capture button.',
+    );
   }
   const goMark = o.knownGo ?? (await detectGo(conn, [pid], new Map(), undefined, { sudo: host.useSudo })).get(pid);
   const sessionId = await store.beginSession({ hostId: host.id, hostLabel: host.label, pid, processName: parsed.ok ? parsed.value.name : `pid ${pid}`, goVersion: goMark?.goVersion ?? null });
@@ -448,7 +480,15 @@ const NO_METRICS = (path: string, ports: readonly number[]) =>
  * the same tunnels as pprof. /metrics streams to its blob under a cap and a timeout; expvar is
  * redacted whole before it is stored.
  */
-async function captureMetrics(conn: SshConnection, routing: Promise<RouteDecision>, store: Store, opts: GoCaptureOptions, kept: ReadonlyMap<string, string>, signal: AbortSignal, saveOne: (a: NewArtifact, redactions?: readonly Redaction[]) => Promise<void>): Promise<void> {
+async function captureMetrics(
+  conn: SshConnection,
+  routing: Promise<RouteDecision>,
+  store: Store,
+  opts: GoCaptureOptions,
+  kept: ReadonlyMap<string, string>,
+  signal: AbortSignal,
+  saveOne: (a: NewArtifact, redactions?: readonly Redaction[]) => Promise<void>,
+): Promise<void> {
   const decision = await routing;
   if (decision.kind === 'refused') {
     for (const name of [METRICS_FETCH.name, EXPVAR_FETCH.name]) await saveOne({ name, status: 'skipped', reason: decision.reason, sizeBytes: 0, durationMs: null, sha256: null });
@@ -470,7 +510,15 @@ async function captureMetrics(conn: SshConnection, routing: Promise<RouteDecisio
   else {
     const r = await fetchExpvar(reach, found.expvar, timeoutMs);
     const redacted = r.body ? redactExpvar(r.body.toString('utf8')) : null;
-    if (r.body && !redacted) await saveOne({ name: EXPVAR_FETCH.name, status: 'failed', reason: `${EXPVAR_FETCH.path} on port ${found.expvar} is not a JSON object; not kept`, sizeBytes: 0, durationMs: r.durationMs, sha256: null });
+    if (r.body && !redacted)
+      await saveOne({
+        name: EXPVAR_FETCH.name,
+        status: 'failed',
+        reason: `${EXPVAR_FETCH.path} on port ${found.expvar} is not a JSON object; not kept`,
+        sizeBytes: 0,
+        durationMs: r.durationMs,
+        sha256: null,
+      });
     else if (!redacted) await saveOne({ name: EXPVAR_FETCH.name, status: r.status, reason: r.reason, sizeBytes: 0, durationMs: r.durationMs, sha256: null });
     else {
       const body = Buffer.from(redacted.text, 'utf8');

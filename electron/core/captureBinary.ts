@@ -44,7 +44,14 @@ export async function captureGoBinary(
   }
 
   if (!opts.processMemory) {
-    await save({ name: RUNTIME_VARS_ARTIFACT, status: 'skipped', reason: 'reading the runtime variables from process memory was switched off for this capture', sizeBytes: 0, durationMs: null, sha256: null });
+    await save({
+      name: RUNTIME_VARS_ARTIFACT,
+      status: 'skipped',
+      reason: 'reading the runtime variables from process memory was switched off for this capture',
+      sizeBytes: 0,
+      durationMs: null,
+      sha256: null,
+    });
     return;
   }
   const t0 = Date.now();

@@ -112,7 +112,14 @@ export class ChannelPool<C> {
       const onAbort = () => fail(cancelledWhile(`a free channel on ${this.host}`));
       const waitMs = bounds.deadline - Date.now();
       const timer = setTimeout(
-        () => fail(new ApiError('remote-failed', `No channel to ${this.host} became free within ${seconds(waitMs)}: all ${this.maxChannels} are in use.`, 'Wait for running captures or terminals to finish, or close some.')),
+        () =>
+          fail(
+            new ApiError(
+              'remote-failed',
+              `No channel to ${this.host} became free within ${seconds(waitMs)}: all ${this.maxChannels} are in use.`,
+              'Wait for running captures or terminals to finish, or close some.',
+            ),
+          ),
         Math.max(0, waitMs),
       );
       bounds.signal?.addEventListener('abort', onAbort, { once: true });

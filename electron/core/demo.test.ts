@@ -51,7 +51,10 @@ test('the shipped bundle is small, and demo.open imports it into an empty librar
     await api.call('sessions.update', { sessionId: first.sessionId, tags: ['demo', 'seen'] });
     const second = await api.call('demo.open', {});
     assert.deepEqual(second, { sessionId: first.sessionId, alreadyPresent: true });
-    assert.deepEqual((await api.call('sessions.list', {})).map((x) => [x.id, x.tags]), [[first.sessionId, ['demo', 'seen']]]);
+    assert.deepEqual(
+      (await api.call('sessions.list', {})).map((x) => [x.id, x.tags]),
+      [[first.sessionId, ['demo', 'seen']]],
+    );
   });
 });
 
@@ -96,7 +99,10 @@ const CONTENT: { readonly [K in ViewId]: (files: ArtifactFiles, goVersion: strin
     const m = buildView('goroutines', files, {});
     assert.equal(m.error, null);
     assert.ok(m.total > 5000, `${m.total} goroutines`);
-    assert.ok(m.groups.some((g) => g.count >= 5000 && g.frames.some((f) => f.func === 'main.leakedWorker')), 'the leaked goroutines are one group');
+    assert.ok(
+      m.groups.some((g) => g.count >= 5000 && g.frames.some((f) => f.func === 'main.leakedWorker')),
+      'the leaked goroutines are one group',
+    );
   },
   profiles: (files) => {
     for (const profile of ['go/cpu.pb.gz', 'go/allocs.pb.gz']) {
@@ -142,7 +148,10 @@ test('every view of the views table has content for the demo session', async () 
 test('the shipped bundle is redacted: a record for each planted credential, and none of their values anywhere in it', () => {
   const { tar, manifest } = readBundle(bundle);
   for (const p of DEMO_PLANTED) {
-    assert.ok(manifest.redactions.some((r) => r.artifact === 'proc/environ' && r.key === p.name), `the redaction record names ${p.name}`);
+    assert.ok(
+      manifest.redactions.some((r) => r.artifact === 'proc/environ' && r.key === p.name),
+      `the redaction record names ${p.name}`,
+    );
     assert.equal(tar.indexOf(p.secret), -1, `${p.name}'s secret is in the bundle`);
   }
   assert.match(tar.toString('latin1'), /DATABASE_URL=\[REDACTED:url-credentials\]/);

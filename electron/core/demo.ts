@@ -25,12 +25,22 @@ export const DEMO_NOTES =
   'Credentials planted in its environment were redacted at capture (see the redaction record).';
 
 export async function openDemo(store: Store, bundle: string | undefined): Promise<{ sessionId: string; alreadyPresent: boolean }> {
-  if (!bundle) throw new ApiError('not-found', 'This Gopherscope was started without the sample incident bundle.', 'Run the desktop app or `gopherscope serve` from a checkout or package that has demo/incident.tar.gz.');
+  if (!bundle)
+    throw new ApiError(
+      'not-found',
+      'This Gopherscope was started without the sample incident bundle.',
+      'Run the desktop app or `gopherscope serve` from a checkout or package that has demo/incident.tar.gz.',
+    );
   let r: { sessionId: string; alreadyPresent: boolean };
   try {
     r = await importBundle(store, bundle);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'not-found') throw new ApiError('not-found', `The sample incident bundle is missing: ${err.message}`, 'Reinstall Gopherscope, or in a checkout regenerate it with `node --import tsx test/fixtures/regenerate-demo.ts`.');
+    if (err instanceof ApiError && err.code === 'not-found')
+      throw new ApiError(
+        'not-found',
+        `The sample incident bundle is missing: ${err.message}`,
+        'Reinstall Gopherscope, or in a checkout regenerate it with `node --import tsx test/fixtures/regenerate-demo.ts`.',
+      );
     throw err;
   }
   // Marked once, when it arrives: a user who edits its tags or notes later keeps their edit.

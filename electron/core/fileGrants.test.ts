@@ -35,7 +35,8 @@ test('a path, an unknown handle, a handle for another purpose or a non-string is
     ['sessions.import', { path: forIdentity }],
     ['sshConfig.read', { path: 7 }],
     ['hosts.add', { label: 'a', hostname: 'db-1', user: 'sre', identityFile: join(dir, 'id') }],
-  ] as const) assert.ok(refusedAsNamed(await page(grants, method, input)), `${method} ${JSON.stringify(input)}`);
+  ] as const)
+    assert.ok(refusedAsNamed(await page(grants, method, input)), `${method} ${JSON.stringify(input)}`);
   assert.ok(!existsSync(out));
   assert.deepEqual(await backend.handlers['hosts.list']({}), []);
 });
@@ -48,7 +49,10 @@ test('a granted handle reaches its handler as the path; the page gets the name b
   assert.deepEqual(added.ok && (added.value as { identityFile: string }).identityFile, 'id_chosen');
   const listed = await page(grants, 'hosts.list', {});
   assert.deepEqual(listed.ok && (listed.value as Array<{ identityFile?: string }>).map((h) => h.identityFile), ['id_chosen']);
-  assert.deepEqual((await backend.handlers['hosts.list']({})).map((h) => h.identityFile), [key]);
+  assert.deepEqual(
+    (await backend.handlers['hosts.list']({})).map((h) => h.identityFile),
+    [key],
+  );
   // The export handler runs with the chosen path: it says what is wrong with the session, not the path.
   const exported = await page(grants, 'sessions.export', { sessionId: 'no-such-session', path: grants.grant(join(dir, 'out.tar.gz'), 'export-bundle') });
   assert.equal(exported.ok, false);

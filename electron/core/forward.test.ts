@@ -30,7 +30,10 @@ test('another namespace, not root: sudo -n nsenter when sudo allows it, else a r
   assert.equal(ok.kind === 'route' && ok.route.kind === 'netns' && ok.route.sudo, true);
   const denied = decideRoute(42, probe([...other, 'uid=1000', 'sudo-nsenter=denied', 'fw=socat']), { sudo: true });
   assert.equal(denied.kind, 'refused');
-  assert.match((denied as { reason: string }).reason, /another network namespace \(net:\[4026532176\]; this SSH session is in net:\[4026531833\]\).*sudo -n does not allow \/usr\/bin\/nsenter.*NOPASSWD: \/usr\/bin\/nsenter/);
+  assert.match(
+    (denied as { reason: string }).reason,
+    /another network namespace \(net:\[4026532176\]; this SSH session is in net:\[4026531833\]\).*sudo -n does not allow \/usr\/bin\/nsenter.*NOPASSWD: \/usr\/bin\/nsenter/,
+  );
   const noSudo = decideRoute(42, probe([...other, 'uid=1000', 'fw=socat']), {});
   assert.match((noSudo as { reason: string }).reason, /needs root: enable "use sudo -n"/);
 });
@@ -72,10 +75,14 @@ test('forwarder commands are built from integers and a fixed vocabulary, and eac
   assert.throws(() => netnsProbeScript(Number.NaN), /pid/);
 });
 
-test('the probe script is valid sh and, run here against this process, reports this namespace as its own', { skip: process.platform !== 'linux' && 'reads /proc/PID/ns/net, which only Linux has' }, () => {
-  const out = execFileSync('sh', ['-c', netnsProbeScript(process.pid)], { encoding: 'utf8' });
-  const p = parseNetnsProbe(out);
-  assert.ok(p.self);
-  assert.equal(p.target, p.self);
-  assert.deepEqual(decideRoute(process.pid, p), { kind: 'route', route: { kind: 'direct', note: null } });
-});
+test(
+  'the probe script is valid sh and, run here against this process, reports this namespace as its own',
+  { skip: process.platform !== 'linux' && 'reads /proc/PID/ns/net, which only Linux has' },
+  () => {
+    const out = execFileSync('sh', ['-c', netnsProbeScript(process.pid)], { encoding: 'utf8' });
+    const p = parseNetnsProbe(out);
+    assert.ok(p.self);
+    assert.equal(p.target, p.self);
+    assert.deepEqual(decideRoute(process.pid, p), { kind: 'route', route: { kind: 'direct', note: null } });
+  },
+);

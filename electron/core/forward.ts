@@ -100,12 +100,15 @@ export type RouteDecision = { readonly kind: 'route'; readonly route: NetRoute }
  */
 export function decideRoute(pid: number, p: NetnsProbe, opts: { sudo?: boolean; forwarders?: readonly Forwarder[] } = {}): RouteDecision {
   if (!p.self || !p.target) {
-    const why = p.target ? 'this session’s own namespace could not be read' : `readlink /proc/${pid}/ns/net failed${p.targetError ? `: ${p.targetError}` : ''}${opts.sudo ? '' : ' (enable sudo -n for this host to read it)'}`;
+    const why = p.target
+      ? 'this session’s own namespace could not be read'
+      : `readlink /proc/${pid}/ns/net failed${p.targetError ? `: ${p.targetError}` : ''}${opts.sudo ? '' : ' (enable sudo -n for this host to read it)'}`;
     return { kind: 'route', route: { kind: 'direct', note: `cannot tell whether the process has its own network namespace: ${why}` } };
   }
   if (p.self === p.target) return { kind: 'route', route: DIRECT };
   const where = `Process ${pid} is in another network namespace (${p.target}; this SSH session is in ${p.self}), such as a container with its own loopback`;
-  if (!p.nsenter) return { kind: 'refused', reason: `${where}. Reaching it needs nsenter (util-linux), which is not on the host's PATH. Gopherscope installs nothing; give a port the host can reach instead.` };
+  if (!p.nsenter)
+    return { kind: 'refused', reason: `${where}. Reaching it needs nsenter (util-linux), which is not on the host's PATH. Gopherscope installs nothing; give a port the host can reach instead.` };
   let sudo = false;
   if (p.uid !== 0) {
     if (!opts.sudo) return { kind: 'refused', reason: `${where}. Entering it needs root: enable "use sudo -n" for this host, with a sudoers rule allowing ${p.nsenter}.` };
@@ -153,9 +156,17 @@ export async function openTunnel(reach: Reach, port: number, bounds: Bounds, hos
     forwarderStderr.set(s.stream, s.stderr);
     return s.stream;
   }
-  return conn.open<ClientChannel>(`a tunnel to ${host}:${port} on the host`, (cb) => conn.raw.forwardOut('127.0.0.1', 0, host, port, cb), bounds).catch((err: Error) => {
-    throw err instanceof ApiError ? err : new ApiError('remote-failed', `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`, 'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?');
-  });
+  return conn
+    .open<ClientChannel>(`a tunnel to ${host}:${port} on the host`, (cb) => conn.raw.forwardOut('127.0.0.1', 0, host, port, cb), bounds)
+    .catch((err: Error) => {
+      throw err instanceof ApiError
+        ? err
+        : new ApiError(
+            'remote-failed',
+            `Could not open a tunnel to ${host}:${port} on the host: ${err.message}`,
+            'Is something listening there, and does sshd allow TCP forwarding (AllowTcpForwarding)?',
+          );
+    });
 }
 
 /** Why an HTTP exchange over a tunnel failed, with the forwarder's own words when it has any. */

@@ -50,7 +50,9 @@ interface Fetch {
 
 export function goFetches(opts: GoCaptureOptions): Fetch[] {
   // The registry's pprof endpoints, in its order; the CPU profile and the trace only when asked for.
-  const list: Fetch[] = Object.values(ARTIFACTS as Record<string, ArtifactSpec>).flatMap((a) => ('name' in a && a.expected === 'pprof' && a.source.from === 'endpoint' ? [{ name: a.name, path: a.source.path, cap: a.cap! }] : []));
+  const list: Fetch[] = Object.values(ARTIFACTS as Record<string, ArtifactSpec>).flatMap((a) =>
+    'name' in a && a.expected === 'pprof' && a.source.from === 'endpoint' ? [{ name: a.name, path: a.source.path, cap: a.cap! }] : [],
+  );
   if (opts.cpuProfileSeconds) list.push({ name: ARTIFACTS.cpu.name, path: `/debug/pprof/profile?seconds=${opts.cpuProfileSeconds}`, cap: ARTIFACTS.cpu.cap, seconds: opts.cpuProfileSeconds });
   if (opts.traceSeconds) list.push({ name: ARTIFACTS.trace.name, path: `/debug/pprof/trace?seconds=${opts.traceSeconds}`, cap: opts.traceCapBytes ?? DEFAULT_TRACE_CAP, seconds: opts.traceSeconds });
   return list;
@@ -74,7 +76,14 @@ export async function findPprofPort(reach: Reach, netTexts: readonly string[], f
 /** Streams one endpoint into a blob with a cap; `timeoutMs` and `signal` cover opening the tunnel and the download. */
 export async function fetchToBlob(reach: Reach, blobs: BlobStore, port: number, f: Fetch, timeoutMs: number, signal?: AbortSignal): Promise<GoArtifactResult> {
   const started = Date.now();
-  const result = (status: ArtifactStatus, reason: string | null, sha256: string | null = null, sizeBytes = 0): GoArtifactResult => ({ name: f.name, status, reason, sha256, sizeBytes, durationMs: Date.now() - started });
+  const result = (status: ArtifactStatus, reason: string | null, sha256: string | null = null, sizeBytes = 0): GoArtifactResult => ({
+    name: f.name,
+    status,
+    reason,
+    sha256,
+    sizeBytes,
+    durationMs: Date.now() - started,
+  });
   let tunnel;
   try {
     tunnel = await openTunnel(reach, port, { deadline: started + timeoutMs, signal });
@@ -200,7 +209,8 @@ export async function fetchExpvar(reach: Reach, port: number, timeoutMs: number)
     const durationMs = Date.now() - started;
     if (r.status !== 200) return { status: 'failed', reason: `HTTP ${r.status} from ${EXPVAR_FETCH.path}`, body: null, durationMs };
     if (r.truncated) return { status: 'failed', reason: `${EXPVAR_FETCH.path} is larger than the ${EXPVAR_FETCH.cap / MiB} MiB cap; not kept (a cut JSON cannot be redacted)`, body: null, durationMs };
-    if (r.timedOut) return { status: 'failed', reason: `${EXPVAR_FETCH.path} stalled after ${r.body.length} bytes: no complete answer within ${Math.round(timeoutMs / 1000)} s; not kept`, body: null, durationMs };
+    if (r.timedOut)
+      return { status: 'failed', reason: `${EXPVAR_FETCH.path} stalled after ${r.body.length} bytes: no complete answer within ${Math.round(timeoutMs / 1000)} s; not kept`, body: null, durationMs };
     return { status: 'ok', reason: null, body: r.body, durationMs };
   } catch (err) {
     return { status: 'failed', reason: (err as Error).message, body: null, durationMs: Date.now() - started };

@@ -173,13 +173,17 @@ function sectionsStep(elf: ElfHeader, sections: ElfSection[]): Step {
 
 function scanStep(elf: ElfHeader, sections: ElfSection[] | undefined, why: string): Step {
   const ranges = writableLoads(elf).map((p) => ({ offset: p.offset - (p.offset % 16), end: p.offset + p.fileSize }));
-  if (ranges.length === 0) return { kind: 'done', facts: { mark: { kind: 'not-go', reason: `${why}, and no writable segment to search for Go build info` }, elf, ...(sections ? { sections } : { sectionsMissing: why }) } };
+  if (ranges.length === 0)
+    return { kind: 'done', facts: { mark: { kind: 'not-go', reason: `${why}, and no writable segment to search for Go build info` }, elf, ...(sections ? { sections } : { sectionsMissing: why }) } };
   return { kind: 'scan', elf, ...(sections ? { sections } : { sectionsMissing: why }), ranges, scanned: 0, why };
 }
 
 function advance(pid: number, s: Step, files: ReadonlyMap<string, CollectedFile>, reads: readonly ExeRange[]): Step {
   const file = (what: string) => files.get(`p/${pid}/${what}`);
-  const failedRead = (what: string, f: CollectedFile | undefined, elf?: ElfHeader): Step => ({ kind: 'done', facts: { mark: { kind: 'unknown', reason: readFailure(f, what) }, ...(elf ? { elf } : {}) } });
+  const failedRead = (what: string, f: CollectedFile | undefined, elf?: ElfHeader): Step => ({
+    kind: 'done',
+    facts: { mark: { kind: 'unknown', reason: readFailure(f, what) }, ...(elf ? { elf } : {}) },
+  });
   switch (s.kind) {
     case 'done':
       return s;
@@ -239,7 +243,15 @@ function advance(pid: number, s: Step, files: ReadonlyMap<string, CollectedFile>
         const old = /pre-Go 1\.18/.test(info.error.message);
         return {
           kind: 'done',
-          facts: { mark: { kind: 'go', reason: old ? `Go build info ${s.how}, in the pre-Go 1.18 pointer format: the version is not read` : `Go build info magic ${s.how}, but it does not parse: ${info.error.message}` }, elf: s.elf, ...keep, buildInfoOffset: offset },
+          facts: {
+            mark: {
+              kind: 'go',
+              reason: old ? `Go build info ${s.how}, in the pre-Go 1.18 pointer format: the version is not read` : `Go build info magic ${s.how}, but it does not parse: ${info.error.message}`,
+            },
+            elf: s.elf,
+            ...keep,
+            buildInfoOffset: offset,
+          },
         };
       }
       const mainModule = info.value.main?.path ?? info.value.path;

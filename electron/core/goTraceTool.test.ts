@@ -58,7 +58,10 @@ test('the compile step is its own call, and closing a trace stops its viewer', a
   assert.equal(tool.close(['fixture', 'never-opened']), 1);
   // The port stops answering once the process is gone.
   for (let i = 0; ; i++) {
-    const refused = await fetch(url).then(() => false, () => true);
+    const refused = await fetch(url).then(
+      () => false,
+      () => true,
+    );
     if (refused) break;
     assert.ok(i < 50, 'the viewer still answers 5 s after close');
     await new Promise((r) => setTimeout(r, 100));

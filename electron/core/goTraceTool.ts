@@ -56,7 +56,13 @@ export class GoTraceTool {
     this.cached ??= new Promise((resolve) => {
       const goPath = findGo(this.env, this.usual);
       if (!goPath) {
-        resolve({ available: false, goPath: null, goVersion: null, reason: 'Go is not installed on this machine (no `go` on PATH or in /usr/local/go/bin). Install Go 1.22 or newer to use go tool trace, or export the trace for Perfetto with `gopherscope trace FILE --perfetto OUT.json`.' });
+        resolve({
+          available: false,
+          goPath: null,
+          goVersion: null,
+          reason:
+            'Go is not installed on this machine (no `go` on PATH or in /usr/local/go/bin). Install Go 1.22 or newer to use go tool trace, or export the trace for Perfetto with `gopherscope trace FILE --perfetto OUT.json`.',
+        });
         return;
       }
       execFile(goPath, ['version'], { timeout: 10_000, cwd: tmpdir(), env: this.env }, (err, stdout) => {
@@ -121,7 +127,13 @@ export class GoTraceTool {
         clearTimeout(timer);
         if (this.viewers.get(key)?.child === child) this.viewers.delete(key);
         // After it printed its address this rejection is ignored (the promise is settled).
-        reject(new ApiError('tool-failed', `go tool trace (${st.goVersion}) exited with code ${code}: ${log.trim().split('\n').slice(-3).join(' ') || 'no output'}`, 'Go reads traces from its own version and older ones; a newer trace needs a newer Go.'));
+        reject(
+          new ApiError(
+            'tool-failed',
+            `go tool trace (${st.goVersion}) exited with code ${code}: ${log.trim().split('\n').slice(-3).join(' ') || 'no output'}`,
+            'Go reads traces from its own version and older ones; a newer trace needs a newer Go.',
+          ),
+        );
       });
     });
     this.viewers.set(key, { child, url });

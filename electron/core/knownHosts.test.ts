@@ -36,7 +36,10 @@ test('hashed entries written by ssh-keygen -H are matched', () => {
   writeFileSync(file, `[10.1.2.3]:2200 ${k.type} ${k.blob}\nother.example ${k.type} ${k.blob}\n`);
   execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
   const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
-  assert.ok(entries.every((e) => e.hostField.startsWith('|1|')), 'hashed by ssh-keygen');
+  assert.ok(
+    entries.every((e) => e.hostField.startsWith('|1|')),
+    'hashed by ssh-keygen',
+  );
   assert.ok(hostFieldMatches(entries[0]!.hostField, '10.1.2.3', 2200));
   assert.ok(!hostFieldMatches(entries[0]!.hostField, '10.1.2.3', 22));
   assert.ok(hostFieldMatches(entries[1]!.hostField, 'other.example', 22));
@@ -83,7 +86,10 @@ test('verify: a stored key of another type for the host means changed (OpenSSH: 
   const rsa = { type: rsaType!, blob: rsaBlob! };
   const present = (k: { type: string; blob: string }) => ({ keyType: k.type, keyBase64: k.blob, fingerprint: fingerprintOf(k.blob) });
   const user = join(dir, 'user_known_hosts');
-  writeFileSync(user, [`[db.example]:2200 ${ed.type} ${ed.blob}`, `@cert-authority [ca.example]:2200 ${ed.type} ${ed.blob}`, `*.pattern.example,!skip.pattern.example ${ed.type} ${ed.blob}`, ''].join('\n'));
+  writeFileSync(
+    user,
+    [`[db.example]:2200 ${ed.type} ${ed.blob}`, `@cert-authority [ca.example]:2200 ${ed.type} ${ed.blob}`, `*.pattern.example,!skip.pattern.example ${ed.type} ${ed.blob}`, ''].join('\n'),
+  );
   execFileSync('ssh-keygen', ['-H', '-f', user], { stdio: 'ignore' });
   const app = join(dir, 'app_known_hosts');
   const kh = new KnownHosts([user], app);

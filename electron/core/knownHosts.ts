@@ -169,7 +169,8 @@ export class KnownHosts {
       if (e.marker === 'revoked' && e.keyBase64 === key.keyBase64) return { kind: 'revoked', entry: e };
     }
     for (const e of entries) {
-      if (e.marker === 'cert-authority' && hostFieldMatches(e.hostField, host, port)) notes.push(`${e.source}:${e.line}: @cert-authority entries are not supported yet; the host key is checked against plain entries only`);
+      if (e.marker === 'cert-authority' && hostFieldMatches(e.hostField, host, port))
+        notes.push(`${e.source}:${e.line}: @cert-authority entries are not supported yet; the host key is checked against plain entries only`);
     }
     const plain = KnownHosts.plainFor(entries, host, port);
     const exact = plain.find((e) => e.keyBase64 === key.keyBase64);

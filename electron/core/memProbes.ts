@@ -32,7 +32,8 @@ export async function captureMemProbes(conn: SshConnection, pid: number, mapsTex
   const maps = parseSmaps(mapsText);
   if (!maps.ok) return { status: 'skipped', reason: `proc/maps could not be parsed: ${maps.error.message}`, body: Buffer.alloc(0) };
   const { addresses, candidates } = memProbeCandidates(maps.value, MEM_PROBE_CAP);
-  if (addresses.length === 0) return { status: 'skipped', reason: 'no anonymous mapping is a candidate (none starts on a 64 MiB boundary, none is a read-write block of 128 KiB or more)', body: Buffer.alloc(0) };
+  if (addresses.length === 0)
+    return { status: 'skipped', reason: 'no anonymous mapping is a candidate (none starts on a 64 MiB boundary, none is a read-write block of 128 KiB or more)', body: Buffer.alloc(0) };
   const reader = opts.sudo ? 'sudo -n tail' : 'tail';
   const probes: MemProbe[] = [];
   const stored: { address: string; hex?: string; error?: string }[] = [];
@@ -64,7 +65,11 @@ export async function captureMemProbes(conn: SshConnection, pid: number, mapsTex
         stored.push({ address, hex });
         probes.push({ address: a, words: wordsOfHex(hex), error: null });
       } else {
-        const error = f ? f.stderr.trim().replace(/^.*?(tail|sh|sudo): /, '') || `the read returned ${f.bytes.length} bytes, status ${f.rc}` : r.timedOut ? `no answer within ${ROUND_TIMEOUT_MS / 1000} s` : 'no answer';
+        const error = f
+          ? f.stderr.trim().replace(/^.*?(tail|sh|sudo): /, '') || `the read returned ${f.bytes.length} bytes, status ${f.rc}`
+          : r.timedOut
+            ? `no answer within ${ROUND_TIMEOUT_MS / 1000} s`
+            : 'no answer';
         stored.push({ address, error: error.slice(0, 300) });
         probes.push({ address: a, words: null, error });
       }

@@ -88,7 +88,11 @@ export async function readRuntimeVars(conn: SshConnection, pid: number, exe: Exe
   const gmp = layout.gomaxprocs ? { address: layout.gomaxprocs.address + bias, size: 4 } : null;
   const gcp = layout.gcController && layout.gcPercent ? { address: layout.gcController.address + bias + layout.gcPercent.offset, size: layout.gcPercent.size } : null;
   const mem = layout.gcController && layout.memoryLimit ? { address: layout.gcController.address + bias + layout.memoryLimit.offset, size: layout.memoryLimit.size } : null;
-  const named = [['gomaxprocs', gmp], ['gcpercent', gcp], ['memlimit', mem]] as const;
+  const named = [
+    ['gomaxprocs', gmp],
+    ['gcpercent', gcp],
+    ['memlimit', mem],
+  ] as const;
   for (const [name, v] of named) {
     if (!v) continue;
     const s = span(v.address, v.size);
@@ -134,7 +138,13 @@ type ReadParts = Parameters<typeof readScript>[1];
  * One collect round trip of reads, with its own nonce. A round that fails (no channel within the time, a dropped
  * connection) gives the files it got and the reason, so each caller labels its skip; a cancel still throws.
  */
-async function run(conn: SshConnection, parts: ReadParts, opts: RuntimeVarsOptions, timeoutMs: number, extra: { signal?: AbortSignal; onFile?: (f: CollectedFile) => void; capFor?: (name: string) => number } = {}): Promise<Map<string, CollectedFile> & { error?: string }> {
+async function run(
+  conn: SshConnection,
+  parts: ReadParts,
+  opts: RuntimeVarsOptions,
+  timeoutMs: number,
+  extra: { signal?: AbortSignal; onFile?: (f: CollectedFile) => void; capFor?: (name: string) => number } = {},
+): Promise<Map<string, CollectedFile> & { error?: string }> {
   const nonce = newNonce();
   const signal = extra.signal ?? opts.signal;
   try {
@@ -158,7 +168,8 @@ function loadBias(elf: ElfHeader, f: CollectedFile | undefined): number | string
   const entry = parseAuxv(elf, new Uint8Array(f.bytes)).get(AT_ENTRY);
   if (entry === undefined) return '/proc/PID/auxv has no AT_ENTRY, so the load bias of this position-independent binary is unknown';
   const bias = entry - elf.entry;
-  if (bias < 0 || bias % 4096 !== 0) return `AT_ENTRY 0x${entry.toString(16)} and e_entry 0x${elf.entry.toString(16)} give no page-aligned load bias: /proc/PID/exe is not the binary this process runs`;
+  if (bias < 0 || bias % 4096 !== 0)
+    return `AT_ENTRY 0x${entry.toString(16)} and e_entry 0x${elf.entry.toString(16)} give no page-aligned load bias: /proc/PID/exe is not the binary this process runs`;
   return bias;
 }
 
@@ -170,14 +181,22 @@ const sectionNamed = (sections: readonly ElfSection[], ...names: string[]) => {
   return undefined;
 };
 
-async function locate(conn: SshConnection, pid: number, elf: ElfHeader, sections: readonly ElfSection[], auxv: FileItem[], opts: RuntimeVarsOptions): Promise<{ located: Located; bias: number | string }> {
+async function locate(
+  conn: SshConnection,
+  pid: number,
+  elf: ElfHeader,
+  sections: readonly ElfSection[],
+  auxv: FileItem[],
+  opts: RuntimeVarsOptions,
+): Promise<{ located: Located; bias: number | string }> {
   const info = sectionNamed(sections, '.debug_info', '.zdebug_info');
   const abbrev = sectionNamed(sections, '.debug_abbrev', '.zdebug_abbrev');
   const addr = sectionNamed(sections, '.debug_addr', '.zdebug_addr');
   const symtab = sections.find((s) => s.name === '.symtab' && s.type === SHT_SYMTAB && s.size > 0);
   const strtab = symtab ? sections[symtab.link] : undefined;
   const dwarfParts = info && abbrev ? [abbrev, ...(addr ? [addr] : [])].map((s, i) => ({ name: i === 0 ? 'abbrev' : 'addr', pid, offset: s.offset, length: Math.min(s.size, MAX_SMALL_SECTION) })) : [];
-  const first = auxv.length + dwarfParts.length > 0 ? await run(conn, { files: auxv, exeRanges: dwarfParts }, opts, 30_000) : (new Map<string, CollectedFile>() as Map<string, CollectedFile> & { error?: string });
+  const first =
+    auxv.length + dwarfParts.length > 0 ? await run(conn, { files: auxv, exeRanges: dwarfParts }, opts, 30_000) : (new Map<string, CollectedFile>() as Map<string, CollectedFile> & { error?: string });
   const bias = auxv.length > 0 ? loadBias(elf, first.get('auxv')) : 0;
 
   let dwarf: Located | null = null;
@@ -212,7 +231,18 @@ async function fromSymbols(
   const cap = 64 * MiB;
   if (symtab.size + strtab.size > cap) return { skip: `${why}; the symbol table (${mib(symtab.size + strtab.size)} MiB) is larger than the ${mib(cap)} MiB read` };
   opts.onProgress?.(`reading the symbol table (${mib(symtab.size + strtab.size)} MiB)`);
-  const files = await run(conn, { exeRanges: [{ name: 'symtab', pid, offset: symtab.offset, length: symtab.size }, { name: 'strtab', pid, offset: strtab.offset, length: strtab.size }] }, opts, opts.timeoutMs ?? 120_000, { capFor: () => cap });
+  const files = await run(
+    conn,
+    {
+      exeRanges: [
+        { name: 'symtab', pid, offset: symtab.offset, length: symtab.size },
+        { name: 'strtab', pid, offset: strtab.offset, length: strtab.size },
+      ],
+    },
+    opts,
+    opts.timeoutMs ?? 120_000,
+    { capFor: () => cap },
+  );
   const st = files.get('symtab');
   const ss = files.get('strtab');
   if (!st || st.rc !== 0 || !ss || ss.rc !== 0) return { skip: `${why}; reading the symbol table failed: ${(st?.stderr || ss?.stderr || files.error || 'no answer').trim()}` };
@@ -240,15 +270,7 @@ async function fromSymbols(
 }
 
 /** Streams .debug_info in 1 MiB chunks through the inflater into the finder, and stops the read once it is complete. */
-async function streamInfo(
-  conn: SshConnection,
-  pid: number,
-  elf: ElfHeader,
-  info: ElfSection,
-  abbrev: Uint8Array,
-  debugAddr: Uint8Array | undefined,
-  opts: RuntimeVarsOptions,
-): Promise<Located> {
+async function streamInfo(conn: SshConnection, pid: number, elf: ElfHeader, info: ElfSection, abbrev: Uint8Array, debugAddr: Uint8Array | undefined, opts: RuntimeVarsOptions): Promise<Located> {
   const cap = opts.maxDebugBytes ?? 64 * MiB;
   const finder = new GoRuntimeLayoutFinder(abbrev, debugAddr ? { debugAddr } : {});
   const inflater = new SectionInflater(elf, info, (d) => finder.push(d), MAX_INFLATED);
@@ -293,7 +315,10 @@ async function streamInfo(
   if (finder.complete && layout.ok) return { layout: layout.value, method: how };
   if (failure) return { skip: `${failure} (${how})` };
   if (read < info.size && !finder.complete) {
-    const why = read >= cap ? `the runtime's entries are not in the first ${mib(cap)} MiB of .debug_info (the cap)` : `the read of .debug_info stopped at ${mib(read)} of ${mib(info.size)} MiB (timeout or dropped connection)${lostWith ? `: ${lostWith}` : ''}`;
+    const why =
+      read >= cap
+        ? `the runtime's entries are not in the first ${mib(cap)} MiB of .debug_info (the cap)`
+        : `the read of .debug_info stopped at ${mib(read)} of ${mib(info.size)} MiB (timeout or dropped connection)${lostWith ? `: ${lostWith}` : ''}`;
     if (layout.ok && (layout.value.gomaxprocs || layout.value.gcController)) return { layout: layout.value, method: `${how}; ${why}` };
     return { skip: why };
   }

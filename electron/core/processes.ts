@@ -49,7 +49,13 @@ export async function listProcesses(conn: SshConnection, opts: { signal?: AbortS
   let envShort: string | null = null;
   if (goPids.length > 0) {
     const n3 = newNonce();
-    const env = await collect(conn, environScript(n3, goPids, sudo), { nonce: n3, timeoutMs, maxTotalBytes: 64 * 1024 * 1024, capFor: () => 256 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const env = await collect(conn, environScript(n3, goPids, sudo), {
+      nonce: n3,
+      timeoutMs,
+      maxTotalBytes: 64 * 1024 * 1024,
+      capFor: () => 256 * 1024,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     for (const pid of goPids) {
       const f = env.files.get(`p/${pid}/environ`);
       if (f && f.rc === 0) goEnvs.set(pid, goEnvOf(f.bytes.toString('utf8')));

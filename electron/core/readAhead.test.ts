@@ -46,15 +46,20 @@ test('a large file read ahead on the worker gives its bytes in order, from any s
     }
     assert.ok(readAheadCounts().byWorker > before.byWorker, 'the worker never read a chunk');
     await fc.assert(
-      fc.asyncProperty(fc.nat(bytes.length), fc.option(fc.nat(bytes.length + 10), { nil: undefined }), fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }), async (start, endSeed, stopAfter) => {
-        const end = endSeed === undefined ? undefined : Math.max(start, endSeed);
-        const want = bytes.subarray(start, Math.min(end ?? bytes.length, bytes.length));
-        const got = readAll(fd, { start, end, sizeHint: bytes.length }, stopAfter);
-        if (stopAfter === undefined) assert.deepEqual(got, want);
-        else assert.deepEqual(got, want.subarray(0, got.length));
-        // Whatever the last read left behind (a stopped job), the next one is whole.
-        assert.deepEqual(readAll(fd, { start, end, sizeHint: bytes.length }), want);
-      }),
+      fc.asyncProperty(
+        fc.nat(bytes.length),
+        fc.option(fc.nat(bytes.length + 10), { nil: undefined }),
+        fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+        async (start, endSeed, stopAfter) => {
+          const end = endSeed === undefined ? undefined : Math.max(start, endSeed);
+          const want = bytes.subarray(start, Math.min(end ?? bytes.length, bytes.length));
+          const got = readAll(fd, { start, end, sizeHint: bytes.length }, stopAfter);
+          if (stopAfter === undefined) assert.deepEqual(got, want);
+          else assert.deepEqual(got, want.subarray(0, got.length));
+          // Whatever the last read left behind (a stopped job), the next one is whole.
+          assert.deepEqual(readAll(fd, { start, end, sizeHint: bytes.length }), want);
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -20,7 +20,13 @@ const BUILT: Record<string, () => string[]> = {
   processListScript: () => [scripts.processListScript(nonce, sudo)],
   environScript: () => [scripts.environScript(nonce, [1, 2], sudo)],
   exeRangesScript: () => [scripts.exeRangesScript(nonce, [{ name: 'h', pid: 1, offset: 0, length: 64 }], sudo)],
-  readScript: () => [scripts.readScript(nonce, { files: [{ name: 'proc/auxv', path: '/proc/1/auxv', cap: 4096 }], exeRanges: [{ name: 'h', pid: 1, offset: 0, length: 64 }], mem: [{ name: 'm', pid: 1, address: 4096, length: 8 }] }, sudo)],
+  readScript: () => [
+    scripts.readScript(
+      nonce,
+      { files: [{ name: 'proc/auxv', path: '/proc/1/auxv', cap: 4096 }], exeRanges: [{ name: 'h', pid: 1, offset: 0, length: 64 }], mem: [{ name: 'm', pid: 1, address: 4096, length: 8 }] },
+      sudo,
+    ),
+  ],
   captureScript: () => [scripts.captureScript(nonce, 1, [{ name: 'proc/status', path: '/proc/1/status', cap: 10 }], sudo)],
   netnsProbeScript: () => [scripts.netnsProbeScript(1, sudo)],
   forwarderCommand: () => FORWARDERS.map((forwarder) => scripts.forwarderCommand({ pid: 1, forwarder, sudo: true }, 6060, 30)),
@@ -43,7 +49,13 @@ test('the commands run under sudo -n are exactly SUDO_COMMANDS', () => {
 });
 
 test('without sudo, no script runs sudo except the probe asking sudo -n -l', () => {
-  const plain = [scripts.bundleScript(nonce, 1), scripts.readScript(nonce, { mem: [{ name: 'm', pid: 1, address: 4096, length: 8 }] }), scripts.stacksScript(1, STACK_TOOLS, 30), scripts.netnsProbeScript(1), scripts.memProbeScript(nonce, 1, [4096], 48)];
+  const plain = [
+    scripts.bundleScript(nonce, 1),
+    scripts.readScript(nonce, { mem: [{ name: 'm', pid: 1, address: 4096, length: 8 }] }),
+    scripts.stacksScript(1, STACK_TOOLS, 30),
+    scripts.netnsProbeScript(1),
+    scripts.memProbeScript(nonce, 1, [4096], 48),
+  ];
   for (const text of plain) assert.doesNotMatch(text, /sudo -n (?!for )/);
   for (const line of scripts.sudoProbeScript().split('\n')) if (line.includes('sudo -n')) assert.match(line, /sudo -n -l /);
 });

@@ -171,7 +171,11 @@ export interface MemRead {
 }
 
 /** One round trip of reads: small files (auxv, maps), executable ranges and process memory, each in its own frame. */
-export function readScript(nonce: string, parts: { readonly files?: readonly FileItem[]; readonly exeRanges?: readonly ExeRange[]; readonly mem?: readonly MemRead[] }, opts: { sudo?: boolean } = {}): string {
+export function readScript(
+  nonce: string,
+  parts: { readonly files?: readonly FileItem[]; readonly exeRanges?: readonly ExeRange[]; readonly mem?: readonly MemRead[] },
+  opts: { sudo?: boolean } = {},
+): string {
   return [
     prelude(nonce, opts),
     ...(parts.files ?? []).map(fileLine),
@@ -192,12 +196,7 @@ export function memReadError(stderr: string): string {
 /** The capture collector: a GONE frame when the process is missing, else one frame per file. */
 export function captureScript(nonce: string, pid: number, items: readonly FileItem[], opts: { sudo?: boolean } = {}): string {
   checkInt(pid, 'pid');
-  return [
-    prelude(nonce, opts),
-    `if [ ! -d /proc/${pid} ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`,
-    ...items.map(fileLine),
-    done,
-  ].join('\n');
+  return [prelude(nonce, opts), `if [ ! -d /proc/${pid} ]; then printf '@@GS1 %s GONE\\n' "$N"; exit 0; fi`, ...items.map(fileLine), done].join('\n');
 }
 
 /**
@@ -218,7 +217,11 @@ export function netnsProbeScript(pid: number, opts: { sudo?: boolean } = {}): st
     'if [ -z "$t" ]; then printf "target-error=%s\\n" "$e" | tr -d "\\r" | head -n 1; fi',
     'u=$(id -u 2>/dev/null); printf "uid=%s\\n" "$u"',
     'n=$(command -v nsenter 2>/dev/null); printf "nsenter=%s\\n" "$n"',
-    ...(sudo ? ['if [ "$u" != 0 ] && [ -n "$n" ]; then if ! command -v sudo >/dev/null 2>&1; then echo "sudo-nsenter=nosudo"; elif sudo -n -l "$n" >/dev/null 2>&1; then echo "sudo-nsenter=ok"; else echo "sudo-nsenter=denied"; fi; fi'] : []),
+    ...(sudo
+      ? [
+          'if [ "$u" != 0 ] && [ -n "$n" ]; then if ! command -v sudo >/dev/null 2>&1; then echo "sudo-nsenter=nosudo"; elif sudo -n -l "$n" >/dev/null 2>&1; then echo "sudo-nsenter=ok"; else echo "sudo-nsenter=denied"; fi; fi',
+        ]
+      : []),
     'command -v socat >/dev/null 2>&1 && echo "fw=socat"',
     'command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx nc && echo "fw=busybox-nc"',
     'command -v bash >/dev/null 2>&1 && command -v cat >/dev/null 2>&1 && echo "fw=bash"',
@@ -311,7 +314,10 @@ export function sudoProbeScript(): string {
   return [
     'u=$(id -un 2>/dev/null || echo "?"); printf "user=%s\\n" "$u"',
     'if ! command -v sudo >/dev/null 2>&1; then echo "nosudo"; exit 0; fi',
-    ...SUDO_COMMANDS.map((c) => `p=$(command -v ${c} 2>/dev/null); if [ -z "$p" ]; then echo "cmd ${c} missing"; else if out=$(sudo -n -l "$p" 2>&1); then echo "cmd ${c} ok $p"; else printf 'cmd ${c} denied %s %s\\n' "$p" "$(printf '%s' "$out" | tr '\\n' ' ' | head -c 200)"; fi; fi`),
+    ...SUDO_COMMANDS.map(
+      (c) =>
+        `p=$(command -v ${c} 2>/dev/null); if [ -z "$p" ]; then echo "cmd ${c} missing"; else if out=$(sudo -n -l "$p" 2>&1); then echo "cmd ${c} ok $p"; else printf 'cmd ${c} denied %s %s\\n' "$p" "$(printf '%s' "$out" | tr '\\n' ' ' | head -c 200)"; fi; fi`,
+    ),
   ].join('\n');
 }
 
@@ -347,7 +353,9 @@ export function bundleScript(nonce: string, pid: number, opts: { sudo?: boolean 
     '}',
     // --- system ---
     `gs_out ${checkName(ARTIFACTS.uname.name)} ${ARTIFACTS.uname.cap + 1} uname -a`,
-    ...bundleSystemFiles().map(([name, path, absent]) => `if [ -e '${checkPath(path)}' ]; then gs_file '${checkName(name)}' '${path}' ${capOf(name, 1024 * 1024) + 1}; else gs_skip '${name}' '${absent.replace(/'/g, '')}'; fi`),
+    ...bundleSystemFiles().map(
+      ([name, path, absent]) => `if [ -e '${checkPath(path)}' ]; then gs_file '${checkName(name)}' '${path}' ${capOf(name, 1024 * 1024) + 1}; else gs_skip '${name}' '${absent.replace(/'/g, '')}'; fi`,
+    ),
     // --- scheduler: debugfs from 5.13 on, /proc before; never mounted by us ---
     "if grep -q ' /sys/kernel/debug debugfs ' /proc/mounts 2>/dev/null; then gs_dbg=1; else gs_dbg=; fi",
     `if [ -e /sys/kernel/debug/sched/debug ] || { [ -n "$gs_dbg" ] && [ -n "$gs_root" ]; }; then gs_file ${ARTIFACTS.schedDebug.name} /sys/kernel/debug/sched/debug ${ARTIFACTS.schedDebug.cap + 1}`,

@@ -32,11 +32,7 @@ export interface AuthOptions {
   readonly defaultIdentities?: readonly string[] | undefined;
 }
 
-type AuthStep =
-  | { readonly kind: 'agent' }
-  | { readonly kind: 'key'; readonly file: string }
-  | { readonly kind: 'keyboard-interactive' }
-  | { readonly kind: 'password' };
+type AuthStep = { readonly kind: 'agent' } | { readonly kind: 'key'; readonly file: string } | { readonly kind: 'keyboard-interactive' } | { readonly kind: 'password' };
 
 type AuthHandlerResult = Record<string, unknown> & { type: string };
 
@@ -101,7 +97,14 @@ export class HopAuth {
         return { type: 'publickey', username: target.user, key: key.parsed };
       }
       if (step.kind === 'password') {
-        const answer = await opts.prompt!({ hop, kind: 'password', title: `Password for ${target.user}@${hop}`, instructions: '', prompts: [{ prompt: 'Password:', echo: false }], secretKey: `password:${target.user}@${hop}` });
+        const answer = await opts.prompt!({
+          hop,
+          kind: 'password',
+          title: `Password for ${target.user}@${hop}`,
+          instructions: '',
+          prompts: [{ prompt: 'Password:', echo: false }],
+          secretKey: `password:${target.user}@${hop}`,
+        });
         if (!answer) continue;
         this.tried.push('password');
         return { type: 'password', username: target.user, password: answer[0] ?? '' };
@@ -138,7 +141,8 @@ async function loadKey(file: string, hop: string, prompt: Prompter | undefined):
   if (!/encrypted|passphrase/i.test(parsed.message)) {
     return { kind: 'skip', problem: new ApiError('auth-failed', `${file} is not a private key ssh2 can use: ${parsed.message}`) };
   }
-  if (!prompt) return { kind: 'skip', problem: new ApiError('auth-failed', `${file} is encrypted and there is no way to ask for its passphrase here.`, 'Add it to ssh-agent (ssh-add) or run interactively.') };
+  if (!prompt)
+    return { kind: 'skip', problem: new ApiError('auth-failed', `${file} is encrypted and there is no way to ask for its passphrase here.`, 'Add it to ssh-agent (ssh-add) or run interactively.') };
   for (let attempt = 0; attempt < 3; attempt++) {
     const answer = await prompt({
       hop,

@@ -41,7 +41,12 @@ function expandTilde(p: string, home: string): string {
 function globFiles(pattern: string): string[] {
   if (!/[*?[]/.test(pattern)) return [pattern];
   const dir = dirname(pattern);
-  const re = new RegExp(`^${basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${basename(pattern)
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   try {
     return readdirSync(dir)
       .filter((n) => re.test(n))
@@ -106,7 +111,13 @@ function hostOf(config: SSHConfig, alias: string, home: string): ImportedHost {
     user: first(c.user),
     identityFiles,
     identitiesOnly: /^yes$/i.test(first(c.identitiesonly) ?? ''),
-    proxyJump: jump && !/^none$/i.test(jump) ? jump.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    proxyJump:
+      jump && !/^none$/i.test(jump)
+        ? jump
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
     strictHostKeyChecking: first(c.stricthostkeychecking),
     unsupported,
   };

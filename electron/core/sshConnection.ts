@@ -156,7 +156,17 @@ export function openChannel<T extends { close(): unknown }>(
         (entry as { close(): unknown }).close();
       }
     };
-    timer = setTimeout(() => giveUp(new ApiError(timeoutCode, `The server did not answer the request for ${what} within ${seconds(waitMs)}.`, 'The host or its sshd may be overloaded or stuck. Try again, or disconnect and reconnect.')), waitMs);
+    timer = setTimeout(
+      () =>
+        giveUp(
+          new ApiError(
+            timeoutCode,
+            `The server did not answer the request for ${what} within ${seconds(waitMs)}.`,
+            'The host or its sshd may be overloaded or stuck. Try again, or disconnect and reconnect.',
+          ),
+        ),
+      waitMs,
+    );
     bounds.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -186,7 +196,9 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions): Promi
         { deadline: Date.now() + (opts.timeoutMs ?? CONNECT_TIMEOUT_MS) },
         'connect-timeout',
       ).catch((err: Error) => {
-        throw err instanceof ApiError ? err : new ApiError('connect-refused', `Jump host ${hopName(hop)} could not reach ${hopName(next)}: ${err.message}`, 'Check the next hop address and that the jump host allows TCP forwarding.');
+        throw err instanceof ApiError
+          ? err
+          : new ApiError('connect-refused', `Jump host ${hopName(hop)} could not reach ${hopName(next)}: ${err.message}`, 'Check the next hop address and that the jump host allows TCP forwarding.');
       });
     }
     throw new Error('empty chain');
@@ -280,7 +292,11 @@ export class SshConnection {
     /** Jump-host connections this one tunnels through, closed with it. */
     private readonly via: readonly Client[] = [],
   ) {
-    this.channels = new ChannelPool<ClientChannel>({ openExec: (command, bounds) => this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => Promise.reject(execOpenError(err))) }, target.hostname, maxChannels);
+    this.channels = new ChannelPool<ClientChannel>(
+      { openExec: (command, bounds) => this.open<ClientChannel>('an exec channel', (cb) => this.client.exec(command, cb), bounds).catch((err: Error) => Promise.reject(execOpenError(err))) },
+      target.hostname,
+      maxChannels,
+    );
     const onGone = (why: string) => {
       if (!this.channels.isOpen) return;
       this.channels.close(why);

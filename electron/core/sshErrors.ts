@@ -19,7 +19,13 @@ export function execOpenError(err: Error): Error {
 }
 
 /** A connection attempt that failed, with what auth tried and what the server accepts when auth was the problem. */
-export function describeConnectError(err: Error & { level?: string; code?: string }, t: SshTarget, tried: readonly string[], serverMethods: readonly string[] | null, authProblem?: ApiError): ApiError {
+export function describeConnectError(
+  err: Error & { level?: string; code?: string },
+  t: SshTarget,
+  tried: readonly string[],
+  serverMethods: readonly string[] | null,
+  authProblem?: ApiError,
+): ApiError {
   const where = `${t.user}@${t.hostname}:${t.port}`;
   const msg = err.message ?? String(err);
   if (err.code === 'ECONNREFUSED') return new ApiError('connect-refused', `Connection to ${where} was refused.`, 'Check the host and port, and that sshd is running there.');

@@ -25,7 +25,11 @@ export interface StackResult {
   readonly pausedAtMostMs: number | null;
 }
 
-export async function captureStacks(conn: SshConnection, pid: number, opts: { sudo?: boolean; tools?: readonly StackTool[]; timeoutS?: number; maxBytes?: number; signal?: AbortSignal }): Promise<StackResult> {
+export async function captureStacks(
+  conn: SshConnection,
+  pid: number,
+  opts: { sudo?: boolean; tools?: readonly StackTool[]; timeoutS?: number; maxBytes?: number; signal?: AbortSignal },
+): Promise<StackResult> {
   if (!Number.isSafeInteger(pid) || pid < 1) throw new Error('bad pid');
   const tools = (opts.tools ?? STACK_TOOLS).filter((t): t is StackTool => (STACK_TOOLS as readonly string[]).includes(t));
   const timeoutS = opts.timeoutS ?? 30;
@@ -35,7 +39,14 @@ export async function captureStacks(conn: SshConnection, pid: number, opts: { su
   const elapsed = Date.now() - started;
   const out = r.stdout.toString('utf8');
   if (out.startsWith('@@NOTOOL')) {
-    return { name: NAME, status: 'skipped', reason: `none of ${tools.join(', ')} is installed on the host (install elfutils for eu-stack, the shortest pause)`, body: Buffer.alloc(0), tool: null, pausedAtMostMs: null };
+    return {
+      name: NAME,
+      status: 'skipped',
+      reason: `none of ${tools.join(', ')} is installed on the host (install elfutils for eu-stack, the shortest pause)`,
+      body: Buffer.alloc(0),
+      tool: null,
+      pausedAtMostMs: null,
+    };
   }
   const toolLine = /^@@TOOL (\S+)\n/.exec(out);
   const tool = (toolLine?.[1] ?? null) as StackTool | null;
@@ -43,11 +54,17 @@ export async function captureStacks(conn: SshConnection, pid: number, opts: { su
   const body = Buffer.from(out.replace(/^@@TOOL \S+\n/, '').replace(/^@@PTRACE_SCOPE \S+\n/, ''), 'utf8');
   const held = `${tool} ran; the target was stopped for at most ${elapsed} ms`;
   if (r.cancelled) return { name: NAME, status: body.length > 0 ? 'truncated' : 'failed', reason: `cancelled by the user; ${held}`, body, tool, pausedAtMostMs: elapsed };
-  if (r.timedOut || r.code === 137) return { name: NAME, status: body.length > 0 ? 'truncated' : 'failed', reason: `${tool} did not finish within ${timeoutS} s and was killed; ${held}`, body, tool, pausedAtMostMs: elapsed };
+  if (r.timedOut || r.code === 137)
+    return { name: NAME, status: body.length > 0 ? 'truncated' : 'failed', reason: `${tool} did not finish within ${timeoutS} s and was killed; ${held}`, body, tool, pausedAtMostMs: elapsed };
   const text = body.toString('utf8');
   // eu-stack exits 1 when it cannot unwind some frame (Go's cgo stubs), after printing the rest.
   if (r.code !== 0 && /^#0\s/m.test(text)) {
-    const note = text.split('\n').filter((l) => /^(eu-stack|gdb|warning):/i.test(l)).slice(0, 2).join(' ').slice(0, 200);
+    const note = text
+      .split('\n')
+      .filter((l) => /^(eu-stack|gdb|warning):/i.test(l))
+      .slice(0, 2)
+      .join(' ')
+      .slice(0, 200);
     return { name: NAME, status: 'ok', reason: `${held}; it exited with ${r.code} after unwinding errors for some frames${note ? `: ${note}` : ''}`, body, tool, pausedAtMostMs: elapsed };
   }
   if (r.code !== 0) {

@@ -22,7 +22,16 @@ async function withStore(run: (store: Store) => Promise<void>): Promise<void> {
   }
 }
 
-const hostFields = (label: string) => ({ label, hostname: `${label}.example`, port: 2222, user: 'sre', jump: ['bastion:22'], strictHostKeyChecking: 'yes' as const, identitiesOnly: true, useSudo: false });
+const hostFields = (label: string) => ({
+  label,
+  hostname: `${label}.example`,
+  port: 2222,
+  user: 'sre',
+  jump: ['bastion:22'],
+  strictHostKeyChecking: 'yes' as const,
+  identitiesOnly: true,
+  useSudo: false,
+});
 
 test('getHost by id: the host with every field, and not-found for an id that is not there', async () => {
   await withStore(async (store) => {
@@ -32,7 +41,10 @@ test('getHost by id: the host with every field, and not-found for an id that is 
     assert.deepEqual(await store.getHost(a.id), a);
     assert.equal(a.identityFile, undefined);
     assert.deepEqual({ ...b, id: '', createdAt: '' }, { ...hostFields('beta'), identityFile: '/keys/id_ed25519', useSudo: true, id: '', createdAt: '' });
-    assert.deepEqual((await store.listHosts()).map((h) => h.label), ['alpha', 'beta']);
+    assert.deepEqual(
+      (await store.listHosts()).map((h) => h.label),
+      ['alpha', 'beta'],
+    );
     await assert.rejects(store.getHost('no-such-id'), (err) => err instanceof ApiError && err.code === 'not-found');
   });
 });
@@ -53,7 +65,10 @@ test('sessions, artifacts and redactions read back through one mapper each, the 
         { id: '', sessionId: id, name: 'proc/environ', status: 'ok', reason: null, sizeBytes: 12, durationMs: 3, sha256: 'ab'.repeat(32) },
       ],
     );
-    assert.deepEqual(await store.getArtifact(artifactId), artifacts.find((a) => a.id === artifactId));
+    assert.deepEqual(
+      await store.getArtifact(artifactId),
+      artifacts.find((a) => a.id === artifactId),
+    );
     assert.deepEqual(redactions, [{ artifact: 'proc/environ', key: 'DB_PASSWORD', rule: 'name' }]);
     assert.equal(summary.artifactCount, 2);
     assert.deepEqual(summary.tags, ['oom', 'prod']);

@@ -335,7 +335,8 @@ export class Store {
   storageError(err: unknown): ApiError {
     if (err instanceof ApiError) return err;
     const message = messageOf(err);
-    if (isNoSpace(err)) return new ApiError('storage', `the disk holding the library (${this.dataDir}) is full (${message})`, 'Free some space there and capture again; what was saved before is kept.');
+    if (isNoSpace(err))
+      return new ApiError('storage', `the disk holding the library (${this.dataDir}) is full (${message})`, 'Free some space there and capture again; what was saved before is kept.');
     return new ApiError('storage', `could not store the capture in ${this.dataDir}: ${message}`);
   }
 
@@ -355,10 +356,19 @@ export class Store {
   async addHost(input: HostFields): Promise<Host> {
     this.writable();
     const id = randomUUID();
-    await this.db.run(
-      'INSERT INTO hosts(id,label,hostname,port,user,identity_file,jump,strict_host_key_checking,identities_only,use_sudo,created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
-      [id, input.label, input.hostname, input.port, input.user, input.identityFile ?? null, JSON.stringify(input.jump), input.strictHostKeyChecking, input.identitiesOnly ? 1 : 0, input.useSudo ? 1 : 0, new Date().toISOString()],
-    );
+    await this.db.run('INSERT INTO hosts(id,label,hostname,port,user,identity_file,jump,strict_host_key_checking,identities_only,use_sudo,created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)', [
+      id,
+      input.label,
+      input.hostname,
+      input.port,
+      input.user,
+      input.identityFile ?? null,
+      JSON.stringify(input.jump),
+      input.strictHostKeyChecking,
+      input.identitiesOnly ? 1 : 0,
+      input.useSudo ? 1 : 0,
+      new Date().toISOString(),
+    ]);
     return this.getHost(id);
   }
 
@@ -433,7 +443,17 @@ export class Store {
 
   /** Inserts an imported session with its artifacts and redactions in one transaction; an existing id is left alone. */
   async importSession(m: {
-    session: { id: string; hostLabel: string; pid: number; processName: string; goVersion: string | null; status: SessionStatus; statusReason: string | null; startedAt: string; finishedAt: string | null };
+    session: {
+      id: string;
+      hostLabel: string;
+      pid: number;
+      processName: string;
+      goVersion: string | null;
+      status: SessionStatus;
+      statusReason: string | null;
+      startedAt: string;
+      finishedAt: string | null;
+    };
     artifacts: ReadonlyArray<NewArtifact>;
     redactions: ReadonlyArray<{ artifact: string; key: string; rule: string }>;
   }): Promise<{ sessionId: string; alreadyPresent: boolean }> {
@@ -443,10 +463,18 @@ export class Store {
     if (existing) return { sessionId: existing.id, alreadyPresent: true };
     const s = m.session;
     await this.db.transaction(async () => {
-      await this.db.run(
-        `INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,status_reason,started_at,finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-        [s.id, null, s.hostLabel, s.pid, s.processName, s.goVersion, s.status === 'capturing' ? 'partial' : s.status, s.statusReason, s.startedAt, s.finishedAt],
-      );
+      await this.db.run(`INSERT INTO sessions(id,host_id,host_label,pid,process_name,go_version,status,status_reason,started_at,finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)`, [
+        s.id,
+        null,
+        s.hostLabel,
+        s.pid,
+        s.processName,
+        s.goVersion,
+        s.status === 'capturing' ? 'partial' : s.status,
+        s.statusReason,
+        s.startedAt,
+        s.finishedAt,
+      ]);
       for (const a of m.artifacts) {
         await this.db.run(`INSERT ${INSERT_ARTIFACT}`, artifactValues(randomUUID(), s.id, a));
       }
@@ -475,7 +503,12 @@ export class Store {
       params.push(filter.tag);
     }
     if (filter.text) {
-      where.push("(s.notes LIKE ?1 ESCAPE '\\' OR s.host_label LIKE ?1 ESCAPE '\\' OR s.process_name LIKE ?1 ESCAPE '\\' OR IFNULL(s.go_version,'') LIKE ?1 ESCAPE '\\')".replace(/\?1/g, `?${params.length + 1}`));
+      where.push(
+        "(s.notes LIKE ?1 ESCAPE '\\' OR s.host_label LIKE ?1 ESCAPE '\\' OR s.process_name LIKE ?1 ESCAPE '\\' OR IFNULL(s.go_version,'') LIKE ?1 ESCAPE '\\')".replace(
+          /\?1/g,
+          `?${params.length + 1}`,
+        ),
+      );
       params.push(like(filter.text));
     }
     if (filter.from) {

@@ -54,9 +54,11 @@ export class Terminals {
     const release = await conn.acquireChannel(bounds);
     let stream: ClientChannel;
     try {
-      stream = await conn.open<ClientChannel>('a shell with a pty', (cb) => conn.raw.shell({ term: 'xterm-256color', cols, rows }, cb), bounds).catch((err: Error) => {
-        throw err instanceof ApiError ? err : new ApiError('remote-failed', `The server refused a shell: ${err.message}`);
-      });
+      stream = await conn
+        .open<ClientChannel>('a shell with a pty', (cb) => conn.raw.shell({ term: 'xterm-256color', cols, rows }, cb), bounds)
+        .catch((err: Error) => {
+          throw err instanceof ApiError ? err : new ApiError('remote-failed', `The server refused a shell: ${err.message}`);
+        });
     } catch (err) {
       release();
       throw err;

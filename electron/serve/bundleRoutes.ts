@@ -37,7 +37,13 @@ const STATUS: Partial<Record<ApiErrorData['code'], number>> = { 'invalid-input':
 
 function sendJson(res: ServerResponse, status: number, reply: Reply<unknown>): void {
   const body = JSON.stringify(reply);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+  });
   res.end(body);
 }
 
@@ -101,7 +107,11 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
     const lengthHeader = req.headers['content-length'];
     const declared = lengthHeader === undefined ? null : Number(lengthHeader);
     if (declared !== null && !Number.isSafeInteger(declared)) return refuse(res, 400, { code: 'invalid-input', message: 'Content-Length is not a number' });
-    const tooLarge: ApiErrorData = { code: 'invalid-input', message: `${name} is larger than the ${maxUpload} bytes browser mode accepts.`, hint: 'Import it with the CLI instead: `gopherscope import FILE`.' };
+    const tooLarge: ApiErrorData = {
+      code: 'invalid-input',
+      message: `${name} is larger than the ${maxUpload} bytes browser mode accepts.`,
+      hint: 'Import it with the CLI instead: `gopherscope import FILE`.',
+    };
     if (declared !== null && declared > maxUpload) return refuse(res, 413, tooLarge);
     if (uploads >= MAX_CONCURRENT_UPLOADS) return refuse(res, 429, { code: 'invalid-input', message: 'Another import is still running.', hint: 'Try again when it has finished.' });
     uploads++;
@@ -119,7 +129,14 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
     sendJson(res, answer.status, answer.reply);
   }
 
-  async function receiveAndImport(req: IncomingMessage, tmp: string, name: string, transferId: string, declared: number | null, tooLarge: ApiErrorData): Promise<{ status: number; reply: Reply<unknown> }> {
+  async function receiveAndImport(
+    req: IncomingMessage,
+    tmp: string,
+    name: string,
+    transferId: string,
+    declared: number | null,
+    tooLarge: ApiErrorData,
+  ): Promise<{ status: number; reply: Reply<unknown> }> {
     const failed = (status: number, error: ApiErrorData) => ({ status, reply: { ok: false as const, error } });
     let received = 0;
     let told = 0;
@@ -141,7 +158,8 @@ export function bundleRoutes(backend: Backend, opts: { readonly maxUploadBytes?:
       if (over) return failed(413, tooLarge);
       return failed(400, { code: 'invalid-input', message: `The upload of ${name} did not complete: ${(err as Error).message}`, hint: 'Nothing was imported. Try again.' });
     }
-    if (declared !== null && received !== declared) return failed(400, { code: 'invalid-input', message: `The upload of ${name} ended after ${received} of ${declared} bytes.`, hint: 'Nothing was imported. Try again.' });
+    if (declared !== null && received !== declared)
+      return failed(400, { code: 'invalid-input', message: `The upload of ${name} ended after ${received} of ${declared} bytes.`, hint: 'Nothing was imported. Try again.' });
     opts.emit('bundles.progress', { transferId, phase: 'upload', done: received, total: received });
     const reply = await dispatch(backend.handlers, 'sessions.import', { path: tmp, transferId });
     if (reply.ok) return { status: 200, reply };

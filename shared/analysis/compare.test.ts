@@ -71,7 +71,10 @@ test('cumulative profiles (alloc_space, alloc_objects) are divided by each proce
   const raw = (files: Files, type: string) => {
     const p = parsePprof(files['go/allocs.pb.gz'] as Uint8Array);
     assert.ok(p.ok);
-    return pprofFlame(p.value, p.value.sampleTypes.findIndex((t) => t.type === type)).value;
+    return pprofFlame(
+      p.value,
+      p.value.sampleTypes.findIndex((t) => t.type === type),
+    ).value;
   };
   const up = (files: Files) => {
     const u = sessionUptime(files);

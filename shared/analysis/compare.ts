@@ -182,7 +182,9 @@ function scaleDiff(n: DiffNode, before: number, after: number): DiffNode {
 function profileDiffs(a: Files, b: Files): ProfileDiff[] {
   const out: ProfileDiff[] = [];
   let uptimes: { before: ReturnType<typeof sessionUptime>; after: ReturnType<typeof sessionUptime> } | null = null;
-  for (const name of Object.keys(a).filter((n) => n.endsWith('.pb.gz') && b[n] instanceof Uint8Array).sort()) {
+  for (const name of Object.keys(a)
+    .filter((n) => n.endsWith('.pb.gz') && b[n] instanceof Uint8Array)
+    .sort()) {
     const pa = a[name] instanceof Uint8Array ? parsePprof(a[name] as Uint8Array) : null;
     const pb = parsePprof(b[name] as Uint8Array);
     if (!pa?.ok || !pb.ok) continue;
@@ -209,7 +211,10 @@ function profileDiffs(a: Files, b: Files): ProfileDiff[] {
           normalization = { kind: 'per-second', beforeUptimeSeconds: before.seconds, afterUptimeSeconds: after.seconds, source: UPTIME_SOURCE };
         } else {
           const why = [before.seconds === null ? `before: ${before.reason}` : '', after.seconds === null ? `after: ${after.reason}` : ''].filter(Boolean).join('; ');
-          normalization = { kind: 'as-captured', reason: `${type} counts since each process started, and a process uptime is not known (${why}): the totals are not comparable, only each frame's share` };
+          normalization = {
+            kind: 'as-captured',
+            reason: `${type} counts since each process started, and a process uptime is not known (${why}): the totals are not comparable, only each frame's share`,
+          };
         }
       }
       out.push({ artifact: name, sampleType: type, unit, beforeTotal: root.before, afterTotal: root.after, root, normalization });

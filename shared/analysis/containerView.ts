@@ -53,6 +53,7 @@ export function containerSummary(files: ArtifactFiles): ContainerSummary | null 
     return null;
   }
   const c = meta.container as Partial<ContainerFacts> | null | undefined;
-  const container = c && typeof c.runtime === 'string' && typeof c.cgroupPath === 'string' ? { runtime: c.runtime, id: c.id ?? null, podUid: c.podUid ?? null, qos: c.qos ?? null, cgroupPath: c.cgroupPath } : null;
+  const container =
+    c && typeof c.runtime === 'string' && typeof c.cgroupPath === 'string' ? { runtime: c.runtime, id: c.id ?? null, podUid: c.podUid ?? null, qos: c.qos ?? null, cgroupPath: c.cgroupPath } : null;
   return { container, cgroupPath: typeof meta.cgroupPath === 'string' ? meta.cgroupPath : null, network: isNetwork(meta.network) ? meta.network : null, source: NAMES.discovery };
 }

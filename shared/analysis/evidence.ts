@@ -151,7 +151,7 @@ export function gatherEvidence(files: Files, opts: { goVersion?: string | null; 
   const systemPsi = { cpu: psiOf(NAMES.pressureCpu), memory: psiOf(NAMES.pressureMemory), io: psiOf(NAMES.pressureIo) };
 
   const pprof = discovery.pprofPort === undefined ? null : discovery.pprofPort !== null;
-  if (pprof !== null) src('pprof', NAMES.discovery, pprof ? `pprof endpoint on port ${discovery.pprofPort}` : 'no pprof endpoint answered on the process\'s listening ports');
+  if (pprof !== null) src('pprof', NAMES.discovery, pprof ? `pprof endpoint on port ${discovery.pprofPort}` : "no pprof endpoint answered on the process's listening ports");
 
   const threads: ThreadSched[] = [];
   for (const [k, v] of Object.entries(files)) {
@@ -266,7 +266,10 @@ export function settingsContext(files: Files, goVersionText: string | null): Set
     allowedCount !== null
       ? { count: allowedCount, detail: `the process may run on ${allowedCount} CPUs (proc/status Cpus_allowed_list ${allowed})` }
       : hostCpus !== null || cpuset !== null
-        ? { count: Math.min(hostCpus ?? Infinity, cpuset ?? Infinity), detail: `${Math.min(hostCpus ?? Infinity, cpuset ?? Infinity)} CPUs (${[hostCpus !== null ? `${hostCpus} online` : null, cpuset !== null ? `cpuset ${cgroup!.cpuset!.cpus}` : null].filter(Boolean).join(', ')}; the process's own affinity was not read)` }
+        ? {
+            count: Math.min(hostCpus ?? Infinity, cpuset ?? Infinity),
+            detail: `${Math.min(hostCpus ?? Infinity, cpuset ?? Infinity)} CPUs (${[hostCpus !== null ? `${hostCpus} online` : null, cpuset !== null ? `cpuset ${cgroup!.cpuset!.cpus}` : null].filter(Boolean).join(', ')}; the process's own affinity was not read)`,
+          }
         : null;
   return { discovery, goVersion, env, cgroup, status, hostCpus, cpus, sources, notes };
 }
@@ -274,5 +277,9 @@ export function settingsContext(files: Files, goVersionText: string | null): Set
 /** The settings alone, for a view that shows them without the rest of the evidence (the Trace tab). */
 export function gatherSettings(files: Files, opts: { goVersion?: string | null; trace?: TraceSettingsFacts | null; artifactStatus?: Readonly<Record<string, string>> } = {}): EffectiveSettings {
   const ctx = settingsContext(files, opts.goVersion ?? null);
-  return settingsFromArtifacts(files, { goVersion: ctx.goVersion, env: ctx.env as Record<string, string | undefined> | null, trace: opts.trace ?? null, cgroup: ctx.cgroup, cpus: ctx.cpus }, opts.artifactStatus);
+  return settingsFromArtifacts(
+    files,
+    { goVersion: ctx.goVersion, env: ctx.env as Record<string, string | undefined> | null, trace: opts.trace ?? null, cgroup: ctx.cgroup, cpus: ctx.cpus },
+    opts.artifactStatus,
+  );
 }

@@ -138,7 +138,10 @@ export type GodebugVerdict =
 /** Whether a GODEBUG key does anything in Go 1.<minor>. `cpu.*` keys (instruction-set switches) always exist. */
 export function godebugKey(name: string, v: GoVersion): GodebugVerdict {
   if (name.startsWith('cpu.')) return { kind: 'known', where: 'runtime' };
-  for (const [table, where] of [[RUNTIME_KNOBS, 'runtime'], [PACKAGE_SETTINGS, 'package']] as const) {
+  for (const [table, where] of [
+    [RUNTIME_KNOBS, 'runtime'],
+    [PACKAGE_SETTINGS, 'package'],
+  ] as const) {
     const e = table.find((x) => x[0] === name);
     if (!e) continue;
     if (v.minor < e[1]) return { kind: 'not-yet', since: e[1] };
@@ -187,9 +190,15 @@ export function formatMemLimit(bytes: number): string {
  * (sched_getaffinity); from 1.25, min(cpus, max(2, ceil(quota/period))), unless
  * containermaxprocs=0, and kept up to date unless updatemaxprocs=0. Explicit GOMAXPROCS wins.
  */
-export function defaultGomaxprocs(v: GoVersion, cpus: number, quotaCpus: number | null, godebug: ReadonlyMap<string, string>): { readonly value: number; readonly why: string; readonly followsQuota: boolean } {
+export function defaultGomaxprocs(
+  v: GoVersion,
+  cpus: number,
+  quotaCpus: number | null,
+  godebug: ReadonlyMap<string, string>,
+): { readonly value: number; readonly why: string; readonly followsQuota: boolean } {
   if (!atLeast(v, 25)) return { value: cpus, why: `Go ${v.text} sets GOMAXPROCS to the CPU count (${cpus}); it ignores the cgroup CPU quota before Go 1.25`, followsQuota: false };
-  if (godebug.get('containermaxprocs') === '0') return { value: cpus, why: `GODEBUG=containermaxprocs=0 turns off Go 1.25's cgroup-aware GOMAXPROCS; it is the CPU count (${cpus})`, followsQuota: false };
+  if (godebug.get('containermaxprocs') === '0')
+    return { value: cpus, why: `GODEBUG=containermaxprocs=0 turns off Go 1.25's cgroup-aware GOMAXPROCS; it is the CPU count (${cpus})`, followsQuota: false };
   if (quotaCpus === null) return { value: cpus, why: `no CPU quota: GOMAXPROCS is the CPU count (${cpus})`, followsQuota: true };
   const v25 = Math.min(cpus, Math.max(2, Math.ceil(quotaCpus)));
   return { value: v25, why: `Go ${v.text} uses min(CPUs ${cpus}, max(2, ceil(quota ${quotaCpus.toFixed(2)}))) = ${v25}`, followsQuota: godebug.get('updatemaxprocs') !== '0' };

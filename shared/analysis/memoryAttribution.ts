@@ -123,7 +123,8 @@ export function memProbesOf(files: ArtifactFiles): { probes: MemProbes | null; n
 export function goTolerance(runtimeBytes: number): number {
   return Math.max(8 * MiB, 0.1 * runtimeBytes);
 }
-export const TOLERANCE_TEXT = 'within max(8 MiB, 10%) of the runtime\'s figure: smaps and MemStats are read a few seconds apart while the heap grows 4 MiB at a time, and GC work buffers live in the arenas but count in GCSys';
+export const TOLERANCE_TEXT =
+  "within max(8 MiB, 10%) of the runtime's figure: smaps and MemStats are read a few seconds apart while the heap grows 4 MiB at a time, and GC work buffers live in the arenas but count in GCSys";
 
 /** One class as `report --json` prints it: usable address space (mappings with any access), reserved (---p) and resident bytes. */
 export interface MemoryClassRow {
@@ -183,22 +184,56 @@ export function attributionOf(layout: MemoryLayout, rt: RuntimeMemory | null, no
     const mappedBytes = sum(ids, (r) => r.mappedBytes);
     const toleranceBytes = runtimeBytes === null ? null : goTolerance(runtimeBytes);
     const differenceBytes = runtimeBytes === null ? null : mappedBytes - runtimeBytes;
-    return { key, label, classes: ids, mappedBytes, rssBytes: sum(ids, (r) => r.rssBytes), reservedBytes: sum(ids, (r) => r.reservedBytes), runtimeBytes, runtimeWhat, differenceBytes, toleranceBytes, within: differenceBytes === null ? null : Math.abs(differenceBytes) <= toleranceBytes! };
+    return {
+      key,
+      label,
+      classes: ids,
+      mappedBytes,
+      rssBytes: sum(ids, (r) => r.rssBytes),
+      reservedBytes: sum(ids, (r) => r.reservedBytes),
+      runtimeBytes,
+      runtimeWhat,
+      differenceBytes,
+      toleranceBytes,
+      within: differenceBytes === null ? null : Math.abs(differenceBytes) <= toleranceBytes!,
+    };
   };
   const rows: AttributionRow[] = [];
   if (layout.isGo) {
     const n = (f: (r: RuntimeMemory) => number) => (rt ? f(rt) : null);
     rows.push(
-      row('go-heap', 'Go heap arenas (heap spans, and the goroutine stacks carved from them)', ['go-heap'], n((r) => r.heapSys + r.stackInuse), 'HeapSys + StackInuse'),
-      row('go-stacks', 'goroutine stacks the runtime mapped on their own', ['go-stacks'], n((r) => r.stackSys - r.stackInuse), 'StackSys − StackInuse'),
-      row('go-metadata', 'Go off-heap metadata', ['go-metadata'], n((r) => r.mspanSys + r.mcacheSys + r.buckHashSys + r.gcSys + r.otherSys + GO_HEAP_INDEX_BYTES), `MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys + ${GO_HEAP_INDEX_BYTES / MiB} MiB arena index`),
+      row(
+        'go-heap',
+        'Go heap arenas (heap spans, and the goroutine stacks carved from them)',
+        ['go-heap'],
+        n((r) => r.heapSys + r.stackInuse),
+        'HeapSys + StackInuse',
+      ),
+      row(
+        'go-stacks',
+        'goroutine stacks the runtime mapped on their own',
+        ['go-stacks'],
+        n((r) => r.stackSys - r.stackInuse),
+        'StackSys − StackInuse',
+      ),
+      row(
+        'go-metadata',
+        'Go off-heap metadata',
+        ['go-metadata'],
+        n((r) => r.mspanSys + r.mcacheSys + r.buckHashSys + r.gcSys + r.otherSys + GO_HEAP_INDEX_BYTES),
+        `MSpanSys + MCacheSys + BuckHashSys + GCSys + OtherSys + ${GO_HEAP_INDEX_BYTES / MiB} MiB arena index`,
+      ),
     );
   }
   return { classes, rows, runtimeSource: rt?.source ?? null, tolerance: TOLERANCE_TEXT, probeSummary: layout.probeSummary, notes };
 }
 
 /** Classifies a session's mappings with everything the session has (probes, MemStats, Go version) and checks the Go classes against the runtime. */
-export function attributeMemory(maps: MemoryMaps, files: ArtifactFiles, opts: { isGo?: boolean; goVersion?: string | null; heap?: { memStats: MemStats | null; error: string | null } } = {}): { layout: MemoryLayout; attribution: MemoryAttribution } {
+export function attributeMemory(
+  maps: MemoryMaps,
+  files: ArtifactFiles,
+  opts: { isGo?: boolean; goVersion?: string | null; heap?: { memStats: MemStats | null; error: string | null } } = {},
+): { layout: MemoryLayout; attribution: MemoryAttribution } {
   const { runtime, notes } = runtimeMemoryOf(files, opts.heap);
   const { probes, note } = memProbesOf(files);
   if (note) notes.push(note);

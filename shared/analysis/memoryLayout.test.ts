@@ -23,23 +23,37 @@ const classes = (l: MemoryLayout) => layoutRecord(l).mappings.map((m) => m.class
 const indexAt = (m: MemoryMaps, hex: string) => Array.from(m.start).indexOf(parseInt(hex, 16));
 
 const readable = (l: MemoryLayout) =>
-  dumpModel({
-    isGo: l.isGo,
-    goEvidence: l.goEvidence,
-    totals: l.totals.map((t) => `${t.class}: ${t.mappings} mappings`),
-    regions: l.regions.map((r) => `${r.class} ${r.mappings} mappings`),
-  }, { maxItems: 40 });
+  dumpModel(
+    {
+      isGo: l.isGo,
+      goEvidence: l.goEvidence,
+      totals: l.totals.map((t) => `${t.class}: ${t.mappings} mappings`),
+      regions: l.regions.map((r) => `${r.class} ${r.mappings} mappings`),
+    },
+    { maxItems: 40 },
+  );
 
 /** Probes as the capture stores them, from [hex address, words] pairs (or an error). */
 function probesOf(entries: readonly (readonly [string, readonly bigint[] | string])[]): MemProbes {
   const hex = (words: readonly bigint[]) => words.map((w) => Buffer.from(new BigUint64Array([w]).buffer).toString('hex')).join('');
-  const doc = { format: 'gopherscope-mem-probes', version: 1, reader: 'tail', candidates: entries.length, cap: 128, skipped: null, probes: entries.map(([address, v]) => (typeof v === 'string' ? { address, error: v } : { address, hex: hex(v) })) };
+  const doc = {
+    format: 'gopherscope-mem-probes',
+    version: 1,
+    reader: 'tail',
+    candidates: entries.length,
+    cap: 128,
+    skipped: null,
+    probes: entries.map(([address, v]) => (typeof v === 'string' ? { address, error: v } : { address, hex: hex(v) })),
+  };
   const r = parseMemProbes(JSON.stringify(doc));
   assert.ok(r.ok);
   return r.value;
 }
 
-for (const [go, hint] of [['go1.26', 'randomized heap base'], ['go1.24', 'Go arena hint address']] as const) {
+for (const [go, hint] of [
+  ['go1.26', 'randomized heap base'],
+  ['go1.24', 'Go arena hint address'],
+] as const) {
   test(`every mapping of a ${go} target gets a class and a reason; the heap is found (${hint}); the Go classes match its MemStats`, () => {
     const maps = mapsOf(fixture(`${go}.smaps.txt`));
     const layout = classifyMemory(maps);
@@ -48,7 +62,11 @@ for (const [go, hint] of [['go1.26', 'randomized heap base'], ['go1.24', 'Go are
     assert.ok(layoutRecord(layout).mappings.every((m) => m.reason.length > 0));
     const heap = layout.totals.find((t) => t.class === 'go-heap');
     assert.ok(heap && heap.kib.Rss >= 16 * 1024, 'the 16 MiB the target retains is in Go heap arenas');
-    for (const c of ['binary', 'kernel', 'thread-stacks'] as const) assert.ok(layout.totals.some((t) => t.class === c), c);
+    for (const c of ['binary', 'kernel', 'thread-stacks'] as const)
+      assert.ok(
+        layout.totals.some((t) => t.class === c),
+        c,
+      );
     const sum = layout.totals.reduce((a, t) => a + t.kib.Rss, 0);
     assert.equal(sum, layout.grandTotal.Rss);
     assertGolden(join(fixtures, 'golden', `${go}.memory-layout.txt`), readable(layout));
@@ -59,7 +77,7 @@ for (const [go, hint] of [['go1.26', 'randomized heap base'], ['go1.24', 'Go are
     assert.ok(!l2.totals.some((t) => t.class === 'anon-unknown'), 'a static Go binary has no anonymous memory of unknown owner');
     for (const r of attribution.rows) assert.equal(r.within, true, `${r.key}: ${r.mappedBytes} mapped against ${r.runtimeBytes} (${r.runtimeWhat})`);
     const reserved = attribution.classes.reduce((a, c) => a + c.reservedBytes, 0);
-    assert.ok(reserved > 1024 * MiB, 'the arenas\' tails and the page-allocator reservations are reserved, apart from mapped memory');
+    assert.ok(reserved > 1024 * MiB, "the arenas' tails and the page-allocator reservations are reserved, apart from mapped memory");
     assert.ok(attribution.classes.every((c) => c.rssBytes <= c.mappedBytes + c.reservedBytes));
   });
 }
@@ -93,7 +111,7 @@ test('bad input: an unreadable /proc/PID/mem leaves the ambiguous heaps "unknown
   const maps = mapsOf(fixture('cgo-go1.26.smaps.txt'));
   const good = parseMemProbes(fixture('cgo-go1.26.mem-probes.json'));
   assert.ok(good.ok);
-  const denied = probesOf(good.value.probes.map((p) => [p.address.toString(16), 'tail: cannot open \'/proc/4242/mem\' for reading: Permission denied'] as const));
+  const denied = probesOf(good.value.probes.map((p) => [p.address.toString(16), "tail: cannot open '/proc/4242/mem' for reading: Permission denied"] as const));
   const heap = { 'go/heap-debug1.txt': fixture('cgo-go1.26.heap-debug1.txt') };
   const withGood = attributeMemory(maps, { ...heap, 'proc/mem-probes.json': fixture('cgo-go1.26.mem-probes.json') }, { isGo: true, goVersion: 'go1.26.8' }).layout;
   for (const [name, layout] of [
@@ -141,17 +159,33 @@ test('Go 1.25+ names, a glibc heap by its header, pthread stacks, library bss, s
   const probes = probesOf([['7f1000000000', [0x7f1000000030n, 0n, 0x21000n, 0x21000n, 0x1000n, 0n]]]);
   const layout = layoutOf(text, { isGo: true, probes });
   assert.deepEqual(classes(layout), [
-    'binary', 'binary', 'binary', 'binary', 'c-malloc', 'go-heap', 'go-metadata', 'go-stacks',
-    'c-malloc', 'c-malloc', 'thread-stacks', 'thread-stacks', 'shared-libraries', 'shared-libraries', 'shared-libraries', 'shm', 'file', 'thread-stacks',
+    'binary',
+    'binary',
+    'binary',
+    'binary',
+    'c-malloc',
+    'go-heap',
+    'go-metadata',
+    'go-stacks',
+    'c-malloc',
+    'c-malloc',
+    'thread-stacks',
+    'thread-stacks',
+    'shared-libraries',
+    'shared-libraries',
+    'shared-libraries',
+    'shm',
+    'file',
+    'thread-stacks',
   ]);
   assert.match(classifiedAt(layout, 6).reason, /"page alloc"/);
   assert.match(classifiedAt(layout, 8).reason, /heap_info/);
   assert.match(classifiedAt(layout, 10).reason, /guard page/);
   assert.match(classifiedAt(layout, 14).reason, /bss\) of the shared library libc\.so\.6/);
-  assert.equal(layout.totals.find((t) => t.class === 'c-malloc')!.kib.Reserved, (64 * 1024 - 132));
+  assert.equal(layout.totals.find((t) => t.class === 'c-malloc')!.kib.Reserved, 64 * 1024 - 132);
 });
 
-test('64 MiB-aligned anonymous memory: Go 1.26\'s reserved head, a hint address before 1.26, a process without glibc, a probe that is no heap_info', () => {
+test("64 MiB-aligned anonymous memory: Go 1.26's reserved head, a hint address before 1.26, a process without glibc, a probe that is no heap_info", () => {
   const libc = '7f3000000000-7f3000020000 r-xp 00000000 08:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6';
   const exe = '00400000-00500000 r-xp 00000000 08:01 7 /srv/app';
   // Go 1.26: a reserved head, the heap, the rest of the 64 MiB reserved; glibc heaps start read-write.
@@ -197,7 +231,7 @@ test('merged mappings: a thread stack merged with the memory above it, and glibc
   assert.deepEqual(classes(layout), ['binary', 'thread-stacks', 'thread-stacks', 'thread-stacks', 'thread-stacks', 'thread-stacks', 'go-metadata', 'go-metadata', 'shared-libraries']);
   const total = (c: MemoryClass) => layout.totals.find((t) => t.class === c)!.kib;
   assert.equal(total('thread-stacks').Size, 3 * (8 * 1024 + 4), 'three stacks and their guards');
-  assert.equal(total('c-malloc').Size, 3 * 0x101000 / 1024, 'the three blocks, by their headers');
+  assert.equal(total('c-malloc').Size, (3 * 0x101000) / 1024, 'the three blocks, by their headers');
   assert.equal(total('go-metadata').Size, 32 * 1024 + 1024);
   assert.match(classifiedAt(layout, 6).reason, /first 8\.0 MiB above the guard page are a thread stack/);
   assert.match(classifiedAt(layout, 7).reason, /first 3\.0 MiB are blocks glibc malloc mmapped/);
@@ -227,5 +261,8 @@ test('probe candidates: readable anonymous mappings on a 64 MiB boundary first, 
   const few = memProbeCandidates(maps, 5);
   assert.equal(few.addresses.length, 5);
   assert.equal(few.candidates, all.candidates);
-  assert.ok(few.addresses.every((a) => a % (64 * MiB) === 0), 'the aligned ones come first');
+  assert.ok(
+    few.addresses.every((a) => a % (64 * MiB) === 0),
+    'the aligned ones come first',
+  );
 });

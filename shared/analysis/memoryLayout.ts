@@ -102,7 +102,7 @@ const HEAP_INFO_SIZES = [32, 48] as const;
  * (levels of 2^14, 2^17, 2^20, 2^23 and 2^26 eight-byte entries, 585.1 MiB) and, from Go 1.21, the
  * scavenge index (2^26 eight-byte entries, 512 MiB). PROT_NONE until parts are used.
  */
-export const GO_RESERVATION_BYTES = ((2 ** 14 + 2 ** 17 + 2 ** 20 + 2 ** 23 + 2 ** 26) * 8 + 2 ** 26 * 8);
+export const GO_RESERVATION_BYTES = (2 ** 14 + 2 ** 17 + 2 ** 20 + 2 ** 23 + 2 ** 26) * 8 + 2 ** 26 * 8;
 /** The arena index (the L2 map, 2^22 eight-byte entries on 64-bit Linux): mapped read-write, counted by no MemStats field. */
 export const GO_HEAP_INDEX_BYTES = 2 ** 22 * 8;
 
@@ -242,7 +242,7 @@ function nameRules(names: readonly string[], isLib: Uint8Array, reasons: Reasons
     if (nm === '') return NameRule.Unnamed;
     if (nm === '[vdso]' || nm === '[vvar]' || nm === '[vvar_vclock]' || nm === '[vsyscall]') return fix('kernel', `${nm}: mapped by the kernel for fast system calls`);
     if (nm === '[stack]') return fix('thread-stacks', 'the main thread stack');
-    if (nm === '[heap]') return fix('c-malloc', 'the brk heap: glibc malloc\'s main arena (libc or cgo code); the Go heap never uses brk');
+    if (nm === '[heap]') return fix('c-malloc', "the brk heap: glibc malloc's main arena (libc or cgo code); the Go heap never uses brk");
     const go = nm.startsWith('[anon') ? /^\[anon: Go: (.*)\]$/.exec(nm) : null;
     if (go) return fix(GO_NAME_CLASS[go[1]!] ?? 'go-metadata', `named by the Go runtime: "${go[1]}"`);
     const anon = nm.startsWith('[anon') ? /^\[anon: ?(.*)\]$/.exec(nm) : null;
@@ -280,7 +280,8 @@ function classifyByName(maps: MemoryMaps, r: NameRules, binaryEnd: number | null
       setClass(classOf, reasonOf, i, CI['shared-libraries'], fixedReason[k]!);
       // Its bss: the read-write anonymous mapping right after its writable one. Set ahead here, in
       // this rare branch, rather than tested for on every mapping.
-      if (perms[i]! & PERM_WRITE && i + 1 < n && nameOf[i + 1] === 0 && inode[i + 1] === 0 && perms[i + 1] === (PERM_READ | PERM_WRITE) && starts[i + 1] === ends[i]) setClass(classOf, reasonOf, i + 1, CI['shared-libraries'], bssReason[k]!);
+      if (perms[i]! & PERM_WRITE && i + 1 < n && nameOf[i + 1] === 0 && inode[i + 1] === 0 && perms[i + 1] === (PERM_READ | PERM_WRITE) && starts[i + 1] === ends[i])
+        setClass(classOf, reasonOf, i + 1, CI['shared-libraries'], bssReason[k]!);
     } else if (rule === NameRule.File || inode[i] !== 0) setClass(classOf, reasonOf, i, CI.file, fileMapped);
     else if (rule === NameRule.Bracketed) setClass(classOf, reasonOf, i, CI['anon-unknown'], fixedReason[k]!);
     else if (binaryEnd !== null && starts[i] === binaryEnd && perms[i] === (PERM_READ | PERM_WRITE)) setClass(classOf, reasonOf, i, CI.binary, bss);
@@ -400,7 +401,7 @@ function classifyHeaps(maps: MemoryMaps, candidates: readonly number[], h: HeapC
       why = 'a Go heap arena: 64 MiB-aligned, and its first bytes are no glibc heap_info header';
     } else if (h.isGo && goShape126) {
       cls = CI['go-heap'];
-      why = 'a Go heap arena: 64 MiB-aligned reservation with a reserved head before the heap (Go 1.26\'s randomized heap base; glibc heaps start read-write)';
+      why = "a Go heap arena: 64 MiB-aligned reservation with a reserved head before the heap (Go 1.26's randomized heap base; glibc heaps start read-write)";
     } else if (h.isGo && h.hintsApply && isArenaHint(start)) {
       cls = CI['go-heap'];
       why = `a Go heap arena at the runtime's arena hint address 0x${start.toString(16)} (Go 1.25 and older)`;
@@ -474,7 +475,13 @@ function classifyMmappedChunks(maps: MemoryMaps, byAddress: ReadonlyMap<number, 
     if (covered === 0) continue;
     found++;
     if (covered === ends[i]! - starts[i]!) setClass(classOf, reasonOf, i, CI['c-malloc'], whole);
-    else parts.push({ index: i, class: 'c-malloc', bytes: covered, why: `its first ${mibText(covered)} are blocks glibc malloc mmapped (chunk headers read there), which the kernel merged with the mapping that follows` });
+    else
+      parts.push({
+        index: i,
+        class: 'c-malloc',
+        bytes: covered,
+        why: `its first ${mibText(covered)} are blocks glibc malloc mmapped (chunk headers read there), which the kernel merged with the mapping that follows`,
+      });
   }
   return found;
 }
@@ -490,7 +497,17 @@ function classifyThreadStacks(maps: MemoryMaps, parts: MappingPart[], classOf: U
   const { count: n, start: starts, end: ends, perms, inode, name: nameOf } = maps;
   const pairs: number[] = [];
   for (let i = 1; i < n; i++) {
-    if (perms[i] !== (PERM_READ | PERM_WRITE) || perms[i - 1] !== 0 || nameOf[i - 1] !== 0 || nameOf[i] !== 0 || inode[i - 1] !== 0 || inode[i] !== 0 || ends[i - 1] !== starts[i] || classOf[i] !== UNSET) continue;
+    if (
+      perms[i] !== (PERM_READ | PERM_WRITE) ||
+      perms[i - 1] !== 0 ||
+      nameOf[i - 1] !== 0 ||
+      nameOf[i] !== 0 ||
+      inode[i - 1] !== 0 ||
+      inode[i] !== 0 ||
+      ends[i - 1] !== starts[i] ||
+      classOf[i] !== UNSET
+    )
+      continue;
     if (ends[i]! - starts[i]! >= 64 * 1024) pairs.push(i);
   }
   if (pairs.length === 0) return;
@@ -511,8 +528,15 @@ function classifyThreadStacks(maps: MemoryMaps, parts: MappingPart[], classOf: U
     const mergedGuard = (below === c || below === g) && offset > 0 && offset <= GUARD_MAX && starts[i - 1]! < starts[i]! - offset;
     if (!ownGuard && !mergedGuard) continue;
     if (ownGuard) setClass(classOf, reasonOf, i - 1, CI['thread-stacks'], guard);
-    if (bytes > usual && bytes - usual >= 64 * 1024) parts.push({ index: i, class: 'thread-stacks', bytes: usual, why: `its first ${mibText(usual)} above the guard page are a thread stack (the process's usual stack size), which the kernel merged with the ${mibText(bytes - usual)} mapped above it` });
-    else if (bytes <= ARENA) setClass(classOf, reasonOf, i, CI['thread-stacks'], ownGuard ? reasons.of(`thread stack (${bytes / 1024} KiB) with a guard page below: a pthread (cgo, or a C library)`) : merged);
+    if (bytes > usual && bytes - usual >= 64 * 1024)
+      parts.push({
+        index: i,
+        class: 'thread-stacks',
+        bytes: usual,
+        why: `its first ${mibText(usual)} above the guard page are a thread stack (the process's usual stack size), which the kernel merged with the ${mibText(bytes - usual)} mapped above it`,
+      });
+    else if (bytes <= ARENA)
+      setClass(classOf, reasonOf, i, CI['thread-stacks'], ownGuard ? reasons.of(`thread stack (${bytes / 1024} KiB) with a guard page below: a pthread (cgo, or a C library)`) : merged);
   }
 }
 
@@ -616,7 +640,7 @@ function addressRegions(maps: MemoryMaps, classOf: Uint8Array, finalOf: Uint8Arr
   const rss = rssColumn < 0 ? new Uint16Array(n) : maps.counters[rssColumn]!;
   const rssAbsent = counterAbsent(rss);
   const regions: AddressRegion[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const c = finalOf[classOf[i]!]!;
     classOf[i] = c;
     let j = i;
@@ -710,11 +734,31 @@ export function classifyMemory(maps: MemoryMaps, opts: ClassifyOptions = {}): Me
   if (isGo && !goNamed) {
     const off = opts.goOffHeap ?? null;
     const what = `${mibText(left.usable)} in ${left.mappings} mapping${left.mappings === 1 ? '' : 's'}`;
-    if (off === null) usable = { c: usable.c, reason: `anonymous memory outside the heap arenas (${what} in all): with no Go mapping names and no MemStats to reconcile with, the runtime's metadata cannot be told from other anonymous memory` };
-    else if (left.usable <= off.bytes + off.tolerance) usable = { c: CI['go-metadata'], reason: `Go off-heap metadata: anonymous memory outside the heap arenas, ${what} in all, within what the runtime says it mapped there (${mibText(off.bytes)}: ${off.what})` };
-    else usable = { c: usable.c, reason: `anonymous memory outside the heap arenas, ${what} in all: more than the runtime's off-heap metadata (${mibText(off.bytes)}: ${off.what}) by ${mibText(left.usable - off.bytes)}, so other code mapped some of it, and without Go mapping names the runtime's part cannot be told apart` };
-    if (left.reserved <= GO_RESERVATION_BYTES) reserved = { c: CI['go-metadata'], reason: `reserved address space (---p, ${mibText(left.reserved)} in all) within the runtime's page-allocator reservations (page summaries and scavenge index, ${mibText(GO_RESERVATION_BYTES)} on 64-bit Linux)` };
-    else reserved = { c: reserved.c, reason: `reserved address space (---p), ${mibText(left.reserved)} in all: more than the runtime's page-allocator reservations (${mibText(GO_RESERVATION_BYTES)}), so its owners cannot be told apart` };
+    if (off === null)
+      usable = {
+        c: usable.c,
+        reason: `anonymous memory outside the heap arenas (${what} in all): with no Go mapping names and no MemStats to reconcile with, the runtime's metadata cannot be told from other anonymous memory`,
+      };
+    else if (left.usable <= off.bytes + off.tolerance)
+      usable = {
+        c: CI['go-metadata'],
+        reason: `Go off-heap metadata: anonymous memory outside the heap arenas, ${what} in all, within what the runtime says it mapped there (${mibText(off.bytes)}: ${off.what})`,
+      };
+    else
+      usable = {
+        c: usable.c,
+        reason: `anonymous memory outside the heap arenas, ${what} in all: more than the runtime's off-heap metadata (${mibText(off.bytes)}: ${off.what}) by ${mibText(left.usable - off.bytes)}, so other code mapped some of it, and without Go mapping names the runtime's part cannot be told apart`,
+      };
+    if (left.reserved <= GO_RESERVATION_BYTES)
+      reserved = {
+        c: CI['go-metadata'],
+        reason: `reserved address space (---p, ${mibText(left.reserved)} in all) within the runtime's page-allocator reservations (page summaries and scavenge index, ${mibText(GO_RESERVATION_BYTES)} on 64-bit Linux)`,
+      };
+    else
+      reserved = {
+        c: reserved.c,
+        reason: `reserved address space (---p), ${mibText(left.reserved)} in all: more than the runtime's page-allocator reservations (${mibText(GO_RESERVATION_BYTES)}), so its owners cannot be told apart`,
+      };
   }
   reasons.list[usableReason] = usable.reason;
   reasons.list[reservedReason] = reserved.reason;

@@ -38,7 +38,13 @@ test('cpu-throttling: 40 of 100 CFS periods throttled fires with cpu.stat as evi
   const t = rec(r, 'cpu-throttling');
   assert.equal(t.title, 'The cgroup was throttled in 40.0% of CFS periods');
   assert.equal(t.severity, 'critical');
-  assert.deepEqual(t.evidence.slice(0, 2).map((e) => [e.label, e.value]), [['throttled periods', '40 of 100'], ['time throttled', '2.50 s']]);
+  assert.deepEqual(
+    t.evidence.slice(0, 2).map((e) => [e.label, e.value]),
+    [
+      ['throttled periods', '40 of 100'],
+      ['time throttled', '2.50 s'],
+    ],
+  );
   assert.equal(t.evidence[0]!.source?.artifact, 'cgroup/');
   assert.ok(!ids(report(files('nr_periods 100\nnr_throttled 2\nthrottled_time 1000000\n'))).includes('cpu-throttling'));
   assert.ok(!ids(report(files('nr_periods 10\nnr_throttled 9\nthrottled_time 1000000\n'))).includes('cpu-throttling'), 'too few periods to say');
@@ -60,7 +66,10 @@ test('gomemlimit-near-live-heap: a live heap at 95% of the room GOMEMLIMIT leave
   const r = report(files(96 * MiB));
   const n = rec(r, 'gomemlimit-near-live-heap');
   assert.match(n.title, /live heap \(96\.0 MiB\)/);
-  assert.ok(n.evidence.some((e) => e.source?.artifact === 'go/heap-debug1.txt'), 'the live heap is cited from MemStats');
+  assert.ok(
+    n.evidence.some((e) => e.source?.artifact === 'go/heap-debug1.txt'),
+    'the live heap is cited from MemStats',
+  );
   assert.ok(!ids(report(files(8 * MiB))).includes('gomemlimit-near-live-heap'));
 });
 
@@ -72,7 +81,10 @@ test('threads-above-gomaxprocs: 200 threads for GOMAXPROCS 2 fires; 12 stays sil
   };
   const t = rec(report(files(200)), 'threads-above-gomaxprocs');
   assert.match(t.title, /^200 OS threads for GOMAXPROCS 2: /);
-  assert.deepEqual(t.evidence.map((e) => e.label), ['threads', 'GOMAXPROCS']);
+  assert.deepEqual(
+    t.evidence.map((e) => e.label),
+    ['threads', 'GOMAXPROCS'],
+  );
   assert.ok(!ids(report(files(12))).includes('threads-above-gomaxprocs'));
 });
 

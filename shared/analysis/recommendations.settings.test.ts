@@ -16,7 +16,8 @@ import { buildInfoBytes, CADDY_ENV, session } from '../../test/support/settingsS
 import type { TraceSummary } from '../trace/summary';
 
 const CADDY_GODEBUG = CADDY_ENV.GODEBUG;
-const metrics = (procs: number, limit: string) => `# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\n# TYPE go_gc_gomemlimit_bytes gauge\ngo_gc_gomemlimit_bytes ${limit}\n# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads ${procs}\n`;
+const metrics = (procs: number, limit: string) =>
+  `# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\n# TYPE go_gc_gomemlimit_bytes gauge\ngo_gc_gomemlimit_bytes ${limit}\n# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads ${procs}\n`;
 const report = (files: Files, goVersion = 'go1.26.8', trace: TraceSummary | null = null) => analyzeSession(gatherEvidence(files, { goVersion, trace }));
 const rec = (r: SessionReport, id: string): Recommendation => {
   const x = r.recommendations.find((y) => y.id === id);
@@ -87,7 +88,14 @@ test('GOMEMLIMIT advice only where nothing stronger shows a limit, worded for wh
   const off = report(session({ env: { GOMEMLIMIT: 'off' }, buildInfo: null }));
   assert.match(rec(off, 'gomemlimit-unset').change.diff, /^change GOMEMLIMIT=off to GOMEMLIMIT=/);
   // A limit set in-process (process memory) keeps the rule silent even with nothing in the environment.
-  const rv = { goVersion: 'go1.26.8', method: 'symbols', gomaxprocs: null, memoryLimitBytes: { value: 200 * 1024 * 1024, symbol: 'runtime.gcController.memoryLimit', address: '0x1' }, gcPercent: null, skipped: {} };
+  const rv = {
+    goVersion: 'go1.26.8',
+    method: 'symbols',
+    gomaxprocs: null,
+    memoryLimitBytes: { value: 200 * 1024 * 1024, symbol: 'runtime.gcController.memoryLimit', address: '0x1' },
+    gcPercent: null,
+    skipped: {},
+  };
   assert.ok(!ids(report(session({ env: {}, buildInfo: null, runtimeVars: rv }))).includes('gomemlimit-unset'));
 });
 
@@ -120,13 +128,16 @@ test('every environment edit reads as one: add, remove, change, and GODEBUG keys
 });
 
 test('LazyFree with madvdontneed=0 on Go 1.24: remove the key, since DONTNEED is the default there', () => {
-  const files = { ...session({ env: { GODEBUG: 'madvdontneed=0' }, buildInfo: null }), 'proc/smaps_rollup': '00400000-7fff00000000 ---p 00000000 00:00 0 [rollup]\nRss: 100000 kB\nPss: 90000 kB\nLazyFree: 40960 kB\n' };
+  const files = {
+    ...session({ env: { GODEBUG: 'madvdontneed=0' }, buildInfo: null }),
+    'proc/smaps_rollup': '00400000-7fff00000000 ---p 00000000 00:00 0 [rollup]\nRss: 100000 kB\nPss: 90000 kB\nLazyFree: 40960 kB\n',
+  };
   const r = rec(report(files, 'go1.24.0'), 'lazyfree-rss');
   assert.equal(r.change.diff, 'remove madvdontneed=0 from GODEBUG    # Go go1.24.0 releases with MADV_DONTNEED by default');
   assert.match(r.evidence[2]!.label, /GODEBUG madvdontneed in effect \(environment\)/);
 });
 
-test('pressure: the process\'s own cgroup fires high-psi with container advice; host pressure alone fires host-psi, which blames no one in the container', () => {
+test("pressure: the process's own cgroup fires high-psi with container advice; host pressure alone fires host-psi, which blames no one in the container", () => {
   const hot = 'some avg10=31.00 avg60=24.50 avg300=12.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
   const calm = 'some avg10=0.10 avg60=0.20 avg300=0.30 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
   const base = session({ env: {} });
@@ -156,7 +167,10 @@ test('GOGC=off: an environment edit when the environment turned it off; worded b
 
 test('report text: each setting with its source, the weaker ones under it, and "unknown" with the reason where no source can say', () => {
   const known = formatSessionReport(report(session({ env: { GODEBUG: CADDY_GODEBUG }, metrics: metrics(1, '2.4159191e+08') })), 'caddy');
-  assert.match(known, /^  GOMAXPROCS: 1 \(runtime metrics: go_sched_gomaxprocs_threads 1 \(\/sched\/gomaxprocs:threads\)\); follows quota changes: no \(go\.uber\.org\/automaxprocs v1\.6\.0 called runtime\.GOMAXPROCS\(1\)/m);
+  assert.match(
+    known,
+    /^  GOMAXPROCS: 1 \(runtime metrics: go_sched_gomaxprocs_threads 1 \(\/sched\/gomaxprocs:threads\)\); follows quota changes: no \(go\.uber\.org\/automaxprocs v1\.6\.0 called runtime\.GOMAXPROCS\(1\)/m,
+  );
   assert.match(known, /^      build dependency: 1 \(go\.uber\.org\/automaxprocs v1\.6\.0 calls runtime\.GOMAXPROCS\(max\(1, floor\(quota 0\.50\)\)\) = 1/m);
   assert.match(known, /^  GOMEMLIMIT: 241591910 bytes \(230\.4 MiB\) \(runtime metrics: /m);
   assert.match(known, /^  GODEBUG loadstall=1: ignored: no Go release has a GODEBUG setting named loadstall$/m);

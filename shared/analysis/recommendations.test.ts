@@ -21,14 +21,18 @@ test('no evidence, no advice: every rule is silent on an empty session', () => {
   assert.deepEqual(ids({}, 'go1.24.0'), []);
   const r = analyzeSession(gatherEvidence({}, { goVersion: 'go1.24.0' }));
   assert.equal(r.health, 'ok');
-  assert.ok(r.memory.rows.filter((x) => x.kind !== 'line').every((x) => x.bytes === null), 'the waterfall shows unknowns, not zeros');
+  assert.ok(
+    r.memory.rows.filter((x) => x.kind !== 'line').every((x) => x.bytes === null),
+    'the waterfall shows unknowns, not zeros',
+  );
   assert.match(r.notes.join(' '), /environment could not be read/);
   assert.equal(new Set(RULES.map((x) => x.id)).size, RULES.length);
 });
 
 function dump(n: number, wait: string): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += `goroutine ${i + 10} [chan receive${wait}]:\nmain.worker(0xc000010000)\n\t/src/app/main.go:41 +0x25\ncreated by main.serve in goroutine 1\n\t/src/app/main.go:30 +0x4f\n\n`;
+  for (let i = 0; i < n; i++)
+    s += `goroutine ${i + 10} [chan receive${wait}]:\nmain.worker(0xc000010000)\n\t/src/app/main.go:41 +0x25\ncreated by main.serve in goroutine 1\n\t/src/app/main.go:30 +0x4f\n\n`;
   return `goroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:12 +0x1d\n\n${s}`;
 }
 
@@ -72,13 +76,13 @@ test('PSI: host CPU pressure above 10% over a minute fires host-psi, labelled ho
   assert.ok(r);
   assert.match(r.title, /^Host-wide pressure \(every process on the host, not this one alone\): CPU pressure some avg60 24\.5%/);
   assert.equal(r.evidence[0]!.source?.artifact, 'system/pressure-cpu');
-  assert.ok(!ids({ 'system/pressure-cpu': hot }).includes('high-psi'), 'host pressure is not the container\'s');
+  assert.ok(!ids({ 'system/pressure-cpu': hot }).includes('high-psi'), "host pressure is not the container's");
   assert.ok(!ids({ 'system/pressure-cpu': calm }).includes('host-psi'));
   const burst = 'some avg10=40.00 avg60=6.00 avg300=2.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
   assert.ok(ids({ 'system/pressure-cpu': burst }).includes('host-psi'), 'ten seconds above 25%');
 });
 
-test('trace latency: a trace whose p99 scheduling latency is 20 ms fires; the lab fixture\'s does not', () => {
+test("trace latency: a trace whose p99 scheduling latency is 20 ms fires; the lab fixture's does not", () => {
   const s = summarizeTrace([new Uint8Array(readFileSync(join(import.meta.dirname, '..', 'trace', 'fixtures', 'go1.26.trace')))]);
   assert.ok(s.ok);
   assert.ok(s.summary.schedLatency.p99Ns < 10e6);

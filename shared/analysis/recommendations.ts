@@ -76,7 +76,10 @@ function readingItem<T extends number | string | null>(label: string, name: stri
 function settingItems<T extends number | string | null>(label: string, s: Setting<T>): EvidenceItem[] {
   if (!s.effective) return [{ label, value: `unknown: ${s.notes[0] ?? 'no source could say'}`, source: null }];
   const eff = s.effective;
-  return [readingItem(`${label} in effect`, s.name, eff), ...s.readings.filter((r) => r !== eff && r.value !== eff.value).map((r) => readingItem(`${label} per the ${SOURCE_LABEL[r.source]}`, s.name, r))];
+  return [
+    readingItem(`${label} in effect`, s.name, eff),
+    ...s.readings.filter((r) => r !== eff && r.value !== eff.value).map((r) => readingItem(`${label} per the ${SOURCE_LABEL[r.source]}`, s.name, r)),
+  ];
 }
 
 const OBSERVED = new Set(['runtime-metrics', 'trace', 'process-memory']);
@@ -116,8 +119,18 @@ const gomaxprocsAboveQuota: Rule = ({ e, cpu }) => {
   if (eff.value <= choice) return null;
   const v = e.goVersion;
   const target = Math.min(cpu.hostCpus ?? choice, choice);
-  const evidence: EvidenceItem[] = [{ label: 'CPU quota', value: `${cpu.quotaCpus.toFixed(2)} CPUs`, source: cpu.quotaSource, view: 'threads' }, ...settingItems('GOMAXPROCS', g), { label: 'Go version', value: v.text, source: e.sources.goVersion ?? null }];
-  if (cpu.throttledRatio !== null) evidence.push({ label: 'throttled periods', value: `${pct(cpu.throttledRatio)}${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(1)} s throttled` : ''}`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat nr_throttled / nr_periods' }, view: 'threads' });
+  const evidence: EvidenceItem[] = [
+    { label: 'CPU quota', value: `${cpu.quotaCpus.toFixed(2)} CPUs`, source: cpu.quotaSource, view: 'threads' },
+    ...settingItems('GOMAXPROCS', g),
+    { label: 'Go version', value: v.text, source: e.sources.goVersion ?? null },
+  ];
+  if (cpu.throttledRatio !== null)
+    evidence.push({
+      label: 'throttled periods',
+      value: `${pct(cpu.throttledRatio)}${cpu.throttledSeconds !== null ? `, ${cpu.throttledSeconds.toFixed(1)} s throttled` : ''}`,
+      source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat nr_throttled / nr_periods' },
+      view: 'threads',
+    });
   const envText = g.environment.text;
   const envValue = g.readings.find((r) => r.source === 'environment')?.value ?? null;
   const defaultReading = g.readings.find((r) => r.source === 'go-default') ?? null;
@@ -136,7 +149,8 @@ const gomaxprocsAboveQuota: Rule = ({ e, cpu }) => {
       const d = Math.min(cpu.hostCpus ?? Infinity, goChoice(cpu.ownQuotaCpus));
       return { value: d, why: `then Go ${v.text} uses min(CPUs, max(2, ceil(quota))) = ${d} and follows quota changes` };
     }
-    if ((!atLeast(v, 25) || containermaxprocs === '0') && cpu.hostCpus !== null) return { value: cpu.hostCpus, why: `then Go ${v.text} uses the CPU count, ${cpu.hostCpus}${atLeast(v, 25) ? ' (containermaxprocs=0)' : ''}` };
+    if ((!atLeast(v, 25) || containermaxprocs === '0') && cpu.hostCpus !== null)
+      return { value: cpu.hostCpus, why: `then Go ${v.text} uses the CPU count, ${cpu.hostCpus}${atLeast(v, 25) ? ' (containermaxprocs=0)' : ''}` };
     return null;
   };
   let whyNot: string;
@@ -144,18 +158,45 @@ const gomaxprocsAboveQuota: Rule = ({ e, cpu }) => {
   if (setInProcess) {
     whyNot = `the program sets it in-process (${SOURCE_LABEL[eff.source]} ${eff.value}, where the environment and the defaults give ${envValue ?? defaultReading?.value ?? 'another value'})`;
     const edits: EnvEdit[] = envText !== null ? [{ op: 'remove', name: 'GOMAXPROCS', value: envText, why: 'it does not decide the value: a runtime.GOMAXPROCS call does' }] : [];
-    change = { kind: 'code', diff: [...edits.map(formatEdit), `find the runtime.GOMAXPROCS(${eff.value}) call (the program's or a library's) and remove it${atLeast(v, 25) ? ` (Go ${v.text} then sets ${Math.min(cpu.hostCpus ?? Infinity, choice)} from the quota and follows it)` : `, or pass ${target}`}`].join('\n'), edits };
+    change = {
+      kind: 'code',
+      diff: [
+        ...edits.map(formatEdit),
+        `find the runtime.GOMAXPROCS(${eff.value}) call (the program's or a library's) and remove it${atLeast(v, 25) ? ` (Go ${v.text} then sets ${Math.min(cpu.hostCpus ?? Infinity, choice)} from the quota and follows it)` : `, or pass ${target}`}`,
+      ].join('\n'),
+      edits,
+    };
   } else if (envText !== null && envValue !== null) {
     const after = withoutEnv();
     whyNot = atLeast(v, 25) ? `GOMAXPROCS=${envText} in the environment overrides Go 1.25's container-aware default and turns off its updates` : `GOMAXPROCS=${envText} is set in the environment`;
-    change = after && after.value <= choice ? envChange('env', [{ op: 'remove', name: 'GOMAXPROCS', value: envText, why: after.why }]) : envChange('env', [{ op: 'change', name: 'GOMAXPROCS', from: envText, to: String(target), why: `max(2, ceil(quota ${cpu.quotaCpus.toFixed(2)})), capped by the CPU count: what Go 1.25 chooses` }]);
+    change =
+      after && after.value <= choice
+        ? envChange('env', [{ op: 'remove', name: 'GOMAXPROCS', value: envText, why: after.why }])
+        : envChange('env', [
+            { op: 'change', name: 'GOMAXPROCS', from: envText, to: String(target), why: `max(2, ceil(quota ${cpu.quotaCpus.toFixed(2)})), capped by the CPU count: what Go 1.25 chooses` },
+          ]);
   } else if (atLeast(v, 25) && containermaxprocs === '0') {
     const fromBinary = e.settings.GODEBUG.find((x) => x.key === 'containermaxprocs')?.effective?.source === 'go-default';
     whyNot = `containermaxprocs=0 ${fromBinary ? "in the binary's DefaultGODEBUG (its go.mod `go` line is before 1.25)" : 'in GODEBUG'} turns off Go 1.25's container-aware default`;
-    change = envChange('godebug', [{ op: 'godebug', key: 'containermaxprocs', from: fromBinary ? null : '0', to: '1', why: `Go ${v.text} then uses min(CPUs, max(2, ceil(quota))) = ${target} and follows quota changes${fromBinary ? "; or raise go.mod's go line to 1.25" : ''}` }]);
+    change = envChange('godebug', [
+      {
+        op: 'godebug',
+        key: 'containermaxprocs',
+        from: fromBinary ? null : '0',
+        to: '1',
+        why: `Go ${v.text} then uses min(CPUs, max(2, ceil(quota))) = ${target} and follows quota changes${fromBinary ? "; or raise go.mod's go line to 1.25" : ''}`,
+      },
+    ]);
   } else {
     whyNot = `Go ${v.text} does not look at the cgroup CPU quota (Go 1.25 does)`;
-    change = envChange('env', [{ op: 'add', name: 'GOMAXPROCS', value: String(target), why: `max(2, ceil(quota ${cpu.quotaCpus.toFixed(2)})), capped by the CPU count; or upgrade to Go 1.25+, which sets it and follows quota changes` }]);
+    change = envChange('env', [
+      {
+        op: 'add',
+        name: 'GOMAXPROCS',
+        value: String(target),
+        why: `max(2, ceil(quota ${cpu.quotaCpus.toFixed(2)})), capped by the CPU count; or upgrade to Go 1.25+, which sets it and follows quota changes`,
+      },
+    ]);
   }
   return {
     id: 'gomaxprocs-above-quota',
@@ -178,11 +219,21 @@ const cpuThrottling: Rule = ({ e, cpu }) => {
     title: `The cgroup was throttled in ${pct(cpu.throttledRatio)} of CFS periods`,
     evidence: [
       { label: 'throttled periods', value: `${c.nrThrottled} of ${c.nrPeriods}`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat' }, view: 'threads' },
-      { label: 'time throttled', value: cpu.throttledSeconds === null ? 'unknown' : `${cpu.throttledSeconds.toFixed(2)} s`, source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat throttled_usec / throttled_time' } },
+      {
+        label: 'time throttled',
+        value: cpu.throttledSeconds === null ? 'unknown' : `${cpu.throttledSeconds.toFixed(2)} s`,
+        source: { artifact: CGROUP_PREFIX, detail: 'cpu.stat throttled_usec / throttled_time' },
+      },
       { label: 'CPU quota', value: cpu.quotaCpus === null ? 'unknown' : `${cpu.quotaCpus.toFixed(2)} CPUs`, source: cpu.quotaSource },
       ...settingItems('GOMAXPROCS', e.settings.GOMAXPROCS).slice(0, 1),
     ],
-    change: { kind: 'system', diff: cpu.gomaxprocs !== null && cpu.quotaCpus !== null && cpu.gomaxprocs > goChoice(cpu.quotaCpus) ? `lower GOMAXPROCS first (see gomaxprocs-above-quota), or raise the container CPU limit above ${cpu.quotaCpus.toFixed(2)} CPUs` : `raise the container CPU limit above ${cpu.quotaCpus?.toFixed(2) ?? 'its value'} CPUs, or reduce the work (see the CPU profile)` },
+    change: {
+      kind: 'system',
+      diff:
+        cpu.gomaxprocs !== null && cpu.quotaCpus !== null && cpu.gomaxprocs > goChoice(cpu.quotaCpus)
+          ? `lower GOMAXPROCS first (see gomaxprocs-above-quota), or raise the container CPU limit above ${cpu.quotaCpus.toFixed(2)} CPUs`
+          : `raise the container CPU limit above ${cpu.quotaCpus?.toFixed(2) ?? 'its value'} CPUs, or reduce the work (see the CPU profile)`,
+    },
     tradeoff: 'A higher limit costs capacity on the node; a lower GOMAXPROCS lowers peak parallelism but keeps latency predictable inside the quota.',
     goVersions: 'all',
     references: [REF.go125, 'https://docs.kernel.org/scheduler/sched-bwc.html'],
@@ -205,14 +256,31 @@ const gomemlimitUnset: Rule = ({ e, mem }) => {
   return {
     id: 'gomemlimit-unset',
     severity: known && mem.rssBytes !== null && mem.rssBytes > 0.7 * mem.limitBytes ? 'warning' : 'info',
-    title: known ? `GOMEMLIMIT is not set (${SOURCE_LABEL[eff.source]}: no limit) under a ${mib(mem.limitBytes)} container memory limit` : `GOMEMLIMIT is not in the environment under a ${mib(mem.limitBytes)} container memory limit; nothing in this session shows it set in-process`,
+    title: known
+      ? `GOMEMLIMIT is not set (${SOURCE_LABEL[eff.source]}: no limit) under a ${mib(mem.limitBytes)} container memory limit`
+      : `GOMEMLIMIT is not in the environment under a ${mib(mem.limitBytes)} container memory limit; nothing in this session shows it set in-process`,
     evidence: [
       { label: 'container memory limit', value: mib(mem.limitBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.max / memory.limit_in_bytes (lowest over ancestors)' }, view: 'memory' },
-      known ? readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', eff) : { label: 'GOMEMLIMIT', value: `not in the environment; may be set in-process (${[e.settings.sourcesRead['runtime-metrics'], e.settings.sourcesRead['process-memory']].filter(Boolean).join('; ')})`, source: env() },
-      { label: 'memory outside the Go runtime (binary, libraries, thread stacks, cgo/malloc)', value: outside === null ? 'unknown (no smaps)' : mib(outside), source: e.classes ? { artifact: NAMES.smaps, detail: 'Rss per class' } : null, view: 'memory' },
+      known
+        ? readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', eff)
+        : {
+            label: 'GOMEMLIMIT',
+            value: `not in the environment; may be set in-process (${[e.settings.sourcesRead['runtime-metrics'], e.settings.sourcesRead['process-memory']].filter(Boolean).join('; ')})`,
+            source: env(),
+          },
+      {
+        label: 'memory outside the Go runtime (binary, libraries, thread stacks, cgo/malloc)',
+        value: outside === null ? 'unknown (no smaps)' : mib(outside),
+        source: e.classes ? { artifact: NAMES.smaps, detail: 'Rss per class' } : null,
+        view: 'memory',
+      },
       { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: NAMES.smapsRollup, detail: 'Rss' }, view: 'memory' },
     ],
-    change: envChange('env', [envText !== null ? { op: 'change', name: 'GOMEMLIMIT', from: envText, to: value, why } : { op: 'add', name: 'GOMEMLIMIT', value, why }], known ? undefined : '    # first check the program does not set a limit itself (debug.SetMemoryLimit, automemlimit): its /metrics would say'),
+    change: envChange(
+      'env',
+      [envText !== null ? { op: 'change', name: 'GOMEMLIMIT', from: envText, to: value, why } : { op: 'add', name: 'GOMEMLIMIT', value, why }],
+      known ? undefined : '    # first check the program does not set a limit itself (debug.SetMemoryLimit, automemlimit): its /metrics would say',
+    ),
     tradeoff: `The runtime collects harder as the Go-managed total nears the limit instead of being OOM-killed; ${(headroom * 100).toFixed(0)}% headroom absorbs page cache, kernel memory and non-Go growth. If the live heap itself outgrows the limit the GC runs continuously (capped at about 50% CPU): watch GC CPU after the change.`,
     goVersions: 'Go 1.19+',
     references: [REF.gcGuide, 'https://github.com/KimMachineGun/automemlimit'],
@@ -236,9 +304,20 @@ const gomemlimitNearLiveHeap: Rule = ({ e, mem }) => {
   const envText = lim.environment.text;
   const change: Recommendation['change'] =
     eff.source === 'environment' && envText !== null
-      ? envChange('env', [{ op: 'change', name: 'GOMEMLIMIT', from: envText, to: formatMemLimit(wanted), why: 'live heap + runtime overhead, with 50% room (raise the container limit to match), or reduce the live heap' }])
+      ? envChange('env', [
+          {
+            op: 'change',
+            name: 'GOMEMLIMIT',
+            from: envText,
+            to: formatMemLimit(wanted),
+            why: 'live heap + runtime overhead, with 50% room (raise the container limit to match), or reduce the live heap',
+          },
+        ])
       : fromLibrary
-        ? { kind: 'system', diff: `raise the container memory limit to about ${mib(wanted / 0.9)}: the automemlimit library sets GOMEMLIMIT to a share of it (0.9 by default, AUTOMEMLIMIT to change), or reduce the live heap` }
+        ? {
+            kind: 'system',
+            diff: `raise the container memory limit to about ${mib(wanted / 0.9)}: the automemlimit library sets GOMEMLIMIT to a share of it (0.9 by default, AUTOMEMLIMIT to change), or reduce the live heap`,
+          }
         : { kind: 'code', diff: `the program sets the limit in-process (${SOURCE_LABEL[eff.source]}): raise what it passes to debug.SetMemoryLimit to about ${mib(wanted)}, or reduce the live heap` };
   return {
     id: 'gomemlimit-near-live-heap',
@@ -248,10 +327,18 @@ const gomemlimitNearLiveHeap: Rule = ({ e, mem }) => {
       readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', eff),
       { label: 'heap allocated (HeapAlloc)', value: mib(live), source: { artifact: NAMES.heap, detail: 'HeapAlloc' }, view: 'memory' },
       { label: 'runtime memory besides the heap (Sys − HeapSys)', value: mib(nonHeap), source: { artifact: NAMES.heap, detail: 'Sys − HeapSys' } },
-      { label: 'GC CPU', value: gcCpu === null ? 'unknown' : pct(gcCpu), source: e.trace ? { artifact: NAMES.trace, detail: 'GC CPU time (mark workers, assists, GC pauses × GOMAXPROCS) over GOMAXPROCS × duration' } : { artifact: NAMES.heap, detail: 'GCCPUFraction' }, view: e.trace ? 'trace' : 'memory' },
+      {
+        label: 'GC CPU',
+        value: gcCpu === null ? 'unknown' : pct(gcCpu),
+        source: e.trace
+          ? { artifact: NAMES.trace, detail: 'GC CPU time (mark workers, assists, GC pauses × GOMAXPROCS) over GOMAXPROCS × duration' }
+          : { artifact: NAMES.heap, detail: 'GCCPUFraction' },
+        view: e.trace ? 'trace' : 'memory',
+      },
     ],
     change,
-    tradeoff: 'A higher limit lets the heap grow before the GC works hard, so it needs the container room; keeping the limit means the GC may run back to back (up to its 50% CPU cap) and latency suffers.',
+    tradeoff:
+      'A higher limit lets the heap grow before the GC works hard, so it needs the container room; keeping the limit means the GC may run back to back (up to its 50% CPU cap) and latency suffers.',
     goVersions: 'Go 1.19+',
     references: [REF.gcGuide],
   };
@@ -270,12 +357,28 @@ const gogcOffNoLimit: Rule = ({ e, mem }) => {
   return {
     id: 'gogc-off-no-limit',
     severity: 'critical',
-    title: known ? `GOGC=off without a memory limit (${SOURCE_LABEL[lim.source]}): the heap grows until the process is killed` : 'GOGC=off and GOMEMLIMIT is not in the environment: unless the program sets a memory limit itself, the heap grows until the process is killed',
-    evidence: [readingItem('GOGC in effect', 'GOGC', gc), known ? readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', lim) : { label: 'GOMEMLIMIT', value: 'not in the environment; may be set in-process (no runtime metrics or process-memory read)', source: env() }],
+    title: known
+      ? `GOGC=off without a memory limit (${SOURCE_LABEL[lim.source]}): the heap grows until the process is killed`
+      : 'GOGC=off and GOMEMLIMIT is not in the environment: unless the program sets a memory limit itself, the heap grows until the process is killed',
+    evidence: [
+      readingItem('GOGC in effect', 'GOGC', gc),
+      known
+        ? readingItem('GOMEMLIMIT in effect', 'GOMEMLIMIT', lim)
+        : { label: 'GOMEMLIMIT', value: 'not in the environment; may be set in-process (no runtime metrics or process-memory read)', source: env() },
+    ],
     change:
       edits.length > 0
-        ? envChange('env', edits, alt ? `    # the alternative: ${formatEdit(limitEnv !== null ? { op: 'change', name: 'GOMEMLIMIT', from: limitEnv, to: alt } : { op: 'add', name: 'GOMEMLIMIT', value: alt })} (90% of the container limit)` : undefined)
-        : { kind: 'code', diff: `the program turns the GC off in-process (${SOURCE_LABEL[gc.source]}): give it a memory limit too (debug.SetMemoryLimit${alt ? `, about ${alt}` : ''}) or drop the debug.SetGCPercent(-1) call` },
+        ? envChange(
+            'env',
+            edits,
+            alt
+              ? `    # the alternative: ${formatEdit(limitEnv !== null ? { op: 'change', name: 'GOMEMLIMIT', from: limitEnv, to: alt } : { op: 'add', name: 'GOMEMLIMIT', value: alt })} (90% of the container limit)`
+              : undefined,
+          )
+        : {
+            kind: 'code',
+            diff: `the program turns the GC off in-process (${SOURCE_LABEL[gc.source]}): give it a memory limit too (debug.SetMemoryLimit${alt ? `, about ${alt}` : ''}) or drop the debug.SetGCPercent(-1) call`,
+          },
     tradeoff: 'GOGC=off with a memory limit is a valid setting (collect only near the limit); without one, no collection ever happens.',
     goVersions: 'all',
     references: [REF.gcGuide],
@@ -292,14 +395,20 @@ const rssNearLimit: Rule = ({ e, mem }) => {
   return {
     id: 'memory-near-limit',
     severity: ooms !== null && ooms > 0 ? 'critical' : 'warning',
-    title: ooms !== null && ooms > 0 ? `The cgroup has had ${ooms} OOM kill${ooms === 1 ? '' : 's'}${near ? ` and is at ${pct(used! / mem.limitBytes)} of its limit` : ''}` : `Memory is at ${pct(used! / mem.limitBytes)} of the container limit`,
+    title:
+      ooms !== null && ooms > 0
+        ? `The cgroup has had ${ooms} OOM kill${ooms === 1 ? '' : 's'}${near ? ` and is at ${pct(used! / mem.limitBytes)} of its limit` : ''}`
+        : `Memory is at ${pct(used! / mem.limitBytes)} of the container limit`,
     evidence: [
       { label: 'limit', value: mib(mem.limitBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.max' }, view: 'memory' },
       { label: 'cgroup usage', value: m.usageBytes === null ? 'unknown' : mib(m.usageBytes), source: { artifact: CGROUP_PREFIX, detail: 'memory.current' }, view: 'memory' },
       { label: 'process RSS', value: mem.rssBytes === null ? 'unknown' : mib(mem.rssBytes), source: { artifact: NAMES.smapsRollup, detail: 'Rss' }, view: 'memory' },
       { label: 'OOM kills', value: ooms === null ? 'unknown' : String(ooms), source: { artifact: CGROUP_PREFIX, detail: 'memory.events oom_kill' } },
     ],
-    change: e.settings.GOMEMLIMIT.effective?.value === null ? { kind: 'env', diff: 'add GOMEMLIMIT (see gomemlimit-unset), or raise the container memory limit' } : { kind: 'system', diff: 'raise the container memory limit, or lower the live heap (see the heap profile)' },
+    change:
+      e.settings.GOMEMLIMIT.effective?.value === null
+        ? { kind: 'env', diff: 'add GOMEMLIMIT (see gomemlimit-unset), or raise the container memory limit' }
+        : { kind: 'system', diff: 'raise the container memory limit, or lower the live heap (see the heap profile)' },
     tradeoff: 'More memory costs node capacity; a memory limit makes the GC work harder near it.',
     goVersions: 'all',
     references: [REF.gcGuide],
@@ -317,7 +426,10 @@ const lazyFree: Rule = ({ e }) => {
   const madv = e.settings.GODEBUG.find((g) => g.key === 'madvdontneed');
   if (madv?.effective?.value !== '0') return null;
   const fromEnv = madv.effective.source === 'environment';
-  const edit = atLeast(e.goVersion, 16) && fromEnv ? godebugEdit(e, 'madvdontneed', null, `Go ${e.goVersion.text} releases with MADV_DONTNEED by default`) : godebugEdit(e, 'madvdontneed', '1', 'release with MADV_DONTNEED');
+  const edit =
+    atLeast(e.goVersion, 16) && fromEnv
+      ? godebugEdit(e, 'madvdontneed', null, `Go ${e.goVersion.text} releases with MADV_DONTNEED by default`)
+      : godebugEdit(e, 'madvdontneed', '1', 'release with MADV_DONTNEED');
   return {
     id: 'lazyfree-rss',
     severity: 'warning',
@@ -350,8 +462,11 @@ const transparentHugePages: Rule = ({ e }) => {
       { label: 'AnonHugePages', value: huge === undefined ? 'unknown' : mib(huge * 1024), source: { artifact: NAMES.smapsRollup, detail: 'AnonHugePages' }, view: 'memory' },
       { label: 'Go version', value: e.goVersion.text, source: e.sources.goVersion ?? null },
     ],
-    change: hasDisable ? envChange('godebug', [godebugEdit(e, 'disablethp', '1', 'or, host-wide: echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none')]) : { kind: 'system', diff: `echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none    # disablethp needs Go 1.21.6+; this is ${e.goVersion.text}` },
-    tradeoff: 'Huge pages cut TLB misses for large heaps; with max_ptes_none > 0 khugepaged also collapses mostly-unused regions, so RSS grows by memory the Go heap returned. disablethp gives up huge pages for the heap entirely.',
+    change: hasDisable
+      ? envChange('godebug', [godebugEdit(e, 'disablethp', '1', 'or, host-wide: echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none')])
+      : { kind: 'system', diff: `echo 0 > /sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none    # disablethp needs Go 1.21.6+; this is ${e.goVersion.text}` },
+    tradeoff:
+      'Huge pages cut TLB misses for large heaps; with max_ptes_none > 0 khugepaged also collapses mostly-unused regions, so RSS grows by memory the Go heap returned. disablethp gives up huge pages for the heap entirely.',
     goVersions: 'Go 1.21+ (disablethp from 1.21.6 and 1.22)',
     references: [REF.thp, REF.godebug],
   };
@@ -374,7 +489,10 @@ const godebugNoOps: Rule = ({ e }) => {
     severity: 'warning',
     title: `GODEBUG ${keys.join(', ')} ${keys.length === 1 ? 'does' : 'do'} nothing in Go ${e.goVersion.text}: the runtime silently ignores unknown settings`,
     evidence: bad.map((g) => ({ label: `GODEBUG ${g.key}=${envValueOf(g)}`, value: `${g.noEffect!.replace(/^ignored: /, `ignored by Go ${e.goVersion!.text}: `)}`, source: env() })),
-    change: envChange('godebug', bad.map((g) => godebugEdit(e, g.key, null, 'does nothing'))),
+    change: envChange(
+      'godebug',
+      bad.map((g) => godebugEdit(e, g.key, null, 'does nothing')),
+    ),
     tradeoff: 'None: the setting has no effect today. If it was meant to change behaviour, that behaviour is not happening.',
     goVersions: `checked against the GODEBUG tables of Go 1.${e.goVersion.minor}`,
     references: [REF.godebug, REF.runtime],
@@ -391,9 +509,12 @@ const godebugRedundant: Rule = ({ e }) => {
     severity: 'info',
     title: `GODEBUG ${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} already the default in Go ${e.goVersion.text}: redundant`,
     evidence: same.map((g) => ({ label: `GODEBUG ${g.key}=${envValueOf(g)}`, value: g.noEffect!, source: env() })),
-    change: envChange('godebug', same.map((g) => godebugEdit(e, g.key, null, 'the default already'))),
+    change: envChange(
+      'godebug',
+      same.map((g) => godebugEdit(e, g.key, null, 'the default already')),
+    ),
     tradeoff: 'None today; keeping it pins the value if a future release changes the default (madvdontneed=1 has been the Linux default since Go 1.16).',
-    goVersions: `Go ${e.goVersion.text} (the defaults of its release${e.settings.sourcesRead['build-dependency'] === null ? ' and the binary\'s DefaultGODEBUG' : ''})`,
+    goVersions: `Go ${e.goVersion.text} (the defaults of its release${e.settings.sourcesRead['build-dependency'] === null ? " and the binary's DefaultGODEBUG" : ''})`,
     references: [REF.godebug, REF.go116],
   };
 };
@@ -421,7 +542,10 @@ const debugLeftOn: Rule = ({ e }) => {
     severity: severe ? 'warning' : 'info',
     title: `Debug settings left on in production: ${on.map((x) => x.label.slice(8)).join(', ')}`,
     evidence: on,
-    change: envChange('godebug', keys.map((k) => godebugEdit(e, k, null, 'a debugging aid'))),
+    change: envChange(
+      'godebug',
+      keys.map((k) => godebugEdit(e, k, null, 'a debugging aid')),
+    ),
     tradeoff: 'They exist to diagnose problems; keep one only while that diagnosis is running.',
     goVersions: 'all',
     references: [REF.runtime],
@@ -440,9 +564,14 @@ const goroutineLeak: Rule = ({ e }) => {
     id: 'goroutine-leak',
     severity: top.count >= 10_000 ? 'critical' : 'warning',
     title: `${top.count.toLocaleString('en-US')} goroutines wait in "${top.state}" at ${frame?.func ?? 'one stack'} for up to ${top.maxWaitMinutes} minutes: a leak signature`,
-    evidence: leaks.slice(0, 3).map((g) => ({ label: `${g.count} × ${g.state}`, value: `${g.frames.find((f) => !f.func.startsWith('runtime.'))?.func ?? g.frames[0]?.func ?? '?'}; created by ${g.createdBy?.func ?? '?'}; longest wait ${g.maxWaitMinutes} min`, source: { artifact: NAMES.goroutines, detail: 'goroutine groups' }, view: 'goroutines' as const })),
+    evidence: leaks.slice(0, 3).map((g) => ({
+      label: `${g.count} × ${g.state}`,
+      value: `${g.frames.find((f) => !f.func.startsWith('runtime.'))?.func ?? g.frames[0]?.func ?? '?'}; created by ${g.createdBy?.func ?? '?'}; longest wait ${g.maxWaitMinutes} min`,
+      source: { artifact: NAMES.goroutines, detail: 'goroutine groups' },
+      view: 'goroutines' as const,
+    })),
     change: { kind: 'code', diff: `give the goroutines created by ${top.createdBy?.func ?? 'this site'} a way to finish: a context with cancel or timeout, or close the channel they wait on` },
-    tradeoff: 'Each leaked goroutine holds its stack (at least 2 KiB) and everything it references, and grows the GC\'s root set.',
+    tradeoff: "Each leaked goroutine holds its stack (at least 2 KiB) and everything it references, and grows the GC's root set.",
     goVersions: 'all',
     references: ['https://go.dev/doc/diagnostics'],
   };
@@ -459,7 +588,10 @@ const threadsAboveGomaxprocs: Rule = ({ cpu }) => {
       { label: 'threads', value: String(cpu.threads), source: { artifact: NAMES.status, detail: 'Threads' }, view: 'threads' },
       { label: 'GOMAXPROCS', value: `${cpu.gomaxprocs} (${cpu.gomaxprocsHow})`, source: null },
     ],
-    change: { kind: 'code', diff: 'find the blocking calls in the Threads view (stack groups) and the threadcreate profile; bound them with a semaphore or use non-blocking I/O; runtime/debug.SetMaxThreads caps the total (default 10000)' },
+    change: {
+      kind: 'code',
+      diff: 'find the blocking calls in the Threads view (stack groups) and the threadcreate profile; bound them with a semaphore or use non-blocking I/O; runtime/debug.SetMaxThreads caps the total (default 10000)',
+    },
     tradeoff: 'Threads cost memory (a stack each) and kernel scheduling; the Go runtime never reuses fewer than it created.',
     goVersions: 'all',
     references: ['https://pkg.go.dev/runtime/debug#SetMaxThreads'],
@@ -478,11 +610,21 @@ const traceLatency: Rule = ({ e }) => {
     severity: p99 >= 50e6 || worstStw >= 50e6 ? 'critical' : 'warning',
     title: `The trace shows ${p99 >= 10e6 ? `scheduling latency p99 ${ms(p99)}` : ''}${p99 >= 10e6 && worstStw >= 10e6 ? ' and ' : ''}${worstStw >= 10e6 ? `a ${ms(worstStw)} stop-the-world pause` : ''}`,
     evidence: [
-      { label: 'runnable to running, p50 / p99 / max', value: `${ms(t.schedLatency.p50Ns)} / ${ms(p99)} / ${ms(t.schedLatency.maxNs)}`, source: { artifact: NAMES.trace, detail: 'GoUnblock/GoCreate to GoStart' }, view: 'trace' },
+      {
+        label: 'runnable to running, p50 / p99 / max',
+        value: `${ms(t.schedLatency.p50Ns)} / ${ms(p99)} / ${ms(t.schedLatency.maxNs)}`,
+        source: { artifact: NAMES.trace, detail: 'GoUnblock/GoCreate to GoStart' },
+        view: 'trace',
+      },
       { label: 'longest stop-the-world', value: ms(worstStw), source: { artifact: NAMES.trace, detail: 'STWBegin to STWEnd' }, view: 'trace' },
-      ...t.stwByReason.slice(0, 3).map((r) => ({ label: `STW: ${r.reason}`, value: `${r.count} × max ${ms(r.maxNs)}`, source: { artifact: NAMES.trace, detail: 'STW by reason' }, view: 'trace' as const })),
+      ...t.stwByReason
+        .slice(0, 3)
+        .map((r) => ({ label: `STW: ${r.reason}`, value: `${r.count} × max ${ms(r.maxNs)}`, source: { artifact: NAMES.trace, detail: 'STW by reason' }, view: 'trace' as const })),
     ],
-    change: { kind: 'code', diff: 'more Ps than runnable work (check GOMAXPROCS against the quota and throttling), fewer runnable goroutines at once, and for long STW: avoid frequent ReadMemStats/GOMAXPROCS calls and check for non-preemptible loops (asyncpreemptoff)' },
+    change: {
+      kind: 'code',
+      diff: 'more Ps than runnable work (check GOMAXPROCS against the quota and throttling), fewer runnable goroutines at once, and for long STW: avoid frequent ReadMemStats/GOMAXPROCS calls and check for non-preemptible loops (asyncpreemptoff)',
+    },
     tradeoff: 'Latency comes from CPU shortage (throttling, GOMAXPROCS), GC pauses, or too much runnable work; each fix costs capacity or code changes.',
     goVersions: 'Go 1.22+ traces',
     references: ['https://go.dev/blog/execution-traces-2024'],
@@ -495,7 +637,10 @@ type PsiReading = SessionEvidence['systemPsi']['cpu'];
 function psiOver(label: string, p: PsiReading, source: Source): EvidenceItem[] {
   const items: EvidenceItem[] = [];
   if (!p) return items;
-  for (const [kind, line, minute, burst] of [['some', p.some, 10, 25], ['full', p.full, 5, 10]] as const) {
+  for (const [kind, line, minute, burst] of [
+    ['some', p.some, 10, 25],
+    ['full', p.full, 5, 10],
+  ] as const) {
     if (!line) continue;
     if (line.avg60 >= minute) items.push({ label: `${label} ${kind} avg60`, value: `${line.avg60.toFixed(1)}%`, source });
     else if (line.avg10 >= burst) items.push({ label: `${label} ${kind} avg10`, value: `${line.avg10.toFixed(1)}%`, source });
@@ -514,7 +659,14 @@ const highPsi: Rule = ({ e, cpu }) => {
   const items = [...cpuItems, ...memItems];
   if (items.length === 0) return null;
   const fixes: string[] = [];
-  if (cpuItems.length) fixes.push(cpu.gomaxprocs !== null && cpu.quotaCpus !== null && cpu.gomaxprocs > goChoice(cpu.quotaCpus) ? 'CPU: lower GOMAXPROCS to the quota (see gomaxprocs-above-quota), then raise the CPU limit if the pressure stays' : cpu.quotaCpus !== null ? `CPU: this cgroup's tasks wait for CPU under its ${cpu.quotaCpus.toFixed(2)}-CPU limit: raise the limit or reduce the work (see the CPU profile)` : "CPU: this cgroup's tasks wait for CPU with no quota of their own: the host's CPUs are busy (see host-psi) or the work needs more CPUs");
+  if (cpuItems.length)
+    fixes.push(
+      cpu.gomaxprocs !== null && cpu.quotaCpus !== null && cpu.gomaxprocs > goChoice(cpu.quotaCpus)
+        ? 'CPU: lower GOMAXPROCS to the quota (see gomaxprocs-above-quota), then raise the CPU limit if the pressure stays'
+        : cpu.quotaCpus !== null
+          ? `CPU: this cgroup's tasks wait for CPU under its ${cpu.quotaCpus.toFixed(2)}-CPU limit: raise the limit or reduce the work (see the CPU profile)`
+          : "CPU: this cgroup's tasks wait for CPU with no quota of their own: the host's CPUs are busy (see host-psi) or the work needs more CPUs",
+    );
   if (memItems.length) fixes.push('memory: raise the memory limit, or set GOMEMLIMIT below it so the GC works before the kernel reclaims (see the memory rules)');
   return {
     id: 'high-psi',
@@ -529,18 +681,28 @@ const highPsi: Rule = ({ e, cpu }) => {
 };
 
 const hostPsi: Rule = ({ e }) => {
-  const items = [...psiOver('host-wide CPU pressure', e.systemPsi.cpu, { artifact: NAMES.pressureCpu, detail: '/proc/pressure/cpu: every task on the host' }), ...psiOver('host-wide memory pressure', e.systemPsi.memory, { artifact: NAMES.pressureMemory, detail: '/proc/pressure/memory: every task on the host' }), ...psiOver('host-wide I/O pressure', e.systemPsi.io, { artifact: NAMES.pressureIo, detail: '/proc/pressure/io: every task on the host' })];
+  const items = [
+    ...psiOver('host-wide CPU pressure', e.systemPsi.cpu, { artifact: NAMES.pressureCpu, detail: '/proc/pressure/cpu: every task on the host' }),
+    ...psiOver('host-wide memory pressure', e.systemPsi.memory, { artifact: NAMES.pressureMemory, detail: '/proc/pressure/memory: every task on the host' }),
+    ...psiOver('host-wide I/O pressure', e.systemPsi.io, { artifact: NAMES.pressureIo, detail: '/proc/pressure/io: every task on the host' }),
+  ];
   if (items.length === 0) return null;
   const path = e.cgroup?.pressurePath ?? null;
   const own = path ? `this process's own cgroup (${path}): CPU ${psiText(e.cgroup?.cpu?.pressure ?? null)}, memory ${psiText(e.cgroup?.memory?.pressure ?? null)}` : null;
-  if (own) items.push({ label: 'pressure of the process\'s own cgroup, for comparison', value: own, source: { artifact: CGROUP_PREFIX, detail: `*.pressure of ${path}` } });
+  if (own) items.push({ label: "pressure of the process's own cgroup, for comparison", value: own, source: { artifact: CGROUP_PREFIX, detail: `*.pressure of ${path}` } });
   return {
     id: 'host-psi',
     severity: 'info',
-    title: `Host-wide pressure (every process on the host, not this one alone): ${items.filter((i) => i.label.startsWith('host-wide')).map((i) => `${i.label.replace('host-wide ', '')} ${i.value}`).join(', ')}`,
+    title: `Host-wide pressure (every process on the host, not this one alone): ${items
+      .filter((i) => i.label.startsWith('host-wide'))
+      .map((i) => `${i.label.replace('host-wide ', '')} ${i.value}`)
+      .join(', ')}`,
     evidence: items,
-    change: { kind: 'system', diff: `nothing in this process's settings or its container's limits causes host-wide pressure: find the host's busiest cgroups (their cpu.pressure and cpu.stat) or move the service to a quieter host${own ? `; ${own}` : '; this process\'s own cgroup pressure was not captured (cgroup v2 needed)'}` },
-    tradeoff: 'Other tenants can steal CPU, memory bandwidth and I/O; only the host\'s owner can rebalance them.',
+    change: {
+      kind: 'system',
+      diff: `nothing in this process's settings or its container's limits causes host-wide pressure: find the host's busiest cgroups (their cpu.pressure and cpu.stat) or move the service to a quieter host${own ? `; ${own}` : "; this process's own cgroup pressure was not captured (cgroup v2 needed)"}`,
+    },
+    tradeoff: "Other tenants can steal CPU, memory bandwidth and I/O; only the host's owner can rebalance them.",
     goVersions: 'all (Linux 4.20+)',
     references: [REF.psi],
   };
@@ -552,7 +714,7 @@ const noPprof: Rule = ({ e }) => {
     id: 'no-pprof',
     severity: 'info',
     title: 'No pprof endpoint: no MemStats, goroutine dump, profiles or execution trace in this session',
-    evidence: [{ label: 'pprof endpoint', value: 'none answered on the process\'s listening ports', source: e.sources.pprof ?? null }],
+    evidence: [{ label: 'pprof endpoint', value: "none answered on the process's listening ports", source: e.sources.pprof ?? null }],
     change: { kind: 'code', diff: 'import _ "net/http/pprof"\ngo http.ListenAndServe("localhost:6060", nil)    // loopback only; Gopherscope reaches it through the SSH tunnel' },
     tradeoff: 'The endpoint costs nothing until asked; a profile or trace costs a few percent CPU while it runs. Keep it on localhost.',
     goVersions: 'all',
@@ -602,5 +764,13 @@ export function analyzeSession(e: SessionEvidence): SessionReport {
   const recommendations = RULES.map((r) => r.rule({ e, mem, cpu }))
     .filter((r): r is Recommendation => r !== null)
     .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
-  return { settings: e.settings, memory: mem, memoryClasses: mem.attribution?.classes ?? null, cpu, recommendations, health: recommendations[0]?.severity ?? 'ok', notes: [...e.notes, ...e.settings.notes] };
+  return {
+    settings: e.settings,
+    memory: mem,
+    memoryClasses: mem.attribution?.classes ?? null,
+    cpu,
+    recommendations,
+    health: recommendations[0]?.severity ?? 'ok',
+    notes: [...e.notes, ...e.settings.notes],
+  };
 }

@@ -54,8 +54,17 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
   const limit = mem?.limit ?? null;
   const high = mem?.high ?? null;
   const limitBytes = limit && high ? Math.min(limit.value, high.value) : (limit?.value ?? high?.value ?? null);
-  if (limit) rows.push({ key: 'cgroup-limit', label: `cgroup memory limit (${mem!.version === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'}, lowest over ancestors)`, bytes: limit.value, kind: 'limit', level: 0, source: s(CGROUP_PREFIX, `set by ${limit.path}`) });
-  else rows.push({ key: 'cgroup-limit', label: 'cgroup memory limit', bytes: null, kind: 'limit', level: 0, source: e.cgroup ? s(CGROUP_PREFIX, 'no limit set on the cgroup or its ancestors') : null });
+  if (limit)
+    rows.push({
+      key: 'cgroup-limit',
+      label: `cgroup memory limit (${mem!.version === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'}, lowest over ancestors)`,
+      bytes: limit.value,
+      kind: 'limit',
+      level: 0,
+      source: s(CGROUP_PREFIX, `set by ${limit.path}`),
+    });
+  else
+    rows.push({ key: 'cgroup-limit', label: 'cgroup memory limit', bytes: null, kind: 'limit', level: 0, source: e.cgroup ? s(CGROUP_PREFIX, 'no limit set on the cgroup or its ancestors') : null });
   if (high) rows.push({ key: 'cgroup-high', label: 'cgroup memory.high (throttling starts)', bytes: high.value, kind: 'limit', level: 0, source: s(CGROUP_PREFIX, `set by ${high.path}`) });
   rows.push({ key: 'cgroup-usage', label: 'cgroup usage', bytes: mem?.usageBytes ?? null, kind: 'total', level: 0, source: mem ? s(CGROUP_PREFIX, 'memory.current / memory.usage_in_bytes') : null });
   rows.push({ key: 'cgroup-anon', label: 'anonymous', bytes: mem?.anonBytes ?? null, kind: 'part', level: 1, source: mem ? s(CGROUP_PREFIX, 'memory.stat anon / rss') : null });
@@ -68,7 +77,14 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
 
   const rssBytes = e.rollup?.rssKiB != null ? e.rollup.rssKiB * KiB : e.status?.vmRssKiB != null ? e.status.vmRssKiB * KiB : null;
   rows.push({ key: 'rss', label: 'process RSS', bytes: rssBytes, kind: 'total', level: 0, source: e.rollup ? s(NAMES.smapsRollup, 'Rss') : e.status ? s(NAMES.status, 'VmRSS') : null });
-  rows.push({ key: 'pss', label: 'process PSS (shared pages divided among sharers)', bytes: e.rollup?.pssKiB != null ? e.rollup.pssKiB * KiB : null, kind: 'part', level: 1, source: e.rollup ? s(NAMES.smapsRollup, 'Pss') : null });
+  rows.push({
+    key: 'pss',
+    label: 'process PSS (shared pages divided among sharers)',
+    bytes: e.rollup?.pssKiB != null ? e.rollup.pssKiB * KiB : null,
+    kind: 'part',
+    level: 1,
+    source: e.rollup ? s(NAMES.smapsRollup, 'Pss') : null,
+  });
 
   const ms = e.memStats;
   const v = (k: string) => ms?.values[k] ?? null;
@@ -82,32 +98,98 @@ export function reconcileMemory(e: SessionEvidence): MemoryReconciliation {
     { key: 'go-heap', label: 'Go heap in use (HeapInuse)', bytes: heapInuse, kind: 'part', level: 1, source: hs('HeapInuse') },
     { key: 'go-heap-idle', label: 'Go heap idle, not returned to the OS (HeapIdle − HeapReleased)', bytes: idleUnreleased, kind: 'part', level: 1, source: hs('HeapIdle − HeapReleased') },
     { key: 'go-stacks', label: 'goroutine stacks (StackInuse)', bytes: stack, kind: 'part', level: 1, source: hs('StackInuse') },
-    { key: 'go-runtime', label: 'GC and runtime metadata (MSpan, MCache, GCSys, OtherSys, BuckHash)', bytes: runtimeMeta, kind: 'part', level: 1, source: hs('MSpanInuse + MCacheInuse + GCSys + OtherSys + BuckHashSys') },
-    { key: 'binary', label: 'binary and shared libraries (resident)', bytes: classRss(e, 'binary', 'shared-libraries'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of the binary and library mappings') : null },
+    {
+      key: 'go-runtime',
+      label: 'GC and runtime metadata (MSpan, MCache, GCSys, OtherSys, BuckHash)',
+      bytes: runtimeMeta,
+      kind: 'part',
+      level: 1,
+      source: hs('MSpanInuse + MCacheInuse + GCSys + OtherSys + BuckHashSys'),
+    },
+    {
+      key: 'binary',
+      label: 'binary and shared libraries (resident)',
+      bytes: classRss(e, 'binary', 'shared-libraries'),
+      kind: 'part',
+      level: 1,
+      source: e.classes ? s(NAMES.smaps, 'Rss of the binary and library mappings') : null,
+    },
     { key: 'thread-stacks', label: 'OS thread stacks', bytes: classRss(e, 'thread-stacks'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of thread stacks and guard pages') : null },
-    { key: 'cgo-malloc', label: 'glibc malloc arenas and brk heap (cgo, C libraries)', bytes: classRss(e, 'c-malloc'), kind: 'part', level: 1, source: e.classes ? s(NAMES.smaps, 'Rss of glibc malloc heaps, mmapped chunks and the brk heap') : null },
+    {
+      key: 'cgo-malloc',
+      label: 'glibc malloc arenas and brk heap (cgo, C libraries)',
+      bytes: classRss(e, 'c-malloc'),
+      kind: 'part',
+      level: 1,
+      source: e.classes ? s(NAMES.smaps, 'Rss of glibc malloc heaps, mmapped chunks and the brk heap') : null,
+    },
   ];
   rows.push(...parts);
   const known = parts.map((p) => p.bytes);
   if (rssBytes !== null && known.every((b) => b !== null)) {
     const rest = rssBytes - known.reduce<number>((a, b) => a + b!, 0);
-    rows.push({ key: 'rss-rest', label: rest >= 0 ? 'unexplained (RSS minus the parts above)' : 'over-counted: the runtime accounts for more than is resident (idle or metadata pages not touched)', bytes: rest, kind: 'remainder', level: 1, source: null });
+    rows.push({
+      key: 'rss-rest',
+      label: rest >= 0 ? 'unexplained (RSS minus the parts above)' : 'over-counted: the runtime accounts for more than is resident (idle or metadata pages not touched)',
+      bytes: rest,
+      kind: 'remainder',
+      level: 1,
+      source: null,
+    });
   } else if (rssBytes !== null) {
     rows.push({ key: 'rss-rest', label: 'unexplained: not computed, some parts are unknown (no MemStats or no smaps)', bytes: null, kind: 'remainder', level: 1, source: null });
   }
   const unknownAnon = classRss(e, 'anon-unknown');
-  if (unknownAnon !== null && unknownAnon > 0) rows.push({ key: 'anon-unknown', label: 'resident anonymous memory no evidence assigns to an owner (unknown anonymous; see the Memory view)', bytes: unknownAnon, kind: 'aside', level: 2, source: s(NAMES.smaps, 'Rss of unknown anonymous mappings') });
+  if (unknownAnon !== null && unknownAnon > 0)
+    rows.push({
+      key: 'anon-unknown',
+      label: 'resident anonymous memory no evidence assigns to an owner (unknown anonymous; see the Memory view)',
+      bytes: unknownAnon,
+      kind: 'aside',
+      level: 2,
+      source: s(NAMES.smaps, 'Rss of unknown anonymous mappings'),
+    });
   rows.push(...attributionRows(e));
   const lazy = e.rollup?.fieldsKiB.LazyFree;
-  rows.push({ key: 'lazyfree', label: 'LazyFree: freed with MADV_FREE, still counted in RSS', bytes: lazy === undefined ? null : lazy * KiB, kind: 'part', level: 2, source: e.rollup ? s(NAMES.smapsRollup, 'LazyFree') : null });
+  rows.push({
+    key: 'lazyfree',
+    label: 'LazyFree: freed with MADV_FREE, still counted in RSS',
+    bytes: lazy === undefined ? null : lazy * KiB,
+    kind: 'part',
+    level: 2,
+    source: e.rollup ? s(NAMES.smapsRollup, 'LazyFree') : null,
+  });
   const thp = e.rollup?.fieldsKiB.AnonHugePages;
-  rows.push({ key: 'anon-huge', label: 'AnonHugePages: backed by transparent huge pages', bytes: thp === undefined ? null : thp * KiB, kind: 'part', level: 2, source: e.rollup ? s(NAMES.smapsRollup, 'AnonHugePages') : null });
+  rows.push({
+    key: 'anon-huge',
+    label: 'AnonHugePages: backed by transparent huge pages',
+    bytes: thp === undefined ? null : thp * KiB,
+    kind: 'part',
+    level: 2,
+    source: e.rollup ? s(NAMES.smapsRollup, 'AnonHugePages') : null,
+  });
 
   const lim = e.settings.GOMEMLIMIT.effective;
-  if (lim && lim.value !== null) rows.push({ key: 'gomemlimit', label: `GOMEMLIMIT ${formatSettingValue('GOMEMLIMIT', lim.value)} (${SOURCE_LABEL[lim.source]})`, bytes: lim.value, kind: 'line', level: 0, source: s(lim.artifact, lim.detail) });
+  if (lim && lim.value !== null)
+    rows.push({
+      key: 'gomemlimit',
+      label: `GOMEMLIMIT ${formatSettingValue('GOMEMLIMIT', lim.value)} (${SOURCE_LABEL[lim.source]})`,
+      bytes: lim.value,
+      kind: 'line',
+      level: 0,
+      source: s(lim.artifact, lim.detail),
+    });
   const nextGc = v('NextGC');
   const gogc = e.settings.GOGC.effective;
-  if (nextGc !== null) rows.push({ key: 'heap-goal', label: `heap goal of the next GC (NextGC; GOGC ${gogc ? `${formatSettingValue('GOGC', gogc.value)}, ${SOURCE_LABEL[gogc.source]}` : 'unknown'})`, bytes: nextGc, kind: 'line', level: 0, source: hs('NextGC') });
+  if (nextGc !== null)
+    rows.push({
+      key: 'heap-goal',
+      label: `heap goal of the next GC (NextGC; GOGC ${gogc ? `${formatSettingValue('GOGC', gogc.value)}, ${SOURCE_LABEL[gogc.source]}` : 'unknown'})`,
+      bytes: nextGc,
+      kind: 'line',
+      level: 0,
+      source: hs('NextGC'),
+    });
 
   // What GOMEMLIMIT counts besides the heap: stacks and runtime metadata (Sys − HeapSys covers them).
   const sys = v('Sys');
@@ -133,11 +215,19 @@ function attributionRows(e: SessionEvidence): WaterfallRow[] {
       bytes: r.differenceBytes,
       kind: 'aside',
       level: 0,
-      source: r.runtimeBytes === null ? { artifact: NAMES.smaps, detail: 'classified mappings' } : { artifact: `proc/smaps + ${a.runtimeSource!.artifact}`, detail: `${r.runtimeWhat}; ${a.tolerance}` },
+      source:
+        r.runtimeBytes === null ? { artifact: NAMES.smaps, detail: 'classified mappings' } : { artifact: `proc/smaps + ${a.runtimeSource!.artifact}`, detail: `${r.runtimeWhat}; ${a.tolerance}` },
     });
   }
   const reserved = a.classes.reduce((sum, c) => sum + c.reservedBytes, 0);
-  rows.push({ key: 'reserved', label: 'reserved address space (---p mappings): not resident, not in RSS', bytes: reserved, kind: 'aside', level: 0, source: { artifact: NAMES.smaps, detail: 'Size of mappings with no access' } });
+  rows.push({
+    key: 'reserved',
+    label: 'reserved address space (---p mappings): not resident, not in RSS',
+    bytes: reserved,
+    kind: 'aside',
+    level: 0,
+    source: { artifact: NAMES.smaps, detail: 'Size of mappings with no access' },
+  });
   return rows;
 }
 

@@ -12,7 +12,11 @@ import { terminalField as f } from '../util/terminalText';
 const mib = (b: number | null) => (b === null ? 'unknown' : `${(b / 1024 / 1024).toFixed(1)} MiB`);
 
 export function formatSessionReport(r: SessionReport, title: string): string {
-  const out: string[] = [`${title}`, `health: ${r.health}${r.recommendations.length ? ` (${r.recommendations.length} recommendation${r.recommendations.length === 1 ? '' : 's'})` : ' (no recommendations)'}`, ''];
+  const out: string[] = [
+    `${title}`,
+    `health: ${r.health}${r.recommendations.length ? ` (${r.recommendations.length} recommendation${r.recommendations.length === 1 ? '' : 's'})` : ' (no recommendations)'}`,
+    '',
+  ];
   for (const rec of r.recommendations) {
     out.push(`[${rec.severity}] ${rec.id}: ${f(rec.title)}`);
     for (const ev of rec.evidence) out.push(`    ${f(ev.label)}: ${f(String(ev.value))}${ev.source ? `  (${f(ev.source.artifact)}: ${f(ev.source.detail)})` : ''}`);
@@ -21,10 +25,17 @@ export function formatSessionReport(r: SessionReport, title: string): string {
   }
   out.push(...formatSettings(r.settings), '');
   out.push('memory:');
-  for (const row of r.memory.rows) out.push(`  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : row.kind === 'aside' ? '· ' : ''}${f(row.label)}: ${mib(row.bytes)}${row.source ? `  (${f(row.source.artifact)})` : ''}`);
+  for (const row of r.memory.rows)
+    out.push(
+      `  ${'  '.repeat(row.level)}${row.kind === 'line' ? '— ' : row.kind === 'limit' ? '▲ ' : row.kind === 'aside' ? '· ' : ''}${f(row.label)}: ${mib(row.bytes)}${row.source ? `  (${f(row.source.artifact)})` : ''}`,
+    );
   if (r.memoryClasses) {
     out.push('', 'memory classes (mapped = mappings with any access; reserved = ---p, never resident):');
-    for (const c of r.memoryClasses) if (c.mappings > 0) out.push(`  ${c.class.padEnd(17)} ${String(c.mappings).padStart(6)} mappings  mapped ${mib(c.mappedBytes).padStart(11)}  reserved ${mib(c.reservedBytes).padStart(11)}  resident ${mib(c.rssBytes).padStart(11)}`);
+    for (const c of r.memoryClasses)
+      if (c.mappings > 0)
+        out.push(
+          `  ${c.class.padEnd(17)} ${String(c.mappings).padStart(6)} mappings  mapped ${mib(c.mappedBytes).padStart(11)}  reserved ${mib(c.reservedBytes).padStart(11)}  resident ${mib(c.rssBytes).padStart(11)}`,
+        );
     const a = r.memory.attribution;
     if (a?.probeSummary) out.push(`  ${a.probeSummary}`);
   }
@@ -33,7 +44,9 @@ export function formatSessionReport(r: SessionReport, title: string): string {
   out.push(`  quota: ${c.quotaCpus === null ? 'none or unknown' : `${c.quotaCpus.toFixed(2)} CPUs`}; host CPUs: ${c.hostCpus ?? 'unknown'}`);
   out.push(`  GOMAXPROCS: ${c.gomaxprocsHow}`);
   out.push(`  follows quota changes: ${c.followsQuota === null ? 'unknown' : c.followsQuota ? 'yes' : 'no'} (${c.followsQuotaWhy})`);
-  out.push(`  threads: ${c.threads ?? 'unknown'}; throttled: ${c.throttledRatio === null ? 'unknown' : `${(c.throttledRatio * 100).toFixed(1)}% of periods, ${c.throttledSeconds?.toFixed(2) ?? '?'} s`}`);
+  out.push(
+    `  threads: ${c.threads ?? 'unknown'}; throttled: ${c.throttledRatio === null ? 'unknown' : `${(c.throttledRatio * 100).toFixed(1)}% of periods, ${c.throttledSeconds?.toFixed(2) ?? '?'} s`}`,
+  );
   if (c.threadStates) out.push(`  threads by state (native stacks): ${c.threadStates.map((t) => `${t.count} ${f(t.state)}`).join(', ')}`);
   if (c.runqueueMax !== null) out.push(`  runqueue depth: max ${c.runqueueMax}, mean ${c.runqueueMean!.toFixed(2)} per CPU`);
   if (c.procUtilization) out.push(`  P utilization (trace): ${c.procUtilization.map((p) => `P${p.p} ${(p.utilization * 100).toFixed(0)}%`).join(', ')}`);

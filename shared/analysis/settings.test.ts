@@ -57,7 +57,7 @@ test('the same without a metrics endpoint: GOMEMLIMIT comes from automemlimit in
   assert.equal(s.sourcesRead['runtime-metrics'], 'no metrics endpoint in this session');
 });
 
-test('after GOMAXPROCS=8 is removed: automaxprocs sets 1, which the trace shows, and Go 1.25\'s updates are off', () => {
+test("after GOMAXPROCS=8 is removed: automaxprocs sets 1, which the trace shows, and Go 1.25's updates are off", () => {
   const env = { GODEBUG: CADDY_ENV.GODEBUG };
   const s = settingsOf(session({ env }), traceWith(1));
   assert.deepEqual(sources(s.GOMAXPROCS), ['trace=1', 'build-dependency=1', 'go-default=2']);
@@ -97,7 +97,8 @@ test('only the environment: nothing is called unset; the default GOMAXPROCS is g
 });
 
 test('a metrics endpoint that lies: impossible, ambiguous and malformed values are not used, and the weaker sources stand', () => {
-  const lie = '# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads -3\n# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\ngo_gc_gogc_percent 50\n# TYPE go_gc_gomemlimit_bytes gauge\ngo_gc_gomemlimit_bytes{broken="yes 1e6\ngo_gc_gomemlimit_bytes NaN\n';
+  const lie =
+    '# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads -3\n# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\ngo_gc_gogc_percent 50\n# TYPE go_gc_gomemlimit_bytes gauge\ngo_gc_gomemlimit_bytes{broken="yes 1e6\ngo_gc_gomemlimit_bytes NaN\n';
   const s = settingsOf(session({ metrics: lie }));
   assert.equal(s.GOMAXPROCS.effective?.source, 'environment');
   assert.match(s.GOMAXPROCS.notes.join(' '), /go_sched_gomaxprocs_threads -3 is not a value the runtime can report/);
@@ -112,7 +113,14 @@ test('a metrics endpoint that lies: impossible, ambiguous and malformed values a
 });
 
 test('the runtime variables read from process memory: stronger than libraries and the environment, weaker than runtime metrics, with disagreement said', () => {
-  const rv = { goVersion: 'go1.26.8', method: 'symbols + DWARF', gomaxprocs: { value: 3, symbol: 'runtime.gomaxprocs', address: '0x7a1c40' }, memoryLimitBytes: { value: 100 * MiB, symbol: 'runtime.gcController.memoryLimit', address: '0x7a3a88' }, gcPercent: { value: 50, symbol: 'runtime.gcController.gcPercent', address: '0x7a3a80' }, skipped: {} };
+  const rv = {
+    goVersion: 'go1.26.8',
+    method: 'symbols + DWARF',
+    gomaxprocs: { value: 3, symbol: 'runtime.gomaxprocs', address: '0x7a1c40' },
+    memoryLimitBytes: { value: 100 * MiB, symbol: 'runtime.gcController.memoryLimit', address: '0x7a3a88' },
+    gcPercent: { value: 50, symbol: 'runtime.gcController.gcPercent', address: '0x7a3a80' },
+    skipped: {},
+  };
   const s = settingsOf(session({ runtimeVars: rv }));
   assert.deepEqual([s.GOMAXPROCS.effective?.value, s.GOMAXPROCS.effective?.source], [3, 'process-memory']);
   assert.deepEqual([s.GOMEMLIMIT.effective?.value, s.GOMEMLIMIT.effective?.source], [100 * MiB, 'process-memory']);
@@ -121,7 +129,9 @@ test('the runtime variables read from process memory: stronger than libraries an
   const both = settingsOf(session({ runtimeVars: rv, metrics: metricsText('8', '2.4159191e+08', '100') }));
   assert.equal(both.GOMAXPROCS.effective?.source, 'runtime-metrics');
   assert.match(both.GOMAXPROCS.notes.join(' '), /the runtime's own sources disagree: runtime metrics 8, process memory 3/);
-  const off = settingsOf(session({ runtimeVars: { ...rv, gcPercent: { ...rv.gcPercent, value: null }, memoryLimitBytes: null, skipped: { memoryLimitBytes: 'the layout of gcController is unknown for go1.27' } } }));
+  const off = settingsOf(
+    session({ runtimeVars: { ...rv, gcPercent: { ...rv.gcPercent, value: null }, memoryLimitBytes: null, skipped: { memoryLimitBytes: 'the layout of gcController is unknown for go1.27' } } }),
+  );
   assert.equal(off.GOGC.effective?.value, null, 'off');
   assert.match(off.GOMEMLIMIT.notes.join(' '), /process memory: the layout of gcController is unknown/);
 });
@@ -134,7 +144,10 @@ test('GOGC=off and no memory limit as client_golang reports them (a negative int
   // GOGC as the runtime reads it: only "off" exactly, else an integer, else 100.
   assert.equal(settingsOf(session({ env: { GOGC: 'OFF' } })).GOGC.effective?.value, 100);
   assert.equal(settingsOf(session({ env: { GOGC: '-1' } })).GOGC.effective?.value, null);
-  assert.equal(settingsOf(session({ env: { GOMAXPROCS: 'four' } })).GOMAXPROCS.readings.some((r) => r.source === 'environment'), false);
+  assert.equal(
+    settingsOf(session({ env: { GOMAXPROCS: 'four' } })).GOMAXPROCS.readings.some((r) => r.source === 'environment'),
+    false,
+  );
 });
 
 test('a DefaultGODEBUG from an old go.mod line turns cgroup-aware GOMAXPROCS off: the default is the CPU count, updates are off, and the same key in the environment is redundant', () => {
@@ -146,7 +159,9 @@ test('a DefaultGODEBUG from an old go.mod line turns cgroup-aware GOMAXPROCS off
   const cm = s.GODEBUG.find((g) => g.key === 'containermaxprocs')!;
   assert.match(cm.noEffect!, /^redundant: the binary's DefaultGODEBUG/);
   // go 1.25+ in go.mod: no DefaultGODEBUG entry, the runtime's own default, updates on.
-  const modern = settingsOf(session({ env: {}, buildInfo: buildInfoBytes('go1.26.8', 'path\texample.com/app\nmod\texample.com/app\t(devel)\t\n'), metrics: metricsText('2', '9.223372036854776e+18', '100') }));
+  const modern = settingsOf(
+    session({ env: {}, buildInfo: buildInfoBytes('go1.26.8', 'path\texample.com/app\nmod\texample.com/app\t(devel)\t\n'), metrics: metricsText('2', '9.223372036854776e+18', '100') }),
+  );
   assert.equal(modern.GOMAXPROCS.followsQuota, true);
   // A runtime value that is not the default: something called runtime.GOMAXPROCS.
   const called = settingsOf(session({ env: {}, buildInfo: buildInfoBytes('go1.26.8', 'path\texample.com/app\n'), metrics: metricsText('3', '9.223372036854776e+18', '100') }));
@@ -157,13 +172,21 @@ test('a DefaultGODEBUG from an old go.mod line turns cgroup-aware GOMAXPROCS off
 test('the libraries by version and environment, as their source reads', () => {
   const v1 = { ownQuotaCpus: 2.5, version: 'v1' as const };
   assert.deepEqual(automaxprocsOutcome('v1.6.0', undefined, v1), { kind: 'sets', value: 2, why: 'go.uber.org/automaxprocs v1.6.0 calls runtime.GOMAXPROCS(max(1, floor(quota 2.50))) = 2' });
-  assert.deepEqual(automaxprocsOutcome('v1.6.0', undefined, { ownQuotaCpus: 0.5, version: 'v2' }), { kind: 'sets', value: 1, why: 'go.uber.org/automaxprocs v1.6.0 calls runtime.GOMAXPROCS(max(1, floor(quota 0.50))) = 1' });
+  assert.deepEqual(automaxprocsOutcome('v1.6.0', undefined, { ownQuotaCpus: 0.5, version: 'v2' }), {
+    kind: 'sets',
+    value: 1,
+    why: 'go.uber.org/automaxprocs v1.6.0 calls runtime.GOMAXPROCS(max(1, floor(quota 0.50))) = 1',
+  });
   assert.equal(automaxprocsOutcome('v1.4.0', undefined, { ownQuotaCpus: 0.5, version: 'v2' }).kind, 'leaves', 'v1.4 reads cgroup v1 only');
   assert.equal(automaxprocsOutcome('v1.6.0', undefined, { ownQuotaCpus: null, version: 'v1' }).kind, 'leaves');
   assert.equal(automaxprocsOutcome('v1.6.0', '4', v1).kind, 'leaves');
   assert.equal(automaxprocsOutcome('v1.6.0', null, v1).kind, 'unknown', 'the environment unread');
   const mem = { limitBytes: 256 * MiB, path: '/lab' };
-  assert.deepEqual(automemlimitOutcome('v1.0.2', { AUTOMEMLIMIT: '0.5' }, mem), { kind: 'sets', value: 128 * MiB, why: 'github.com/KimMachineGun/automemlimit v1.0.2 calls debug.SetMemoryLimit(268435456 × 0.5) = 134217728 bytes (the cgroup limit set by /lab, with AUTOMEMLIMIT=0.5, unless the program passes other options)' });
+  assert.deepEqual(automemlimitOutcome('v1.0.2', { AUTOMEMLIMIT: '0.5' }, mem), {
+    kind: 'sets',
+    value: 128 * MiB,
+    why: 'github.com/KimMachineGun/automemlimit v1.0.2 calls debug.SetMemoryLimit(268435456 × 0.5) = 134217728 bytes (the cgroup limit set by /lab, with AUTOMEMLIMIT=0.5, unless the program passes other options)',
+  });
   assert.equal(automemlimitOutcome('v1.0.2', { AUTOMEMLIMIT: 'off' }, mem).kind, 'leaves');
   assert.equal(automemlimitOutcome('v1.0.2', { AUTOMEMLIMIT: ' 0.5' }, mem).kind, 'leaves', 'strconv.ParseFloat takes no spaces: the library errors and leaves the limit');
   assert.equal(automemlimitOutcome('v1.0.2', { GOMEMLIMIT: '1GiB' }, mem).kind, 'leaves');
@@ -174,7 +197,7 @@ test('the libraries by version and environment, as their source reads', () => {
   assert.equal(automemlimitOutcome('v0.2.0', {}, mem).kind, 'unknown');
 });
 
-test('the trace\'s GOMAXPROCS is its value at the end, with its changes said', () => {
+test("the trace's GOMAXPROCS is its value at the end, with its changes said", () => {
   const s = settingsOf(session({ env: { GOMAXPROCS: '4' }, buildInfo: null }), traceWith(4, 5, 4, 5), 'go1.24.0');
   assert.deepEqual(sources(s.GOMAXPROCS), ['trace=5', 'environment=4']);
   assert.match(s.GOMAXPROCS.effective!.detail, /changed 3 times during the trace, from 4/);
@@ -182,7 +205,7 @@ test('the trace\'s GOMAXPROCS is its value at the end, with its changes said', (
   assert.match(s.GOMAXPROCS.followsQuotaWhy, /updates with the CPU limit came in Go 1\.25/);
 });
 
-test('the Overview\'s evidence carries the same settings as the settings alone', () => {
+test("the Overview's evidence carries the same settings as the settings alone", () => {
   const files = session({ metrics: realMetrics });
   const e = gatherEvidence(files, { goVersion: 'go1.26.8' });
   assert.deepEqual(settingsJson(e.settings), settingsJson(gatherSettings(files, { goVersion: 'go1.26.8' })));

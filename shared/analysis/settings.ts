@@ -146,7 +146,10 @@ function setting<T>(name: string, readings: Reading<T>[], envText: string | null
   // Two of the runtime's own sources that disagree: say so (a weaker, computed source disagreeing is evidence, not news).
   const observed = readings.filter((r) => r.source === 'runtime-metrics' || r.source === 'trace' || r.source === 'process-memory');
   const distinct = new Set(observed.map((r) => JSON.stringify(r.value)));
-  if (distinct.size > 1) notes.push(`the runtime's own sources disagree: ${observed.map((r) => `${SOURCE_LABEL[r.source]} ${formatSettingValue(name, r.value as number | null)}`).join(', ')}; the strongest is shown (they were read at different moments)`);
+  if (distinct.size > 1)
+    notes.push(
+      `the runtime's own sources disagree: ${observed.map((r) => `${SOURCE_LABEL[r.source]} ${formatSettingValue(name, r.value as number | null)}`).join(', ')}; the strongest is shown (they were read at different moments)`,
+    );
   return { name, effective, readings, environment: { known: envText !== null, text: envText ?? null }, notes };
 }
 
@@ -167,7 +170,7 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     'runtime-metrics': i.metrics ? null : (i.sourceNotes?.['runtime-metrics'] ?? 'no metrics endpoint in this session'),
     trace: i.trace ? null : (i.sourceNotes?.trace ?? 'no execution trace in this session'),
     'process-memory': i.runtimeVars ? null : (i.sourceNotes?.['process-memory'] ?? 'the runtime variables were not read from process memory in this session'),
-    'build-dependency': i.buildInfo ? null : (i.sourceNotes?.['build-dependency'] ?? 'the binary\'s build info was not captured in this session'),
+    'build-dependency': i.buildInfo ? null : (i.sourceNotes?.['build-dependency'] ?? "the binary's build info was not captured in this session"),
     environment: env ? null : 'the process environment could not be read',
     'go-default': v ? null : 'the Go version is unknown',
   };
@@ -187,7 +190,8 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     if (envValue !== undefined) readings.push({ value: envValue, source: 'environment', artifact: NAMES.environ, detail: `GODEBUG=${envGodebug}` });
     const d = v ? godebugDefault(key, v, defaultGodebug) : null;
     if (d) readings.push({ value: d.value, source: 'go-default', artifact: d.from === 'DefaultGODEBUG' ? BUILDINFO_ARTIFACT : 'build info', detail: d.why });
-    else if (v && envValue === undefined && defaultGodebug === null) keyNotes.push(`its default follows the main module's go.mod \`go\` line (the binary's DefaultGODEBUG), and the build info was not captured`);
+    else if (v && envValue === undefined && defaultGodebug === null)
+      keyNotes.push(`its default follows the main module's go.mod \`go\` line (the binary's DefaultGODEBUG), and the build info was not captured`);
     const exists = v ? godebugKey(key, v).kind : null;
     let noEffect: string | null = null;
     if (envValue !== undefined && v) {
@@ -211,7 +215,8 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
   if (i.metrics) {
     const m = metricValue(i.metrics, 'go_sched_gomaxprocs_threads');
     if (m && 'value' in m) {
-      if (Number.isSafeInteger(m.value) && m.value >= 1) procs.push({ value: m.value, source: 'runtime-metrics', artifact: METRICS_ARTIFACT, detail: `go_sched_gomaxprocs_threads ${m.value} (/sched/gomaxprocs:threads)` });
+      if (Number.isSafeInteger(m.value) && m.value >= 1)
+        procs.push({ value: m.value, source: 'runtime-metrics', artifact: METRICS_ARTIFACT, detail: `go_sched_gomaxprocs_threads ${m.value} (/sched/gomaxprocs:threads)` });
       else procNotes.push(`runtime metrics: go_sched_gomaxprocs_threads ${m.value} is not a GOMAXPROCS: not used`);
     } else if (m) procNotes.push(`runtime metrics: ${m.problem}`);
     else procNotes.push('the metrics endpoint has no go_sched_gomaxprocs_threads (client_golang before v1.12, or a collector without runtime/metrics)');
@@ -220,11 +225,17 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     const last = i.trace.gomaxprocs.changes.at(-1)?.value ?? i.trace.gomaxprocs.initial;
     if (last !== null && last !== undefined) {
       const changes = i.trace.gomaxprocs.changes.length;
-      procs.push({ value: last, source: 'trace', artifact: NAMES.trace, detail: `ProcsChange at the end of the ${(i.trace.durationNs / 1e9).toFixed(1)} s trace${changes ? ` (it changed ${changes} time${changes === 1 ? '' : 's'} during the trace, from ${i.trace.gomaxprocs.initial})` : ''}` });
+      procs.push({
+        value: last,
+        source: 'trace',
+        artifact: NAMES.trace,
+        detail: `ProcsChange at the end of the ${(i.trace.durationNs / 1e9).toFixed(1)} s trace${changes ? ` (it changed ${changes} time${changes === 1 ? '' : 's'} during the trace, from ${i.trace.gomaxprocs.initial})` : ''}`,
+      });
     }
   }
   const rv = i.runtimeVars;
-  if (rv?.gomaxprocs) procs.push({ value: rv.gomaxprocs.value, source: 'process-memory', artifact: RUNTIME_VARS_ARTIFACT, detail: `${rv.gomaxprocs.symbol} at ${rv.gomaxprocs.address} (${rv.method})` });
+  if (rv?.gomaxprocs)
+    procs.push({ value: rv.gomaxprocs.value, source: 'process-memory', artifact: RUNTIME_VARS_ARTIFACT, detail: `${rv.gomaxprocs.symbol} at ${rv.gomaxprocs.address} (${rv.method})` });
   else if (rv?.skipped.gomaxprocs ?? rv?.skipped.all) procNotes.push(`process memory: ${rv!.skipped.gomaxprocs ?? rv!.skipped.all}`);
   const cpu = i.cgroup?.cpu ?? null;
   const ownQuota = cpu ? (cpu.quotaUs !== null && cpu.periodUs ? cpu.quotaUs / cpu.periodUs : null) : null;
@@ -246,7 +257,10 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
   if (v && env !== null && envProcsValue === null) {
     if (!i.cpus) procNotes.push('the default GOMAXPROCS counts the CPUs the process may use, and neither its affinity nor the online CPUs were captured');
     else {
-      const leafDiffers = cpu?.limitCpus && ownQuota !== cpu.limitCpus.value ? ` (the lower limit of ${cpu.limitCpus.value.toFixed(2)} CPUs on ${cpu.limitCpus.path} is an ancestor's, which the runtime does not read)` : '';
+      const leafDiffers =
+        cpu?.limitCpus && ownQuota !== cpu.limitCpus.value
+          ? ` (the lower limit of ${cpu.limitCpus.value.toFixed(2)} CPUs on ${cpu.limitCpus.path} is an ancestor's, which the runtime does not read)`
+          : '';
       const containermaxprocs = godebugValue('containermaxprocs');
       const compute = (cm: string) => defaultGomaxprocs(v, i.cpus!.count, ownQuota, new Map([['containermaxprocs', cm]]));
       if (!atLeast(v, 25) || containermaxprocs !== null) {
@@ -258,8 +272,16 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
         const off = compute('0');
         if (on.value === off.value) {
           defaultProcs = on.value;
-          procs.push({ value: on.value, source: 'go-default', artifact: 'build info', detail: `${on.value} whether or not the binary's DefaultGODEBUG turns off containermaxprocs: ${on.why}; ${i.cpus.detail}${leafDiffers}` });
-        } else procNotes.push(`Go ${v.text}'s default is ${on.value} with cgroup-aware GOMAXPROCS and ${off.value} without; which one depends on the binary's DefaultGODEBUG (containermaxprocs), and the build info was not captured`);
+          procs.push({
+            value: on.value,
+            source: 'go-default',
+            artifact: 'build info',
+            detail: `${on.value} whether or not the binary's DefaultGODEBUG turns off containermaxprocs: ${on.why}; ${i.cpus.detail}${leafDiffers}`,
+          });
+        } else
+          procNotes.push(
+            `Go ${v.text}'s default is ${on.value} with cgroup-aware GOMAXPROCS and ${off.value} without; which one depends on the binary's DefaultGODEBUG (containermaxprocs), and the build info was not captured`,
+          );
       }
     }
   }
@@ -273,16 +295,31 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
   const limNotes: string[] = [];
   if (i.metrics) {
     const m = metricValue(i.metrics, 'go_gc_gomemlimit_bytes');
-    if (m && 'value' in m) lim.push({ value: m.value >= MAX_INT64_ISH ? null : m.value, source: 'runtime-metrics', artifact: METRICS_ARTIFACT, detail: `go_gc_gomemlimit_bytes ${m.value >= MAX_INT64_ISH ? `${m.value.toExponential()} (math.MaxInt64: no limit)` : m.value} (/gc/gomemlimit:bytes)` });
+    if (m && 'value' in m)
+      lim.push({
+        value: m.value >= MAX_INT64_ISH ? null : m.value,
+        source: 'runtime-metrics',
+        artifact: METRICS_ARTIFACT,
+        detail: `go_gc_gomemlimit_bytes ${m.value >= MAX_INT64_ISH ? `${m.value.toExponential()} (math.MaxInt64: no limit)` : m.value} (/gc/gomemlimit:bytes)`,
+      });
     else if (m) limNotes.push(`runtime metrics: ${m.problem}`);
     else limNotes.push('the metrics endpoint has no go_gc_gomemlimit_bytes');
   }
-  if (rv?.memoryLimitBytes) lim.push({ value: rv.memoryLimitBytes.value, source: 'process-memory', artifact: RUNTIME_VARS_ARTIFACT, detail: `${rv.memoryLimitBytes.symbol} at ${rv.memoryLimitBytes.address} (${rv.method})` });
+  if (rv?.memoryLimitBytes)
+    lim.push({ value: rv.memoryLimitBytes.value, source: 'process-memory', artifact: RUNTIME_VARS_ARTIFACT, detail: `${rv.memoryLimitBytes.symbol} at ${rv.memoryLimitBytes.address} (${rv.method})` });
   else if (rv?.skipped.memoryLimitBytes ?? rv?.skipped.all) limNotes.push(`process memory: ${rv!.skipped.memoryLimitBytes ?? rv!.skipped.all}`);
   const memlimitLib = deps ? linkedModule(deps, AUTOMEMLIMIT) : null;
   if (memlimitLib) {
     const mem = i.cgroup ? { limitBytes: i.cgroup.memory?.limit?.value ?? null, path: i.cgroup.memory?.limit?.path ?? null } : null;
-    libraryReading(lim, libraries, limNotes, memlimitLib.path, memlimitLib.version, 'GOMEMLIMIT', automemlimitOutcome(memlimitLib.version, env === null ? null : { GOMEMLIMIT: env.GOMEMLIMIT, AUTOMEMLIMIT: env.AUTOMEMLIMIT }, mem));
+    libraryReading(
+      lim,
+      libraries,
+      limNotes,
+      memlimitLib.path,
+      memlimitLib.version,
+      'GOMEMLIMIT',
+      automemlimitOutcome(memlimitLib.version, env === null ? null : { GOMEMLIMIT: env.GOMEMLIMIT, AUTOMEMLIMIT: env.AUTOMEMLIMIT }, mem),
+    );
   }
   const envLimit = envOf('GOMEMLIMIT');
   if (envLimit !== null && envLimit !== undefined) {
@@ -290,7 +327,12 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     if (b === null || !Number.isNaN(b)) lim.push({ value: b, source: 'environment', artifact: NAMES.environ, detail: `GOMEMLIMIT=${envLimit}${b === null ? ' (no limit)' : ''}` });
     else limNotes.push(`GOMEMLIMIT=${envLimit} in the environment is malformed: the Go runtime refuses to start with it, so this process cannot have read it`);
   } else if (v && env !== null) {
-    lim.push({ value: null, source: 'go-default', artifact: 'build info', detail: atLeast(v, 19) ? `not in the environment; may be set in-process (debug.SetMemoryLimit); Go's default is no limit` : `Go ${v.text} has no memory limit (GOMEMLIMIT is Go 1.19+)` });
+    lim.push({
+      value: null,
+      source: 'go-default',
+      artifact: 'build info',
+      detail: atLeast(v, 19) ? `not in the environment; may be set in-process (debug.SetMemoryLimit); Go's default is no limit` : `Go ${v.text} has no memory limit (GOMEMLIMIT is Go 1.19+)`,
+    });
   }
   if (lim.length === 0 && env === null) limNotes.push('no runtime metrics or process-memory read, and the environment could not be read');
   const GOMEMLIMIT = setting('GOMEMLIMIT', lim, envLimit, limNotes);
@@ -301,7 +343,13 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
   if (i.metrics) {
     const m = metricValue(i.metrics, 'go_gc_gogc_percent');
     // gcPercent is an int32 the runtime reports as uint64: off (-1) arrives as 2^64 − 1.
-    if (m && 'value' in m) gc.push({ value: m.value >= MAX_INT64_ISH ? null : m.value, source: 'runtime-metrics', artifact: METRICS_ARTIFACT, detail: `go_gc_gogc_percent ${m.value >= MAX_INT64_ISH ? `${m.value.toExponential()} (a negative percent as uint64: off)` : m.value} (/gc/gogc:percent)` });
+    if (m && 'value' in m)
+      gc.push({
+        value: m.value >= MAX_INT64_ISH ? null : m.value,
+        source: 'runtime-metrics',
+        artifact: METRICS_ARTIFACT,
+        detail: `go_gc_gogc_percent ${m.value >= MAX_INT64_ISH ? `${m.value.toExponential()} (a negative percent as uint64: off)` : m.value} (/gc/gogc:percent)`,
+      });
     else if (m) gcNotes.push(`runtime metrics: ${m.problem}`);
     else gcNotes.push('the metrics endpoint has no go_gc_gogc_percent');
   }
@@ -313,7 +361,8 @@ export function resolveSettings(i: SettingsInputs): EffectiveSettings {
     const n = envGogc === 'off' ? -1 : /^[+-]?\d+$/.test(envGogc) && Math.abs(Number(envGogc)) <= 2 ** 31 ? Number(envGogc) : null;
     if (n === null) gcNotes.push(`GOGC=${envGogc} in the environment is not "off" or an integer: the runtime uses 100`);
     gc.push({ value: n === null ? 100 : n < 0 ? null : n, source: 'environment', artifact: NAMES.environ, detail: `GOGC=${envGogc}${n === null ? ' (unreadable, so 100)' : ''}` });
-  } else if (v && env !== null) gc.push({ value: 100, source: 'go-default', artifact: 'build info', detail: 'not in the environment; may be set in-process (debug.SetGCPercent); Go\'s default is 100' });
+  } else if (v && env !== null)
+    gc.push({ value: 100, source: 'go-default', artifact: 'build info', detail: "not in the environment; may be set in-process (debug.SetGCPercent); Go's default is 100" });
   if (gc.length === 0 && env === null) gcNotes.push('no runtime metrics or process-memory read, and the environment could not be read');
   const GOGC = setting('GOGC', gc, envGogc, gcNotes);
   return { GOMAXPROCS, GOMEMLIMIT, GOGC, GODEBUG, libraries, sourcesRead, notes };
@@ -338,16 +387,30 @@ function followsQuota(
   // Any runtime.GOMAXPROCS(n) call turns the updates off. A linked library may or may not have run: the runtime's own value decides where it can.
   const lib_ = lib ? `${lib.path} ${lib.version}` : '';
   if (observed) {
-    if (automaxprocsSets !== null && observed.value === automaxprocsSets && observed.value !== defaultValue) return { value: false, why: `${lib_} called runtime.GOMAXPROCS(${automaxprocsSets}) (the runtime runs with ${observed.value}, ${SOURCE_LABEL[observed.source]}), which turns off Go 1.25's updates` };
-    if (defaultValue !== null && observed.value !== defaultValue) return { value: false, why: `the runtime runs with ${observed.value} (${SOURCE_LABEL[observed.source]}) where the default is ${defaultValue}: something called runtime.GOMAXPROCS, which turns off Go 1.25's updates` };
-    if (automaxprocsSets !== null) return { value: null, why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it, which would turn off Go 1.25's updates; the runtime's value equals the default either way, so whether it ran cannot be told` };
-  } else if (automaxprocsSets !== null) return { value: false, why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it (importing it does), which turns off Go 1.25's updates` };
+    if (automaxprocsSets !== null && observed.value === automaxprocsSets && observed.value !== defaultValue)
+      return {
+        value: false,
+        why: `${lib_} called runtime.GOMAXPROCS(${automaxprocsSets}) (the runtime runs with ${observed.value}, ${SOURCE_LABEL[observed.source]}), which turns off Go 1.25's updates`,
+      };
+    if (defaultValue !== null && observed.value !== defaultValue)
+      return {
+        value: false,
+        why: `the runtime runs with ${observed.value} (${SOURCE_LABEL[observed.source]}) where the default is ${defaultValue}: something called runtime.GOMAXPROCS, which turns off Go 1.25's updates`,
+      };
+    if (automaxprocsSets !== null)
+      return {
+        value: null,
+        why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it, which would turn off Go 1.25's updates; the runtime's value equals the default either way, so whether it ran cannot be told`,
+      };
+  } else if (automaxprocsSets !== null)
+    return { value: false, why: `${lib_} (linked in) calls runtime.GOMAXPROCS(${automaxprocsSets}) when the program runs it (importing it does), which turns off Go 1.25's updates` };
   const cm = godebug('containermaxprocs');
   const um = godebug('updatemaxprocs');
-  if (cm === '0') return { value: false, why: `containermaxprocs=0 (${buildInfoRead ? 'the binary\'s DefaultGODEBUG or the environment' : 'the environment'}): GOMAXPROCS ignores the cgroup CPU limit` };
-  if (um === '0') return { value: false, why: `updatemaxprocs=0 (${buildInfoRead ? 'the binary\'s DefaultGODEBUG or the environment' : 'the environment'}): GOMAXPROCS is not updated` };
-  if (cm === null || um === null) return { value: null, why: 'whether Go 1.25\'s updates are on depends on the binary\'s DefaultGODEBUG (its go.mod `go` line), and the build info was not captured' };
-  if (observed === null && defaultValue === null) return { value: null, why: 'neither the runtime\'s value nor the default is known, so an in-process runtime.GOMAXPROCS call cannot be ruled out' };
+  if (cm === '0')
+    return { value: false, why: `containermaxprocs=0 (${buildInfoRead ? "the binary's DefaultGODEBUG or the environment" : 'the environment'}): GOMAXPROCS ignores the cgroup CPU limit` };
+  if (um === '0') return { value: false, why: `updatemaxprocs=0 (${buildInfoRead ? "the binary's DefaultGODEBUG or the environment" : 'the environment'}): GOMAXPROCS is not updated` };
+  if (cm === null || um === null) return { value: null, why: "whether Go 1.25's updates are on depends on the binary's DefaultGODEBUG (its go.mod `go` line), and the build info was not captured" };
+  if (observed === null && defaultValue === null) return { value: null, why: "neither the runtime's value nor the default is known, so an in-process runtime.GOMAXPROCS call cannot be ruled out" };
   return { value: true, why: `Go ${v.text} with containermaxprocs=1 and updatemaxprocs=1, GOMAXPROCS not in the environment${observed ? `, and the runtime's value equals the default` : ''}` };
 }
 
@@ -355,7 +418,11 @@ function followsQuota(
  * Reads the settings' own artifacts (/metrics, the build info, the runtime variables) and
  * resolves. `context` carries what the caller parsed already (environment, cgroup, CPUs).
  */
-export function settingsFromArtifacts(files: ArtifactFiles, context: Omit<SettingsInputs, 'metrics' | 'buildInfo' | 'runtimeVars' | 'sourceNotes'>, statuses: Readonly<Record<string, string>> = {}): EffectiveSettings {
+export function settingsFromArtifacts(
+  files: ArtifactFiles,
+  context: Omit<SettingsInputs, 'metrics' | 'buildInfo' | 'runtimeVars' | 'sourceNotes'>,
+  statuses: Readonly<Record<string, string>> = {},
+): EffectiveSettings {
   const sourceNotes: Partial<Record<SettingSource, string>> = {};
   const notes: string[] = [];
   const metricsText = artifactText(files[METRICS_ARTIFACT]);

@@ -48,7 +48,11 @@ test('expected artifacts: the bundle always, the Go ones only when planned, the 
 });
 
 test('views: each view reads at least one artifact, and the filters follow the table', () => {
-  for (const view of ARTIFACT_VIEWS) assert.ok(Object.values(ARTIFACTS as Record<string, ArtifactSpec>).some((s) => s.views.includes(view)), view);
+  for (const view of ARTIFACT_VIEWS)
+    assert.ok(
+      Object.values(ARTIFACTS as Record<string, ArtifactSpec>).some((s) => s.views.includes(view)),
+      view,
+    );
   const memory = artifactsUsedBy('memory');
   assert.ok(memory(NAMES.smaps) && memory('cgroup/v2/0/memory.max') && memory(NAMES.memProbes));
   assert.ok(!memory(NAMES.goroutines) && !memory('task/12/stat'));

@@ -92,8 +92,15 @@ const sys = <N extends string>(name: N, path: string, absent: string, kind: Arti
   ({ name, source: { from: 'remote-file', path, absent }, cap: MiB, kind, expected: 'bundle', views, facts }) as const;
 const proc = <F extends string>(file: F, cap: number, kind: ArtifactKind | null = null, views: readonly ArtifactView[] = ['overview'], facts: readonly string[] = []) =>
   ({ name: `proc/${file}` as `proc/${F}`, source: { from: 'remote-file', path: `/proc/PID/${file}` }, cap, kind, expected: 'bundle', views, facts }) as const;
-const pprof = <N extends string, C extends number | null>(name: N, path: string, cap: C, kind: ArtifactKind | null, views: readonly ArtifactView[], facts: readonly string[] = [], expected: Expected = 'pprof') =>
-  ({ name, source: { from: 'endpoint', path }, cap, kind, expected, views, facts }) as const;
+const pprof = <N extends string, C extends number | null>(
+  name: N,
+  path: string,
+  cap: C,
+  kind: ArtifactKind | null,
+  views: readonly ArtifactView[],
+  facts: readonly string[] = [],
+  expected: Expected = 'pprof',
+) => ({ name, source: { from: 'endpoint', path }, cap, kind, expected, views, facts }) as const;
 const PSI_ABSENT = 'PSI is not available (kernel without CONFIG_PSI, or booted with psi=0)';
 
 /**
@@ -119,7 +126,15 @@ export const ARTIFACTS = {
   overcommitRatio: sys('system/overcommit-ratio', '/proc/sys/vm/overcommit_ratio', 'no vm.overcommit_ratio'),
   swappiness: sys('system/swappiness', '/proc/sys/vm/swappiness', 'no vm.swappiness'),
   kernelRelease: sys('system/kernel-release', '/proc/sys/kernel/osrelease', 'no kernel release'),
-  schedDebug: { name: 'scheduler/sched_debug', source: { from: 'remote-file', path: '/sys/kernel/debug/sched/debug, else /proc/sched_debug' }, cap: 64 * MiB, kind: 'sched_debug', expected: 'bundle', views: ['overview'], facts: ['runqueue'] },
+  schedDebug: {
+    name: 'scheduler/sched_debug',
+    source: { from: 'remote-file', path: '/sys/kernel/debug/sched/debug, else /proc/sched_debug' },
+    cap: 64 * MiB,
+    kind: 'sched_debug',
+    expected: 'bundle',
+    views: ['overview'],
+    facts: ['runqueue'],
+  },
   status: proc('status', MiB, 'status', ['overview'], ['status']),
   stat: proc('stat', MiB, 'stat'),
   statm: proc('statm', MiB, 'statm'),
@@ -138,13 +153,75 @@ export const ARTIFACTS = {
   netTcp: proc('net/tcp', 16 * MiB),
   netTcp6: proc('net/tcp6', 16 * MiB),
   fd: { name: 'proc/fd', source: { from: 'remote-command', command: 'ls -l /proc/PID/fd' }, cap: 16 * MiB, kind: null, expected: 'bundle', views: ['overview'], facts: [] },
-  threadComm: { pattern: /^task\/\d+\/comm$/, example: 'task/1234/comm', source: { from: 'remote-file', path: '/proc/PID/task/TID/comm' }, cap: 256, kind: null, expected: 'never', views: ['overview', 'threads'], facts: [] },
-  threadStat: { pattern: /^task\/\d+\/stat$/, example: 'task/1234/stat', source: { from: 'remote-file', path: '/proc/PID/task/TID/stat' }, cap: 4 * KiB, kind: 'stat', expected: 'never', views: ['overview', 'threads'], facts: [] },
-  threadSched: { pattern: /^task\/\d+\/sched$/, example: 'task/1234/sched', source: { from: 'remote-file', path: '/proc/PID/task/TID/sched' }, cap: 64 * KiB, kind: 'sched', expected: 'never', views: ['overview', 'threads'], facts: ['threads'] },
-  threadsMore: { name: 'task/more', source: { from: 'derived', what: 'a skipped marker when the process has more threads than the script reads' }, cap: null, kind: null, expected: 'never', views: ['overview'], facts: [] },
-  cgroupPath: { pattern: /^cgroup\/[^/]+\/\d+\/path$/, example: 'cgroup/v2/0/path', source: { from: 'derived', what: "the cgroup's path below its hierarchy's root, at each level" }, cap: null, kind: null, expected: 'never', views: ['overview', 'memory'], facts: ['cgroup'] },
-  cgroupPressure: { pattern: /^cgroup\/[^/]+\/\d+\/[a-z]+\.pressure$/, example: 'cgroup/v2/0/cpu.pressure', source: { from: 'remote-file', path: '/sys/fs/cgroup/…/FILE' }, cap: MiB, kind: 'psi', expected: 'never', views: ['overview', 'memory'], facts: ['cgroup'] },
-  cgroupFile: { pattern: /^cgroup\/[^/]+\/\d+\/[a-z0-9_.]+$/, example: 'cgroup/v1-memory/0/memory.limit_in_bytes', source: { from: 'remote-file', path: '/sys/fs/cgroup/…/FILE' }, cap: MiB, kind: null, expected: 'never', views: ['overview', 'memory'], facts: ['cgroup'] },
+  threadComm: {
+    pattern: /^task\/\d+\/comm$/,
+    example: 'task/1234/comm',
+    source: { from: 'remote-file', path: '/proc/PID/task/TID/comm' },
+    cap: 256,
+    kind: null,
+    expected: 'never',
+    views: ['overview', 'threads'],
+    facts: [],
+  },
+  threadStat: {
+    pattern: /^task\/\d+\/stat$/,
+    example: 'task/1234/stat',
+    source: { from: 'remote-file', path: '/proc/PID/task/TID/stat' },
+    cap: 4 * KiB,
+    kind: 'stat',
+    expected: 'never',
+    views: ['overview', 'threads'],
+    facts: [],
+  },
+  threadSched: {
+    pattern: /^task\/\d+\/sched$/,
+    example: 'task/1234/sched',
+    source: { from: 'remote-file', path: '/proc/PID/task/TID/sched' },
+    cap: 64 * KiB,
+    kind: 'sched',
+    expected: 'never',
+    views: ['overview', 'threads'],
+    facts: ['threads'],
+  },
+  threadsMore: {
+    name: 'task/more',
+    source: { from: 'derived', what: 'a skipped marker when the process has more threads than the script reads' },
+    cap: null,
+    kind: null,
+    expected: 'never',
+    views: ['overview'],
+    facts: [],
+  },
+  cgroupPath: {
+    pattern: /^cgroup\/[^/]+\/\d+\/path$/,
+    example: 'cgroup/v2/0/path',
+    source: { from: 'derived', what: "the cgroup's path below its hierarchy's root, at each level" },
+    cap: null,
+    kind: null,
+    expected: 'never',
+    views: ['overview', 'memory'],
+    facts: ['cgroup'],
+  },
+  cgroupPressure: {
+    pattern: /^cgroup\/[^/]+\/\d+\/[a-z]+\.pressure$/,
+    example: 'cgroup/v2/0/cpu.pressure',
+    source: { from: 'remote-file', path: '/sys/fs/cgroup/…/FILE' },
+    cap: MiB,
+    kind: 'psi',
+    expected: 'never',
+    views: ['overview', 'memory'],
+    facts: ['cgroup'],
+  },
+  cgroupFile: {
+    pattern: /^cgroup\/[^/]+\/\d+\/[a-z0-9_.]+$/,
+    example: 'cgroup/v1-memory/0/memory.limit_in_bytes',
+    source: { from: 'remote-file', path: '/sys/fs/cgroup/…/FILE' },
+    cap: MiB,
+    kind: null,
+    expected: 'never',
+    views: ['overview', 'memory'],
+    facts: ['cgroup'],
+  },
   goroutines: pprof('go/goroutine-debug2.txt', '/debug/pprof/goroutine?debug=2', 64 * MiB, 'goroutines', ['overview', 'goroutines'], ['goroutines']),
   heap: pprof('go/heap-debug1.txt', '/debug/pprof/heap?debug=1', 64 * MiB, 'heap-debug1', ['overview', 'memory'], ['memStats']),
   allocs: pprof('go/allocs.pb.gz', '/debug/pprof/allocs', 64 * MiB, 'pprof', ['profiles']),
@@ -154,14 +231,63 @@ export const ARTIFACTS = {
   cpu: pprof('go/cpu.pb.gz', '/debug/pprof/profile?seconds=N', 64 * MiB, 'pprof', ['profiles'], [], 'pprof-cpu'),
   // Capped by the capture's option (DEFAULT_TRACE_CAP in goArtifacts.ts); the Overview reads one of at most 64 MiB.
   trace: pprof('go/trace', '/debug/pprof/trace?seconds=N', null, null, ['overview', 'trace'], ['trace', 'GOMAXPROCS'], 'pprof-trace'),
-  otherProfile: { pattern: /^go\/[^/]+\.pb\.gz$/, example: 'go/goroutine.pb.gz', source: { from: 'endpoint', path: '/debug/pprof/NAME' }, cap: 64 * MiB, kind: 'pprof', expected: 'never', views: ['profiles'], facts: [] },
+  otherProfile: {
+    pattern: /^go\/[^/]+\.pb\.gz$/,
+    example: 'go/goroutine.pb.gz',
+    source: { from: 'endpoint', path: '/debug/pprof/NAME' },
+    cap: 64 * MiB,
+    kind: 'pprof',
+    expected: 'never',
+    views: ['profiles'],
+    facts: [],
+  },
   metrics: pprof('go/metrics.txt', '/metrics', 8 * MiB, 'prometheus-text', ['overview', 'memory'], ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC'], 'endpoint'),
   expvar: pprof('go/expvar.json', '/debug/vars', 8 * MiB, 'expvar', ['overview', 'memory'], ['memStats'], 'endpoint'),
-  buildinfo: { name: 'go/buildinfo', source: { from: 'remote-file', path: '/proc/PID/exe (the .go.buildinfo section only)' }, cap: null, kind: 'buildinfo', expected: 'go-binary', views: ['overview'], facts: ['goVersion'] },
-  runtimeVars: { name: 'go/runtime-vars.json', source: { from: 'derived', what: "GOMAXPROCS, the memory limit and GOGC read from /proc/PID/mem at addresses found in the binary's DWARF or symbols" }, cap: null, kind: null, expected: 'go-binary', views: ['overview'], facts: ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC'] },
-  nativeStacks: { name: 'stacks/native.txt', source: { from: 'remote-command', command: 'eu-stack -p PID (else pstack, gstack, gdb -batch)' }, cap: 64 * MiB, kind: 'stacks', expected: 'stacks', views: ['overview', 'threads'], facts: ['threadStates'] },
-  memProbes: { name: 'proc/mem-probes.json', source: { from: 'derived', what: 'the first 48 bytes of candidate anonymous mappings, read through /proc/PID/mem' }, cap: null, kind: 'mem-probes', expected: 'late', views: ['overview', 'memory'], facts: ['classes'] },
-  discovery: { name: 'meta/discovery.json', source: { from: 'derived', what: 'what the capture found: Go or not, the Go environment, cgroup path, container, pprof port, network route' }, cap: null, kind: null, expected: 'late', views: ['overview'], facts: ['pprof', 'env'] },
+  buildinfo: {
+    name: 'go/buildinfo',
+    source: { from: 'remote-file', path: '/proc/PID/exe (the .go.buildinfo section only)' },
+    cap: null,
+    kind: 'buildinfo',
+    expected: 'go-binary',
+    views: ['overview'],
+    facts: ['goVersion'],
+  },
+  runtimeVars: {
+    name: 'go/runtime-vars.json',
+    source: { from: 'derived', what: "GOMAXPROCS, the memory limit and GOGC read from /proc/PID/mem at addresses found in the binary's DWARF or symbols" },
+    cap: null,
+    kind: null,
+    expected: 'go-binary',
+    views: ['overview'],
+    facts: ['GOMAXPROCS', 'GOMEMLIMIT', 'GOGC'],
+  },
+  nativeStacks: {
+    name: 'stacks/native.txt',
+    source: { from: 'remote-command', command: 'eu-stack -p PID (else pstack, gstack, gdb -batch)' },
+    cap: 64 * MiB,
+    kind: 'stacks',
+    expected: 'stacks',
+    views: ['overview', 'threads'],
+    facts: ['threadStates'],
+  },
+  memProbes: {
+    name: 'proc/mem-probes.json',
+    source: { from: 'derived', what: 'the first 48 bytes of candidate anonymous mappings, read through /proc/PID/mem' },
+    cap: null,
+    kind: 'mem-probes',
+    expected: 'late',
+    views: ['overview', 'memory'],
+    facts: ['classes'],
+  },
+  discovery: {
+    name: 'meta/discovery.json',
+    source: { from: 'derived', what: 'what the capture found: Go or not, the Go environment, cgroup path, container, pprof port, network route' },
+    cap: null,
+    kind: null,
+    expected: 'late',
+    views: ['overview'],
+    facts: ['pprof', 'env'],
+  },
 } as const satisfies Record<string, ArtifactSpec>;
 
 export type ArtifactId = keyof typeof ARTIFACTS;
@@ -199,7 +325,9 @@ export function artifactsUsedBy(view: ArtifactView): (name: string) => boolean {
 
 /** The rows with one name whose `expected` is one of `when`, in table order. */
 export function namesExpected(...when: readonly Expected[]): string[] {
-  return SPECS.map(([, s]) => s).filter((s): s is NamedArtifact => isNamed(s) && when.includes(s.expected)).map((s) => s.name);
+  return SPECS.map(([, s]) => s)
+    .filter((s): s is NamedArtifact => isNamed(s) && when.includes(s.expected))
+    .map((s) => s.name);
 }
 
 /**
@@ -229,7 +357,9 @@ export function bundleProcessFiles(): readonly (readonly [file: string, cap: num
 
 /** Host files the bundle script reads: [artifact name, path, what to say when it does not exist]. */
 export function bundleSystemFiles(): readonly (readonly [name: string, path: string, absent: string])[] {
-  return SPECS.map(([, s]) => s).flatMap((s) => (isNamed(s) && s.expected === 'bundle' && s.source.from === 'remote-file' && s.source.absent !== undefined ? [[s.name, s.source.path, s.source.absent] as const] : []));
+  return SPECS.map(([, s]) => s).flatMap((s) =>
+    isNamed(s) && s.expected === 'bundle' && s.source.from === 'remote-file' && s.source.absent !== undefined ? [[s.name, s.source.path, s.source.absent] as const] : [],
+  );
 }
 
 /** cgroup v1 and v2 files read at every level of the process's cgroup path (cgroup/TAG/DEPTH/FILE). */

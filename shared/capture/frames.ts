@@ -50,7 +50,10 @@ export class FrameParser {
   private readonly prefix: string;
 
   /** capFor returns how many decoded bytes of an artifact to keep; the rest is counted as truncated. */
-  constructor(nonce: string, private readonly capFor: (name: string) => number) {
+  constructor(
+    nonce: string,
+    private readonly capFor: (name: string) => number,
+  ) {
     this.prefix = `@@GS1 ${nonce} `;
   }
 

@@ -27,10 +27,10 @@ export const CAPTURE_COSTS = {
   heap: 'heap?debug=1 and the profiles read data the runtime already keeps; no pause beyond a brief lock.',
   cpuProfile: 'A CPU profile samples at 100 Hz for the chosen seconds: about 1–5% CPU while it runs.',
   processMemory:
-    'Reads GOMAXPROCS, the memory limit and GOGC from the runtime\'s variables in /proc/PID/mem: a plain read, the process is not paused. Finding them reads the binary\'s DWARF (or symbols) over SSH, usually a few MB, at most 64 MiB, stopped as soon as the runtime\'s entries are found.',
+    "Reads GOMAXPROCS, the memory limit and GOGC from the runtime's variables in /proc/PID/mem: a plain read, the process is not paused. Finding them reads the binary's DWARF (or symbols) over SSH, usually a few MB, at most 64 MiB, stopped as soon as the runtime's entries are found.",
   netns:
     'A process in another network namespace (a container) is reached through `nsenter -t PID -n` and a forwarder the host already has (socat, busybox nc, or bash): one short-lived process on the host per request, run as root or with sudo -n. Nothing is installed.',
   memProbes:
-    'Memory probes read the first 48 bytes of up to 128 anonymous mappings through /proc/PID/mem, to tell glibc malloc heaps from Go heap arenas: a plain read, the target is not stopped. Needs root or the process\'s user (sudo -n when set up). 30 s per round.',
+    "Memory probes read the first 48 bytes of up to 128 anonymous mappings through /proc/PID/mem, to tell glibc malloc heaps from Go heap arenas: a plain read, the target is not stopped. Needs root or the process's user (sudo -n when set up). 30 s per round.",
   trace: 'An execution trace costs roughly 1–2% CPU while it runs and produces several MB per second on a busy service.',
 } as const;

@@ -261,7 +261,12 @@ export const methods = {
       /** Optional execution trace through pprof, in seconds. */
       traceSeconds: z.number().min(0.1).max(120).optional(),
       /** Stop the trace download here and mark it truncated (default 256 MiB). */
-      traceCapBytes: z.number().int().min(64 * 1024).max(16 * 1024 * 1024 * 1024).optional(),
+      traceCapBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(16 * 1024 * 1024 * 1024)
+        .optional(),
       /** The pprof port on the host's loopback, when discovery cannot find it. */
       pprofPort: Port.optional(),
       /** Native stacks pause the target (see CAPTURE_COSTS.stacks); on by default, can be switched off. */
@@ -298,7 +303,17 @@ export const methods = {
     output: z.object({ ok: z.boolean() }),
   },
   /** Flow control: the renderer reports characters it has written to the screen. */
-  'terminal.ack': { input: z.object({ terminalId: z.string().min(1).max(64), chars: z.number().int().min(0).max(1 << 30) }), output: z.object({ ok: z.boolean() }) },
+  'terminal.ack': {
+    input: z.object({
+      terminalId: z.string().min(1).max(64),
+      chars: z
+        .number()
+        .int()
+        .min(0)
+        .max(1 << 30),
+    }),
+    output: z.object({ ok: z.boolean() }),
+  },
   'terminal.close': { input: z.object({ terminalId: z.string().min(1).max(64) }), output: z.object({ ok: z.boolean() }) },
   /** Flow-control counters of an open terminal: characters sent and not yet acknowledged (now and at most), whether its channel is paused and how often it was, characters sent in all. */
   'terminal.flow': {
@@ -322,7 +337,20 @@ export const methods = {
     output: z.array(SessionSummary),
   },
   'sessions.update': {
-    input: z.object({ sessionId: z.string().min(1).max(64), notes: z.string().max(100_000).optional(), tags: z.array(z.string().min(1).max(100).regex(/^[^,]+$/)).max(50).optional() }),
+    input: z.object({
+      sessionId: z.string().min(1).max(64),
+      notes: z.string().max(100_000).optional(),
+      tags: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(100)
+            .regex(/^[^,]+$/),
+        )
+        .max(50)
+        .optional(),
+    }),
     output: SessionSummary,
   },
   /** Writes one bundle file (manifest with sha256 per artifact, plus the artifacts) on the backend's machine. */
@@ -331,7 +359,17 @@ export const methods = {
   'sessions.import': { input: z.object({ path: z.string().min(1).max(4096), transferId: TransferId.optional() }), output: z.object({ sessionId: z.string(), alreadyPresent: z.boolean() }) },
   /** Opens the desktop app's file dialog; handle is null when the user cancelled. Browser mode and the CLI have no dialog and refuse. */
   'files.pick': {
-    input: z.object({ purpose: FilePurpose, suggestedName: z.string().min(1).max(200).regex(/^[^/\\\0]+$/, 'a file name, not a path').optional() }).strict(),
+    input: z
+      .object({
+        purpose: FilePurpose,
+        suggestedName: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^/\\\0]+$/, 'a file name, not a path')
+          .optional(),
+      })
+      .strict(),
     output: z.object({ handle: z.string().nullable(), name: z.string() }),
   },
   'sessions.open': { input: z.object({ sessionId: z.string().min(1).max(64) }), output: SessionDetail },
@@ -344,7 +382,17 @@ export const methods = {
     // 'base64' for binary artifacts (pprof, traces): text is then the bytes in base64.
     // `offset` reads a later part: large artifacts are read in chunks (a 600 MB trace, a 70 MB smaps).
     // 'gzip-base64' gzips the bytes first: /proc text shrinks 10-50x, which is what crosses the wire.
-    input: z.object({ artifactId: z.string().min(1).max(64), maxBytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(), encoding: z.enum(['text', 'base64', 'gzip-base64']).optional(), offset: z.number().int().min(0).optional() }),
+    input: z.object({
+      artifactId: z.string().min(1).max(64),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(64 * 1024 * 1024)
+        .optional(),
+      encoding: z.enum(['text', 'base64', 'gzip-base64']).optional(),
+      offset: z.number().int().min(0).optional(),
+    }),
     output: z.object({ text: z.string(), sizeBytes: z.number(), truncated: z.boolean(), encoding: z.enum(['text', 'base64', 'gzip-base64']) }),
   },
   /** Whether Go is installed where the backend runs, for "open with go tool trace". */

@@ -22,7 +22,18 @@ function recording(impl: Partial<Record<string, (input: unknown) => Promise<unkn
   return { handlers, calls };
 }
 
-const host = { id: 'h1', label: 'lab', hostname: '127.0.0.1', port: 22, user: 'root', jump: [], strictHostKeyChecking: 'ask', identitiesOnly: false, useSudo: false, createdAt: '2026-12-03T00:00:00.000Z' };
+const host = {
+  id: 'h1',
+  label: 'lab',
+  hostname: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  jump: [],
+  strictHostKeyChecking: 'ask',
+  identitiesOnly: false,
+  useSudo: false,
+  createdAt: '2026-12-03T00:00:00.000Z',
+};
 
 test('an unknown method is refused without running anything', async () => {
   const { handlers, calls } = recording({});

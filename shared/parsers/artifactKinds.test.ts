@@ -152,11 +152,15 @@ test('every kind is detected by content on at least one fixture, and every kind 
     assert.ok(byContent.has(kind), `no fixture is detected as ${kind}`);
     if (!inspectOnly.has(kind)) assert.ok(byName.has(kind), `no fixture row names an artifact of kind ${kind}`);
   }
-  const registryKinds = new Set(Object.values(ARTIFACTS as Record<string, ArtifactSpec>).map((s) => s.kind).filter((k) => k !== null));
+  const registryKinds = new Set(
+    Object.values(ARTIFACTS as Record<string, ArtifactSpec>)
+      .map((s) => s.kind)
+      .filter((k) => k !== null),
+  );
   for (const kind of ARTIFACT_KINDS) assert.equal(registryKinds.has(kind), !inspectOnly.has(kind), `${kind}: a registry row ${inspectOnly.has(kind) ? 'should not' : 'should'} name it`);
 });
 
-test('registry: names are valid artifact names; each family\'s example is its own; caps are positive', () => {
+test("registry: names are valid artifact names; each family's example is its own; caps are positive", () => {
   for (const [id, spec] of Object.entries(ARTIFACTS as Record<string, ArtifactSpec>)) {
     const name = 'name' in spec ? spec.name : spec.example;
     assert.equal(artifactNameProblem(name), null, `${id}: ${name}`);

@@ -60,7 +60,10 @@ export function detectKind(bytes: Uint8Array): ArtifactKind | null {
 }
 
 type Parser = (bytes: Uint8Array) => ParseResult<unknown>;
-const text = (parse: (text: string) => ParseResult<unknown>): Parser => (bytes) => parse(decodeUtf8(bytes));
+const text =
+  (parse: (text: string) => ParseResult<unknown>): Parser =>
+  (bytes) =>
+    parse(decodeUtf8(bytes));
 
 /** The parser of each kind. */
 export const PARSERS: { readonly [K in ArtifactKind]: Parser } = {

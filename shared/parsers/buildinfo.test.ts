@@ -9,7 +9,13 @@ import { firstWritableLoad, parseElfHeader } from './elf';
 // Regenerate with: node --import tsx test/fixtures/regenerate.ts
 const fixtures = join(import.meta.dirname, 'fixtures');
 const load = (name: string) => new Uint8Array(readFileSync(join(fixtures, name)));
-const expected = JSON.parse(readFileSync(join(fixtures, 'service.expected.json'), 'utf8')) as Array<{ toolchain: string; goVersion: string; mainPath: string; headerFile: string; segmentFile: string }>;
+const expected = JSON.parse(readFileSync(join(fixtures, 'service.expected.json'), 'utf8')) as Array<{
+  toolchain: string;
+  goVersion: string;
+  mainPath: string;
+  headerFile: string;
+  segmentFile: string;
+}>;
 
 for (const fx of expected) {
   test(`${fx.toolchain}: ELF header leads to the writable segment, and build info parses`, () => {

@@ -49,7 +49,6 @@ function readUvarint(bytes: Uint8Array, at: number): { value: number; next: numb
   return undefined;
 }
 
-
 export function parseBuildInfo(bytes: Uint8Array): ParseResult<GoBuildInfo> {
   const at = findBuildInfoMagic(bytes);
   if (at < 0) return failed({ message: 'no Go build info magic ("\\xff Go buildinf:") at any 16-byte boundary', offset: 0 });

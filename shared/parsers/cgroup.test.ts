@@ -85,7 +85,7 @@ test('no cgroup files: said, not guessed', () => {
   assert.equal(cpuListCount('0-1,x'), null);
 });
 
-test('cgroup on a hybrid host: pressure comes from the process\'s v2 cgroup, never from the v2 root (that is the host\'s)', () => {
+test("cgroup on a hybrid host: pressure comes from the process's v2 cgroup, never from the v2 root (that is the host's)", () => {
   const v1 = {
     'cgroup/v1-memory/0/path': '/app',
     'cgroup/v1-memory/0/memory.limit_in_bytes': '1073741824\n',

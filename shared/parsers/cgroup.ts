@@ -154,9 +154,7 @@ export function parseCgroupFiles(files: ReadonlyMap<string, string> | Readonly<R
     level.set(m[3]!, text);
   }
   const levelsOf = (tag: string): Level[] =>
-    [...(byTag.get(tag) ?? new Map<number, Map<string, string>>()).entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([depth, files]) => ({ depth, path: (files.get('path') ?? '').trim(), files }));
+    [...(byTag.get(tag) ?? new Map<number, Map<string, string>>()).entries()].sort((a, b) => a[0] - b[0]).map(([depth, files]) => ({ depth, path: (files.get('path') ?? '').trim(), files }));
 
   const warnings: ParseWarning[] = [];
   const missing: string[] = [];

@@ -23,16 +23,40 @@ test('docker, containerd, cri-o and kubepods paths, cgroupfs and systemd drivers
 const uid = '4b1c2d3e-5f60-4a7b-8c9d-0e1f2a3b4c5d';
 const uidU = uid.replace(/-/g, '_');
 const SHAPES: ReadonlyArray<readonly [string, string, Partial<{ runtime: string; id: string | null; podUid: string | null; qos: string | null }>]> = [
-  ['kubelet systemd driver, containerd, burstable (v2)', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uidU}.slice/cri-containerd-${id}.scope\n`, { runtime: 'containerd', id, podUid: uid, qos: 'burstable' }],
-  ['kubelet systemd driver, containerd, besteffort (v1 memory line among others)', `12:pids:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n4:memory:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n1:name=systemd:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n`, { runtime: 'containerd', id, podUid: uid, qos: 'besteffort' }],
-  ['kubelet systemd driver, guaranteed pod (directly under kubepods.slice)', `0::/kubepods.slice/kubepods-pod${uidU}.slice/cri-containerd-${id}.scope\n`, { runtime: 'containerd', podUid: uid, qos: 'guaranteed' }],
+  [
+    'kubelet systemd driver, containerd, burstable (v2)',
+    `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uidU}.slice/cri-containerd-${id}.scope\n`,
+    { runtime: 'containerd', id, podUid: uid, qos: 'burstable' },
+  ],
+  [
+    'kubelet systemd driver, containerd, besteffort (v1 memory line among others)',
+    `12:pids:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n4:memory:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n1:name=systemd:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/cri-containerd-${id}.scope\n`,
+    { runtime: 'containerd', id, podUid: uid, qos: 'besteffort' },
+  ],
+  [
+    'kubelet systemd driver, guaranteed pod (directly under kubepods.slice)',
+    `0::/kubepods.slice/kubepods-pod${uidU}.slice/cri-containerd-${id}.scope\n`,
+    { runtime: 'containerd', podUid: uid, qos: 'guaranteed' },
+  ],
   ['kubelet cgroupfs driver, containerd (v1): the runtime is not in the path', `11:memory:/kubepods/burstable/pod${uid}/${id}\n`, { runtime: 'unknown', id, podUid: uid, qos: 'burstable' }],
   ['kubelet cgroupfs driver (v2), guaranteed', `0::/kubepods/pod${uid}/${id}\n`, { runtime: 'unknown', id, podUid: uid, qos: 'guaranteed' }],
   ['CRI-O systemd driver', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uidU}.slice/crio-${id}.scope\n`, { runtime: 'cri-o', id, podUid: uid, qos: 'burstable' }],
   ['CRI-O container with a nested cgroup', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uidU}.slice/crio-${id}.scope/container\n`, { runtime: 'cri-o', id }],
-  ['dockershim under kubepods (v1 systemd)', `9:memory:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/docker-${id}.scope\n`, { runtime: 'docker', id, podUid: uid, qos: 'besteffort' }],
-  ['kind: kubelet.slice prefix', `0::/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/kubelet-kubepods-burstable-pod${uidU}.slice/cri-containerd-${id}.scope\n`, { runtime: 'containerd', podUid: uid, qos: 'burstable' }],
-  ['a static pod: its UID is a 32-hex hash of the manifest', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2a9f62a1a4b6e4c0b8f0e8ad8a8ad0a9.slice/cri-containerd-${id}.scope\n`, { runtime: 'containerd', podUid: '2a9f62a1a4b6e4c0b8f0e8ad8a8ad0a9', qos: 'burstable' }],
+  [
+    'dockershim under kubepods (v1 systemd)',
+    `9:memory:/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidU}.slice/docker-${id}.scope\n`,
+    { runtime: 'docker', id, podUid: uid, qos: 'besteffort' },
+  ],
+  [
+    'kind: kubelet.slice prefix',
+    `0::/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/kubelet-kubepods-burstable-pod${uidU}.slice/cri-containerd-${id}.scope\n`,
+    { runtime: 'containerd', podUid: uid, qos: 'burstable' },
+  ],
+  [
+    'a static pod: its UID is a 32-hex hash of the manifest',
+    `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2a9f62a1a4b6e4c0b8f0e8ad8a8ad0a9.slice/cri-containerd-${id}.scope\n`,
+    { runtime: 'containerd', podUid: '2a9f62a1a4b6e4c0b8f0e8ad8a8ad0a9', qos: 'burstable' },
+  ],
   ['containerd cgroupsPath in systemd form taken literally', `0::/kubepods-besteffort-pod${uidU}.slice:cri-containerd:${id}\n`, { runtime: 'containerd', id, podUid: uid, qos: 'besteffort' }],
   ['docker systemd driver', `0::/system.slice/docker-${id}.scope\n`, { runtime: 'docker', id, podUid: null, qos: null }],
   ['docker cgroupfs driver (v1)', `8:memory:/docker/${id}\n`, { runtime: 'docker', id }],
@@ -51,8 +75,9 @@ for (const [name, text, want] of SHAPES) {
   });
 }
 
-test('not a container: systemd services, user sessions and the lab\'s own cgroups', () => {
-  for (const t of ['0::/system.slice/sshd.service\n', '0::/user.slice/user-0.slice/session-1.scope\n', '4:memory:/gopherscope-lab/x\n0::/gopherscope-lab/x\n', '0::/init.scope\n']) assert.equal(containerOf(t), null, t);
+test("not a container: systemd services, user sessions and the lab's own cgroups", () => {
+  for (const t of ['0::/system.slice/sshd.service\n', '0::/user.slice/user-0.slice/session-1.scope\n', '4:memory:/gopherscope-lab/x\n0::/gopherscope-lab/x\n', '0::/init.scope\n'])
+    assert.equal(containerOf(t), null, t);
 });
 
 test('Go settings from environ, nothing else', () => {
@@ -60,5 +85,8 @@ test('Go settings from environ, nothing else', () => {
 });
 
 test('arbitrary text never throws', () => {
-  fc.assert(fc.property(fc.string({ maxLength: 2000 }), (t) => void (containerOf(t), goEnvOf(t))), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 2000 }), (t) => void (containerOf(t), goEnvOf(t))),
+    { numRuns: 300 },
+  );
 });

@@ -243,7 +243,13 @@ export function parseUnitHeader(bytes: Uint8Array, at: number, base: number): Pa
  * byte at section offset unit.offset). `onDie` is called for entries whose
  * tag `wants` accepts, in order with their depth; it returns true to stop.
  */
-export function walkUnit(bytes: Uint8Array, unit: DwarfUnit, abbrevs: AbbrevTable, wants: (tag: number) => boolean, onDie: (die: DwarfDie) => boolean | void): ParseResult<{ readonly stopped: boolean }> {
+export function walkUnit(
+  bytes: Uint8Array,
+  unit: DwarfUnit,
+  abbrevs: AbbrevTable,
+  wants: (tag: number) => boolean,
+  onDie: (die: DwarfDie) => boolean | void,
+): ParseResult<{ readonly stopped: boolean }> {
   const base = unit.offset;
   const end = Math.min(bytes.length, unit.totalLength);
   const r = new Reader(bytes.subarray(0, end), unit.firstDie - base, base);

@@ -176,9 +176,33 @@ export function parseSectionHeaders(header: ElfHeader, table: Uint8Array): Parse
       break;
     }
     if (header.class === 64) {
-      sections.push({ index: i, name: '', nameOffset: u32(at), type: u32(at + 4), flags: word(at + 8), addr: word(at + 16), offset: word(at + 24), size: word(at + 32), link: u32(at + 40), addralign: word(at + 48), entsize: word(at + 56) });
+      sections.push({
+        index: i,
+        name: '',
+        nameOffset: u32(at),
+        type: u32(at + 4),
+        flags: word(at + 8),
+        addr: word(at + 16),
+        offset: word(at + 24),
+        size: word(at + 32),
+        link: u32(at + 40),
+        addralign: word(at + 48),
+        entsize: word(at + 56),
+      });
     } else {
-      sections.push({ index: i, name: '', nameOffset: u32(at), type: u32(at + 4), flags: u32(at + 8), addr: u32(at + 12), offset: u32(at + 16), size: u32(at + 20), link: u32(at + 24), addralign: u32(at + 32), entsize: u32(at + 36) });
+      sections.push({
+        index: i,
+        name: '',
+        nameOffset: u32(at),
+        type: u32(at + 4),
+        flags: u32(at + 8),
+        addr: u32(at + 12),
+        offset: u32(at + 16),
+        size: u32(at + 20),
+        link: u32(at + 24),
+        addralign: u32(at + 32),
+        entsize: u32(at + 36),
+      });
     }
   }
   if (sections.length === 0) return failed({ message: 'no complete section header in the bytes read', offset: range.offset }, warnings);
@@ -281,7 +305,7 @@ export function parseNotes(header: ElfHeader, bytes: Uint8Array): ElfNote[] {
   const view = viewOf(bytes);
   const le = header.littleEndian;
   const align4 = (n: number) => (n + 3) & ~3;
-  for (let at = 0; at + 12 <= bytes.length && notes.length < 64; ) {
+  for (let at = 0; at + 12 <= bytes.length && notes.length < 64;) {
     const namesz = view.getUint32(at, le);
     const descsz = view.getUint32(at + 4, le);
     const type = view.getUint32(at + 8, le);

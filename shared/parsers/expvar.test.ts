@@ -24,7 +24,7 @@ test('a real /debug/vars: the command line and MemStats', () => {
   assert.deepEqual(r.value.others, []);
 });
 
-test('what the capture stores: MemStats kept, the command line masked, the program\'s own members dropped by name', () => {
+test("what the capture stores: MemStats kept, the command line masked, the program's own members dropped by name", () => {
   const doc = JSON.parse(raw) as Record<string, unknown>;
   doc.cmdline = ['/srv/app', '--db-password', 'hunter2', '-v'];
   doc.config = { apiKey: 'ghp_0123456789abcdef0123456789abcdef0123' };

@@ -116,7 +116,14 @@ test('mutated abbreviations and units never throw or hang, and report where they
       const t = parseAbbrevTable(a, cut % a.length);
       if (t.ok) {
         const u = parseUnitHeader(i, 0, 0);
-        if (u.ok) walkUnit(i, u.value, t.value, () => true, () => undefined);
+        if (u.ok)
+          walkUnit(
+            i,
+            u.value,
+            t.value,
+            () => true,
+            () => undefined,
+          );
       }
       assert.ok(Date.now() - started < 5000, 'bounded time');
     }),

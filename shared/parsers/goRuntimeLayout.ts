@@ -117,30 +117,47 @@ export class GoRuntimeLayoutFinder {
     }
     let addrBase: number | undefined;
     let openStruct: { entry: TypeEntry; depth: number } | null = null;
-    const r = walkUnit(bytes, unit, abbrevs, (tag) => WANTED_TAGS.has(tag), (die) => {
-      if (openStruct && die.depth <= openStruct.depth) openStruct = null;
-      switch (die.tag) {
-        case DW_TAG.compile_unit:
-          addrBase = die.addrBase;
-          return;
-        case DW_TAG.variable:
-          if (die.depth === 1 && (die.name === GOMAXPROCS || die.name === GC_CONTROLLER) && !this.vars.has(die.name)) {
-            this.vars.set(die.name, { ...(die.location ? { location: die.location.slice() } : {}), ...(die.type !== undefined ? { type: die.type } : {}), addressSize: unit.addressSize, ...(addrBase !== undefined ? { addrBase } : {}) });
-          }
-          return;
-        case DW_TAG.member:
-          if (openStruct && die.depth === openStruct.depth + 1 && die.name !== undefined && die.memberOffset !== undefined && openStruct.entry.members.length < 1024) {
-            openStruct.entry.members.push({ name: die.name, offset: die.memberOffset, ...(die.type !== undefined ? { type: die.type } : {}) });
-          }
-          return;
-        default:
-          if (die.depth === 1 && keepsType(die) && this.types.size < MAX_KEPT) {
-            const entry: TypeEntry = { tag: die.tag, name: die.name!, ...(die.type !== undefined ? { type: die.type } : {}), ...(die.byteSize !== undefined ? { byteSize: die.byteSize } : {}), members: [] };
-            this.types.set(die.offset, entry);
-            if (die.tag === DW_TAG.structure_type) openStruct = { entry, depth: die.depth };
-          }
-      }
-    });
+    const r = walkUnit(
+      bytes,
+      unit,
+      abbrevs,
+      (tag) => WANTED_TAGS.has(tag),
+      (die) => {
+        if (openStruct && die.depth <= openStruct.depth) openStruct = null;
+        switch (die.tag) {
+          case DW_TAG.compile_unit:
+            addrBase = die.addrBase;
+            return;
+          case DW_TAG.variable:
+            if (die.depth === 1 && (die.name === GOMAXPROCS || die.name === GC_CONTROLLER) && !this.vars.has(die.name)) {
+              this.vars.set(die.name, {
+                ...(die.location ? { location: die.location.slice() } : {}),
+                ...(die.type !== undefined ? { type: die.type } : {}),
+                addressSize: unit.addressSize,
+                ...(addrBase !== undefined ? { addrBase } : {}),
+              });
+            }
+            return;
+          case DW_TAG.member:
+            if (openStruct && die.depth === openStruct.depth + 1 && die.name !== undefined && die.memberOffset !== undefined && openStruct.entry.members.length < 1024) {
+              openStruct.entry.members.push({ name: die.name, offset: die.memberOffset, ...(die.type !== undefined ? { type: die.type } : {}) });
+            }
+            return;
+          default:
+            if (die.depth === 1 && keepsType(die) && this.types.size < MAX_KEPT) {
+              const entry: TypeEntry = {
+                tag: die.tag,
+                name: die.name!,
+                ...(die.type !== undefined ? { type: die.type } : {}),
+                ...(die.byteSize !== undefined ? { byteSize: die.byteSize } : {}),
+                members: [],
+              };
+              this.types.set(die.offset, entry);
+              if (die.tag === DW_TAG.structure_type) openStruct = { entry, depth: die.depth };
+            }
+        }
+      },
+    );
     if (!r.ok) return r.error;
     if (this.resolve().complete) {
       this.found = true;

@@ -23,7 +23,14 @@ for (const go of ['go1.26', 'go1.24']) {
     assert.deepEqual(parked.map((g) => g.state).sort(), ['chan receive', 'chan receive', 'select', 'sleep']);
     assert.ok(r.value.goroutines.filter((g) => g.lockedToThread).length >= 4, 'the -threads goroutines are locked to their threads');
     assert.ok(r.value.goroutines.every((g) => g.frames.every((f) => f.file !== '' && f.line > 0)));
-    assertGolden(join(fixtures, 'golden', `${go}.goroutines.txt`), dumpModel({ total: r.value.goroutines.length, states: r.value.states, groups: r.value.groups.map((g) => ({ state: g.state, count: g.count, locked: g.lockedCount, top: g.frames.slice(0, 2).map((f) => f.func), createdBy: g.createdBy?.func ?? null })) }));
+    assertGolden(
+      join(fixtures, 'golden', `${go}.goroutines.txt`),
+      dumpModel({
+        total: r.value.goroutines.length,
+        states: r.value.states,
+        groups: r.value.groups.map((g) => ({ state: g.state, count: g.count, locked: g.lockedCount, top: g.frames.slice(0, 2).map((f) => f.func), createdBy: g.createdBy?.func ?? null })),
+      }),
+    );
   });
 }
 
@@ -65,7 +72,13 @@ test('a SIGQUIT traceback: wait minutes, gp= headers, elided frames, ancestors, 
   const [g0, g7, g8] = r.value.goroutines;
   assert.equal(g0!.state, 'idle');
   assert.deepEqual([g7!.id, g7!.state, g7!.waitMinutes, g7!.lockedToThread, g7!.elided], [7, 'chan receive', 12, true, true]);
-  assert.deepEqual(g7!.frames.map((f) => [f.func, f.args, f.line]), [['main.worker', '(...)', 40], ['main.loop', '(0xc000010000?)', 33]]);
+  assert.deepEqual(
+    g7!.frames.map((f) => [f.func, f.args, f.line]),
+    [
+      ['main.worker', '(...)', 40],
+      ['main.loop', '(0xc000010000?)', 33],
+    ],
+  );
   assert.deepEqual(g7!.createdBy, { func: 'main.main', file: '/src/app/main.go', line: 20, parent: 1 });
   assert.deepEqual(g7!.ancestors, [1]);
   assert.equal(g8!.cgo, true);
@@ -108,12 +121,32 @@ for (const name of gspCases) {
       return;
     }
     assert.ok(r.ok, r.ok ? '' : r.error.message);
-    assert.deepEqual(r.warnings.map((w) => w.line), errorLines, JSON.stringify(r.warnings));
+    assert.deepEqual(
+      r.warnings.map((w) => w.line),
+      errorLines,
+      JSON.stringify(r.warnings),
+    );
     if (errorLines.length > 0) return;
     assert.deepEqual(
       // gostackparse's Wait is a time.Duration in nanoseconds.
-      r.value.goroutines.map((g) => ({ ID: g.id, State: g.state, Wait: g.waitMinutes * 60e9, LockedToThread: g.lockedToThread, Stack: g.frames.map((f) => ({ Func: f.func, File: f.file, Line: f.line })), FramesElided: g.elided, CreatedBy: g.createdBy && { Func: g.createdBy.func, File: g.createdBy.file, Line: g.createdBy.line } })),
-      (golden.Goroutines ?? []).map((g) => ({ ID: g.ID, State: g.State, Wait: g.Wait, LockedToThread: g.LockedToThread, Stack: g.Stack.map((f) => ({ Func: f.Func, File: f.File, Line: f.Line })), FramesElided: g.FramesElided, CreatedBy: g.CreatedBy && { Func: g.CreatedBy.Func, File: g.CreatedBy.File, Line: g.CreatedBy.Line } })),
+      r.value.goroutines.map((g) => ({
+        ID: g.id,
+        State: g.state,
+        Wait: g.waitMinutes * 60e9,
+        LockedToThread: g.lockedToThread,
+        Stack: g.frames.map((f) => ({ Func: f.func, File: f.file, Line: f.line })),
+        FramesElided: g.elided,
+        CreatedBy: g.createdBy && { Func: g.createdBy.func, File: g.createdBy.file, Line: g.createdBy.line },
+      })),
+      (golden.Goroutines ?? []).map((g) => ({
+        ID: g.ID,
+        State: g.State,
+        Wait: g.Wait,
+        LockedToThread: g.LockedToThread,
+        Stack: g.Stack.map((f) => ({ Func: f.Func, File: f.File, Line: f.Line })),
+        FramesElided: g.FramesElided,
+        CreatedBy: g.CreatedBy && { Func: g.CreatedBy.Func, File: g.CreatedBy.File, Line: g.CreatedBy.Line },
+      })),
     );
   });
 }
@@ -129,19 +162,28 @@ test('malformed blocks keep what they have, and say where', () => {
       [7, 'goroutine 3 has no frames (the dump was '],
     ],
   );
-  assert.deepEqual(r.value.goroutines[0]!.frames.map((f) => [f.func, f.file, f.line]), [['main.main)(', '/example/main.go', 152], ['main.helper', '', 0]]);
+  assert.deepEqual(
+    r.value.goroutines[0]!.frames.map((f) => [f.func, f.file, f.line]),
+    [
+      ['main.main)(', '/example/main.go', 152],
+      ['main.helper', '', 0],
+    ],
+  );
 });
 
 test('malformed dumps never throw and every warning has a line inside the text', () => {
   const base = readFileSync(join(gsp, 'waitsince.txt'), 'utf8');
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat({ max: base.length }), fc.nat({ max: 40 }), fc.constantFrom('', '\n', ')(', '\t', 'created by x', 'goroutine 9 [running]:\n', 'f()\n')), { maxLength: 10 }), (edits) => {
-      let t = base;
-      for (const [at, len, ins] of edits) t = t.slice(0, at) + ins + t.slice(at + len);
-      const r = parseGoroutineDump(t);
-      const lines = t.split('\n').length + 1;
-      for (const w of r.warnings) assert.ok(w.line !== undefined && w.line >= 1 && w.line <= lines, `${w.line} of ${lines}`);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat({ max: base.length }), fc.nat({ max: 40 }), fc.constantFrom('', '\n', ')(', '\t', 'created by x', 'goroutine 9 [running]:\n', 'f()\n')), { maxLength: 10 }),
+      (edits) => {
+        let t = base;
+        for (const [at, len, ins] of edits) t = t.slice(0, at) + ins + t.slice(at + len);
+        const r = parseGoroutineDump(t);
+        const lines = t.split('\n').length + 1;
+        for (const w of r.warnings) assert.ok(w.line !== undefined && w.line >= 1 && w.line <= lines, `${w.line} of ${lines}`);
+      },
+    ),
     { numRuns: 300 },
   );
 });

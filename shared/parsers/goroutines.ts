@@ -243,7 +243,8 @@ export function parseGoroutineDump(text: string): ParseResult<GoroutineDump> {
     if (pendingFunc) unlocated(n);
     // A frame is "name(args)"; "created by name" ends the block. Anything else is kept as printed, with a warning.
     // (A line seen before as a frame was checked then.)
-    if (!frameCache.has(line) && !line.startsWith('created by ') && (!line.endsWith(')') || splitCall(line)[1] === '')) warn(`expected a call "name(args)", found ${JSON.stringify(line.slice(0, 80))}`, n);
+    if (!frameCache.has(line) && !line.startsWith('created by ') && (!line.endsWith(')') || splitCall(line)[1] === ''))
+      warn(`expected a call "name(args)", found ${JSON.stringify(line.slice(0, 80))}`, n);
     pendingFunc = line;
   }
   flush(n + 1);

@@ -10,7 +10,10 @@ test('the lab capture of a cgo target: every probe read, glibc heap_info headers
   assert.equal(r.warnings.length, 0);
   assert.equal(r.value.skipped, null);
   assert.ok(r.value.probes.length > 0 && r.value.probes.every((p) => p.words && p.words.length === 6 && p.error === null));
-  assert.ok(r.value.probes.some((p) => p.words![0] === p.address + 48 && p.words![1] === 0), 'a heap_info header: ar_ptr just past it, no previous heap');
+  assert.ok(
+    r.value.probes.some((p) => p.words![0] === p.address + 48 && p.words![1] === 0),
+    'a heap_info header: ar_ptr just past it, no previous heap',
+  );
 });
 
 test('words are little-endian; a word at or above 2^53 is NaN, never a wrong number', () => {
@@ -33,6 +36,9 @@ test('bad input: not JSON, the wrong format, bad entries; each said where, nothi
   const r = parseMemProbes(JSON.stringify({ format: 'gopherscope-mem-probes', probes: [{ address: 'zz' }, { address: '7f00', error: 'Permission denied' }, { address: '7f01', hex: 'abc' }] }));
   assert.ok(r.ok);
   assert.equal(r.warnings.length, 1);
-  assert.deepEqual(r.value.probes.map((p) => p.error), ['Permission denied', 'no bytes and no error recorded']);
+  assert.deepEqual(
+    r.value.probes.map((p) => p.error),
+    ['Permission denied', 'no bytes and no error recorded'],
+  );
   assert.equal(parseMemProbes('x'.repeat(5 * 1024 * 1024)).ok, false);
 });

@@ -31,7 +31,10 @@ test("a busy target's heap?debug=1: every record and the totals equal go tool pp
   // pprof keys a legacy record by its return addresses less one, root first.
   const byStack = new Map(go.value.samples.map((s) => [s.stack.map((i) => go.value.frames[i]!.name).join(' '), s.values]));
   for (const rec of h.samples) {
-    const key = rec.stack.map((a) => `0x${(BigInt(a) - 1n).toString(16)}`).reverse().join(' ');
+    const key = rec.stack
+      .map((a) => `0x${(BigInt(a) - 1n).toString(16)}`)
+      .reverse()
+      .join(' ');
     const v = byStack.get(key);
     assert.ok(v, `go tool pprof has the record of line ${rec.line}`);
     assert.deepEqual([rec.allocObjects, rec.allocBytes, rec.inuseObjects, rec.inuseBytes], v, `line ${rec.line}`);

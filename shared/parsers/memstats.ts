@@ -129,7 +129,8 @@ export function parseHeapDebug1(text: string): ParseResult<HeapProfileText> {
         continue;
       }
       const sampled = { inuseObjects: Number(r[1]), inuseBytes: Number(r[2]), allocObjects: Number(r[3]), allocBytes: Number(r[4]) };
-      if ((sampled.inuseObjects === 0 && sampled.inuseBytes !== 0) || (sampled.allocObjects === 0 && sampled.allocBytes !== 0)) warn('a record with bytes but no objects (go tool pprof refuses it): taken as zero', i + 1);
+      if ((sampled.inuseObjects === 0 && sampled.inuseBytes !== 0) || (sampled.allocObjects === 0 && sampled.allocBytes !== 0))
+        warn('a record with bytes but no objects (go tool pprof refuses it): taken as zero', i + 1);
       const [inuseObjects, inuseBytes] = unsampleHeap(sampled.inuseObjects, sampled.inuseBytes, rate);
       const [allocObjects, allocBytes] = unsampleHeap(sampled.allocObjects, sampled.allocBytes, rate);
       current = { stack: r[5]!.trim().split(/ +/).filter(Boolean), frames: [] };
@@ -142,7 +143,12 @@ export function parseHeapDebug1(text: string): ParseResult<HeapProfileText> {
     const pair = /^(\d+) \/ (\d+)$/.exec(raw);
     if (pair) pairs[key] = [Number(pair[1]), Number(pair[2])];
     else if (raw.startsWith('[')) {
-      if (key === 'PauseNs') pauseNs = raw.slice(1, raw.indexOf(']') > 0 ? raw.indexOf(']') : undefined).trim().split(/\s+/).map(Number);
+      if (key === 'PauseNs')
+        pauseNs = raw
+          .slice(1, raw.indexOf(']') > 0 ? raw.indexOf(']') : undefined)
+          .trim()
+          .split(/\s+/)
+          .map(Number);
     } else if (raw === 'true' || raw === 'false') values[key] = raw === 'true' ? 1 : 0;
     else if (Number.isFinite(Number(raw))) values[key] = Number(raw);
     else warn(`MemStats ${key} has an unexpected value ${JSON.stringify(raw.slice(0, 40))}`, i + 1);

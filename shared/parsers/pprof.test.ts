@@ -16,14 +16,23 @@ test('allocs, threadcreate and CPU profiles of lab targets decode into frames, s
   for (const go of ['go1.26', 'go1.24']) {
     const allocs = parsePprof(bytes(`${go}.allocs.pb.gz`));
     assert.ok(allocs.ok, allocs.ok ? '' : allocs.error.message);
-    assert.deepEqual(allocs.value.sampleTypes.map((t) => t.type), ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space']);
+    assert.deepEqual(
+      allocs.value.sampleTypes.map((t) => t.type),
+      ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'],
+    );
     assert.equal(allocs.value.sampleTypes[allocs.value.defaultIndex]!.type, 'alloc_space');
     const inuse = allocs.value.sampleTypes.findIndex((t) => t.type === 'inuse_space');
     const top = pprofTop(allocs.value, inuse, 10);
-    assert.ok(top.some((e) => e.frame.name === 'main.main' && e.flat > 0), 'the target retains its heap from main.main');
+    assert.ok(
+      top.some((e) => e.frame.name === 'main.main' && e.flat > 0),
+      'the target retains its heap from main.main',
+    );
     assert.equal(top.find((e) => e.frame.name === 'runtime.main')?.flat, 0, 'runtime.main is only on the stack');
     const flame = pprofFlame(allocs.value, inuse);
-    assert.equal(flame.value, allocs.value.samples.reduce((a, s) => a + (s.values[inuse] ?? 0), 0));
+    assert.equal(
+      flame.value,
+      allocs.value.samples.reduce((a, s) => a + (s.values[inuse] ?? 0), 0),
+    );
     assert.ok(flame.children.every((c) => c.value <= flame.value));
     const threads = parsePprof(bytes(`${go}.threadcreate.pb.gz`));
     assert.ok(threads.ok && threads.value.sampleTypes[0]!.type === 'threadcreate');
@@ -51,7 +60,10 @@ test('64-bit times are exact, and negative values (a diff profile) stay negative
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.timeNanos, '1764775000123456789');
   assert.equal(r.value.durationNanos, '9007199254740993');
-  assert.deepEqual(r.value.samples.map((x) => x.values[0]), [-5, 2 ** 40]);
+  assert.deepEqual(
+    r.value.samples.map((x) => x.values[0]),
+    [-5, 2 ** 40],
+  );
   fc.assert(
     fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), (time, duration) => {
       const q = new Profile({ sampleType: [new ValueType({ type: 1, unit: 2 })], stringTable: new StringTable(), timeNanos: time, durationNanos: duration });

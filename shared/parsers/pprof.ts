@@ -143,7 +143,12 @@ export function parsePprof(input: Uint8Array, opts: { maxInflatedBytes?: number 
   }
   if (missing > 0) warnings.push({ message: `${missing} sample locations refer to no location` });
   const defaultType = str(p.defaultSampleType);
-  const defaultIndex = defaultType ? Math.max(0, sampleTypes.findIndex((t) => t.type === defaultType)) : sampleTypes.length - 1;
+  const defaultIndex = defaultType
+    ? Math.max(
+        0,
+        sampleTypes.findIndex((t) => t.type === defaultType),
+      )
+    : sampleTypes.length - 1;
   return parsed(
     {
       sampleTypes,

@@ -30,7 +30,16 @@ test('stat, statm, limits, schedstat and sched of a lab Go target', () => {
   const sched = parseProcSched(read('go1.26.sched.txt'));
   assert.ok(sched.ok, sched.ok ? '' : sched.error.message);
   assert.ok((sched.value.threads ?? 0) >= 2 && (sched.value.sumExecRuntimeMs ?? 0) > 0);
-  assertGolden(join(fixtures, 'golden', 'go1.26.proc.txt'), dumpModel({ stat: { ...stat.value, rest: stat.value.rest.length }, statm: statm.value, limits: limits.value, schedstat: schedstat.value, sched: { ...sched.value, fields: Object.keys(sched.value.fields).length } }));
+  assertGolden(
+    join(fixtures, 'golden', 'go1.26.proc.txt'),
+    dumpModel({
+      stat: { ...stat.value, rest: stat.value.rest.length },
+      statm: statm.value,
+      limits: limits.value,
+      schedstat: schedstat.value,
+      sched: { ...sched.value, fields: Object.keys(sched.value.fields).length },
+    }),
+  );
 });
 
 test('a comm with spaces and parentheses', () => {

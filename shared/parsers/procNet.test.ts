@@ -43,5 +43,8 @@ test('only the listening sockets the process holds, loopback first', () => {
 test('junk gives a positioned error or warnings, never a throw', () => {
   const r = parseProcNetTcp('hello');
   assert.ok(!r.ok && r.error.line === 1);
-  fc.assert(fc.property(fc.string({ maxLength: 3000 }), (t) => void parseProcNetTcp(`  sl  local_address rem\n${t}`)), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 3000 }), (t) => void parseProcNetTcp(`  sl  local_address rem\n${t}`)),
+    { numRuns: 300 },
+  );
 });

@@ -41,7 +41,10 @@ export function parseProcStat(text: string): ParseResult<ProcStat> {
   const pid = Number(line.slice(0, open));
   if (!Number.isInteger(pid)) return failed({ message: `pid ${JSON.stringify(line.slice(0, open))} is not a number`, line: 1 });
   const comm = line.slice(open + 2, close);
-  const fields = line.slice(close + 2).trim().split(/\s+/);
+  const fields = line
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const state = fields[0] ?? '';
   if (!/^[A-Za-z]$/.test(state)) return failed({ message: `state ${JSON.stringify(state)} is not a single letter`, line: 1 });
   const rest = fields.slice(1).map(Number);

@@ -31,7 +31,11 @@ export function processUptime(uptime: ProcUptime, stat: ProcStat): { readonly se
   const started = stat.startTimeTicks / ASSUMED_CLK_TCK;
   const seconds = uptime.uptimeSeconds - started;
   // /proc/uptime has 10 ms resolution, so a process started in the same tick can read 0.
-  if (!Number.isFinite(seconds) || seconds < 0) return { seconds: null, reason: `the process started ${started.toFixed(2)} s after boot, later than the host's uptime ${uptime.uptimeSeconds.toFixed(2)} s: the two files do not come from the same host and moment` };
+  if (!Number.isFinite(seconds) || seconds < 0)
+    return {
+      seconds: null,
+      reason: `the process started ${started.toFixed(2)} s after boot, later than the host's uptime ${uptime.uptimeSeconds.toFixed(2)} s: the two files do not come from the same host and moment`,
+    };
   if (seconds === 0) return { seconds: null, reason: 'the process had been running for less than the clock tick' };
   return { seconds };
 }

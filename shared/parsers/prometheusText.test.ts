@@ -85,7 +85,10 @@ test('a body that is not the format is an error at line 1; a duplicate series is
   assert.equal(bad.ok, false, 'nothing readable: the first problem is the error');
   const dup = parsePrometheusText('# TYPE go_gc_gogc_percent gauge\ngo_gc_gogc_percent 100\ngo_gc_gogc_percent 50\n');
   assert.ok(dup.ok);
-  assert.deepEqual(promSamples(dup.value, 'go_gc_gogc_percent').map((s) => s.value), [100, 50]);
+  assert.deepEqual(
+    promSamples(dup.value, 'go_gc_gogc_percent').map((s) => s.value),
+    [100, 50],
+  );
   assert.match(dup.warnings[0]!.message, /go_gc_gogc_percent\{\} appears again/);
   assert.equal(dup.warnings[0]!.line, 3);
 });

@@ -183,7 +183,8 @@ export function parsePrometheusText(text: string): ParseResult<PromText> {
     else dropped++;
   };
   const head = text.trimStart().slice(0, 1);
-  if (head === '<' || head === '{' || head === '[') return failed({ message: `not the Prometheus text format: the body starts with ${JSON.stringify(text.trimStart().slice(0, 20))} (HTML or JSON)`, line: 1 });
+  if (head === '<' || head === '{' || head === '[')
+    return failed({ message: `not the Prometheus text format: the body starts with ${JSON.stringify(text.trimStart().slice(0, 20))} (HTML or JSON)`, line: 1 });
   let body = text;
   if (body.length > MAX_CHARS) {
     body = body.slice(0, body.lastIndexOf('\n', MAX_CHARS) + 1);

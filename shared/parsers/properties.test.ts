@@ -30,11 +30,15 @@ const fixtures = join(import.meta.dirname, 'fixtures');
 const read = (f: string) => readFileSync(join(fixtures, f), 'utf8');
 
 const TEXT_PARSERS: readonly [string, (t: string) => { ok: boolean }, string][] = [
-  ['smaps', (t) => {
-    const r = parseSmaps(t);
-    if (r.ok) classifyMemory(r.value);
-    return r;
-  }, 'go1.26.smaps.txt'],
+  [
+    'smaps',
+    (t) => {
+      const r = parseSmaps(t);
+      if (r.ok) classifyMemory(r.value);
+      return r;
+    },
+    'go1.26.smaps.txt',
+  ],
   ['stat', parseProcStat, 'go1.26.stat.txt'],
   ['uptime', parseProcUptime, 'go1.26.uptime.txt'],
   ['statm', parseProcStatm, 'go1.26.statm.txt'],
@@ -65,9 +69,18 @@ const mutated = (base: string) =>
 
 for (const [name, parse, fixture] of TEXT_PARSERS) {
   test(`${name}: arbitrary and mutated input never throws`, () => {
-    fc.assert(fc.property(fc.string({ maxLength: 4000 }), (t) => void parse(t)), { numRuns: 200 });
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('\n', ' ', ':', '\t', '-', '0', '9', 'a', '[', ']', '(', ')', '#', '.', '=') , maxLength: 4000 }), (t) => void parse(t)), { numRuns: 200 });
-    fc.assert(fc.property(mutated(read(fixture)), (t) => void parse(t)), { numRuns: 150 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 4000 }), (t) => void parse(t)),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('\n', ' ', ':', '\t', '-', '0', '9', 'a', '[', ']', '(', ')', '#', '.', '='), maxLength: 4000 }), (t) => void parse(t)),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(mutated(read(fixture)), (t) => void parse(t)),
+      { numRuns: 150 },
+    );
   });
 }
 
@@ -103,9 +116,21 @@ test('time grows linearly with input', () => {
 });
 
 test('cgroup files and pprof bytes: arbitrary input never throws', () => {
-  fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 40 }).map((s) => `cgroup/v2/${s}`), fc.string({ maxLength: 200 })), (files) => void parseCgroupFiles(files)), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.dictionary(
+        fc.string({ maxLength: 40 }).map((s) => `cgroup/v2/${s}`),
+        fc.string({ maxLength: 200 }),
+      ),
+      (files) => void parseCgroupFiles(files),
+    ),
+    { numRuns: 300 },
+  );
   const prof = new Uint8Array(readFileSync(join(fixtures, 'go1.26.allocs.pb.gz')));
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => void parsePprof(b)), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => void parsePprof(b)),
+    { numRuns: 300 },
+  );
   fc.assert(
     fc.property(fc.nat({ max: prof.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, v) => {
       const b = prof.slice();

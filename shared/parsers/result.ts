@@ -13,8 +13,7 @@ export interface ParseWarning {
 export type ParseError = ParseWarning;
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly value: T; readonly warnings: readonly ParseWarning[] }
-  | { readonly ok: false; readonly error: ParseError; readonly warnings: readonly ParseWarning[] };
+  { readonly ok: true; readonly value: T; readonly warnings: readonly ParseWarning[] } | { readonly ok: false; readonly error: ParseError; readonly warnings: readonly ParseWarning[] };
 
 export function parsed<T>(value: T, warnings: readonly ParseWarning[] = []): ParseResult<T> {
   return { ok: true, value, warnings };

@@ -38,7 +38,10 @@ test('gctrace and schedtrace lines from a lab target log', () => {
   assert.ok(gc.stacksMB !== null, 'Go 1.19+ prints stacks and globals');
   assert.equal(r.value.sched[0]!.fields.gomaxprocs, 2);
   assert.deepEqual(r.value.sched[0]!.runqueues.length, 2);
-  assertGolden(join(fixtures, 'golden', 'go1.26.runtime-log.txt'), dumpModel({ gc: r.value.gc.slice(0, 2).map(({ line: _l, ...g }) => ({ ...g, atSeconds: 'varies' })), gcCount: r.value.gc.length, schedFields: Object.keys(r.value.sched[0]!.fields) }));
+  assertGolden(
+    join(fixtures, 'golden', 'go1.26.runtime-log.txt'),
+    dumpModel({ gc: r.value.gc.slice(0, 2).map(({ line: _l, ...g }) => ({ ...g, atSeconds: 'varies' })), gcCount: r.value.gc.length, schedFields: Object.keys(r.value.sched[0]!.fields) }),
+  );
 });
 
 test('forced GCs, scheddetail lines and log noise', () => {

@@ -19,7 +19,19 @@ test('sched debug v0.11 from the lab kernel', () => {
   assert.ok(cpu.runQueues.some((q) => q.kind === 'cfs' && q.group === '/'));
   assert.ok(cpu.tasks.length > 0 && cpu.tasks.every((t) => t.pid > 0 && t.comm !== ''));
   assert.ok('base_slice' in r.value.sysctls);
-  assertGolden(join(fixtures, 'golden', 'sched_debug.txt'), dumpModel({ version: r.value.version, sysctls: Object.keys(r.value.sysctls), cpus: r.value.cpus.map((c) => ({ cpu: c.cpu, fields: Object.keys(c.fields), runQueues: c.runQueues.map((q) => `${q.kind} ${q.group}`).slice(0, 4), taskColumns: Object.keys(c.tasks[0]?.columns ?? {}) })) }));
+  assertGolden(
+    join(fixtures, 'golden', 'sched_debug.txt'),
+    dumpModel({
+      version: r.value.version,
+      sysctls: Object.keys(r.value.sysctls),
+      cpus: r.value.cpus.map((c) => ({
+        cpu: c.cpu,
+        fields: Object.keys(c.fields),
+        runQueues: c.runQueues.map((q) => `${q.kind} ${q.group}`).slice(0, 4),
+        taskColumns: Object.keys(c.tasks[0]?.columns ?? {}),
+      })),
+    }),
+  );
 });
 
 test('an older v0.10 table without the state column, a running task marked R, and a name with spaces', () => {

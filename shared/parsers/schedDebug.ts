@@ -56,7 +56,8 @@ export function parseSchedDebug(text: string): ParseResult<SchedDebug> {
   const clocks: Record<string, number> = {};
   const sysctls: Record<string, string> = {};
   const cpus: { cpu: number; mhz: number | null; fields: Record<string, number>; runQueues: RunQueue[]; tasks: SchedTask[] }[] = [];
-  type Section = { kind: 'top' } | { kind: 'sysctl' } | { kind: 'cpu' } | { kind: 'rq'; fields: Record<string, number> } | { kind: 'tasks'; columns: string[] | null; hasState: boolean } | { kind: 'other' };
+  type Section =
+    { kind: 'top' } | { kind: 'sysctl' } | { kind: 'cpu' } | { kind: 'rq'; fields: Record<string, number> } | { kind: 'tasks'; columns: string[] | null; hasState: boolean } | { kind: 'other' };
   let section: Section = { kind: 'top' };
   const cur = () => cpus[cpus.length - 1];
   for (let i = head ? 1 : 0; i < lines.length; i++) {

@@ -40,7 +40,10 @@ for (const go of ['go1.26', 'go1.24']) {
     const maps = parseSmaps(read(`${go}.maps.txt`));
     assert.ok(maps.ok);
     assert.equal(maps.value.hasCounters, false);
-    assertGolden(join(fixtures, 'golden', `${go}.smaps.txt`), dumpModel({ mappings: mappingRecords(smaps.value), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4, hexAddresses: true }));
+    assertGolden(
+      join(fixtures, 'golden', `${go}.smaps.txt`),
+      dumpModel({ mappings: mappingRecords(smaps.value), counterKeys: smaps.value.counterKeys, hasCounters: smaps.value.hasCounters }, { maxItems: 4, hexAddresses: true }),
+    );
   });
 }
 
@@ -157,7 +160,10 @@ test('lines over 64 KiB, a name or a VmFlags list, are cut with a warning, whole
   // The cut may fall inside the last flag.
   assert.ok(m.vmFlags.length > 1000 && m.vmFlags.slice(0, -1).every((f) => f === 'rd'));
   assert.equal(counterOf(whole.value, 0, 'Size'), 4);
-  assert.deepEqual(whole.warnings.map((w) => `${w.line}: ${w.message}`), ['1: line longer than 64 KiB cut', '3: line longer than 64 KiB cut']);
+  assert.deepEqual(
+    whole.warnings.map((w) => `${w.line}: ${w.message}`),
+    ['1: line longer than 64 KiB cut', '3: line longer than 64 KiB cut'],
+  );
   const p = createSmapsParser();
   for (const piece of splitAt(text, [10, 40_000, 70_010, 70_050, 100_000])) p.push(piece);
   assert.deepEqual(p.finish(), whole);
@@ -184,7 +190,15 @@ test('a counter value read on the fast path (learned layout, four bytes at a tim
     { numRuns: 2000 },
   );
   // The shapes the kernel prints, and one that only looks like them.
-  for (const [field, want] of [['       0', 0], ['       7', 7], ['    1234', 1234], ['12345678', 12345678], [' 1234567', 1234567], ['  12 345', undefined], ['     +12', undefined]] as const) {
+  for (const [field, want] of [
+    ['       0', 0],
+    ['       7', 7],
+    ['    1234', 1234],
+    ['12345678', 12345678],
+    [' 1234567', 1234567],
+    ['  12 345', undefined],
+    ['     +12', undefined],
+  ] as const) {
     const r = parseSmaps(`${learned}${header(1)}Size:                  4 kB\nRss:            ${field} kB\n`);
     assert.ok(r.ok);
     assert.equal(counterOf(r.value, 1, 'Rss'), want, field);
@@ -194,20 +208,52 @@ test('a counter value read on the fast path (learned layout, four bytes at a tim
 test('the fast paths (counter runs, headers read in place, known VmFlags lines) read as the line-by-line path does', () => {
   const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => v.toString(16));
   const header = fc
-    .tuple(hex, hex, fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'), hex, fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'), fc.constantFrom('0', '42', '123456789012'), fc.constantFrom('', ' ', '   ', '\t', '                          '), fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]', `nul${'\0'.repeat(15)}x`, '/tmp/\u{1f9ab}'), fc.constantFrom('', '\r'))
+    .tuple(
+      hex,
+      hex,
+      fc.constantFrom('r-xp', 'rw-p', '---p', 'r--s', 'rwxS', 'r?xp'),
+      hex,
+      fc.constantFrom('00:00', 'fe:00', '103:02', '1234:56789', ':00', '00:', '0:0'),
+      fc.constantFrom('0', '42', '123456789012'),
+      fc.constantFrom('', ' ', '   ', '\t', '                          '),
+      fc.constantFrom('', '[heap]', '/usr/lib/libc.so.6', 'x y', '\tz', 'name ', 'name\t', '[anon: Go: heap]', `nul${'\0'.repeat(15)}x`, '/tmp/\u{1f9ab}'),
+      fc.constantFrom('', '\r'),
+    )
     .map(([a, b, perms, off, dev, inode, gap, name, cr]) => {
       const [lo, hi] = BigInt(`0x${a}`) <= BigInt(`0x${b}`) ? [a, b] : [b, a];
       return `${lo}-${hi} ${perms} ${off} ${dev} ${inode}${gap}${name}${cr}\n`;
     });
   const counter = fc
-    .tuple(fc.constantFrom('Size', 'Rss', 'Pss', 'Swap', 'LazyFree', 'KernelPageSize', 'THPeligible', 'Odd_Key'), fc.constantFrom(0, 4, 1234, 12345678, 4294967294, 17179869184), fc.constantFrom(' kB', ''), fc.boolean())
+    .tuple(
+      fc.constantFrom('Size', 'Rss', 'Pss', 'Swap', 'LazyFree', 'KernelPageSize', 'THPeligible', 'Odd_Key'),
+      fc.constantFrom(0, 4, 1234, 12345678, 4294967294, 17179869184),
+      fc.constantFrom(' kB', ''),
+      fc.boolean(),
+    )
     .map(([key, v, unit, padded]) => (padded ? `${`${key}:`.padEnd(16)}${String(v).padStart(8)}${unit}\n` : `${key}:\t${v}${unit}\n`));
   // Lines with a run of NUL bytes hold an 8-byte word that is a zero as a double, which the
-// recent-lines caches do not keep.
-const flags = fc.constantFrom('VmFlags: rd wr mr mw me ac \n', 'VmFlags: rd mr mw me ac \n', 'VmFlags: rd ex mr mw me \n', 'VmFlags: rd wr mr mw me ac sd\n', 'VmFlags:\n', 'VmFlags: rd\r\n', `VmFlags: rd${'\0'.repeat(15)} wr \n`);
+  // recent-lines caches do not keep.
+  const flags = fc.constantFrom(
+    'VmFlags: rd wr mr mw me ac \n',
+    'VmFlags: rd mr mw me ac \n',
+    'VmFlags: rd ex mr mw me \n',
+    'VmFlags: rd wr mr mw me ac sd\n',
+    'VmFlags:\n',
+    'VmFlags: rd\r\n',
+    `VmFlags: rd${'\0'.repeat(15)} wr \n`,
+  );
   // Mostly the kernel's full layout, so runs are learned and then broken in places.
   const full = ['Size', 'Rss', 'Pss', 'Swap', 'LazyFree'].map((k) => `${`${k}:`.padEnd(16)}${'4'.padStart(8)} kB\n`).join('');
-  const mapping = fc.tuple(header, fc.oneof(fc.constant(full), fc.array(counter, { maxLength: 7 }).map((l) => l.join(''))), fc.option(flags, { nil: '' })).map((parts) => parts.join(''));
+  const mapping = fc
+    .tuple(
+      header,
+      fc.oneof(
+        fc.constant(full),
+        fc.array(counter, { maxLength: 7 }).map((l) => l.join('')),
+      ),
+      fc.option(flags, { nil: '' }),
+    )
+    .map((parts) => parts.join(''));
   fc.assert(
     fc.property(fc.array(mapping, { minLength: 1, maxLength: 8 }), (mappings) => {
       assertFastPathsReadAsLineByLine(mappings.join(''));

@@ -65,7 +65,6 @@ export interface SmapsParser {
   finish(): ParseResult<MemoryMaps>;
 }
 
-
 export interface SmapsParserOptions {
   /**
    * The input's size in bytes when known (a stored artifact read in pieces): the columns are then
@@ -74,18 +73,17 @@ export interface SmapsParserOptions {
   readonly expectedBytes?: number;
 }
 
-
 /** The same parser fed in pieces (a stream from disk or the wire); any chunking gives the same result. */
 export function createSmapsParser(opts: SmapsParserOptions = {}): SmapsParser {
   const reader = new SmapsReader(opts);
   return {
     // Plain Uint8Array views only: a Node Buffer is a subclass, and a loop that has seen both
     // (chunks, and the carried partial line) is compiled for both, then recompiled.
-    push: (chunk) => reader.push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    push: (chunk) =>
+      reader.push(typeof chunk === 'string' ? encodeUtf8(chunk) : Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
     finish: () => reader.finish(),
   };
 }
-
 
 /**
  * The parser's state and steps as a class, not closures made per parser: the engine keeps
@@ -359,7 +357,14 @@ class SmapsReader {
     let i: number;
     // Mappings are mostly contiguous: the start is the previous header's end, digit for digit.
     const len = this.prevEndLength;
-    if (len >= 4 && s + len < n && buf[s + len] === 45 && dv.getInt32(s, true) === this.prevEndWord0 && dv.getInt32(s + len - 4, true) === this.prevEndWordLast && (len <= 8 || dv.getInt32(s + 4, true) === this.prevEndWord1)) {
+    if (
+      len >= 4 &&
+      s + len < n &&
+      buf[s + len] === 45 &&
+      dv.getInt32(s, true) === this.prevEndWord0 &&
+      dv.getInt32(s + len - 4, true) === this.prevEndWordLast &&
+      (len <= 8 || dv.getInt32(s + 4, true) === this.prevEndWord1)
+    ) {
       startN = this.prevEndValue;
       i = s + len;
     } else {

@@ -61,7 +61,6 @@ for (let c = 0; c < 6; c++) HEX[97 + c] = 10 + c;
 export const HEX2 = new Int16Array(65536).fill(-1);
 for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) if (HEX[a]! >= 0 && HEX[b]! >= 0) HEX2[(a << 8) | b] = HEX[a]! * 16 + HEX[b]!;
 
-
 export const isKeyChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
 export const isKeyStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
@@ -205,7 +204,6 @@ export class RecentLines {
   }
 }
 
-
 const permBit = (c: number, set: number, bit: number): number => (c === set ? bit : c === 45 ? 0 : -1);
 
 /** The permissions code of the four bytes at i ("r-xp" and the like), or -1. */
@@ -244,4 +242,3 @@ export function splitFlags(buf: Uint8Array, i: number, e: number): string[] {
   }
   return flags;
 }
-

@@ -17,7 +17,7 @@ export function parseSmapsRollup(text: string): ParseResult<SmapsRollup> {
   const lines = text.split('\n');
   if (lines.length > 1000) return failed({ message: `smaps_rollup has ${lines.length} lines; expected fewer than 50`, line: 1000 });
   lines.forEach((line, i) => {
-    if (line.length === 0 || i === 0 && /\[rollup\]/.test(line)) return;
+    if (line.length === 0 || (i === 0 && /\[rollup\]/.test(line))) return;
     const m = /^([A-Za-z_]+[A-Za-z0-9_]*):\s+(\d+)\s+kB$/.exec(line);
     if (m) fieldsKiB[m[1]!] = Number(m[2]);
     else warnings.push({ message: `unrecognised line ${JSON.stringify(line.slice(0, 60))}`, line: i + 1 });

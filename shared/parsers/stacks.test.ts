@@ -27,9 +27,15 @@ test('eu-stack and gdb of the same lab target give the same threads and the same
   // the four -threads goroutines are locked to their own M and park in the scheduler
   assert.ok(eu.value.groups.some((g) => g.count >= 4 && /idle M/.test(g.state)));
   assert.ok(eu.value.threads.every((t) => t.frames.length > 0 && t.frames.every((f) => f.func !== '')));
-  assert.ok(eu.value.threads.some((t) => t.frames.some((f) => f.goRuntime && f.func === 'runtime.futex')), 'abi0 suffixes normalised');
+  assert.ok(
+    eu.value.threads.some((t) => t.frames.some((f) => f.goRuntime && f.func === 'runtime.futex')),
+    'abi0 suffixes normalised',
+  );
   assert.ok(gdb.value.threads.some((t) => t.frames.some((f) => f.file !== null && f.line !== null)));
-  assert.ok(gdb.value.threads.every((t) => t.name !== null), 'new gdb prints thread names');
+  assert.ok(
+    gdb.value.threads.every((t) => t.name !== null),
+    'new gdb prints thread names',
+  );
   assertGolden(join(fixtures, 'golden', 'go1.26.eu-stack.txt'), groupsDump(eu));
   assertGolden(join(fixtures, 'golden', 'go1.26.gdb.txt'), groupsDump(gdb));
   assertGolden(join(fixtures, 'golden', 'go1.24.eu-stack.txt'), groupsDump(parseNativeStacks(read('go1.24.eu-stack.txt'))));
@@ -47,7 +53,10 @@ test('old gdb and pstack layouts: "Thread N (Thread 0x… (LWP n))", frames "fro
   ].join('\n');
   const r = parseNativeStacks(text);
   assert.ok(r.ok);
-  assert.deepEqual(r.value.threads.map((t) => t.tid), [1234, 1235]);
+  assert.deepEqual(
+    r.value.threads.map((t) => t.tid),
+    [1234, 1235],
+  );
   assert.deepEqual(r.value.threads[1]!.frames[0], { pc: '0x00007f1c2b0e3f9d', func: 'nanosleep', file: null, line: null, module: '/lib64/libc.so.6', goRuntime: false });
   assert.equal(r.value.threads[1]!.frames[1]!.line, 12);
   assert.equal(r.value.groups.length, 2);
@@ -86,7 +95,10 @@ for (const sample of samples) {
     assert.ok(r.ok, r.ok ? '' : r.error.message);
     const expected = ptPmpLines(readFileSync(join(ptPmp, sample.replace(/\.in$/, '.out')), 'utf8'));
     assert.deepEqual(r.value.groups.map((g) => `${g.count} ${g.key}`).sort(), expected);
-    assert.equal(r.value.groups.reduce((n, g) => n + g.count, 0), r.value.threads.length);
+    assert.equal(
+      r.value.groups.reduce((n, g) => n + g.count, 0),
+      r.value.threads.length,
+    );
   });
 }
 
@@ -95,7 +107,11 @@ test('stacks that differ only in their unnamed frames stay apart (pt-pmp: 14 gro
   assert.ok(r.ok);
   assert.equal(r.value.groups.length, 14);
   const futex = r.value.groups.filter((g) => g.funcs[0] === '__futex_abstimed_wait_cancelable64' && g.funcs.slice(1).every((f) => f === '??'));
-  assert.deepEqual(futex.map((g) => g.count).sort((a, b) => b - a), [12, 6, 5], 'by how many unnamed frames follow');
+  assert.deepEqual(
+    futex.map((g) => g.count).sort((a, b) => b - a),
+    [12, 6, 5],
+    'by how many unnamed frames follow',
+  );
 });
 
 test('pt-pmp frame names: libraries, source files, unnamed frames by library and address', () => {
@@ -104,7 +120,10 @@ test('pt-pmp frame names: libraries, source files, unnamed frames by library and
   assert.equal(ptPmpGdbFrame('#1  0x00007f272bd28088 in ?? ()', st), '::??');
   assert.equal(ptPmpGdbFrame('#20 0x00007f27642dc253 in ?? () from /lib/x86_64-linux-gnu/libstdc++.so.6', st), 'libstdc++::??(libstdc++.so.6)');
   assert.equal(ptPmpGdbFrame('#5  0x0000000000000000 in ?? ()', st), '??');
-  assert.equal(ptPmpGdbFrame('#19 0x000055be69c480e6 in std::thread::_State_impl<std::thread::_Invoker<std::tuple<Detached_thread, void (*)(unsigned long), unsigned long> > >::_M_run() ()', st), 'std::thread::_State_impl::_M_run');
+  assert.equal(
+    ptPmpGdbFrame('#19 0x000055be69c480e6 in std::thread::_State_impl<std::thread::_Invoker<std::tuple<Detached_thread, void (*)(unsigned long), unsigned long> > >::_M_run() ()', st),
+    'std::thread::_State_impl::_M_run',
+  );
   assert.equal(ptPmpEuFrame('#8  0x00007f27642dc253 ??() - /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30'), '??(libstdc++.so.6.0.30)');
   assert.equal(ptPmpEuFrame('#2  0x000055be68770708 mysqld_main(int, char**) - /x/bin/mysqld   /src/sql/conn_handler/connection_acceptor.h:64:75'), 'mysqld_main(connection_acceptor.h:64:75)');
   assert.equal(ptPmpEuFrame('#0  0x00007f2763f18bcf __poll - /usr/lib/x86_64-linux-gnu/libc.so.6   ../sysdeps/unix/sysv/linux/poll.c:29:10'), '__poll');

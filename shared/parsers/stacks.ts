@@ -117,7 +117,13 @@ function parseEuStack(text: string): ParseResult<NativeStacks> {
       // "#3  0x… name(args) - /path/module   /src/file.cc:2529:14": the module, and the source position when eu-stack printed one (-s).
       const rest = m[2] ?? '';
       const dash = rest.indexOf(' - ');
-      const where = dash >= 0 ? rest.slice(dash + 3).trim().split(/\s+/) : [];
+      const where =
+        dash >= 0
+          ? rest
+              .slice(dash + 3)
+              .trim()
+              .split(/\s+/)
+          : [];
       const token = (dash >= 0 ? rest.slice(0, dash) : rest).trim().split(/\s+/, 1)[0] ?? '';
       const func = normalizeFunc(token.replace(/\(.*$/, '') || '??');
       const src = where[1] ? /^(.*?):(\d+)(?::\d+)?$/.exec(where[1]) : null;
@@ -210,11 +216,11 @@ export function ptPmpGdbFrame(line: string, state: { tfile: string }): string {
       targ = line.slice(line.indexOf(' in ') + 4);
       if (targ.includes(' from ')) targ = targ.slice(0, targ.indexOf(' from '));
       if (targ.includes(' at ')) targ = targ.slice(0, targ.indexOf(' at '));
-      for (let prev = ''; targ.includes('>::') && prev !== targ; ) {
+      for (let prev = ''; targ.includes('>::') && prev !== targ;) {
         prev = targ;
         targ = targ.replace(/<[^<>]*>/g, '');
       }
-      for (let prev = ''; targ.includes('(') && prev !== targ; ) {
+      for (let prev = ''; targ.includes('(') && prev !== targ;) {
         prev = targ;
         targ = targ.replace(/\([^()]*\)/g, '');
       }

@@ -6,7 +6,10 @@ import { HARMLESS_ENV, PLANTED_ARGS, PLANTED_ENV, plantedArguments, plantedEnvir
 test('environ: secret names are masked, names kept, harmless values untouched', () => {
   const raw = ['PATH=/usr/bin', 'DB_PASSWORD=hunter2', 'API_TOKEN=abc', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', 'PWD=/srv', 'DB_PWD=x', ''].join('\0');
   const { text, redactions } = redactEnviron(raw);
-  assert.equal(text, ['PATH=/usr/bin', 'DB_PASSWORD=[REDACTED:secret-name]', 'API_TOKEN=[REDACTED:secret-name]', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', 'PWD=/srv', 'DB_PWD=[REDACTED:secret-name]', ''].join('\0'));
+  assert.equal(
+    text,
+    ['PATH=/usr/bin', 'DB_PASSWORD=[REDACTED:secret-name]', 'API_TOKEN=[REDACTED:secret-name]', 'GOMAXPROCS=4', 'SSH_AUTH_SOCK=/tmp/a', 'PWD=/srv', 'DB_PWD=[REDACTED:secret-name]', ''].join('\0'),
+  );
   assert.deepEqual(redactions, [
     { key: 'DB_PASSWORD', rule: 'secret-name' },
     { key: 'API_TOKEN', rule: 'secret-name' },
@@ -62,7 +65,20 @@ test('the planted-secret corpus: every shape masked and recorded by name or argu
 });
 
 test('names: words split on separators and camelCase; harmless look-alikes and file locations kept', () => {
-  for (const name of ['DB_PASS', 'PASSPHRASE', 'SENTRY_DSN', 'STRIPE_SK', 'dbPassword', 'javax.net.ssl.keyStorePassword', 'PGPASSWORD', 'MYSQL_PWD', 'oauthToken', 'X_API_KEY', 'apikey', 'DEPLOY_WEBHOOK'])
+  for (const name of [
+    'DB_PASS',
+    'PASSPHRASE',
+    'SENTRY_DSN',
+    'STRIPE_SK',
+    'dbPassword',
+    'javax.net.ssl.keyStorePassword',
+    'PGPASSWORD',
+    'MYSQL_PWD',
+    'oauthToken',
+    'X_API_KEY',
+    'apikey',
+    'DEPLOY_WEBHOOK',
+  ])
     assert.equal(secretNameRule(name, 'v'), 'secret-name', name);
   for (const name of ['PATH', 'GOMAXPROCS', 'GOMEMLIMIT', 'GOGC', 'GODEBUG', 'GOTRACEBACK', 'GOPRIVATE', 'TOKENIZER_MODEL', 'KEYBOARD_LAYOUT', 'BYPASS_CACHE', 'PWD', 'XDG_SESSION_TYPE', 'AUTHOR'])
     assert.equal(secretNameRule(name, 'v'), undefined, name);

@@ -148,7 +148,8 @@ export function createTraceReader(sink: TraceSink): TraceReader {
     const m = /^go 1\.(\d+) trace$/.exec(text);
     if (!m) throw new TraceError(`not a Go execution trace: the file starts with ${JSON.stringify(text.slice(0, 16))}, not "go 1.N trace"`, 0);
     const v = Number(m[1]);
-    if (OLD_VERSIONS.includes(v) || (v >= 5 && v < 22)) throw new TraceError(`a Go 1.${v} trace: the format before Go 1.22 (the old tracer) is recognised but not supported; record the trace with Go 1.22 or newer`, 0);
+    if (OLD_VERSIONS.includes(v) || (v >= 5 && v < 22))
+      throw new TraceError(`a Go 1.${v} trace: the format before Go 1.22 (the old tracer) is recognised but not supported; record the trace with Go 1.22 or newer`, 0);
     if (!(v in WIRE_VERSIONS)) throw new TraceError(`trace format version 1.${v} is not one Go ships (1.22, 1.23, 1.25, 1.26)`, 0);
     version = v;
     return true;

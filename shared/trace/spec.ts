@@ -138,7 +138,29 @@ export const KIND_OF: Readonly<Record<number, string>> = (() => {
   const set = (kind: string, ...types: number[]) => types.forEach((t) => (k[t] = kind));
   set('StackSample', Ev.CPUSample);
   set('Metric', Ev.ProcsChange, Ev.HeapAlloc, Ev.HeapGoal);
-  set('StateTransition', Ev.ProcStart, Ev.ProcStop, Ev.ProcSteal, Ev.ProcStatus, Ev.GoCreate, Ev.GoCreateSyscall, Ev.GoStart, Ev.GoDestroy, Ev.GoDestroySyscall, Ev.GoStop, Ev.GoBlock, Ev.GoUnblock, Ev.GoSyscallBegin, Ev.GoSyscallEnd, Ev.GoSyscallEndBlocked, Ev.GoStatus, Ev.GoSwitch, Ev.GoSwitchDestroy, Ev.GoCreateBlocked, Ev.GoStatusStack);
+  set(
+    'StateTransition',
+    Ev.ProcStart,
+    Ev.ProcStop,
+    Ev.ProcSteal,
+    Ev.ProcStatus,
+    Ev.GoCreate,
+    Ev.GoCreateSyscall,
+    Ev.GoStart,
+    Ev.GoDestroy,
+    Ev.GoDestroySyscall,
+    Ev.GoStop,
+    Ev.GoBlock,
+    Ev.GoUnblock,
+    Ev.GoSyscallBegin,
+    Ev.GoSyscallEnd,
+    Ev.GoSyscallEndBlocked,
+    Ev.GoStatus,
+    Ev.GoSwitch,
+    Ev.GoSwitchDestroy,
+    Ev.GoCreateBlocked,
+    Ev.GoStatusStack,
+  );
   set('RangeBegin', Ev.STWBegin, Ev.GCBegin, Ev.GCSweepBegin, Ev.GCMarkAssistBegin);
   set('RangeActive', Ev.GCActive, Ev.GCSweepActive, Ev.GCMarkAssistActive);
   set('RangeEnd', Ev.STWEnd, Ev.GCEnd, Ev.GCSweepEnd, Ev.GCMarkAssistEnd);

@@ -54,7 +54,11 @@ test('a trace that starts and ends inside GC cycles: they, and assists cut by it
   assert.ok(assists.partial > 0 && assists.partial <= assists.count);
   // Every GC stop-the-world pause belongs to a cycle in the list (none is left without one).
   const gcPauses = r.summary.stw.filter((p) => p.reason.startsWith('GC '));
-  for (const p of gcPauses) assert.ok(cycles.some((c) => p.startNs >= c.startNs - 2_000_000 && p.startNs <= c.startNs + c.durationNs), `pause at ${p.startNs} in a cycle`);
+  for (const p of gcPauses)
+    assert.ok(
+      cycles.some((c) => p.startNs >= c.startNs - 2_000_000 && p.startNs <= c.startNs + c.durationNs),
+      `pause at ${p.startNs} in a cycle`,
+    );
 });
 
 test('GC CPU is GC CPU time over duration × GOMAXPROCS, within [0, 1], on every trace fixture', () => {
@@ -105,7 +109,10 @@ test('read from a later generation on (what a window of the timeline reads), the
       assert.ok(s.ok, s.ok ? '' : s.error.message);
       const { gc } = s.summary;
       assert.ok(gc.cpuFraction !== null && gc.cpuFraction >= 0 && gc.cpuFraction <= 1, `${v} from ${at}: ${gc.cpuFraction}`);
-      assert.ok(gc.cycles.every((c, i) => c.durationNs >= 0 && c.startNs >= s.summary.firstNs && (c.partial === null || c.partial === 'end' || i === 0)), 'only the first cycle can have begun before');
+      assert.ok(
+        gc.cycles.every((c, i) => c.durationNs >= 0 && c.startNs >= s.summary.firstNs && (c.partial === null || c.partial === 'end' || i === 0)),
+        'only the first cycle can have begun before',
+      );
     }
   }
 });

@@ -120,7 +120,8 @@ export interface TraceSummary {
   readonly cpuSamples: { readonly count: number; readonly top: readonly CpuProfileEntry[] };
 }
 
-export type TraceSummaryResult = { readonly ok: true; readonly summary: TraceSummary } | { readonly ok: false; readonly error: { readonly message: string; readonly offset: number }; readonly summary: TraceSummary };
+export type TraceSummaryResult =
+  { readonly ok: true; readonly summary: TraceSummary } | { readonly ok: false; readonly error: { readonly message: string; readonly offset: number }; readonly summary: TraceSummary };
 
 const MAX_SERIES = 4000;
 const MAX_STACK_ROWS = 50;
@@ -411,7 +412,24 @@ export class TraceSummarizer implements TraceSink {
     if (!r)
       this.gs.set(
         id,
-        (r = { id, state: GONE, runnableAt: -1, runnableStack: 0, blockedAt: -1, blockReason: '', blockFrames: NO_FRAMES, syscallAt: -1, syscallPartial: false, syscallFrames: NO_FRAMES, assistAt: -1, assistPartial: false, onCpu: false, worker: NOT_WORKER, busy: NOT_WORKER, busyAt: -1 }),
+        (r = {
+          id,
+          state: GONE,
+          runnableAt: -1,
+          runnableStack: 0,
+          blockedAt: -1,
+          blockReason: '',
+          blockFrames: NO_FRAMES,
+          syscallAt: -1,
+          syscallPartial: false,
+          syscallFrames: NO_FRAMES,
+          assistAt: -1,
+          assistPartial: false,
+          onCpu: false,
+          worker: NOT_WORKER,
+          busy: NOT_WORKER,
+          busyAt: -1,
+        }),
       );
     return r;
   }
@@ -693,7 +711,15 @@ export class TraceSummarizer implements TraceSink {
         if (this.genCount === 1 && !this.gcOpen) this.gcOpen = { startNs: t, seq: a[0]!, partial: true };
         break;
       case Ev.GCEnd:
-        if (this.gcOpen) this.cycles.push({ startNs: this.gcOpen.startNs, durationNs: t - this.gcOpen.startNs, seq: this.gcOpen.seq, partial: this.gcOpen.partial ? 'start' : null, sweepTerminationNs: this.pendingSweep, markTerminationNs: this.pendingMark });
+        if (this.gcOpen)
+          this.cycles.push({
+            startNs: this.gcOpen.startNs,
+            durationNs: t - this.gcOpen.startNs,
+            seq: this.gcOpen.seq,
+            partial: this.gcOpen.partial ? 'start' : null,
+            sweepTerminationNs: this.pendingSweep,
+            markTerminationNs: this.pendingMark,
+          });
         this.gcOpen = null;
         this.pendingSweep = null;
         this.pendingMark = null;
@@ -870,7 +896,13 @@ export class TraceSummarizer implements TraceSink {
       blocking: { byReason: [...this.blockByReason.entries()].map(([reason, r]) => ({ reason, ...r })).sort((a, b) => b.totalNs - a.totalNs), byStack: this.blockByStack.top() },
       syscalls: { count: this.syscallCount, partial: this.syscallPartial, totalNs: this.syscallNs, byStack: this.syscallByStack.top() },
       procs: this.pBusy.flatMap((busyNs, p) => (busyNs === undefined ? [] : [{ p, busyNs, utilization: durationNs > 0 ? busyNs / durationNs : 0 }])),
-      cpuSamples: { count: this.sampleCount, top: [...profile.entries()].map(([func, e]) => ({ func, ...e })).sort((a, b) => b.self - a.self || b.total - a.total).slice(0, MAX_STACK_ROWS) },
+      cpuSamples: {
+        count: this.sampleCount,
+        top: [...profile.entries()]
+          .map(([func, e]) => ({ func, ...e }))
+          .sort((a, b) => b.self - a.self || b.total - a.total)
+          .slice(0, MAX_STACK_ROWS),
+      },
     };
   }
 }

@@ -45,8 +45,14 @@ for (const v of VERSIONS) {
     assert.ok(s.ok);
     assert.deepEqual(o.summary.procs, s.summary.procs, 'the same summary comes with the timeline');
     const procs = o.lanes.filter((l) => l.kind === 'proc');
-    assert.deepEqual(procs.map((l) => l.id), s.summary.procs.map((p) => p.p));
-    assert.ok(o.lanes.some((l) => l.kind === 'thread' && l.syscall!.some((level) => level.some((x) => x > 0))), 'some thread made system calls');
+    assert.deepEqual(
+      procs.map((l) => l.id),
+      s.summary.procs.map((p) => p.p),
+    );
+    assert.ok(
+      o.lanes.some((l) => l.kind === 'thread' && l.syscall!.some((level) => level.some((x) => x > 0))),
+      'some thread made system calls',
+    );
     for (const lane of procs) {
       assert.equal(lane.busyNs, s.summary.procs.find((p) => p.p === lane.id)!.busyNs);
       // Each level halves the one below, down to one bucket, and still adds up to the busy time
@@ -82,7 +88,10 @@ for (const v of VERSIONS) {
     for (const [m, t] of d.threadSyscalls) assertOrdered(t, `M${m} syscalls`);
     const blocked = d.stops.filter((s) => s.frames.length > 0 && s.why !== 'syscall');
     assert.ok(blocked.length > 0, 'intervals that ended in a block carry their stack');
-    assert.ok(blocked.some((s) => s.frames.some((f) => f.func.startsWith('main.'))), 'stacks resolve to function names');
+    assert.ok(
+      blocked.some((s) => s.frames.some((f) => f.func.startsWith('main.'))),
+      'stacks resolve to function names',
+    );
   });
 
   test(`${v}: one generation in the middle reads on its own`, () => {

@@ -370,7 +370,9 @@ export function buildTimelineDetail(chunks: Iterable<Uint8Array>, fromNs: number
 export function timelineBuffers(x: TimelineOverview | TimelineDetail): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   if ('lanes' in x) for (const l of x.lanes) for (const a of [...l.busy, ...(l.syscall ?? [])]) out.push(a.buffer as ArrayBuffer);
-  else for (const m of [x.procs, x.threadRuns, x.threadSyscalls]) for (const t of m.values()) out.push(t.start.buffer as ArrayBuffer, t.end.buffer as ArrayBuffer, t.g.buffer as ArrayBuffer, t.stop.buffer as ArrayBuffer);
+  else
+    for (const m of [x.procs, x.threadRuns, x.threadSyscalls])
+      for (const t of m.values()) out.push(t.start.buffer as ArrayBuffer, t.end.buffer as ArrayBuffer, t.g.buffer as ArrayBuffer, t.stop.buffer as ArrayBuffer);
   return out;
 }
 

@@ -60,7 +60,11 @@ test('a broken copy of the workflow is caught, with the line of each mistake', {
   const unquoted = repoWith(ciYml.replace('>> "$GITHUB_ENV"', '>> $GITHUB_ENV'));
   const s = await lintWorkflows([join('.github', 'workflows', 'ci.yml')], unquoted);
   if (s.findings.length === 0) assert.ok(!(await hasShellcheck()), 'shellcheck is installed but actionlint reported nothing for an unquoted variable');
-  else assert.ok(s.findings.some((f) => f.kind === 'shellcheck' && /SC2086/.test(f.message)), JSON.stringify(s.findings, null, 1));
+  else
+    assert.ok(
+      s.findings.some((f) => f.kind === 'shellcheck' && /SC2086/.test(f.message)),
+      JSON.stringify(s.findings, null, 1),
+    );
 });
 
 async function hasShellcheck(): Promise<boolean> {

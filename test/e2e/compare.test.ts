@@ -67,7 +67,10 @@ test('pick two sessions in the library and compare them: resolved advice, gorout
   let hoverShown = false;
   for (let i = 0; i < 3 && !hoverShown; i++) {
     await flame.hover({ position: { x: 10 + i, y: 5 } });
-    hoverShown = await hovered().then(() => true, () => false);
+    hoverShown = await hovered().then(
+      () => true,
+      () => false,
+    );
   }
   assert.ok(hoverShown, 'hovering the root of the differential flame graph names it with before → after');
   await shot(page, '26-compare');

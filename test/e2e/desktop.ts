@@ -30,7 +30,8 @@ export function electronExecutable(): string | null {
 
 /** Why the desktop window cannot be driven here, in one line, or null when it can. */
 export function desktopSkipReason(): string | null {
-  if (!electronExecutable()) return 'Electron binary absent (node_modules/electron has no dist: installed with ELECTRON_SKIP_BINARY_DOWNLOAD); the desktop-window flows run in CI (.github/workflows/ci.yml)';
+  if (!electronExecutable())
+    return 'Electron binary absent (node_modules/electron has no dist: installed with ELECTRON_SKIP_BINARY_DOWNLOAD); the desktop-window flows run in CI (.github/workflows/ci.yml)';
   if (!existsSync(join(root, 'dist', 'electron', 'main.cjs'))) return 'dist/electron/main.cjs is not built (npm run build)';
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display (DISPLAY unset): run under xvfb-run, as CI does';
   return null;

@@ -41,7 +41,10 @@ after(async () => {
 
 /** A contract call from the page through the preload bridge and IPC, as the renderer's transport makes it. */
 async function call<M extends MethodName>(page: Page, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
-  const reply = (await page.evaluate(([m, i]) => (window as unknown as { gopherscope: Record<string, (input: unknown) => Promise<unknown>> }).gopherscope[m as string]!(i), [method, input] as const)) as Reply<MethodOutput<M>>;
+  const reply = (await page.evaluate(([m, i]) => (window as unknown as { gopherscope: Record<string, (input: unknown) => Promise<unknown>> }).gopherscope[m as string]!(i), [
+    method,
+    input,
+  ] as const)) as Reply<MethodOutput<M>>;
   if (!reply.ok) throw new Error(`${method}: ${reply.error.code}: ${reply.error.message}`);
   return reply.value;
 }

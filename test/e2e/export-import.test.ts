@@ -72,7 +72,10 @@ test('Export from the Library shows the redaction record first, then downloads t
   const dialog = page.getByTestId('export-dialog');
   await dialog.getByTestId('redaction-row').first().waitFor();
   const rows = await dialog.getByTestId('redaction-row').allInnerTexts();
-  assert.ok(rows.some((r) => /proc\/environ\s+SLACK_TOKEN\s+\S+/.test(r)), rows.join('\n'));
+  assert.ok(
+    rows.some((r) => /proc\/environ\s+SLACK_TOKEN\s+\S+/.test(r)),
+    rows.join('\n'),
+  );
   assert.match(await dialog.getByTestId('redaction-summary').innerText(), /masked before storage/);
   assert.equal((await dialog.innerText()).includes(PLANTED), false);
   await shot(page, '20-export-redaction-record');
@@ -123,11 +126,15 @@ test('Import in a fresh library uploads the bundle and opens the session, with t
   await page.waitForURL(new RegExp(`#/sessions/${sessionId}$`));
   await page.getByTestId('overview-view').waitFor();
   const original = await stored(sourceDir, sessionId);
-  await page.getByTestId('artifact-row').nth(original.artifacts.length - 1).waitFor();
+  await page
+    .getByTestId('artifact-row')
+    .nth(original.artifacts.length - 1)
+    .waitFor();
   assert.equal(await page.getByTestId('artifact-row').count(), original.artifacts.length);
   await shot(page, '20-import-opened');
   const copy = await stored(freshDir, sessionId);
-  const shape = (s: SessionDetail) => s.artifacts.map((a) => ({ name: a.name, status: a.status, reason: a.reason, sizeBytes: a.sizeBytes, sha256: a.sha256 })).sort((a, b) => a.name.localeCompare(b.name));
+  const shape = (s: SessionDetail) =>
+    s.artifacts.map((a) => ({ name: a.name, status: a.status, reason: a.reason, sizeBytes: a.sizeBytes, sha256: a.sha256 })).sort((a, b) => a.name.localeCompare(b.name));
   assert.ok(original.artifacts.filter((a) => a.sha256).length > 10);
   assert.deepEqual(shape(copy), shape(original));
   assert.deepEqual(copy.redactions, original.redactions);

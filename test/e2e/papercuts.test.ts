@@ -93,7 +93,10 @@ test('a capture counts to a fixed total and counts down its CPU profile and trac
   const counts = new Set<string>();
   let countdown = '';
   while ((await page.getByTestId('capture-done').count()) === 0) {
-    const c = await page.getByTestId('capture-count').innerText().catch(() => '');
+    const c = await page
+      .getByTestId('capture-count')
+      .innerText()
+      .catch(() => '');
     const m = /of (\S+) artifacts/.exec(c);
     if (m) counts.add(m[1]!);
     const timer = page.locator('[data-testid="capture-countdown"][data-name="go/cpu.pb.gz"]');
@@ -159,7 +162,13 @@ test('go tool trace: the compile step, a link, and its process stops when the se
   await shot(page, '45-go-tool-trace-link');
   await page.getByTestId('nav-library').click();
   for (let i = 0; ; i++) {
-    if (await fetch(url).then(() => false, () => true)) break;
+    if (
+      await fetch(url).then(
+        () => false,
+        () => true,
+      )
+    )
+      break;
     assert.ok(i < 100, 'the viewer still answers 10 s after the session closed');
     await page.waitForTimeout(100);
   }

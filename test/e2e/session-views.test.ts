@@ -71,7 +71,10 @@ test('Overview: health, ranked recommendations with evidence, the memory waterfa
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="go-heap"]').getAttribute('data-bytes')) >= 16 * 1024 * 1024, 'the 16 MiB retained heap is in HeapInuse');
   assert.match(await page.getByTestId('cpu-CPU-quota').innerText(), /^0\.50 CPUs/);
   // The Go classes against MemStats and the reserved address space are figures beside the waterfall.
-  assert.match((await page.locator('[data-testid="waterfall-row"][data-key="attribution-go-heap"]').innerText()).replace(/\s+/g, ' '), /Go heap arenas .* against HeapSys \+ StackInuse = .*within the tolerance/);
+  assert.match(
+    (await page.locator('[data-testid="waterfall-row"][data-key="attribution-go-heap"]').innerText()).replace(/\s+/g, ' '),
+    /Go heap arenas .* against HeapSys \+ StackInuse = .*within the tolerance/,
+  );
   assert.ok(Number(await page.locator('[data-testid="waterfall-row"][data-key="reserved"]').getAttribute('data-bytes')) > 64 * 1024 * 1024);
   assert.match(await page.getByTestId('cpu-threads-by-state').innerText(), /\d+ idle M/, 'thread states from the eu-stack capture');
   await shot(page, '19-overview');

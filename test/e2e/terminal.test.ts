@@ -159,7 +159,9 @@ test('the Renderer menu switches to WebGL (software here) and back; the info lin
     await pane.evaluate((el: TerminalPaneElement) => el.gsTerminal!.whenShown('webgl-42'));
     await shot(page, '14-terminal-webgl');
   } else {
-    await page.waitForFunction(() => /^DOM renderer: WebGL unavailable/.test(document.querySelector('[data-testid="terminal"]:not([style*="none"]) [data-testid="terminal-renderer"]')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /^DOM renderer: WebGL unavailable/.test(document.querySelector('[data-testid="terminal"]:not([style*="none"]) [data-testid="terminal-renderer"]')?.textContent ?? ''),
+    );
   }
   await pane.getByTestId('terminal-renderer-choice').selectOption('auto');
   await page.waitForFunction(() => document.querySelector('[data-testid="terminal"]:not([style*="none"])')?.getAttribute('data-renderer') === 'dom');

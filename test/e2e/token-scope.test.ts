@@ -122,7 +122,10 @@ test('a page from another loopback port receives no credential and cannot call t
   assert.ok(reports.includes('done'), `the other page did not finish: ${reports.join(' | ')}`);
   await shot(page, 'token-scope-02-other-origin');
 
-  assert.ok(seen.some((s) => s.url === '/opened-from-app'), 'the window the app opened did not reach the other server');
+  assert.ok(
+    seen.some((s) => s.url === '/opened-from-app'),
+    'the window the app opened did not reach the other server',
+  );
   for (const s of seen) {
     assert.equal(s.headers.cookie, undefined, `${s.url} reached the other server with Cookie: ${s.headers.cookie}`);
     assert.ok(!JSON.stringify(s).includes(token), `${s.url} reached the other server carrying the token: ${JSON.stringify(s.headers)}`);

@@ -144,7 +144,7 @@ test('Trace: zoom, hover a GC pause, and click a goroutine interval for its stac
   await shot(page, '25-trace-stack');
 });
 
-test('Trace: open with go tool trace starts Go\'s viewer on the stored file', async () => {
+test("Trace: open with go tool trace starts Go's viewer on the stored file", async () => {
   await page.getByTestId('go-tool-trace').click();
   // Browser mode: a link to Go's viewer (the desktop app opens it instead).
   const url = (await page.getByTestId('go-tool-trace-link').getAttribute('href', { timeout: 240_000 }))!.trim();

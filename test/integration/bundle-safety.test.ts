@@ -110,7 +110,11 @@ function gzipBomb(tar: Buffer, zeroGiB: number): Buffer {
 test('a gzip bomb after the declared entries (10 GiB of zeros) is stopped soon after the declared bytes; nothing is imported', { timeout: 300_000 }, async () => {
   const { dataDir, api } = await library('bomb');
   const body = 'hello';
-  const tar = Buffer.concat([tarEntry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: body.length, sha256: sha(body) }])), tarEntry('artifacts/proc/status', body), Buffer.alloc(1024)]);
+  const tar = Buffer.concat([
+    tarEntry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: body.length, sha256: sha(body) }])),
+    tarEntry('artifacts/proc/status', body),
+    Buffer.alloc(1024),
+  ]);
   const file = join(root, 'bomb.tar.gz');
   writeFileSync(file, gzipBomb(tar, 10));
   const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -119,7 +123,9 @@ test('a gzip bomb after the declared entries (10 GiB of zeros) is stopped soon a
   await assert.rejects(api.call('sessions.import', { path: file }), (e: unknown) => e instanceof ApiError && /decompression bomb|more than/.test(e.message) && e.hint === 'Nothing was imported.');
   const ms = performance.now() - started;
   lag.disable();
-  console.log(`bomb of ${(readFileSync(file).length / 1e6).toFixed(1)} MB (10 GiB inflated): refused in ${ms.toFixed(0)} ms; event loop delay max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`);
+  console.log(
+    `bomb of ${(readFileSync(file).length / 1e6).toFixed(1)} MB (10 GiB inflated): refused in ${ms.toFixed(0)} ms; event loop delay max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
+  );
   assert.ok(ms < 15_000, `refused in ${ms.toFixed(0)} ms`);
   assert.deepEqual(await api.call('sessions.list', {}), []);
   assert.deepEqual(filesUnder(join(dataDir, 'blobs')), [], 'no blob, no temporary file');
@@ -158,7 +164,12 @@ test('export writes through a random temporary name opened exclusively: a symlin
   const { api } = await library('export-tmp');
   const body = 'Name:\tx\n';
   const src = join(root, 'src.tar.gz');
-  writeFileSync(src, gzipSync(Buffer.concat([tarEntry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: body.length, sha256: sha(body) }])), tarEntry('artifacts/proc/status', body), Buffer.alloc(1024)])));
+  writeFileSync(
+    src,
+    gzipSync(
+      Buffer.concat([tarEntry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: body.length, sha256: sha(body) }])), tarEntry('artifacts/proc/status', body), Buffer.alloc(1024)]),
+    ),
+  );
   const { sessionId } = await api.call('sessions.import', { path: src });
   const dir = join(root, 'shared-out');
   mkdirSync(dir);

@@ -90,8 +90,16 @@ test('hostile bundles are refused with a clear error and nothing is imported', a
     ['traversal', Buffer.concat([entry('manifest.json', manifestFor([])), entry('../../etc/evil', 'x'), Buffer.alloc(1024)]), /unsafe path/],
     ['symlink', Buffer.concat([entry('manifest.json', manifestFor([])), entry('artifacts/link', '', 'SymbolicLink', '/etc/shadow'), Buffer.alloc(1024)]), /links are refused/],
     ['undeclared', Buffer.concat([entry('manifest.json', manifestFor([])), entry('artifacts/extra', 'x'), Buffer.alloc(1024)]), /not declared/],
-    ['tampered', Buffer.concat([entry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: 5, sha256: sha('hello') }])), entry('artifacts/proc/status', 'HELLO'), Buffer.alloc(1024)]), /does not match its sha256/],
-    ['wrong size', Buffer.concat([entry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: 5, sha256: sha('hello') }])), entry('artifacts/proc/status', 'hello world'), Buffer.alloc(1024)]), /the manifest says 5/],
+    [
+      'tampered',
+      Buffer.concat([entry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: 5, sha256: sha('hello') }])), entry('artifacts/proc/status', 'HELLO'), Buffer.alloc(1024)]),
+      /does not match its sha256/,
+    ],
+    [
+      'wrong size',
+      Buffer.concat([entry('manifest.json', manifestFor([{ name: 'proc/status', sizeBytes: 5, sha256: sha('hello') }])), entry('artifacts/proc/status', 'hello world'), Buffer.alloc(1024)]),
+      /the manifest says 5/,
+    ],
     ['bomb', Buffer.concat([entry('manifest.json', manifestFor([{ name: 'proc/smaps', sizeBytes: 50 * 1024 ** 3, sha256: sha('x') }])), Buffer.alloc(1024)]), /decompression bomb/],
     ['no manifest first', Buffer.concat([entry('artifacts/proc/status', 'hello'), entry('manifest.json', manifestFor([])), Buffer.alloc(1024)]), /before manifest/],
   ];

@@ -71,7 +71,11 @@ test('sshd killed at 20 random points during capture: always a consistent sessio
       if (a.status === 'ok' || a.status === 'truncated') assert.ok(a.sha256 || a.sizeBytes === 0, `${a.name} has its blob`);
       else assert.ok(a.reason, `${a.name} says why it is ${a.status}`);
     }
-    if (session.status !== 'complete') assert.ok(session.artifacts.some((a) => (a.reason ?? '').startsWith('not captured')), `run ${run}: missing ones are listed`);
+    if (session.status !== 'complete')
+      assert.ok(
+        session.artifacts.some((a) => (a.reason ?? '').startsWith('not captured')),
+        `run ${run}: missing ones are listed`,
+      );
     await s.stop();
   }
   const db = await Database.open(join(dir, 'data', 'gopherscope.db'));
@@ -101,7 +105,10 @@ test('a process whose name and arguments are full of shell metacharacters is cap
     assert.ok(list.find((p) => p.pid === t.pid)?.command.includes('$(touch'));
     assert.equal(existsSync(marker), false, 'nothing from the process text was executed');
     for (const d of [homedir(), process.cwd(), '/', tmpdir()]) assert.equal(existsSync(join(d, relMarker)), false, `nothing ran in ${d}`);
-    assert.deepEqual(readdirSync(odd).filter((f) => f === 'PWNED'), []);
+    assert.deepEqual(
+      readdirSync(odd).filter((f) => f === 'PWNED'),
+      [],
+    );
   } finally {
     await t.stop();
   }

@@ -58,7 +58,13 @@ const artifact = (s: SessionDetail, name: string) => s.artifacts.find((a) => a.n
 const text = async (s: SessionDetail, name: string) => (await api.call('artifacts.read', { artifactId: artifact(s, name).id })).text;
 
 test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come through the discovered endpoint', async () => {
-  const t = await lab.startGoService({ memoryMaxBytes: 512 * 1024 * 1024, cpuQuotaUs: 100_000, cpuPeriodUs: 100_000, args: ['-goroutines', '300', '-alloc-rate', '8000000'], env: { GRAFANA_API_KEY: 'planted-go-capture-secret' } });
+  const t = await lab.startGoService({
+    memoryMaxBytes: 512 * 1024 * 1024,
+    cpuQuotaUs: 100_000,
+    cpuPeriodUs: 100_000,
+    args: ['-goroutines', '300', '-alloc-rate', '8000000'],
+    env: { GRAFANA_API_KEY: 'planted-go-capture-secret' },
+  });
   const progress: Progress[] = [];
   const s = await capture({ hostId, pid: t.pid, cpuProfileSeconds: 1, traceSeconds: 1 }, progress);
   assert.equal(s.status, 'complete', s.statusReason ?? '');
@@ -66,7 +72,10 @@ test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come t
   const total = progress[0]!.total;
   assert.ok(total >= 20, `total ${total}`);
   assert.deepEqual([...new Set(progress.map((p) => p.total))], [total]);
-  assert.ok(progress.every((p, i) => p.done <= total && (i === 0 || p.done >= progress[i - 1]!.done)), 'done never goes back and never passes the total');
+  assert.ok(
+    progress.every((p, i) => p.done <= total && (i === 0 || p.done >= progress[i - 1]!.done)),
+    'done never goes back and never passes the total',
+  );
   assert.equal(progress.at(-1)!.done, total);
   // The timed fetches count down while they sample, and leave the list once stored.
   for (const name of ['go/cpu.pb.gz', 'go/trace']) {
@@ -87,7 +96,11 @@ test('goroutines, heap with MemStats, profiles, a CPU profile and a trace come t
   for (const a of s.artifacts) assert.ok(specOf(a.name), `${a.name} is not in shared/artifacts/registry.ts`);
   const names = new Set(s.artifacts.map((a) => a.name));
   const expected = expectedArtifacts({ pprof: [...names].filter((n) => specOf(n)?.source.from === 'endpoint' && !['go/metrics.txt', 'go/expvar.json'].includes(n)), goBinary: true, stacks: true });
-  assert.deepEqual(expected.filter((n) => !names.has(n)), [], 'every expected artifact is accounted for');
+  assert.deepEqual(
+    expected.filter((n) => !names.has(n)),
+    [],
+    'every expected artifact is accounted for',
+  );
   const meta = JSON.parse(await text(s, 'meta/discovery.json'));
   assert.equal(meta.pprofPort, Number(t.pprofAddr!.split(':')[1]), 'the endpoint was discovered from the process sockets');
   assert.equal(meta.cgroupPath, t.cgroup.relativePath);
@@ -169,6 +182,9 @@ test('native stacks: the first available tool runs and says how long the target 
   assert.match(artifact(gdb, 'stacks/native.txt').reason ?? '', /^gdb ran/);
 
   const off = await capture({ hostId, pid: t.pid, stacks: false });
-  assert.equal(off.artifacts.find((a) => a.name === 'stacks/native.txt'), undefined);
+  assert.equal(
+    off.artifacts.find((a) => a.name === 'stacks/native.txt'),
+    undefined,
+  );
   assert.ok(t.child.exitCode === null && t.child.signalCode === null, 'the target survives every stack tool');
 });

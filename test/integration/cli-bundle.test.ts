@@ -55,5 +55,8 @@ test('sessions (a backend command) does load SQLite: the check above can see it'
   const r = loadedBy(['sessions', '--data-dir', dataDir]);
   rmSync(dataDir, { recursive: true, force: true });
   assert.equal(r.code, 0);
-  assert.ok(heavy(r.modules).some((m) => m.includes('sqlite3')), `sqlite3 not among ${r.modules.length} modules`);
+  assert.ok(
+    heavy(r.modules).some((m) => m.includes('sqlite3')),
+    `sqlite3 not among ${r.modules.length} modules`,
+  );
 });

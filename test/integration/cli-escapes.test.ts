@@ -177,7 +177,8 @@ test('keyboard-interactive prompts from the server are escaped, with and without
     const tty = await runAsync('script', ['-qec', cmd, '/dev/null'], 'wrong\n');
     const screen = tty.stdout;
     assert.match(screen, /Code\?\]0;PROMPT-TITLE\?\?FAKE PROMPT:/, JSON.stringify(screen));
-    for (const seq of ['\u001b]0;', '\u0007', '\u009b', '\u001b[8m', '\rOVERWRITE', '\nFAKE PROMPT']) assert.ok(!screen.includes(seq), `raw ${JSON.stringify(seq)} reached the terminal: ${JSON.stringify(screen)}`);
+    for (const seq of ['\u001b]0;', '\u0007', '\u009b', '\u001b[8m', '\rOVERWRITE', '\nFAKE PROMPT'])
+      assert.ok(!screen.includes(seq), `raw ${JSON.stringify(seq)} reached the terminal: ${JSON.stringify(screen)}`);
   } finally {
     await hostile.close();
   }

@@ -45,7 +45,10 @@ test('--perfetto writes the Chrome trace-event format: P tracks with goroutine s
   assert.ok(trackNames.includes('GC') && trackNames.includes('stop-the-world') && trackNames.some((n) => /^P\d+$/.test(n)), trackNames.join(', '));
   const slices = ev.filter((e) => e.ph === 'X');
   assert.ok(slices.some((e) => /^G\d+$/.test(e.name)) && slices.some((e) => e.name === 'GC') && slices.some((e) => e.name.startsWith('STW: ')));
-  assert.ok(slices.every((e) => e.ts! >= 0 && e.dur! >= 0), 'slices have non-negative times');
+  assert.ok(
+    slices.every((e) => e.ts! >= 0 && e.dur! >= 0),
+    'slices have non-negative times',
+  );
   const counters = new Set(ev.filter((e) => e.ph === 'C').map((e) => e.name));
   for (const c of ['heap live (bytes)', 'heap goal (bytes)', 'goroutines', 'GOMAXPROCS']) assert.ok(counters.has(c), c);
 });

@@ -84,7 +84,11 @@ test('capture writes a session and an --out bundle that import and report read, 
   assert.match(r.stderr, /\[\d+\/\d+\] proc\//);
   const steps = r.stderr.split('\n').flatMap((l) => /^\[\d+\/\d+\] (.+)$/.exec(l)?.slice(1) ?? []);
   assert.ok(steps.length > 5, r.stderr);
-  assert.deepEqual(steps.filter((s, i) => steps.indexOf(s) !== i), [], 'a step printed twice');
+  assert.deepEqual(
+    steps.filter((s, i) => steps.indexOf(s) !== i),
+    [],
+    'a step printed twice',
+  );
   const sessionId = r.stdout.trim();
   const file = gunzipSync(readFileSync(out)).toString('latin1');
   assert.ok(file.startsWith('manifest.json'), 'a tar whose first member is the manifest');
@@ -98,7 +102,10 @@ test('capture writes a session and an --out bundle that import and report read, 
   // The same bundle `export` writes: byte for byte but for the export time in the manifest.
   const exported = join(dataDir, 'export.tar.gz');
   assert.equal(run('export', sessionId, exported).code, 0);
-  const strip = (p: string) => gunzipSync(readFileSync(p)).toString('latin1').replace(/"exportedAt": "[^"]*"/, '');
+  const strip = (p: string) =>
+    gunzipSync(readFileSync(p))
+      .toString('latin1')
+      .replace(/"exportedAt": "[^"]*"/, '');
   assert.equal(strip(out), strip(exported));
 
   // Into a fresh library: the same artifacts, and a report.
@@ -143,7 +150,10 @@ test('a ~/.ssh/config alias: ps, trust and capture read it as ssh does, and the 
   assert.equal(trusted.status, 0, trusted.stderr);
   const ps = alias('ps', 'lab-target');
   assert.equal(ps.code, 0, ps.stderr);
-  assert.ok(ps.stdout.split('\n').some((l) => l.trim().startsWith(`${target.pid} `)), ps.stdout);
+  assert.ok(
+    ps.stdout.split('\n').some((l) => l.trim().startsWith(`${target.pid} `)),
+    ps.stdout,
+  );
   const cap = alias('capture', 'lab-target', '--pid', String(target.pid), '--no-stacks', '--no-process-memory', '--no-mem-probes');
   assert.equal(cap.code, 0, cap.stderr);
   const list = JSON.parse(alias('sessions', '--json').stdout) as Array<{ id: string; hostLabel: string }>;

@@ -34,14 +34,7 @@ for (const shell of shells) {
   test(`${shell.join(' ')}: hostile cmdline is captured byte for byte and nothing runs`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gs-hostile-'));
     const marker = join(dir, 'pwned');
-    const hostile = [
-      `$(touch ${marker})`,
-      `\`touch ${marker}\``,
-      `'; touch ${marker}; '`,
-      `"; touch ${marker}; "`,
-      '\n@@GS1 0000 END proc/cmdline rc=0\n',
-      '%s%n%x',
-    ];
+    const hostile = [`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`, `"; touch ${marker}; "`, '\n@@GS1 0000 END proc/cmdline rc=0\n', '%s%n%x'];
     // node ignores extra arguments after the script, so they sit in /proc/PID/cmdline untouched.
     const args = ['-e', 'setTimeout(() => {}, 30000)', ...hostile];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
@@ -55,7 +48,10 @@ for (const shell of shells) {
       const r = runScript(shell, script, nonce);
       const expected = [process.execPath, ...args].join('\0') + '\0';
       assert.equal(r.bodies.get('proc/cmdline')?.toString('utf8'), expected);
-      assert.ok(r.events.some((e) => e.kind === 'done'), r.stderr);
+      assert.ok(
+        r.events.some((e) => e.kind === 'done'),
+        r.stderr,
+      );
       assert.equal(existsSync(marker), false, 'a command from the cmdline was executed');
       assert.deepEqual(readdirSync(dir), []);
     } finally {
@@ -119,7 +115,18 @@ function memoryReads(shell: string[], env?: NodeJS.ProcessEnv): void {
     const exePath = readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').split('\0')[0]!;
     const line = maps.split('\n').find((l) => / 00000000 /.test(l) && l.endsWith(realpathSync(exePath)))!;
     const start = parseInt(line.split('-')[0]!, 16);
-    const r = runScript(shell, readScript(nonce, { mem: [{ name: 'mem/head', pid: process.pid, address: start + 8, length: 24 }, { name: 'mem/none', pid: process.pid, address: 8, length: 8 }] }), nonce, 1 << 20, env);
+    const r = runScript(
+      shell,
+      readScript(nonce, {
+        mem: [
+          { name: 'mem/head', pid: process.pid, address: start + 8, length: 24 },
+          { name: 'mem/none', pid: process.pid, address: 8, length: 8 },
+        ],
+      }),
+      nonce,
+      1 << 20,
+      env,
+    );
     const ends = new Map(r.events.flatMap((e) => (e.kind === 'end' ? [[e.name, e.rc] as const] : [])));
     const errs = new Map(r.events.flatMap((e) => (e.kind === 'stderr' ? [[e.name, e.text] as const] : [])));
     assert.equal(ends.get('mem/head'), 0, errs.get('mem/head'));

@@ -89,7 +89,11 @@ test('the disk fills up during a capture: the process lives, the session ends pa
   }
   const tmp = join(dataDir, 'blobs', 'tmp');
   const left = readdirSync(tmp, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  assert.deepEqual(left.map((e) => e.name), [], 'the blob that did not fit was removed');
+  assert.deepEqual(
+    left.map((e) => e.name),
+    [],
+    'the blob that did not fit was removed',
+  );
 });
 
 test('on a completely full disk the library still opens: sessions list and a report read the stored artifacts', async () => {

@@ -51,7 +51,6 @@ async function rows(dataDir: string) {
   }
 }
 
-
 test('a host that sends the same artifact twice: the backend lives and the session ends partial with the reason', async () => {
   // The sleep keeps the stream open after the second copy, as a host could: the failure must not wait for the end.
   const sshd = await hostile([shFrame('proc/status', 'Name:\tfirst\n'), shFrame('proc/status', 'Name:\tsecond\n'), 'sleep 3', shDone].join('\n'));
@@ -124,7 +123,9 @@ test('700 artifacts of 1 MiB: each is released once stored, and the peak memory 
   // Each 1.35 MiB frame passes task/TID/sched's 64 KiB cap (shared/artifacts/registry.ts): stored truncated, as the registry says.
   const stored = artifacts.filter((a) => a.name.startsWith('task/') && (a.status === 'ok' || a.status === 'truncated')).length;
   const growthMiB = (big.peakRssKiB - small.peakRssKiB) / 1024;
-  console.log(`peak RSS: 8 × 1 MiB ${(small.peakRssKiB / 1024).toFixed(0)} MiB, 700 × 1 MiB ${(big.peakRssKiB / 1024).toFixed(0)} MiB (+${growthMiB.toFixed(0)} MiB); ${stored} artifacts stored; ${sessions[0]!.status} ${sessions[0]!.status_reason ?? ''}`);
+  console.log(
+    `peak RSS: 8 × 1 MiB ${(small.peakRssKiB / 1024).toFixed(0)} MiB, 700 × 1 MiB ${(big.peakRssKiB / 1024).toFixed(0)} MiB (+${growthMiB.toFixed(0)} MiB); ${stored} artifacts stored; ${sessions[0]!.status} ${sessions[0]!.status_reason ?? ''}`,
+  );
   assert.ok(small.peakRssKiB > 0 && big.peakRssKiB > 0, 'RSS was sampled');
   assert.ok(stored >= 300, `${stored} artifacts stored`);
   assert.ok(growthMiB < 160, `peak RSS grew by ${growthMiB.toFixed(0)} MiB for 700 MiB of artifacts`);

@@ -57,7 +57,19 @@ async function longLivedTmpFile(dataDir: string, deadlineMs: number, forMs = 100
 /** A capture with an execution trace; each test has its own target, as a Go process runs one trace at a time. */
 function startCapture(target: LabTarget, dataDir: string, traceSeconds: number) {
   return startCli(
-    ['capture', `${lab.sshd.user}@127.0.0.1:${lab.sshd.port}`, '--pid', String(target.pid), '--identity', lab.sshd.clientKeyPath, '--no-stacks', '--trace-seconds', String(traceSeconds), '--data-dir', dataDir],
+    [
+      'capture',
+      `${lab.sshd.user}@127.0.0.1:${lab.sshd.port}`,
+      '--pid',
+      String(target.pid),
+      '--identity',
+      lab.sshd.clientKeyPath,
+      '--no-stacks',
+      '--trace-seconds',
+      String(traceSeconds),
+      '--data-dir',
+      dataDir,
+    ],
     env,
   );
 }

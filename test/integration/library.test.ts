@@ -42,7 +42,10 @@ test('1,000 sessions: filter by host, process, tag, notes text and date in well 
     const tag = await timed({ tag: 'incident-42' });
     assert.deepEqual(tag.r.map((s) => s.id).sort(), [ids[123], ids[456]].sort());
     const text = await timed({ text: 'heap grew' });
-    assert.deepEqual(text.r.map((s) => s.id), [ids[123]]);
+    assert.deepEqual(
+      text.r.map((s) => s.id),
+      [ids[123]],
+    );
     assert.deepEqual(text.r[0]!.tags, ['incident-42', 'oom']);
     const pct = await timed({ text: '100%' });
     assert.equal(pct.r.length, 0, 'LIKE wildcards in user text are literal');

@@ -47,7 +47,8 @@ test('glibc malloc heaps are c-malloc, the Go classes reconcile with MemStats, r
   for (const p of heapInfos) {
     const i = Array.from(t.start).indexOf(p.address);
     assert.ok(i >= 0, `0x${p.address.toString(16)} is a mapping`);
-    for (let j = i; j < t.length && t.start[j]! < p.address + ALIGN; j++) assert.equal(t.classes[t.class[j]!], 'c-malloc', `mapping 0x${t.start[j]!.toString(16)} of the heap at 0x${p.address.toString(16)}: ${t.reasons[t.reason[j]!]}`);
+    for (let j = i; j < t.length && t.start[j]! < p.address + ALIGN; j++)
+      assert.equal(t.classes[t.class[j]!], 'c-malloc', `mapping 0x${t.start[j]!.toString(16)} of the heap at 0x${p.address.toString(16)}: ${t.reasons[t.reason[j]!]}`);
   }
 
   // report --json: memoryClasses, and the Go classes within the tolerance of the target's MemStats.
@@ -56,11 +57,19 @@ test('glibc malloc heaps are c-malloc, the Go classes reconcile with MemStats, r
   assert.ok(classes.get('c-malloc')!.reservedBytes >= heapInfos.length * 60 * MiB, 'each glibc heap reserves most of its 64 MiB');
   assert.ok(classes.get('c-malloc')!.mappedBytes > 0 && classes.get('c-malloc')!.mappedBytes < heapInfos.length * 8 * MiB);
   assert.equal(r.attribution.runtimeSource?.artifact, 'go/heap-debug1.txt');
-  for (const row of r.attribution.rows) assert.equal(row.within, true, `${row.key}: ${(row.mappedBytes / MiB).toFixed(1)} MiB in smaps against ${row.runtimeWhat} = ${((row.runtimeBytes ?? NaN) / MiB).toFixed(1)} MiB (tolerance ${((row.toleranceBytes ?? NaN) / MiB).toFixed(1)} MiB)`);
+  for (const row of r.attribution.rows)
+    assert.equal(
+      row.within,
+      true,
+      `${row.key}: ${(row.mappedBytes / MiB).toFixed(1)} MiB in smaps against ${row.runtimeWhat} = ${((row.runtimeBytes ?? NaN) / MiB).toFixed(1)} MiB (tolerance ${((row.toleranceBytes ?? NaN) / MiB).toFixed(1)} MiB)`,
+    );
   // Reserved address space is a figure beside the waterfall, never part of RSS.
   const reserved = r.report.memory.rows.find((x) => x.key === 'reserved');
   assert.equal(reserved?.kind, 'aside');
-  assert.equal(reserved?.bytes, r.report.memoryClasses!.reduce((a, c) => a + c.reservedBytes, 0));
+  assert.equal(
+    reserved?.bytes,
+    r.report.memoryClasses!.reduce((a, c) => a + c.reservedBytes, 0),
+  );
   assert.ok(reserved!.bytes! > (r.report.memory.rssBytes ?? 0), 'far more is reserved than resident');
   assert.ok(r.report.memory.rows.some((x) => x.key === 'attribution-go-heap' && /within the tolerance/.test(x.label)));
 });

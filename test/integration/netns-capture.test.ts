@@ -77,7 +77,7 @@ test('the lab container is real: its own network namespace with only a loopback,
   assert.match(readFileSync(`/proc/${ctr.pid}/cgroup`, 'utf8'), new RegExp(`kubepods-burstable-pod${podUid.replace(/-/g, '_')}\\.slice/cri-containerd-${containerId}\\.scope`));
 });
 
-test('pprof through the namespace: discovered from the process\'s own sockets and fetched with nsenter and the first forwarder the host has', async () => {
+test("pprof through the namespace: discovered from the process's own sockets and fetched with nsenter and the first forwarder the host has", async () => {
   const s = await capture({ stacks: false });
   assert.equal(s.status, 'complete', s.statusReason ?? '');
   for (const name of GO_ARTIFACTS) {
@@ -178,7 +178,15 @@ test('a host whose PATH has no forwarder (no socat, busybox or bash): refused, n
   writeFileSync(join(home, '.ssh', 'environment'), `PATH=${bin}\n`, { mode: 0o644 });
   const minimal = await startSshd({ extraConfig: ['PermitUserEnvironment yes'] });
   try {
-    const host = await api.call('hosts.add', { label: 'minimal', hostname: '127.0.0.1', port: minimal.port, user: user.name, identityFile: minimal.clientKeyPath, useSudo: true, strictHostKeyChecking: 'accept-new' });
+    const host = await api.call('hosts.add', {
+      label: 'minimal',
+      hostname: '127.0.0.1',
+      port: minimal.port,
+      user: user.name,
+      identityFile: minimal.clientKeyPath,
+      useSudo: true,
+      strictHostKeyChecking: 'accept-new',
+    });
     assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
     const { captureId, sessionId } = await api.call('capture.start', { hostId: host.id, pid: ctr.pid, stacks: false });
     await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === captureId && resolve()));

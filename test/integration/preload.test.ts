@@ -52,7 +52,7 @@ test('valid input is sent on one channel; invalid input never leaves the page', 
   assert.equal(invoked[0]!.channel, 'gs:call');
   assert.equal(invoked[0]!.args[0], 'hosts.add');
   assert.deepEqual(plain(invoked[0]!.args[1]), { label: 'a', hostname: 'db-1', port: 22, user: 'sre', jump: [], strictHostKeyChecking: 'ask', identitiesOnly: false, useSudo: false });
-  const bad = (await (bridge['hosts.add'] as (i: unknown) => Promise<{ ok: boolean; error: { code: string } }>)({ label: 'a', hostname: '$(reboot)', user: 'sre' }));
+  const bad = await (bridge['hosts.add'] as (i: unknown) => Promise<{ ok: boolean; error: { code: string } }>)({ label: 'a', hostname: '$(reboot)', user: 'sre' });
   assert.equal(bad.ok, false);
   assert.equal(bad.error.code, 'invalid-input');
   assert.equal(invoked.length, 1, 'nothing sent');

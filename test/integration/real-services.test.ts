@@ -106,7 +106,10 @@ function goClassesAgainstMemStats(report: Report, oracle: ServiceOracle) {
   ];
   for (const [id, runtime, what] of expect) {
     const mapped = cls.get(id)?.mappedBytes ?? 0;
-    assert.ok(Math.abs(mapped - runtime) <= goTolerance(runtime), `${id} ${(mapped / MiB).toFixed(1)} MiB against ${what} ${(runtime / MiB).toFixed(1)} MiB (tolerance ${(goTolerance(runtime) / MiB).toFixed(1)} MiB)`);
+    assert.ok(
+      Math.abs(mapped - runtime) <= goTolerance(runtime),
+      `${id} ${(mapped / MiB).toFixed(1)} MiB against ${what} ${(runtime / MiB).toFixed(1)} MiB (tolerance ${(goTolerance(runtime) / MiB).toFixed(1)} MiB)`,
+    );
   }
 }
 
@@ -130,7 +133,7 @@ function adviceAgainstOracle(report: Report, oracle: ServiceOracle) {
 const CADDY_LIMITS = { memoryMaxBytes: 256 * MiB, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 };
 const CADDY_GODEBUG = 'madvdontneed=1,asyncpreemptoff=1,loadstall=1';
 
-test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through its namespace; its own log and /metrics agree with each other', async (t) => {
+test("Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue's GODEBUG): captured through its namespace; its own log and /metrics agree with each other", async (t) => {
   const caddy = await startRealService('caddy', { ...CADDY_LIMITS, env: { GODEBUG: CADDY_GODEBUG } });
   try {
     // The binary links the libraries that set the values in-process.
@@ -165,9 +168,12 @@ test('Caddy v2.11.9 (256 MiB, 0.5 CPU, the issue\'s GODEBUG): captured through i
     });
     await t.test('advice: no GOMEMLIMIT is proposed (automemlimit set it), and madvdontneed=1 is named redundant since Go 1.16', () => {
       for (const r of report.recommendations) assert.doesNotMatch(r.change.diff, /^(add |\+)GOMEMLIMIT=/m, `${r.id} proposes GOMEMLIMIT although Caddy set it`);
-      assert.ok(report.recommendations.some((r) => /madvdontneed/.test(`${r.title}\n${r.change.diff}`) && /redundant|default/i.test(`${r.title}\n${r.change.diff}`)), 'madvdontneed=1 is named as redundant');
+      assert.ok(
+        report.recommendations.some((r) => /madvdontneed/.test(`${r.title}\n${r.change.diff}`) && /redundant|default/i.test(`${r.title}\n${r.change.diff}`)),
+        'madvdontneed=1 is named as redundant',
+      );
     });
-    await t.test('memory: the Go classes reconcile with Caddy\'s MemStats (its /metrics) within the tolerance', () => goClassesAgainstMemStats(report, oracle));
+    await t.test("memory: the Go classes reconcile with Caddy's MemStats (its /metrics) within the tolerance", () => goClassesAgainstMemStats(report, oracle));
     await t.test('advice: no false claim against what Caddy reports', () => adviceAgainstOracle(report, oracle));
   } finally {
     await caddy.stop();
@@ -186,7 +192,10 @@ test('Caddy with GOMAXPROCS=8 in its environment: automaxprocs honours it, and t
     await t.test('settings: GOMAXPROCS is 8, and the change removes GOMAXPROCS=8 from the environment', () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, 8);
-      assert.ok(report.recommendations.some((r) => /^remove GOMAXPROCS=8\b/m.test(r.change.diff)), `a change removes GOMAXPROCS=8; the changes: ${report.recommendations.map((r) => r.change.diff).join(' | ')}`);
+      assert.ok(
+        report.recommendations.some((r) => /^remove GOMAXPROCS=8\b/m.test(r.change.diff)),
+        `a change removes GOMAXPROCS=8; the changes: ${report.recommendations.map((r) => r.change.diff).join(' | ')}`,
+      );
     });
     await t.test('advice: no false claim against what Caddy reports', () => adviceAgainstOracle(report, oracle));
   } finally {
@@ -212,7 +221,7 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
 
     await t.test('pprof reached through the namespace (a cgo, dynamically linked build is detected as Go)', () => assertReachedThroughNamespace(s, kine));
     const report = await reportJson(s.id);
-    await t.test('memory: glibc arenas are c-malloc, never a Go class; the Go classes reconcile with kine\'s MemStats', () => {
+    await t.test("memory: glibc arenas are c-malloc, never a Go class; the Go classes reconcile with kine's MemStats", () => {
       const cls = new Map((report.memoryClasses ?? []).map((c) => [c.class, c]));
       const cMalloc = cls.get('c-malloc');
       assert.ok(cMalloc, 'a c-malloc class');
@@ -220,11 +229,14 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
       // the line between them as the heap grows or trims, so the whole is what stays put between the two reads.
       const arenaBytes = arenas.reduce((a, x) => a + x.mappedBytes, 0);
       const arenaRw = arenas.reduce((a, x) => a + x.rwBytes, 0);
-      assert.ok(cMalloc.mappedBytes + cMalloc.reservedBytes >= arenaBytes, `c-malloc ${cMalloc.mappedBytes} mapped + ${cMalloc.reservedBytes} reserved holds the ${arenas.length} arenas' ${arenaBytes} bytes`);
+      assert.ok(
+        cMalloc.mappedBytes + cMalloc.reservedBytes >= arenaBytes,
+        `c-malloc ${cMalloc.mappedBytes} mapped + ${cMalloc.reservedBytes} reserved holds the ${arenas.length} arenas' ${arenaBytes} bytes`,
+      );
       assert.ok(cMalloc.mappedBytes >= arenaRw / 2, `c-malloc ${cMalloc.mappedBytes} mapped holds most of the arenas' ${arenaRw} rw-p bytes`);
       goClassesAgainstMemStats(report, oracle);
     });
-    await t.test('settings: GOMAXPROCS and GOMEMLIMIT as kine\'s runtime reports them', () => {
+    await t.test("settings: GOMAXPROCS and GOMEMLIMIT as kine's runtime reports them", () => {
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
       assert.equal(st?.GOMEMLIMIT?.value, oracle.gomemlimitBytes === Number.POSITIVE_INFINITY ? null : oracle.gomemlimitBytes);
@@ -237,7 +249,7 @@ test('kine v0.17.5 (cgo SQLite) under concurrent gRPC load makes glibc malloc ar
 
 // --- nats-server: pprof only on the container's loopback --------------------------------------
 
-test('nats-server v2.15.3 with pprof only on the container\'s loopback: reached through its namespace', async (t) => {
+test("nats-server v2.15.3 with pprof only on the container's loopback: reached through its namespace", async (t) => {
   const nats = await startRealService('nats', { memoryMaxBytes: 256 * MiB, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 });
   try {
     await assert.rejects(fetch(`http://127.0.0.1:${nats.ports.pprof}/debug/pprof/`, { signal: AbortSignal.timeout(3000) }), 'not on the host loopback');
@@ -250,7 +262,7 @@ test('nats-server v2.15.3 with pprof only on the container\'s loopback: reached 
       const st = report.settings as Record<string, { value: unknown; source: string }> | undefined;
       assert.equal(st?.GOMAXPROCS?.value, oracle.gomaxprocs);
     });
-    await t.test('memory: the Go classes reconcile with nats-server\'s MemStats (its pprof heap page)', () => goClassesAgainstMemStats(report, oracle));
+    await t.test("memory: the Go classes reconcile with nats-server's MemStats (its pprof heap page)", () => goClassesAgainstMemStats(report, oracle));
     await t.test('advice: no false claim against what nats-server reports; GOMAXPROCS 2 is its Go default under 0.5 CPU', () => {
       adviceAgainstOracle(report, oracle);
       assert.ok(!report.recommendations.some((r) => r.id === 'gomaxprocs-above-quota'), 'no GOMAXPROCS advice for the default Go 1.25+ chose');

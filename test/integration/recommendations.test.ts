@@ -41,7 +41,10 @@ after(async () => {
 
 let misconfigured: { sessionId: string; knownHosts: string } | null = null;
 
-async function scenario(opts: GoServiceOptions, capture: { traceSeconds?: number; settleMs?: number } = {}): Promise<{ report: SessionReport; goVersion: string; sessionId: string; knownHosts: string }> {
+async function scenario(
+  opts: GoServiceOptions,
+  capture: { traceSeconds?: number; settleMs?: number } = {},
+): Promise<{ report: SessionReport; goVersion: string; sessionId: string; knownHosts: string }> {
   const t = await lab.startGoService(opts);
   await new Promise((r) => setTimeout(r, capture.settleMs ?? 500));
   try {
@@ -92,8 +95,11 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.deepEqual(procs.readings.find((r) => r.source === 'environment')?.value, 4, 'the environment kept as evidence');
   assert.match(g.title, /^GOMAXPROCS [45] \(execution trace\) is above the CPU quota of 1\.00/);
   assert.match(g.change.diff, /^remove GOMAXPROCS=4    # /, 'an edit against the environment, not a second value');
-  assert.ok(g.evidence.some((e) => e.label === 'throttled periods'), 'the throttling evidence is attached');
-  assert.equal(report.cpu.gomaxprocs, procs.effective!.value, 'the CPU picture shows the settings\' value');
+  assert.ok(
+    g.evidence.some((e) => e.label === 'throttled periods'),
+    'the throttling evidence is attached',
+  );
+  assert.equal(report.cpu.gomaxprocs, procs.effective!.value, "the CPU picture shows the settings' value");
   assert.match(report.cpu.gomaxprocsHow, /^[45] \(execution trace: ProcsChange at the end of the/);
   assert.equal(report.cpu.followsQuota, false);
 
@@ -121,7 +127,11 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.match(m.tradeoff, /10% headroom/);
 
   const gd = rec(report, 'godebug-no-op');
-  assert.deepEqual(gd.evidence.map((e) => e.label), ['GODEBUG loadstall=1'], 'only loadstall is unknown; gctrace, asyncpreemptoff and madvdontneed exist in 1.24');
+  assert.deepEqual(
+    gd.evidence.map((e) => e.label),
+    ['GODEBUG loadstall=1'],
+    'only loadstall is unknown; gctrace, asyncpreemptoff and madvdontneed exist in 1.24',
+  );
   assert.match(gd.evidence[0]!.value, /no Go release has a GODEBUG setting named loadstall/);
   const dbg = rec(report, 'debug-settings-on');
   assert.deepEqual(dbg.evidence.map((e) => e.label).sort(), ['GODEBUG asyncpreemptoff=1', 'GODEBUG gctrace=1']);
@@ -129,7 +139,7 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
   assert.match(lazy.change.diff, /^remove madvdontneed=0 from GODEBUG/, 'Go 1.24 releases with MADV_DONTNEED by default');
   const th = rec(report, 'threads-above-gomaxprocs');
   assert.ok(report.cpu.threads! >= 60, `threads ${report.cpu.threads}`);
-  assert.match(th.title, /OS threads for GOMAXPROCS [45]:/, "-busy flips GOMAXPROCS between 4 and 5");
+  assert.match(th.title, /OS threads for GOMAXPROCS [45]:/, '-busy flips GOMAXPROCS between 4 and 5');
   // Four Ps on one CPU of quota: whatever is runnable, or stopping the world, waits out the
   // throttled part of each 100 ms period.
   const lat = rec(report, 'trace-latency');
@@ -142,7 +152,21 @@ test('a misconfigured Go 1.24 service in a 1-CPU, 256 MiB cgroup: every configur
 
 test('a Go 1.26 service with defaults in the same cgroup keeps those rules silent', async () => {
   const { report } = await scenario({ ...ONE_CPU, env: { GOMEMLIMIT: '200MiB' }, args: ['-goroutines', '20', '-heap', '8'] }, { traceSeconds: 1 });
-  for (const id of ['gomaxprocs-above-quota', 'cpu-throttling', 'gomemlimit-unset', 'gomemlimit-near-live-heap', 'gogc-off-no-limit', 'memory-near-limit', 'lazyfree-rss', 'godebug-no-op', 'debug-settings-on', 'threads-above-gomaxprocs', 'trace-latency', 'no-pprof', 'goroutine-leak']) {
+  for (const id of [
+    'gomaxprocs-above-quota',
+    'cpu-throttling',
+    'gomemlimit-unset',
+    'gomemlimit-near-live-heap',
+    'gogc-off-no-limit',
+    'memory-near-limit',
+    'lazyfree-rss',
+    'godebug-no-op',
+    'debug-settings-on',
+    'threads-above-gomaxprocs',
+    'trace-latency',
+    'no-pprof',
+    'goroutine-leak',
+  ]) {
     assert.ok(!ids(report).includes(id), `${id} stays silent; got ${ids(report).join(', ')}`);
   }
   // Go 1.26 in a 1-CPU cgroup: GOMAXPROCS comes from the trace (max(2, ceil(1)) = 2, capped by the host's CPUs). The
@@ -207,7 +231,11 @@ test('gopherscope report on the misconfigured session, and on its bundle: the sa
   assert.equal(parsed.settings.GOMAXPROCS.source, 'trace');
   assert.ok([4, 5].includes(parsed.settings.GOMAXPROCS.value));
   const fromText = [...text.stdout.matchAll(/^\[(?:critical|warning|info)\] ([a-z-]+):/gm)].map((m) => m[1]);
-  assert.deepEqual(parsed.recommendations.map((r) => r.id), fromText, 'the bundle gives the same recommendations as the library');
+  assert.deepEqual(
+    parsed.recommendations.map((r) => r.id),
+    fromText,
+    'the bundle gives the same recommendations as the library',
+  );
   const missing = await run(['report', 'no-such-session', '--data-dir', dataDir]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no-such-session/);
@@ -241,11 +269,14 @@ test('transparent huge pages set to "always" fire thp-overhead for Go 1.26; GODE
   }
 });
 
-test('four busy Ps per CPU of this machine: host CPU pressure fires host-psi, labelled host-wide; the process\'s own cgroup pressure fires high-psi', async () => {
+test("four busy Ps per CPU of this machine: host CPU pressure fires host-psi, labelled host-wide; the process's own cgroup pressure fires high-psi", async () => {
   const ps = String(availableParallelism() * 4);
   const { report } = await scenario({ env: { GOMAXPROCS: ps }, args: ['-busy', ps, '-goroutines', '5'] }, { settleMs: 7000 });
   const r = rec(report, 'host-psi');
-  assert.ok(r.evidence.some((e) => e.source?.artifact === 'system/pressure-cpu'), JSON.stringify(r.evidence));
+  assert.ok(
+    r.evidence.some((e) => e.source?.artifact === 'system/pressure-cpu'),
+    JSON.stringify(r.evidence),
+  );
   assert.match(r.title, /^Host-wide pressure \(every process on the host, not this one alone\)/);
   assert.doesNotMatch(r.change.diff, /raise|CPU limit/, 'host-wide pressure does not tell the container to raise its limit');
   // The target's own tasks wait for the CPUs too; its own cgroup2 cgroup (v2, or the unified mount of a hybrid host) says so.
@@ -264,6 +295,8 @@ test('6,000 goroutines parked on one receive for over a minute fire goroutine-le
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }

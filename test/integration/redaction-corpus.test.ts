@@ -143,7 +143,10 @@ test('0 planted secrets in the database, the blobs, every export format and ever
   };
   // The data folder: SQLite (with its WAL), every blob, known_hosts, everything.
   const files = walk(dataDir);
-  assert.ok(files.some((f) => /\.(db|sqlite3?)$/.test(f)), `no database among ${files.map((f) => relative(dataDir, f)).join(', ')}`);
+  assert.ok(
+    files.some((f) => /\.(db|sqlite3?)$/.test(f)),
+    `no database among ${files.map((f) => relative(dataDir, f)).join(', ')}`,
+  );
   for (const f of files) for (const b of contents(f)) check(`data/${relative(dataDir, f)}`, b);
   // capture --out.
   for (const b of contents(outFile)) check('capture --out', b);

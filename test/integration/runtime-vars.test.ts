@@ -165,7 +165,10 @@ for (const variant of ['stripped', 'noshdr'] as const) {
 
 test('the DWARF read is capped, timed out and shows progress: past the cap or the time, a labelled skip', async () => {
   const { target } = await start({ variant: 'pie', args: ['-maxprocs', '3'] });
-  const outcome = await connectSsh({ hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath }, { knownHosts: new KnownHosts([join(dir, 'kh')], join(dir, 'app_kh')) });
+  const outcome = await connectSsh(
+    { hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyPath },
+    { knownHosts: new KnownHosts([join(dir, 'kh')], join(dir, 'app_kh')) },
+  );
   assert.equal(outcome.kind, 'connected');
   if (outcome.kind !== 'connected') return;
   try {
@@ -178,7 +181,10 @@ test('the DWARF read is capped, timed out and shows progress: past the cap or th
     assert.equal(capped.memoryLimitBytes, null);
     assert.match(capped.skipped.memoryLimitBytes ?? '', /not in the first 0\.1 MiB of \.debug_info \(the cap\)/);
     assert.match(capped.skipped.gcPercent ?? '', /not in the first 0\.1 MiB of \.debug_info \(the cap\)/);
-    assert.ok(progress.some((p) => /^DWARF: 0\.1 of \d+\.\d MiB read \(capped at 0\.1 MiB\)$/.test(p)), progress.join(' | '));
+    assert.ok(
+      progress.some((p) => /^DWARF: 0\.1 of \d+\.\d MiB read \(capped at 0\.1 MiB\)$/.test(p)),
+      progress.join(' | '),
+    );
     const late = await readRuntimeVars(outcome.connection, target.pid, exe, { timeoutMs: 1, layoutCache: false });
     assert.equal(late.gomaxprocs, null);
     assert.match(late.skipped.all ?? '', /stopped at 0\.0 of \d+\.\d MiB \(timeout or dropped connection\)/);

@@ -32,7 +32,12 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const bodies = { 'proc/status': 'Name:\tsvc\nPid:\t42\n', 'proc/environ': 'PATH=/usr/bin\0API_TOKEN=[redacted]\0' };
 
 function craftedBundle(sessionId: string, members: Record<string, string>, redactions: unknown[] = []): Buffer {
-  const manifest = JSON.parse(manifestFor(Object.entries(members).map(([name, body]) => ({ name, sizeBytes: Buffer.byteLength(body), sha256: sha(body) })), sessionId));
+  const manifest = JSON.parse(
+    manifestFor(
+      Object.entries(members).map(([name, body]) => ({ name, sizeBytes: Buffer.byteLength(body), sha256: sha(body) })),
+      sessionId,
+    ),
+  );
   manifest.redactions = redactions;
   const tar = [tarEntry('manifest.json', JSON.stringify(manifest)), ...Object.entries(members).map(([n, b]) => tarEntry(`artifacts/${n}`, b)), Buffer.alloc(1024)];
   return gzipSync(Buffer.concat(tar));
@@ -145,11 +150,20 @@ test('an upload imports through the same import, with progress events on the soc
   assert.equal(r.status, 200, r.body.toString());
   assert.deepEqual(json(r), { ok: true, value: { sessionId: 'uploaded-1', alreadyPresent: false } });
   const s = await api.call('sessions.open', { sessionId: 'uploaded-1' });
-  assert.deepEqual(s.artifacts.map((a) => a.name), ['proc/status']);
+  assert.deepEqual(
+    s.artifacts.map((a) => a.name),
+    ['proc/status'],
+  );
   await new Promise((r) => setTimeout(r, 100));
   ws.close();
-  assert.ok(progress.some((p) => p.transferId === 'up-1' && p.phase === 'upload' && p.done === bundle.length && p.total === bundle.length), JSON.stringify(progress));
-  assert.ok(progress.some((p) => p.transferId === 'up-1' && p.phase === 'import' && p.done === bundle.length), JSON.stringify(progress));
+  assert.ok(
+    progress.some((p) => p.transferId === 'up-1' && p.phase === 'upload' && p.done === bundle.length && p.total === bundle.length),
+    JSON.stringify(progress),
+  );
+  assert.ok(
+    progress.some((p) => p.transferId === 'up-1' && p.phase === 'import' && p.done === bundle.length),
+    JSON.stringify(progress),
+  );
   const again = await send('POST', t('/bundles/import'), bundle);
   assert.deepEqual(json(again), { ok: true, value: { sessionId: 'uploaded-1', alreadyPresent: true } });
   await noTransfersLeft();
@@ -161,7 +175,12 @@ test('bad and hostile uploads: a clear error naming the file, nothing imported, 
     ['notes.txt', Buffer.from('this is not a bundle\n'), 400, /Not a valid Gopherscope bundle/],
     ['empty.tar.gz', Buffer.alloc(0), 400, /Not a valid Gopherscope bundle/],
     ['climb.tar.gz', gzipSync(Buffer.concat([tarEntry('manifest.json', manifestFor([], 'climb-1')), tarEntry('../../evil', 'x'), Buffer.alloc(1024)])), 400, /unsafe path/],
-    ['link.tar.gz', gzipSync(Buffer.concat([tarEntry('manifest.json', manifestFor([], 'link-1')), tarEntry('artifacts/x', '', 'SymbolicLink', '/etc/passwd'), Buffer.alloc(1024)])), 400, /links are refused/],
+    [
+      'link.tar.gz',
+      gzipSync(Buffer.concat([tarEntry('manifest.json', manifestFor([], 'link-1')), tarEntry('artifacts/x', '', 'SymbolicLink', '/etc/passwd'), Buffer.alloc(1024)])),
+      400,
+      /links are refused/,
+    ],
     ['tampered.tar.gz', craftedBundle('tampered-1', { 'proc/status': 'x' }).subarray(0, 60), 400, /Not a valid Gopherscope bundle/],
   ];
   for (const [name, body, status, message] of cases) {

@@ -104,24 +104,93 @@ test('a malformed percent-escape or an unparsable target gets a 4xx, and the ser
   for (const target of ['//', '/\\', '//[', '//:99999']) {
     const status = await rawRequest(request('GET', target));
     assert.ok(status >= 400 && status < 500, `${target}: ${status}`);
-    const upgrade = await rawRequest(request('GET', target, [['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Sec-WebSocket-Version', '13']]));
+    const upgrade = await rawRequest(
+      request('GET', target, [
+        ['Upgrade', 'websocket'],
+        ['Connection', 'Upgrade'],
+        ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+        ['Sec-WebSocket-Version', '13'],
+      ]),
+    );
     assert.ok(upgrade >= 400 && upgrade < 500, `upgrade ${target}: ${upgrade}`);
   }
   await stillServes();
 });
 
-const pathPieces = fc.constantFrom('%', '%E0', '%A4', '%A', '%2e', '%2E%2E', '%2f', '%5c', '%00', '%ff', '%C0%AF', '..', '.', '/', '//', '\\', '?', '#', '&', 'ws', 't', 'index.html', 'assets', 'token=', ';', '@', ':', '[', ']', '~', ' ');
+const pathPieces = fc.constantFrom(
+  '%',
+  '%E0',
+  '%A4',
+  '%A',
+  '%2e',
+  '%2E%2E',
+  '%2f',
+  '%5c',
+  '%00',
+  '%ff',
+  '%C0%AF',
+  '..',
+  '.',
+  '/',
+  '//',
+  '\\',
+  '?',
+  '#',
+  '&',
+  'ws',
+  't',
+  'index.html',
+  'assets',
+  'token=',
+  ';',
+  '@',
+  ':',
+  '[',
+  ']',
+  '~',
+  ' ',
+);
 const fuzzPath = fc.oneof(
   fc.array(pathPieces, { maxLength: 12 }).map((p) => p.join('')),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
 );
 const headerName = fc.oneof(
-  fc.constantFrom('Host', 'Origin', 'Cookie', 'Authorization', 'Upgrade', 'Connection', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Content-Length', 'Transfer-Encoding', 'Expect', 'Range', 'If-None-Match', 'Accept-Encoding', 'X-Forwarded-For'),
+  fc.constantFrom(
+    'Host',
+    'Origin',
+    'Cookie',
+    'Authorization',
+    'Upgrade',
+    'Connection',
+    'Sec-WebSocket-Key',
+    'Sec-WebSocket-Version',
+    'Content-Length',
+    'Transfer-Encoding',
+    'Expect',
+    'Range',
+    'If-None-Match',
+    'Accept-Encoding',
+    'X-Forwarded-For',
+  ),
   fc.string({ minLength: 1, maxLength: 20 }),
 );
 const headerValue = fc.oneof(
-  fc.constantFrom('websocket', 'Upgrade', '13', 'dGhlIHNhbXBsZSBub25jZQ==', '-1', '99999999999999999999', 'http://evil.example', 'null', 'bytes=0-', 'chunked', '100-continue', 'gs_token=x', 'Bearer x'),
+  fc.constantFrom(
+    'websocket',
+    'Upgrade',
+    '13',
+    'dGhlIHNhbXBsZSBub25jZQ==',
+    '-1',
+    '99999999999999999999',
+    'http://evil.example',
+    'null',
+    'bytes=0-',
+    'chunked',
+    '100-continue',
+    'gs_token=x',
+    'Bearer x',
+  ),
   fc.string({ maxLength: 60 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
 );
@@ -156,8 +225,36 @@ test('fuzzed WebSocket messages get an error reply or none, and the socket and s
   const replies: Array<{ id?: unknown; reply?: { ok: boolean; value?: unknown } }> = [];
   ws.on('message', (d) => replies.push(JSON.parse(d.toString())));
   try {
-    const fixed = ['null', '[]', '"x"', '1', 'true', '{"id":"1"}', '{"id":1}', '{"id":1,"method":null}', '{"id":1,"method":"__proto__"}', '{"id":1,"method":"constructor"}', '{"id":1e400,"method":"hosts.list","input":{}}', '{"id":1,"method":"hosts.add","input":null}', '{', '\u0000'];
-    const fuzzed = fc.sample(fc.oneof(fc.json(), fc.string({ maxLength: 80 }), fc.record({ id: fc.oneof(fc.integer(), fc.double(), fc.string()), method: fc.oneof(fc.string(), fc.constantFrom('hosts.list', 'sessions.list', 'hosts.add', 'toString')), input: fc.jsonValue() }).map((o) => JSON.stringify(o))), 200);
+    const fixed = [
+      'null',
+      '[]',
+      '"x"',
+      '1',
+      'true',
+      '{"id":"1"}',
+      '{"id":1}',
+      '{"id":1,"method":null}',
+      '{"id":1,"method":"__proto__"}',
+      '{"id":1,"method":"constructor"}',
+      '{"id":1e400,"method":"hosts.list","input":{}}',
+      '{"id":1,"method":"hosts.add","input":null}',
+      '{',
+      '\u0000',
+    ];
+    const fuzzed = fc.sample(
+      fc.oneof(
+        fc.json(),
+        fc.string({ maxLength: 80 }),
+        fc
+          .record({
+            id: fc.oneof(fc.integer(), fc.double(), fc.string()),
+            method: fc.oneof(fc.string(), fc.constantFrom('hosts.list', 'sessions.list', 'hosts.add', 'toString')),
+            input: fc.jsonValue(),
+          })
+          .map((o) => JSON.stringify(o)),
+      ),
+      200,
+    );
     for (const m of [...fixed, ...fuzzed]) ws.send(m);
     ws.send(JSON.stringify({ id: 424242, method: 'hosts.list', input: {} }));
     const deadline = Date.now() + 30_000;

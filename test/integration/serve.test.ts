@@ -77,7 +77,10 @@ test('refuses a non-loopback address', async () => {
 
 test('gopherscope serve --host 0.0.0.0 --allow-non-loopback exits with a usage error that says what to do instead', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gs-serve-nonloop-'));
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'serve', '--host', '0.0.0.0', '--allow-non-loopback', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'serve', '--host', '0.0.0.0', '--allow-non-loopback', '--data-dir', dataDir], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 2, `exit ${r.status} signal ${r.signal}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
   assert.doesNotMatch(r.stdout, /browser mode: http/);
   assert.match(r.stderr, /--allow-non-loopback was removed/);
@@ -175,7 +178,10 @@ test('the page names no file: exports, imports and other SSH configs are refused
     assert.equal(ok.reply.ok, true, JSON.stringify(ok));
     // The page sees the key's name; the backend keeps the path.
     assert.equal((ok.reply.value as { identityFile: string }).identityFile, 'id_lab');
-    assert.deepEqual((await b.handlers['hosts.list']({})).map((h) => h.identityFile), [join(keys, 'id_lab')]);
+    assert.deepEqual(
+      (await b.handlers['hosts.list']({})).map((h) => h.identityFile),
+      [join(keys, 'id_lab')],
+    );
   } finally {
     ws.close();
     await s.close();

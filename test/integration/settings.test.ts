@@ -68,7 +68,11 @@ async function oracle(t: RunningTarget): Promise<{ gomaxprocs: number; gomemlimi
   assert.ok(m.ok);
   const one = (name: string) => promSamples(m.value, name)[0]!.value;
   // runtime/metrics reports no limit as math.MaxInt64 and GOGC=off as a negative percent, both as uint64.
-  return { gomaxprocs: one('go_sched_gomaxprocs_threads'), gomemlimit: one('go_gc_gomemlimit_bytes') >= 9.2e18 ? null : one('go_gc_gomemlimit_bytes'), gogc: one('go_gc_gogc_percent') >= 9.2e18 ? null : one('go_gc_gogc_percent') };
+  return {
+    gomaxprocs: one('go_sched_gomaxprocs_threads'),
+    gomemlimit: one('go_gc_gomemlimit_bytes') >= 9.2e18 ? null : one('go_gc_gomemlimit_bytes'),
+    gogc: one('go_gc_gogc_percent') >= 9.2e18 ? null : one('go_gc_gogc_percent'),
+  };
 }
 
 /**
@@ -84,7 +88,9 @@ async function capture(t: RunningTarget, opts: { traceSeconds?: number } = {}): 
     const hasBuildInfo = session.artifacts.some((a) => a.name === 'go/buildinfo' && a.sha256);
     const report = await reportOf(api, session, hasBuildInfo ? {} : { 'go/buildinfo': buildInfoBlobOf(built.binary) });
     const texts = new Map<string, string>();
-    for (const a of session.artifacts) if (a.sha256 && a.name.startsWith('go/') && !a.name.endsWith('.pb.gz') && a.name !== 'go/trace' && a.name !== 'go/buildinfo') texts.set(a.name, (await api.call('artifacts.read', { artifactId: a.id, maxBytes: 16 * MiB })).text);
+    for (const a of session.artifacts)
+      if (a.sha256 && a.name.startsWith('go/') && !a.name.endsWith('.pb.gz') && a.name !== 'go/trace' && a.name !== 'go/buildinfo')
+        texts.set(a.name, (await api.call('artifacts.read', { artifactId: a.id, maxBytes: 16 * MiB })).text);
     return { report, session, text: async (name) => texts.get(name) ?? '' };
   } finally {
     await backend.close();
@@ -98,7 +104,7 @@ test('automaxprocs and automemlimit in 256 MiB / 0.5 CPU with /metrics: the sett
   const t = await start(['-automaxprocs', '-automemlimit'], { GODEBUG: CADDY_GODEBUG });
   const self = await oracle(t);
   assert.deepEqual(self, { gomaxprocs: 1, gomemlimit: Math.floor(256 * MiB * 0.9), gogc: 100 }, 'the libraries did what their source says');
-  assert.match(t.stderr(), /maxprocs: Updating GOMAXPROCS=1: using minimum allowed GOMAXPROCS/, "floor(0.5) is 0, raised to its minimum of 1");
+  assert.match(t.stderr(), /maxprocs: Updating GOMAXPROCS=1: using minimum allowed GOMAXPROCS/, 'floor(0.5) is 0, raised to its minimum of 1');
   assert.match(t.stderr(), /GOMEMLIMIT is updated.*GOMEMLIMIT=241591910/);
   const { report, session, text } = await capture(t, { traceSeconds: 1 });
   for (const name of ['go/metrics.txt', 'go/expvar.json']) assert.equal(artifact(session, name).status, 'ok', `${name}: ${artifact(session, name).reason}`);
@@ -150,7 +156,7 @@ test('without a metrics endpoint: the trace gives GOMAXPROCS, the runtime variab
   assert.ok(!ids(report).includes('gomemlimit-unset'));
 });
 
-test('values set by runtime calls in the program (runtime.GOMAXPROCS, debug.SetMemoryLimit, debug.SetGCPercent(-1)): reported as the runtime has them, and Go 1.25\'s updates are off', async () => {
+test("values set by runtime calls in the program (runtime.GOMAXPROCS, debug.SetMemoryLimit, debug.SetGCPercent(-1)): reported as the runtime has them, and Go 1.25's updates are off", async () => {
   const t = await start(['-set-gomaxprocs', '3', '-set-memlimit', String(100 * MiB), '-set-gcpercent', '-1']);
   const self = await oracle(t);
   assert.deepEqual(self, { gomaxprocs: 3, gomemlimit: 100 * MiB, gogc: null });
@@ -200,7 +206,9 @@ test('gopherscope report --json carries settings as { value, source } per settin
   const t = await start(['-automaxprocs', '-automemlimit'], { GODEBUG: CADDY_GODEBUG });
   const { sessionId } = await captureLabSession(lab, dataDir, { pid: t.pid, stacks: false });
   const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'report', sessionId, '--json', '--data-dir', dataDir], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr })),
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'report', sessionId, '--json', '--data-dir', dataDir], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    ),
   );
   assert.equal(out.code, 0, out.stderr);
   type One = { value: unknown; source: string | null; noEffect?: string };
@@ -210,7 +218,9 @@ test('gopherscope report --json carries settings as { value, source } per settin
   assert.deepEqual([doc.settings.GOGC.value, doc.settings.GOGC.source], [100, 'runtime-metrics']);
   assert.deepEqual([doc.settings.GODEBUG.madvdontneed!.value, doc.settings.GODEBUG.madvdontneed!.source], ['1', 'environment']);
   assert.match(doc.settings.GODEBUG.loadstall!.noEffect ?? '', /ignored/);
-  const text = await new Promise<string>((resolve) => execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'report', sessionId, '--data-dir', dataDir], { maxBuffer: 1 << 24 }, (_e, stdout) => resolve(stdout)));
+  const text = await new Promise<string>((resolve) =>
+    execFile(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'report', sessionId, '--data-dir', dataDir], { maxBuffer: 1 << 24 }, (_e, stdout) => resolve(stdout)),
+  );
   assert.match(text, /^  GOMAXPROCS: 1 \(runtime metrics: go_sched_gomaxprocs_threads 1/m);
   assert.match(text, /^  GOMEMLIMIT: 241591910 bytes \(230\.4 MiB\) \(runtime metrics/m);
 });

@@ -54,7 +54,13 @@ async function waitFinished(b: Backend, captureId: string): Promise<EventPayload
 
 before(async () => {
   lab = await createLab();
-  target = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, env: { ...PLANTED, GOMAXPROCS: '2', GOMEMLIMIT: '200MiB' }, args: ['-goroutines', '50', '-heap', '16'] });
+  target = await lab.startGoService({
+    memoryMaxBytes: 256 * 1024 * 1024,
+    cpuQuotaUs: 50_000,
+    cpuPeriodUs: 100_000,
+    env: { ...PLANTED, GOMAXPROCS: '2', GOMEMLIMIT: '200MiB' },
+    args: ['-goroutines', '50', '-heap', '16'],
+  });
   dataDir = mkdtempSync(join(tmpdir(), 'gs-data-'));
   userKnownHosts = join(dataDir, '..', `${dataDir.split('/').pop()}-user_known_hosts`);
   writeFileSync(userKnownHosts, '');
@@ -100,7 +106,10 @@ test('the Go target is listed and marked with its real Go version', async () => 
   assert.equal(kthreadd !== undefined, localKthreadd, 'kthreadd is listed exactly when this PID namespace shows it');
   if (kthreadd) {
     assert.equal(kthreadd.kernelThread, true);
-    assert.ok(list.filter((x) => x.ppid === 2).every((x) => x.kernelThread), 'children of kthreadd');
+    assert.ok(
+      list.filter((x) => x.ppid === 2).every((x) => x.kernelThread),
+      'children of kthreadd',
+    );
     await assert.rejects(api(backend).call('capture.start', { hostId: host.id, pid: 2 }), /kernel thread/);
   }
   assert.equal(p.kernelThread, undefined);
@@ -128,9 +137,15 @@ test('capture stores every artifact, reads the lab cgroup back and redacts plant
     else assert.equal(a.status, 'ok', `${a.name}: ${a.reason}`);
   }
   // threads, the cgroup path and its ancestors, and the system come with the process files
-  assert.ok(names.some((n) => /^task\/\d+\/sched$/.test(n)), 'per-thread sched');
+  assert.ok(
+    names.some((n) => /^task\/\d+\/sched$/.test(n)),
+    'per-thread sched',
+  );
   assert.ok(names.includes('system/meminfo') && names.includes('system/uname'));
-  assert.ok(names.some((n) => /^cgroup\/(v2|v1-memory)\/0\/path$/.test(n)), 'the leaf cgroup');
+  assert.ok(
+    names.some((n) => /^cgroup\/(v2|v1-memory)\/0\/path$/.test(n)),
+    'the leaf cgroup',
+  );
   // the limits the lab set read back from the leaf cgroup
   if (target.cgroup.version === 2) {
     assert.equal((await read('cgroup/v2/0/memory.max')).trim(), String(256 * 1024 * 1024));
@@ -140,7 +155,7 @@ test('capture stores every artifact, reads the lab cgroup back and redacts plant
     assert.equal((await read('cgroup/v1-cpu/0/cpu.cfs_quota_us')).trim(), '50000');
     assert.equal((await read('cgroup/v1-cpu/0/cpu.cfs_period_us')).trim(), '100000');
   }
-  assert.equal((await read(target.cgroup.version === 2 ? 'cgroup/v2/0/path' : 'cgroup/v1-memory/0/path')), target.cgroup.relativePath);
+  assert.equal(await read(target.cgroup.version === 2 ? 'cgroup/v2/0/path' : 'cgroup/v1-memory/0/path'), target.cgroup.relativePath);
 
   assert.match(await read('proc/smaps_rollup'), /^Rss:\s+\d+ kB$/m);
   assert.ok((await read('proc/cgroup')).includes(target.cgroup.relativePath), 'cgroup path of the lab');
@@ -239,7 +254,11 @@ test('killing the process mid-capture never leaves a half session shown as compl
     for (const s of sessions) {
       assert.notEqual(s.status, 'capturing', 'reopening marks interrupted captures');
       const detail = await api(b).call('sessions.open', { sessionId: s.id });
-      if (s.status === 'complete') assert.ok(detail.artifacts.every((a) => !(a.reason ?? '').startsWith('not captured')), 'complete means every artifact is there');
+      if (s.status === 'complete')
+        assert.ok(
+          detail.artifacts.every((a) => !(a.reason ?? '').startsWith('not captured')),
+          'complete means every artifact is there',
+        );
       if (s.status === 'partial') assert.match(s.statusReason ?? '', /interrupted/);
       for (const a of detail.artifacts.filter((x) => x.sha256)) {
         const body = await api(b).call('artifacts.read', { artifactId: a.id });

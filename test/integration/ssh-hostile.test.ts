@@ -43,7 +43,10 @@ before(async () => {
   keygen(clientKey, 'ed25519');
   knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[127.0.0.1]:${hostile.port} ${hostile.hostPublicKeyLine}\n`);
-  const outcome = await connectSsh({ hostname: '127.0.0.1', port: hostile.port, user: 'anyone', identityFile: clientKey }, { knownHosts: new KnownHosts([knownHostsFile], join(dir, 'app_known_hosts')) });
+  const outcome = await connectSsh(
+    { hostname: '127.0.0.1', port: hostile.port, user: 'anyone', identityFile: clientKey },
+    { knownHosts: new KnownHosts([knownHostsFile], join(dir, 'app_known_hosts')) },
+  );
   assert.equal(outcome.kind, 'connected');
   if (outcome.kind === 'connected') conn = outcome.connection;
 });
@@ -161,7 +164,10 @@ test('waiting for a channel slot is bounded and cancellable; aborting the holder
     await failsWith('cancelled', queued);
     assert.ok(Date.now() - abortedAt < 1000);
     holders.abort();
-    assert.deepEqual(await Promise.all(stuck), Array.from({ length: conn.channelLimit }, () => 'cancelled'));
+    assert.deepEqual(
+      await Promise.all(stuck),
+      Array.from({ length: conn.channelLimit }, () => 'cancelled'),
+    );
     assert.equal(conn.channelsInUse, 0);
   } finally {
     hostile.hang = () => false;

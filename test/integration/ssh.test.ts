@@ -177,7 +177,10 @@ test('an encrypted key asks for its passphrase through the contract, and retries
   const prompts = answerPrompts(backend, api, ['wrong', 'correct horse']);
   const host = await api.call('hosts.add', { ...hostFor(s), identityFile: join(dir, 'id') });
   assert.equal((await api.call('ssh.connect', { hostId: host.id })).status, 'connected');
-  assert.deepEqual(prompts.map((p) => p.kind), ['passphrase', 'passphrase']);
+  assert.deepEqual(
+    prompts.map((p) => p.kind),
+    ['passphrase', 'passphrase'],
+  );
   assert.match(prompts[1]!.instructions, /did not decrypt/);
   assert.equal(prompts[0]!.canRemember, false, 'nothing is remembered outside the desktop keychain');
 });
@@ -192,14 +195,20 @@ test('keyboard-interactive and password logins, in OpenSSH order, and a failure 
     const prompts = answerPrompts(backend, api, [user.password]);
     const h = await api.call('hosts.add', { label: 'kbd', hostname: '127.0.0.1', port: kbd.port, user: user.name, identityFile: '/nonexistent/key' });
     assert.equal((await api.call('ssh.connect', { hostId: h.id })).status, 'connected');
-    assert.deepEqual(prompts.map((p) => p.kind), ['keyboard-interactive']);
+    assert.deepEqual(
+      prompts.map((p) => p.kind),
+      ['keyboard-interactive'],
+    );
   }
   {
     const { api, backend } = await backendWith(kh);
     const prompts = answerPrompts(backend, api, [user.password]);
     const h = await api.call('hosts.add', { label: 'pw', hostname: '127.0.0.1', port: pwOnly.port, user: user.name, identityFile: '/nonexistent/key' });
     assert.equal((await api.call('ssh.connect', { hostId: h.id })).status, 'connected');
-    assert.deepEqual(prompts.map((p) => p.kind), ['password']);
+    assert.deepEqual(
+      prompts.map((p) => p.kind),
+      ['password'],
+    );
   }
   {
     const { api, backend } = await backendWith(kh);
@@ -237,8 +246,14 @@ test('sudo -n: a user with a sudoers rule reads root-owned files; one without ge
   assert.equal((await api.call('ssh.connect', { hostId: good.id })).status, 'connected');
   const probe = await api.call('sudo.probe', { hostId: good.id });
   assert.equal(probe.ok, true, probe.summary);
-  assert.deepEqual(probe.checks.map((c) => c.command), [...SUDO_COMMANDS]);
-  assert.deepEqual(probe.checks.filter((c) => c.allowed).map((c) => c.command), installed);
+  assert.deepEqual(
+    probe.checks.map((c) => c.command),
+    [...SUDO_COMMANDS],
+  );
+  assert.deepEqual(
+    probe.checks.filter((c) => c.allowed).map((c) => c.command),
+    installed,
+  );
   for (const c of probe.checks.filter((c) => !installed.includes(c.command as (typeof installed)[number]))) assert.match(c.message, /not installed/);
   const s1 = await capture(good.id);
   assert.equal(s1.status, 'complete');
@@ -263,7 +278,10 @@ test('sudo -n: a user with a sudoers rule reads root-owned files; one without ge
   assert.ok(missing.includes('ls') && missing.includes('nsenter'), `the lab host has ls and nsenter: ${missing.join(', ')}`);
   assert.match(probe3.summary, new RegExp(`does not cover ${missing.join(', ')} for gs-lab-sudo-old`));
   assert.match(probe3.summary, /ls \(the fd table/);
-  assert.deepEqual(probe3.checks.filter((c) => c.allowed).map((c) => c.command), ['head', 'tail', 'dd']);
+  assert.deepEqual(
+    probe3.checks.filter((c) => c.allowed).map((c) => c.command),
+    ['head', 'tail', 'dd'],
+  );
   const s2 = await capture(bad.id);
   assert.equal(s2.status, 'complete', 'permission problems are marked per artifact, not a failed capture');
   const env2 = s2.artifacts.find((a) => a.name === 'proc/environ')!;
@@ -454,15 +472,31 @@ test('ProxyJump: every hop offers its known key types first, and a hop whose key
   await jump.stop();
   const impostor = await sshd({ port: jumpPort });
   writeFileSync(join(impostor.dir, 'authorized_keys'), pub);
-  assertChanged(await api.call('ssh.connect', { hostId: host.id }), `127.0.0.1:${jumpPort}`, impostor.hostKeyFingerprint, [{ keyType: 'ssh-rsa', fingerprint: jumpRsa.fingerprint, source: `${userKnownHostsFile}:1` }]);
+  assertChanged(await api.call('ssh.connect', { hostId: host.id }), `127.0.0.1:${jumpPort}`, impostor.hostKeyFingerprint, [
+    { keyType: 'ssh-rsa', fingerprint: jumpRsa.fingerprint, source: `${userKnownHostsFile}:1` },
+  ]);
   assert.equal(readFileSync(userKnownHostsFile, 'utf8'), userKnownHosts, 'the user file is only read');
 
   // The CLI names the jump host, not the target.
-  const cli = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'), 'ps', `${target.user}@127.0.0.1:${target.port}`, '--identity', clientKey, '--jump', jumpSpec, '--data-dir', join(dir, 'cli-data')], {
-    encoding: 'utf8',
-    env: { ...process.env, GOPHERSCOPE_USER_KNOWN_HOSTS: userKnownHostsFile, SSH_AUTH_SOCK: '' },
-    timeout: 60_000,
-  });
+  const cli = spawnSync(
+    process.execPath,
+    [
+      join(import.meta.dirname, '..', '..', 'bin', 'gopherscope.mjs'),
+      'ps',
+      `${target.user}@127.0.0.1:${target.port}`,
+      '--identity',
+      clientKey,
+      '--jump',
+      jumpSpec,
+      '--data-dir',
+      join(dir, 'cli-data'),
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, GOPHERSCOPE_USER_KNOWN_HOSTS: userKnownHostsFile, SSH_AUTH_SOCK: '' },
+      timeout: 60_000,
+    },
+  );
   assert.equal(cli.status, 3, cli.stderr);
   assert.match(cli.stderr, new RegExp(`REFUSED: the host key of 127\\.0\\.0\\.1:${jumpPort} \\(a jump host on the way to 127\\.0\\.0\\.1:${target.port}\\) has changed`));
   assert.ok(cli.stderr.includes(impostor.hostKeyFingerprint) && cli.stderr.includes(jumpRsa.fingerprint), cli.stderr);
@@ -479,7 +513,10 @@ test('a process list cut short by its timeout says it is partial and how many it
   cleanups.push(() => conn.end());
   const full = await listProcesses(conn);
   assert.equal(full.partial, null);
-  assert.ok(full.processes.some((p) => p.pid === process.pid), 'this test process is in the full list');
+  assert.ok(
+    full.processes.some((p) => p.pid === process.pid),
+    'this test process is in the full list',
+  );
   // A timeout shorter than the listing: too short to open the channel is an error that says so
   // (nothing ran); longer, the script runs and is cut, and the list must say it is partial. The
   // timeout doubles until a cut list comes back, so the test holds on a loaded machine too.

@@ -45,10 +45,17 @@ for (const toolchain of ['go1.22.12', 'go1.23.12', 'go1.25.5', 'local']) {
     // The load shows up as the evidence the summary is for.
     assert.ok(s.generations >= 3, `${s.generations} generations`);
     assert.ok(s.gc.cycles.length > 5 && s.gc.pauses.count > 0);
-    for (const reason of ['read mem stats', 'GOMAXPROCS']) assert.ok(s.stwByReason.some((x) => x.reason === reason), `STW for ${reason}`);
+    for (const reason of ['read mem stats', 'GOMAXPROCS'])
+      assert.ok(
+        s.stwByReason.some((x) => x.reason === reason),
+        `STW for ${reason}`,
+      );
     assert.ok(s.gomaxprocs.changes.length > 0, 'GOMAXPROCS changes');
     assert.ok(s.syscalls.count > 0 && s.syscalls.byStack.some((x) => x.frames.some((f) => f.func.includes('Write'))), 'syscalls with their stacks');
-    assert.ok(s.blocking.byReason.some((x) => x.reason === 'chan receive' || x.reason === 'chan send'), 'channel blocking');
+    assert.ok(
+      s.blocking.byReason.some((x) => x.reason === 'chan receive' || x.reason === 'chan send'),
+      'channel blocking',
+    );
     assert.ok(s.schedLatency.count > 1000 && s.schedLatency.worst[0]!.latencyNs >= s.schedLatency.p99Ns);
     assert.ok(s.gc.assistNs + s.gc.workerNs > 0 && s.gc.cpuFraction !== null && s.gc.cpuFraction > 0 && s.gc.cpuFraction <= 1);
     // go tool trace's own mutator utilization gives GC pauses the same share of the time.

@@ -54,7 +54,8 @@ const JOIN_AND_UNSHARE = [
   'exec unshare --pid --net --mount --fork --kill-child --mount-proc sh -c \'ip link set lo up || exit 98; exec "$@"\' sh "$@"',
 ].join('\n');
 
-const FORWARD_JS = "const s=require('net').connect(Number(process.argv[1]),'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('error',e=>{process.stderr.write(String(e.message));process.exit(1)});s.on('close',()=>process.exit(0))";
+const FORWARD_JS =
+  "const s=require('net').connect(Number(process.argv[1]),'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('error',e=>{process.stderr.write(String(e.message));process.exit(1)});s.on('close',()=>process.exit(0))";
 
 function childOf(pid: number): number | null {
   try {
@@ -130,7 +131,11 @@ export async function startContainer(opts: ContainerOptions): Promise<LabContain
       child.stderr!.on('data', check);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${opts.binary} exited with ${code} before it was ready${code === 97 ? ' (could not join the cgroup)' : code === 98 ? ' (could not bring up the loopback: is iproute2 installed?)' : ''}: ${out.slice(-3000)}`));
+        reject(
+          new Error(
+            `${opts.binary} exited with ${code} before it was ready${code === 97 ? ' (could not join the cgroup)' : code === 98 ? ' (could not bring up the loopback: is iproute2 installed?)' : ''}: ${out.slice(-3000)}`,
+          ),
+        );
       });
     });
   } catch (err) {

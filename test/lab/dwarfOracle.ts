@@ -30,7 +30,10 @@ let built: Promise<string> | undefined;
 export function buildDwarfOracle(): Promise<string> {
   built ??= (async () => {
     const src = join(root, 'test', 'oracle', 'dwarf');
-    const hash = createHash('sha256').update(readFileSync(join(src, 'main.go'))).digest('hex').slice(0, 12);
+    const hash = createHash('sha256')
+      .update(readFileSync(join(src, 'main.go')))
+      .digest('hex')
+      .slice(0, 12);
     const out = join(root, '.lab', 'bin', `dwarf-oracle-${hash}`);
     if (!existsSync(out)) {
       mkdirSync(join(root, '.lab', 'bin'), { recursive: true });

@@ -12,7 +12,9 @@ import { startSshd, type Sshd } from './sshd';
 
 /** sh that prints one framed artifact with this body (base64 has no quote, so it sits in single quotes). */
 export function shFrame(name: string, body: Buffer | string, rc = 0): string {
-  const b64 = Buffer.from(body).toString('base64').replace(/(.{76})/g, '$1\n');
+  const b64 = Buffer.from(body)
+    .toString('base64')
+    .replace(/(.{76})/g, '$1\n');
   const quoted = `'${name.replace(/'/g, `'\\''`)}'`;
   return [`printf '@@GS1 %s BEGIN %s\\n' "$N" ${quoted}`, `printf '%s\\n' '${b64}'`, `printf '@@GS1 %s END %s rc=${rc}\\n' "$N" ${quoted}`].join('\n');
 }

@@ -16,7 +16,11 @@ test('sshd accepts the lab key with strict host key checking, and the Go target 
   try {
     const kh = join(lab.sshd.dir, 'known_hosts_for_test');
     writeFileSync(kh, `[127.0.0.1]:${lab.sshd.port} ${lab.sshd.hostPublicKeyLine}\n`);
-    const out = execFileSync('ssh', ['-i', lab.sshd.clientKeyPath, '-o', `UserKnownHostsFile=${kh}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(lab.sshd.port), `${lab.sshd.user}@127.0.0.1`, 'echo ok'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'ssh',
+      ['-i', lab.sshd.clientKeyPath, '-o', `UserKnownHostsFile=${kh}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(lab.sshd.port), `${lab.sshd.user}@127.0.0.1`, 'echo ok'],
+      { encoding: 'utf8' },
+    );
     assert.equal(out.trim(), 'ok');
 
     const t = await lab.startGoService({ memoryMaxBytes: 256 * 1024 * 1024, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000 });

@@ -22,7 +22,14 @@ export async function captureLabSession(
   const backend = await createBackend({ dataDir, userKnownHostsFile: knownHosts, agentSocket: '' });
   try {
     const api = inProcessApi(backend);
-    const host = await api.call('hosts.add', { label: 'lab', hostname: '127.0.0.1', port: lab.sshd.port, user: login.user ?? lab.sshd.user, identityFile: lab.sshd.clientKeyPath, ...(login.useSudo ? { useSudo: true } : {}) });
+    const host = await api.call('hosts.add', {
+      label: 'lab',
+      hostname: '127.0.0.1',
+      port: lab.sshd.port,
+      user: login.user ?? lab.sshd.user,
+      identityFile: lab.sshd.clientKeyPath,
+      ...(login.useSudo ? { useSudo: true } : {}),
+    });
     await api.call('ssh.connect', { hostId: host.id });
     const started = await api.call('capture.start', { hostId: host.id, ...input });
     await new Promise<void>((resolve) => api.on('capture.finished', (f) => f.captureId === started.captureId && resolve()));

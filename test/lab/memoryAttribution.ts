@@ -61,10 +61,15 @@ const signed = (b: number | null) => (b === null ? '—' : `${b < 0 ? '−' : '+
 
 /** The "memory attribution error" table of one service: the Go classes as smaps shows them against MemStats, in MiB. */
 export function attributionTable(service: string, a: MemoryAttribution): string {
-  const rows = a.rows.map((r) => `| ${service} | ${r.key} | ${mib(r.mappedBytes)} | ${r.runtimeWhat} | ${mib(r.runtimeBytes)} | ${signed(r.differenceBytes)} | ±${mib(r.toleranceBytes)} | ${r.within === null ? 'no MemStats' : r.within ? 'yes' : '**no**'} |`);
+  const rows = a.rows.map(
+    (r) =>
+      `| ${service} | ${r.key} | ${mib(r.mappedBytes)} | ${r.runtimeWhat} | ${mib(r.runtimeBytes)} | ${signed(r.differenceBytes)} | ±${mib(r.toleranceBytes)} | ${r.within === null ? 'no MemStats' : r.within ? 'yes' : '**no**'} |`,
+  );
   const c = (id: string) => a.classes.find((x) => x.class === id)!;
   const other = `| ${service} | c-malloc / thread-stacks / anon-unknown | ${mib(c('c-malloc').mappedBytes)} / ${mib(c('thread-stacks').mappedBytes)} / ${mib(c('anon-unknown').mappedBytes)} | (not Go: outside MemStats) | | | | |`;
   return [...rows, other].join('\n');
 }
 
-export const ATTRIBUTION_TABLE_HEAD = ['| service | class | smaps mapped (MiB) | MemStats | MemStats (MiB) | difference (MiB) | tolerance (MiB) | within |', '|---|---|---|---|---|---|---|---|'].join('\n');
+export const ATTRIBUTION_TABLE_HEAD = ['| service | class | smaps mapped (MiB) | MemStats | MemStats (MiB) | difference (MiB) | tolerance (MiB) | within |', '|---|---|---|---|---|---|---|---|'].join(
+  '\n',
+);

@@ -152,7 +152,14 @@ interface H2Call {
  * `requests` calls over one HTTP/2 connection into the container, `concurrency` at a time (each
  * stream is its own goroutine in the service); a call succeeds when `ok` says so.
  */
-async function h2Load(c: LabContainer, port: number, concurrency: number, requests: number, next: (i: number, worker: number) => H2Call, ok: (status: number, grpcStatus: string | undefined) => boolean): Promise<number> {
+async function h2Load(
+  c: LabContainer,
+  port: number,
+  concurrency: number,
+  requests: number,
+  next: (i: number, worker: number) => H2Call,
+  ok: (status: number, grpcStatus: string | undefined) => boolean,
+): Promise<number> {
   const sock = await c.connectInto(port);
   const session = h2connect(`http://127.0.0.1:${port}`, { createConnection: () => sock as never });
   session.on('error', () => undefined);
@@ -232,13 +239,29 @@ export async function startRealService(name: ThirdPartyName, opts: RealServiceOp
       writeFileSync(join(dir, 'caddy.json'), JSON.stringify(config));
       container = await startContainer({ ...cg, binary: built.binary, args: ['run', '--config', join(dir, 'caddy.json')], env: baseEnv, cwd: dir, ready: /serving initial configuration/ });
       readOracle = async (c) => oracleFromProm((await c.get(2019, '/metrics')).body);
-      load = (c, o) => h2Load(c, 8080, o.concurrency, o.requests, () => ({ headers: { ':method': 'GET', ':path': '/' } }), (st) => st === 200);
+      load = (c, o) =>
+        h2Load(
+          c,
+          8080,
+          o.concurrency,
+          o.requests,
+          () => ({ headers: { ':method': 'GET', ':path': '/' } }),
+          (st) => st === 200,
+        );
     } else if (name === 'kine') {
       ports = { pprof: 8080, metrics: 8080, grpc: 2379 };
       container = await startContainer({
         ...cg,
         binary: built.binary,
-        args: ['--endpoint', `sqlite://${join(dir, 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000`, '--listen-address', '127.0.0.1:2379', '--metrics-bind-address', '127.0.0.1:8080', '--metrics-enable-profiling'],
+        args: [
+          '--endpoint',
+          `sqlite://${join(dir, 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000`,
+          '--listen-address',
+          '127.0.0.1:2379',
+          '--metrics-bind-address',
+          '127.0.0.1:8080',
+          '--metrics-enable-profiling',
+        ],
         env: baseEnv,
         cwd: dir,
         ready: /Kine available at/,
@@ -278,7 +301,11 @@ export async function startRealService(name: ThirdPartyName, opts: RealServiceOp
     container: c,
     pid: c.pid,
     ports,
-    settingLogLines: () => c.output().split('\n').filter((l) => /maxprocs:|GOMEMLIMIT|memlimit/.test(l)),
+    settingLogLines: () =>
+      c
+        .output()
+        .split('\n')
+        .filter((l) => /maxprocs:|GOMEMLIMIT|memlimit/.test(l)),
     oracle: () => readOracle(c),
     load: (o) => load(c, o),
     async stop() {

@@ -94,7 +94,9 @@ export function buildThirdParty(name: ThirdPartyName): Promise<BuiltService> {
       } catch (err) {
         rmSync(tmp, { recursive: true, force: true });
         const e = err as { stderr?: string; message: string; killed?: boolean; signal?: string };
-        const why = e.killed ? `it did not finish within ${BUILD_TIMEOUT_MS / 60_000} min and was stopped (${e.signal}); what it compiled stays in Go's build cache, so running it again continues` : (e.stderr || e.message).slice(-4000);
+        const why = e.killed
+          ? `it did not finish within ${BUILD_TIMEOUT_MS / 60_000} min and was stopped (${e.signal}); what it compiled stays in Go's build cache, so running it again continues`
+          : (e.stderr || e.message).slice(-4000);
         throw new Error(`building ${svc.pkg}@${svc.version} (${toolchain}, CGO_ENABLED=${svc.cgo ? 1 : 0}) from the Go module proxy failed: ${why}`, { cause: err });
       }
       buildMs = Date.now() - started;

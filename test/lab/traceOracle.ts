@@ -130,4 +130,3 @@ export function assertAgreesWithOracle(s: TraceSummary, o: OracleSummary): void 
   }
   assert.equal(s.cpuSamples.count, o.stackSamples, 'CPU samples');
 }
-

@@ -20,7 +20,21 @@ const checks = [];
 const check = (name, ok, detail = '') => checks.push({ name, ok: Boolean(ok), detail: String(detail) });
 const dlopened = [];
 const externals = [];
-const rec = { appEvents: [], privileged: [], protocolHandlers: new Map(), windows: [], ipc: new Map(), permissionRequest: null, permissionCheck: null, safeStorage: [], shell: [], dialogs: [], quitCalls: 0, readyAt: null, errors: [] };
+const rec = {
+  appEvents: [],
+  privileged: [],
+  protocolHandlers: new Map(),
+  windows: [],
+  ipc: new Map(),
+  permissionRequest: null,
+  permissionCheck: null,
+  safeStorage: [],
+  shell: [],
+  dialogs: [],
+  quitCalls: 0,
+  readyAt: null,
+  errors: [],
+};
 let dialogResponse = 0;
 
 function report(extra = {}) {
@@ -44,7 +58,12 @@ Object.assign(app, {
   getPath: (name) => ({ userData: join(config.dataDir, 'userData'), home: config.home, downloads: join(config.home, 'Downloads') })[name] ?? join(config.home, name),
   quit() {
     rec.quitCalls++;
-    const e = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    const e = {
+      defaultPrevented: false,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+    };
     app.emit('before-quit', e);
     if (e.defaultPrevented) return;
     app.emit('will-quit', { preventDefault() {} });
@@ -61,10 +80,19 @@ class WebContents extends EventEmitter {
     this.loaded = [];
     this.sent = [];
   }
-  setWindowOpenHandler(h) { this.windowOpenHandler = h; }
-  loadURL(url) { this.loaded.push(url); return Promise.resolve(); }
-  send(channel, ...args) { this.sent.push({ channel, args }); }
-  isDestroyed() { return false; }
+  setWindowOpenHandler(h) {
+    this.windowOpenHandler = h;
+  }
+  loadURL(url) {
+    this.loaded.push(url);
+    return Promise.resolve();
+  }
+  send(channel, ...args) {
+    this.sent.push({ channel, args });
+  }
+  isDestroyed() {
+    return false;
+  }
 }
 function createdContents() {
   const wc = new WebContents();
@@ -79,12 +107,18 @@ class BrowserWindow extends EventEmitter {
     this.webContents = createdContents();
     rec.windows.push(this);
   }
-  loadURL(url) { return this.webContents.loadURL(url); }
+  loadURL(url) {
+    return this.webContents.loadURL(url);
+  }
   show() {}
   focus() {}
   restore() {}
-  isMinimized() { return false; }
-  isDestroyed() { return false; }
+  isMinimized() {
+    return false;
+  }
+  isDestroyed() {
+    return false;
+  }
 }
 
 const protocol = {
@@ -200,7 +234,11 @@ async function main() {
   }
   check('single-instance lock asked for', rec.singleInstance === true);
   const appScheme = rec.privileged.find((s) => s.scheme === 'app');
-  check('app: registered as a standard, secure scheme before ready, without bypassCSP', appScheme && appScheme.privileges.standard && appScheme.privileges.secure && !appScheme.privileges.bypassCSP && !appScheme.privileges.corsEnabled, JSON.stringify(rec.privileged));
+  check(
+    'app: registered as a standard, secure scheme before ready, without bypassCSP',
+    appScheme && appScheme.privileges.standard && appScheme.privileges.secure && !appScheme.privileges.bypassCSP && !appScheme.privileges.corsEnabled,
+    JSON.stringify(rec.privileged),
+  );
 
   ready = true;
   rec.readyAt = Date.now();
@@ -218,7 +256,9 @@ async function main() {
   // webPreferences: the security checklist as data.
   const wp = win.options.webPreferences ?? {};
   const wants = { contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, webSecurity: true, webviewTag: false };
-  const wrong = Object.entries(wants).filter(([k, v]) => wp[k] !== v).map(([k, v]) => `${k}=${JSON.stringify(wp[k])} (want ${v})`);
+  const wrong = Object.entries(wants)
+    .filter(([k, v]) => wp[k] !== v)
+    .map(([k, v]) => `${k}=${JSON.stringify(wp[k])} (want ${v})`);
   for (const k of ['nodeIntegrationInSubFrames', 'allowRunningInsecureContent', 'experimentalFeatures']) if (wp[k] === true) wrong.push(`${k}=true`);
   if (wp.enableBlinkFeatures) wrong.push(`enableBlinkFeatures=${wp.enableBlinkFeatures}`);
   if (!/\bAuxclick\b/.test(wp.disableBlinkFeatures ?? '')) wrong.push(`disableBlinkFeatures=${JSON.stringify(wp.disableBlinkFeatures)} (want Auxclick: a middle click asks for no window)`);
@@ -240,11 +280,19 @@ async function main() {
     };
     const index = await get(`${APP}/`);
     const indexFile = readFileSync(join(rendererRoot, 'index.html'));
-    check('app:// serves the built index.html with the CSP', index.status === 200 && index.body.equals(indexFile) && /text\/html/.test(index.type) && /default-src 'self'/.test(index.csp ?? ''), `status ${index.status} ${index.type}`);
+    check(
+      'app:// serves the built index.html with the CSP',
+      index.status === 200 && index.body.equals(indexFile) && /text\/html/.test(index.type) && /default-src 'self'/.test(index.csp ?? ''),
+      `status ${index.status} ${index.type}`,
+    );
     const script = /src="\.?\/?(assets\/[^"]+\.js)"/.exec(indexFile.toString());
     if (script) {
       const asset = await get(`${APP}/${script[1]}`);
-      check('app:// serves the renderer assets', asset.status === 200 && asset.body.equals(readFileSync(join(rendererRoot, script[1]))) && /javascript/.test(asset.type), `${script[1]}: ${asset.status} ${asset.type}`);
+      check(
+        'app:// serves the renderer assets',
+        asset.status === 200 && asset.body.equals(readFileSync(join(rendererRoot, script[1]))) && /javascript/.test(asset.type),
+        `${script[1]}: ${asset.status} ${asset.type}`,
+      );
     } else check('app:// serves the renderer assets', false, 'no script in index.html');
     const refused = [
       `${APP}/..%2f..%2fpackage.json`,
@@ -298,7 +346,11 @@ async function main() {
     // The sample incident: the main process finds the bundle in the app's own files and imports it.
     const demo = await invoke(own, 'demo.open', {});
     const demoSession = demo.ok ? await invoke(own, 'sessions.open', { sessionId: demo.value.sessionId }) : null;
-    check("the sample incident imports from the app's own files (demo.open)", demo.ok && demoSession?.ok === true && demoSession.value.artifacts.length > 0 && demoSession.value.tags.includes('demo'), JSON.stringify(demoSession?.ok ? { artifacts: demoSession.value.artifacts.length, tags: demoSession.value.tags } : demo).slice(0, 500));
+    check(
+      "the sample incident imports from the app's own files (demo.open)",
+      demo.ok && demoSession?.ok === true && demoSession.value.artifacts.length > 0 && demoSession.value.tags.includes('demo'),
+      JSON.stringify(demoSession?.ok ? { artifacts: demoSession.value.artifacts.length, tags: demoSession.value.tags } : demo).slice(0, 500),
+    );
 
     const before = await invoke(own, 'hosts.list', {});
     const foreign = [
@@ -339,7 +391,8 @@ async function main() {
     if (!read.ok || files.length === 0 || files.some((f) => !f.startsWith('gs-file:'))) named.push(`sshConfig.read gave the page identity paths, not handles: ${JSON.stringify(read).slice(0, 300)}`);
     else {
       const added = await invoke(own, 'hosts.add', { label: 'from config', hostname: 'db-2', user: 'sre', identityFile: files[0] });
-      if (!added.ok || added.value.identityFile !== require('node:path').basename(config.configIdentity)) named.push(`the config's identity handle did not add the host with its path: ${JSON.stringify(added).slice(0, 300)}`);
+      if (!added.ok || added.value.identityFile !== require('node:path').basename(config.configIdentity))
+        named.push(`the config's identity handle did not add the host with its path: ${JSON.stringify(added).slice(0, 300)}`);
     }
     check('paths named by the page are refused; only dialog handles of the same purpose pass', named.length === 0, named.join('; '));
   }
@@ -347,7 +400,12 @@ async function main() {
   // Navigation, new windows, webviews and permissions are denied.
   const nav = [];
   const fire = (target, name, ...args) => {
-    const e = { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    const e = {
+      defaultPrevented: false,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+    };
     target.emit(name, e, ...args);
     return e.defaultPrevented;
   };
@@ -392,7 +450,11 @@ async function main() {
   else if (rec.permissionCheck(wc, 'media', `${APP}`, {}) !== false) perms.push('permission check allows media');
   check('permission requests and checks are denied', perms.length === 0, perms.join('; '));
 
-  check('safeStorage is consulted before any secret is kept, and nothing is encrypted without a keyring', rec.safeStorage.includes('isEncryptionAvailable') && !rec.safeStorage.includes('encryptString'), rec.safeStorage.join(','));
+  check(
+    'safeStorage is consulted before any secret is kept, and nothing is encrypted without a keyring',
+    rec.safeStorage.includes('isEncryptionAvailable') && !rec.safeStorage.includes('encryptString'),
+    rec.safeStorage.join(','),
+  );
   check('nothing was done before ready that Electron refuses', rec.errors.length === 0, rec.errors.join('; '));
 
   // Quit: the backend and the store close before the app goes.
@@ -401,7 +463,11 @@ async function main() {
   try {
     await waitFor('quit', () => rec.appEvents.slice(quitAt).includes('quit'), 20_000);
     const wal = join(config.dataDir, 'gopherscope.db-wal');
-    check('quitting closes the backend and the store, then quits', dbCloses >= 1 && rec.quitCalls >= 2 && !existsSync(wal), `db closes ${dbCloses}, quit calls ${rec.quitCalls}, WAL left: ${existsSync(wal)}`);
+    check(
+      'quitting closes the backend and the store, then quits',
+      dbCloses >= 1 && rec.quitCalls >= 2 && !existsSync(wal),
+      `db closes ${dbCloses}, quit calls ${rec.quitCalls}, WAL left: ${existsSync(wal)}`,
+    );
   } catch (err) {
     check('quitting closes the backend and the store, then quits', false, `${err.message}; db closes ${dbCloses}; events ${rec.appEvents.slice(quitAt).join(',')}`);
   }

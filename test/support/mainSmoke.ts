@@ -96,7 +96,14 @@ export async function runMainSmoke(bundle: string, opts: { readonly nodeArgs?: r
       });
     });
     const line = stdout.split('\n').find((l) => l.startsWith('SMOKE-REPORT '));
-    if (!line) return { checks: [{ name: 'the smoke run reports', ok: false, detail: `exit ${exitCode}; stdout: ${stdout.slice(-2000)}; stderr: ${stderr.slice(-2000)}` }], dlopened: [], externals: [], exitCode, stderr };
+    if (!line)
+      return {
+        checks: [{ name: 'the smoke run reports', ok: false, detail: `exit ${exitCode}; stdout: ${stdout.slice(-2000)}; stderr: ${stderr.slice(-2000)}` }],
+        dlopened: [],
+        externals: [],
+        exitCode,
+        stderr,
+      };
     const r = JSON.parse(line.slice('SMOKE-REPORT '.length)) as Omit<SmokeReport, 'exitCode' | 'stderr'>;
     return { ...r, exitCode, stderr };
   } finally {

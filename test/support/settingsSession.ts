@@ -46,7 +46,9 @@ export function buildInfoBytes(goVersion: string, modinfo: string): Uint8Array {
   return new Uint8Array([...header, ...uvarint(v.length), ...v, ...uvarint(mod.length), ...mod]);
 }
 
-export function session(o: { env?: Record<string, string> | null; metrics?: string; buildInfo?: Uint8Array | null; runtimeVars?: unknown; cgroup?: Record<string, string> | null; cpus?: string } = {}): Files {
+export function session(
+  o: { env?: Record<string, string> | null; metrics?: string; buildInfo?: Uint8Array | null; runtimeVars?: unknown; cgroup?: Record<string, string> | null; cpus?: string } = {},
+): Files {
   const files: Record<string, string | Uint8Array> = {
     'meta/discovery.json': JSON.stringify({ isGo: true, goEnv: o.env === undefined ? CADDY_ENV : o.env, pprofPort: 2019 }),
     'proc/status': `Name:\tcaddy\nThreads:\t12\nCpus_allowed_list:\t${o.cpus ?? '0-1'}\n`,
@@ -58,4 +60,3 @@ export function session(o: { env?: Record<string, string> | null; metrics?: stri
   if (o.runtimeVars !== undefined) files['go/runtime-vars.json'] = JSON.stringify(o.runtimeVars);
   return files;
 }
-

@@ -6,7 +6,10 @@ import { join } from 'node:path';
  * Each of `contents` written to a file of its own in a fresh temporary folder and opened for
  * reading; `use` gets the descriptors and paths in the same order. Closed and removed after.
  */
-export async function withOpenFiles<C extends readonly (string | Uint8Array)[] | [], T>(contents: C, use: (fds: { [K in keyof C]: number }, paths: { [K in keyof C]: string }) => T | Promise<T>): Promise<T> {
+export async function withOpenFiles<C extends readonly (string | Uint8Array)[] | [], T>(
+  contents: C,
+  use: (fds: { [K in keyof C]: number }, paths: { [K in keyof C]: string }) => T | Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'gs-files-'));
   const fds: number[] = [];
   try {

@@ -81,7 +81,9 @@ export function ExportButton({ api, sessionId, report, disabled = false }: { api
                     </table>
                   </div>
                 )}
-                <p className="muted small">Everything else the capture read (memory maps, stacks, profiles, the trace) is in the bundle as it was read. Check it before sending it outside your team.</p>
+                <p className="muted small">
+                  Everything else the capture read (memory maps, stacks, profiles, the trace) is in the bundle as it was read. Check it before sending it outside your team.
+                </p>
               </>
             )}
             {capturing && <p className="muted">This session is still being captured: export it when the capture has finished.</p>}

@@ -36,8 +36,18 @@ export function CompareView({ api, before, after, report }: { api: Api; before: 
       live = false;
     };
   }, [api, before, after, report]);
-  if (state.status === 'loading') return <section className="muted" data-testid="view-loading">Loading: {state.step}…</section>;
-  if (state.status === 'error') return <section className="error-inline" data-testid="view-error">{state.message}</section>;
+  if (state.status === 'loading')
+    return (
+      <section className="muted" data-testid="view-loading">
+        Loading: {state.step}…
+      </section>
+    );
+  if (state.status === 'error')
+    return (
+      <section className="error-inline" data-testid="view-error">
+        {state.message}
+      </section>
+    );
   const { model: m, before: b, after: a } = state;
   const label = (s: SessionDetail) => `${s.processName} pid ${s.pid} on ${s.hostLabel}, ${s.goVersion ?? 'Go ?'}, ${formatTime(s.startedAt)}`;
   return (
@@ -110,7 +120,14 @@ function SettingsDeltaTable({ settings }: { settings: readonly SettingDelta[] })
       </thead>
       <tbody>
         {settings.map((x) => (
-          <tr key={x.name} data-testid="compare-setting" data-name={x.name} data-before={x.before?.value ?? ''} data-after={x.after?.value ?? ''} className={x.before?.value !== x.after?.value ? 'delta-row' : ''}>
+          <tr
+            key={x.name}
+            data-testid="compare-setting"
+            data-name={x.name}
+            data-before={x.before?.value ?? ''}
+            data-after={x.after?.value ?? ''}
+            className={x.before?.value !== x.after?.value ? 'delta-row' : ''}
+          >
             <td className="mono">{x.name}</td>
             <td className="small">{side(x.before)}</td>
             <td className="small">{side(x.after)}</td>
@@ -210,7 +227,8 @@ function DiffFlame({ diff }: { diff: ProfileDiff }) {
   return (
     <div className="card" data-testid="diff-flame-card">
       <h2>
-        {diff.artifact.replace(/^go\//, '').replace(/\.pb\.gz$/, '')} ({diff.sampleType}{norm.kind === 'per-second' ? ', per second of process uptime' : ''}): {fmt(diff.beforeTotal)} → {fmt(diff.afterTotal)}
+        {diff.artifact.replace(/^go\//, '').replace(/\.pb\.gz$/, '')} ({diff.sampleType}
+        {norm.kind === 'per-second' ? ', per second of process uptime' : ''}): {fmt(diff.beforeTotal)} → {fmt(diff.afterTotal)}
       </h2>
       {norm.kind === 'per-second' && (
         <div className="muted small" data-testid="diff-flame-normalization">

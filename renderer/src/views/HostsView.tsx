@@ -123,7 +123,10 @@ function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter
         port: Number(form.port) || 22,
         user: form.user.trim(),
         ...(form.identityFile.trim() ? { identityFile: form.identityFile.trim() } : {}),
-        jump: form.jump.split(',').map((j) => j.trim()).filter(Boolean),
+        jump: form.jump
+          .split(',')
+          .map((j) => j.trim())
+          .filter(Boolean),
         strictHostKeyChecking: form.strict as 'ask' | 'yes' | 'accept-new',
         useSudo: form.useSudo,
       });
@@ -165,7 +168,13 @@ function AddHostForm({ api, report, onAdded }: { api: Api; report: ErrorReporter
         </label>
       ) : (
         <label>
-          Identity file <input data-testid="host-identity" value={form.identityFile} onChange={set('identityFile')} placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults; browser mode: inside serve's --identity-dir)" />
+          Identity file{' '}
+          <input
+            data-testid="host-identity"
+            value={form.identityFile}
+            onChange={set('identityFile')}
+            placeholder="~/.ssh/id_ed25519 (blank: ssh-agent or defaults; browser mode: inside serve's --identity-dir)"
+          />
         </label>
       )}
       <label>
@@ -275,8 +284,8 @@ function HostKeyDialog({ problem, onTrust, onCancel }: { problem: { host: Host; 
         <div className="modal" role="dialog" aria-modal="true" data-testid="trust-dialog">
           <h2>Unknown host key</h2>
           <p>
-            The authenticity of <span className="mono">{where}</span> cannot be established. Compare the fingerprint with the host's own
-            (<span className="mono">ssh-keygen -lf /etc/ssh/ssh_host_{result.presented.keyType.replace(/^ssh-|ecdsa-sha2-/, '')}_key.pub</span>) before trusting it.
+            The authenticity of <span className="mono">{where}</span> cannot be established. Compare the fingerprint with the host's own (
+            <span className="mono">ssh-keygen -lf /etc/ssh/ssh_host_{result.presented.keyType.replace(/^ssh-|ecdsa-sha2-/, '')}_key.pub</span>) before trusting it.
           </p>
           <dl className="kv">
             {result.hop && (

@@ -108,9 +108,7 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
   }, [counting]);
   return (
     <section>
-      <h1 data-testid="processes-title">
-        Processes on {hostLabel ?? 'this host'}
-      </h1>
+      <h1 data-testid="processes-title">Processes on {hostLabel ?? 'this host'}</h1>
       <div className="hostbar">
         <a href={href({ view: 'terminal', hostId })} data-testid="open-terminal">
           Terminal
@@ -166,7 +164,9 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
           {running && <button onClick={() => void cancel()}>Cancel</button>}
           {capture.finished && (
             <div data-testid="capture-done" className={`status status-${capture.finished.status}`}>
-              {capture.finished.status === 'failed' ? `Capture failed: ${capture.finished.reason ?? ''}` : `Session ${capture.finished.status}${capture.finished.reason ? ` (${capture.finished.reason})` : ''}. `}
+              {capture.finished.status === 'failed'
+                ? `Capture failed: ${capture.finished.reason ?? ''}`
+                : `Session ${capture.finished.status}${capture.finished.reason ? ` (${capture.finished.reason})` : ''}. `}
               {capture.finished.status !== 'failed' && (
                 <a href={href({ view: 'session', sessionId: capture.sessionId })} data-testid="open-session">
                   Open session
@@ -192,7 +192,14 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
         </thead>
         <tbody>
           {shown.map((p) => (
-            <tr key={p.pid} data-testid="process-row" data-pid={p.pid} data-go={p.go.kind === 'go' ? 'true' : 'false'} data-kernel={p.kernelThread ? 'true' : 'false'} className={p.go.kind === 'go' ? 'go' : p.kernelThread ? 'kernel' : ''}>
+            <tr
+              key={p.pid}
+              data-testid="process-row"
+              data-pid={p.pid}
+              data-go={p.go.kind === 'go' ? 'true' : 'false'}
+              data-kernel={p.kernelThread ? 'true' : 'false'}
+              className={p.go.kind === 'go' ? 'go' : p.kernelThread ? 'kernel' : ''}
+            >
               <td className="num mono">{p.pid}</td>
               <td>{p.user}</td>
               <td className="mono command" title={p.command}>
@@ -227,7 +234,12 @@ export function ProcessesView({ api, hostId, report }: { api: Api; hostId: strin
                 ) : null}
               </td>
               <td className="actions">
-                <button data-testid="capture-button" disabled={running || p.kernelThread === true} title={p.kernelThread ? 'A kernel thread has no user memory, executable or Go runtime to capture.' : undefined} onClick={() => setPlanFor(p)}>
+                <button
+                  data-testid="capture-button"
+                  disabled={running || p.kernelThread === true}
+                  title={p.kernelThread ? 'A kernel thread has no user memory, executable or Go runtime to capture.' : undefined}
+                  onClick={() => setPlanFor(p)}
+                >
                   Capture
                 </button>
               </td>

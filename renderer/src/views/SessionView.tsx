@@ -115,70 +115,72 @@ export function SessionView({ api, sessionId, report }: { api: Api; sessionId: s
           {memory.problems.length > 0 && <div className="muted">{memory.problems.join('; ')}</div>}
         </div>
       )}
-      {tab === 'overview' && <div className="split">
-        <div className="card">
-          <h2>Artifacts</h2>
-          <table className="table artifacts" data-testid="artifact-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th className="num">Size</th>
-                <th className="num">Time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {session.artifacts.map((a) => (
-                <tr key={a.id} data-testid="artifact-row" className={`clickable ${raw?.artifact.id === a.id ? 'selected' : ''}`} onClick={() => void show(a)}>
-                  <td className="mono">{a.name}</td>
-                  <td>
-                    <span className={`status status-${a.status}`} title={a.reason ?? ''}>
-                      {a.status}
-                    </span>
-                    {a.reason && <div className="muted small">{a.reason}</div>}
-                  </td>
-                  <td className="num">{formatBytes(a.sizeBytes)}</td>
-                  <td className="num">{a.durationMs === null ? '—' : `${a.durationMs} ms`}</td>
+      {tab === 'overview' && (
+        <div className="split">
+          <div className="card">
+            <h2>Artifacts</h2>
+            <table className="table artifacts" data-testid="artifact-table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Status</th>
+                  <th className="num">Size</th>
+                  <th className="num">Time</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          {session.redactions.length > 0 && (
-            <>
-              <h2>Redacted before storage</h2>
-              <table className="table small" data-testid="redactions">
-                <thead>
-                  <tr>
-                    <th>Artifact</th>
-                    <th>Key</th>
-                    <th>Rule</th>
+              </thead>
+              <tbody>
+                {session.artifacts.map((a) => (
+                  <tr key={a.id} data-testid="artifact-row" className={`clickable ${raw?.artifact.id === a.id ? 'selected' : ''}`} onClick={() => void show(a)}>
+                    <td className="mono">{a.name}</td>
+                    <td>
+                      <span className={`status status-${a.status}`} title={a.reason ?? ''}>
+                        {a.status}
+                      </span>
+                      {a.reason && <div className="muted small">{a.reason}</div>}
+                    </td>
+                    <td className="num">{formatBytes(a.sizeBytes)}</td>
+                    <td className="num">{a.durationMs === null ? '—' : `${a.durationMs} ms`}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {session.redactions.map((r, i) => (
-                    <tr key={i}>
-                      <td className="mono">{r.artifact}</td>
-                      <td className="mono">{r.key}</td>
-                      <td>{r.rule}</td>
+                ))}
+              </tbody>
+            </table>
+            {session.redactions.length > 0 && (
+              <>
+                <h2>Redacted before storage</h2>
+                <table className="table small" data-testid="redactions">
+                  <thead>
+                    <tr>
+                      <th>Artifact</th>
+                      <th>Key</th>
+                      <th>Rule</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          )}
+                  </thead>
+                  <tbody>
+                    {session.redactions.map((r, i) => (
+                      <tr key={i}>
+                        <td className="mono">{r.artifact}</td>
+                        <td className="mono">{r.key}</td>
+                        <td>{r.rule}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </>
+            )}
+          </div>
+          <div className="card raw" ref={rawPane} data-testid="artifact-raw-pane">
+            <h2>{raw ? raw.artifact.name : 'Raw artifact'}</h2>
+            {raw ? (
+              <>
+                {raw.truncated && <div className="muted">Showing the first 4 MiB.</div>}
+                <pre data-testid="artifact-raw">{raw.text}</pre>
+              </>
+            ) : (
+              <div className="muted">Select an artifact to see its raw text.</div>
+            )}
+          </div>
         </div>
-        <div className="card raw" ref={rawPane} data-testid="artifact-raw-pane">
-          <h2>{raw ? raw.artifact.name : 'Raw artifact'}</h2>
-          {raw ? (
-            <>
-              {raw.truncated && <div className="muted">Showing the first 4 MiB.</div>}
-              <pre data-testid="artifact-raw">{raw.text}</pre>
-            </>
-          ) : (
-            <div className="muted">Select an artifact to see its raw text.</div>
-          )}
-        </div>
-      </div>}
+      )}
     </section>
   );
 }
@@ -201,7 +203,14 @@ function NotesEditor({ api, session, onSaved, report }: { api: Api; session: Ses
   const dirty = notes !== session.notes || tags !== session.tags.join(', ');
   const save = async () => {
     try {
-      const u = await api.call('sessions.update', { sessionId: session.id, notes, tags: tags.split(',').map((t) => t.trim()).filter(Boolean) });
+      const u = await api.call('sessions.update', {
+        sessionId: session.id,
+        notes,
+        tags: tags
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      });
       onSaved(u);
       setTags(u.tags.join(', '));
       setSaved(new Date().toLocaleTimeString());

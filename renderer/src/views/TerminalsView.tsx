@@ -226,7 +226,16 @@ function TerminalPane({ api, terminalId, visible, exited, report }: { api: Api; 
   }, [visible]);
 
   return (
-    <div ref={pane} className="terminal-pane" data-renderer={renderer?.kind} style={{ display: visible ? 'flex' : 'none' }} data-testid="terminal" data-terminal-id={terminalId} data-cols={size.cols} data-rows={size.rows}>
+    <div
+      ref={pane}
+      className="terminal-pane"
+      data-renderer={renderer?.kind}
+      style={{ display: visible ? 'flex' : 'none' }}
+      data-testid="terminal"
+      data-terminal-id={terminalId}
+      data-cols={size.cols}
+      data-rows={size.rows}
+    >
       <div className="terminal-bar">
         <span className="muted">
           {size.cols}×{size.rows}

@@ -13,7 +13,11 @@ export interface IcicleBox<N> {
   readonly node: N;
 }
 
-export function drawIcicle<N extends { readonly name: string; readonly children: readonly N[] }>(c: HTMLCanvasElement, root: N, opts: { readonly maxDepth: number; readonly value: (n: N) => number; readonly fill: (n: N) => string }): IcicleBox<N>[] {
+export function drawIcicle<N extends { readonly name: string; readonly children: readonly N[] }>(
+  c: HTMLCanvasElement,
+  root: N,
+  opts: { readonly maxDepth: number; readonly value: (n: N) => number; readonly fill: (n: N) => string },
+): IcicleBox<N>[] {
   const width = c.clientWidth || 800;
   const depthOf = (n: N): number => 1 + n.children.reduce((a, k) => Math.max(a, depthOf(k)), 0);
   const depth = Math.min(depthOf(root), opts.maxDepth);

@@ -10,9 +10,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 export type RendererChoice = 'auto' | 'webgl' | 'dom';
 export const RENDERER_CHOICES: readonly RendererChoice[] = ['auto', 'webgl', 'dom'];
 
-export type RendererInfo =
-  | { readonly kind: 'webgl'; readonly gl: string; readonly software: string | null }
-  | { readonly kind: 'dom'; readonly reason: string };
+export type RendererInfo = { readonly kind: 'webgl'; readonly gl: string; readonly software: string | null } | { readonly kind: 'dom'; readonly reason: string };
 
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|lavapipe|microsoft basic render|software/i;
 

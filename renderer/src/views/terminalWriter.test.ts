@@ -81,7 +81,10 @@ test('output reaches xterm in order, one write at a time, joined into batches of
   }
   while (f.writes.length > 0) f.parse();
   assert.equal(f.written.join(''), sent.join(''));
-  assert.ok(f.written.every((b, i) => i === 0 || b.length <= MAX_BATCH_CHARS), 'batches stay within the cap');
+  assert.ok(
+    f.written.every((b, i) => i === 0 || b.length <= MAX_BATCH_CHARS),
+    'batches stay within the cap',
+  );
   assert.ok(f.written.length < sent.length, `events were joined (${f.written.length} writes for ${sent.length} events)`);
 });
 
@@ -98,9 +101,16 @@ test('every parsed character is acknowledged once: in batches as parsed, the res
   while (f.writes.length > 0) f.parse();
   assert.ok(f.acks.slice(0, -1).every((a) => a >= ACK_BATCH_CHARS));
   w.flushAck();
-  assert.equal(f.acks.reduce((a, b) => a + b, 0), total);
+  assert.equal(
+    f.acks.reduce((a, b) => a + b, 0),
+    total,
+  );
   w.flushAck();
-  assert.equal(f.acks.reduce((a, b) => a + b, 0), total, 'nothing acknowledged twice');
+  assert.equal(
+    f.acks.reduce((a, b) => a + b, 0),
+    total,
+    'nothing acknowledged twice',
+  );
 });
 
 test('a flood is parsed with drawing held, drawn once per interval, and drawn at its end', () => {

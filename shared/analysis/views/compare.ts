@@ -30,6 +30,10 @@ export function buildCompareView(before: CompareSide, after: CompareSide): Compa
 
 /** The request's two sides: `files` before, `filesAfter` after. */
 export function buildComparison(files: ArtifactFiles, request: CompareRequest, filesAfter: ArtifactFiles): ComparisonView {
-  const side = (f: ArtifactFiles, goVersion: string | null | undefined, artifactStatus: Readonly<Record<string, string>> | undefined): CompareSide => ({ files: f, goVersion: goVersion ?? null, ...(artifactStatus ? { artifactStatus } : {}) });
+  const side = (f: ArtifactFiles, goVersion: string | null | undefined, artifactStatus: Readonly<Record<string, string>> | undefined): CompareSide => ({
+    files: f,
+    goVersion: goVersion ?? null,
+    ...(artifactStatus ? { artifactStatus } : {}),
+  });
   return buildCompareView(side(files, request.goVersion, request.artifactStatus), side(filesAfter, request.goVersionAfter, request.artifactStatusAfter));
 }

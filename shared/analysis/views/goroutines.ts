@@ -8,7 +8,16 @@ export interface GoroutinesView {
   readonly error: string | null;
   readonly total: number;
   readonly states: readonly { readonly state: string; readonly count: number }[];
-  readonly groups: readonly { readonly state: string; readonly count: number; readonly maxWaitMinutes: number; readonly lockedCount: number; readonly ids: readonly number[]; readonly frames: readonly GoFrame[]; readonly createdBy: Goroutine['createdBy']; readonly search: string }[];
+  readonly groups: readonly {
+    readonly state: string;
+    readonly count: number;
+    readonly maxWaitMinutes: number;
+    readonly lockedCount: number;
+    readonly ids: readonly number[];
+    readonly frames: readonly GoFrame[];
+    readonly createdBy: Goroutine['createdBy'];
+    readonly search: string;
+  }[];
 }
 
 /** The Goroutines view takes nothing but the artifacts. */

@@ -106,7 +106,8 @@ test('the session tabs are the rows with a tab, in table order, and an evidence 
   for (const v of named) assert.ok(tabs.has(v), `evidence links to "${v}", which is no tab of the views table`);
   // …and as a session's recommendations carry them (600 goroutines stuck 15 minutes, THP always on).
   let leak = 'goroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:12 +0x1d\n\n';
-  for (let i = 0; i < 600; i++) leak += `goroutine ${i + 10} [chan receive, 15 minutes]:\nmain.worker(0xc000010000)\n\t/src/app/main.go:41 +0x25\ncreated by main.serve in goroutine 1\n\t/src/app/main.go:30 +0x4f\n\n`;
+  for (let i = 0; i < 600; i++)
+    leak += `goroutine ${i + 10} [chan receive, 15 minutes]:\nmain.worker(0xc000010000)\n\t/src/app/main.go:41 +0x25\ncreated by main.serve in goroutine 1\n\t/src/app/main.go:30 +0x4f\n\n`;
   const files = { ...session(), 'go/goroutine-debug2.txt': leak, 'system/thp-enabled': '[always] madvise never\n', 'system/thp-max-ptes-none': '511\n' };
   const fired = analyzeSession(gatherEvidence(files, { goVersion: 'go1.26.0' }));
   const linked = new Set(fired.recommendations.flatMap((r) => r.evidence.flatMap((e) => (e.view ? [e.view] : []))));
@@ -131,7 +132,10 @@ test('ARCHITECTURE.md "How to add a view" names the files that are touched, and 
   assert.ok(at >= 0, 'ARCHITECTURE.md has a "How to add a view" section');
   const paragraph = doc.slice(at, doc.indexOf('\n\n', doc.indexOf('\n', at) + 1));
   const paths = [...paragraph.matchAll(/`((?:shared|renderer)\/[^`\s]+)`/g)].map((m) => m[1]!);
-  assert.deepEqual(paths.filter((p) => !p.includes('<')), ['shared/analysis/views/index.ts', 'renderer/src/views/SessionView.tsx']);
+  assert.deepEqual(
+    paths.filter((p) => !p.includes('<')),
+    ['shared/analysis/views/index.ts', 'renderer/src/views/SessionView.tsx'],
+  );
   for (const p of paths) assert.ok(existsSync(join(root, p.includes('<') ? p.slice(0, p.lastIndexOf('/')) : p)), `${p} exists`);
   // Each view file in the folder is a row of the table.
   const table = readFileSync(join(root, 'shared/analysis/views/index.ts'), 'utf8');

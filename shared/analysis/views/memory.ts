@@ -110,11 +110,16 @@ export function buildMemoryView(files: ArtifactFiles, opts: MemoryRequest = {}):
   };
   // smaps is parsed from bytes when it came as bytes: the parser works on bytes anyway.
   const smaps = files[NAMES.smaps] ?? files[NAMES.maps];
-  if (smaps === undefined) return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
+  if (smaps === undefined)
+    return { error: 'no smaps or maps artifact in this session', warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   const maps = parseSmaps(smaps);
   if (!maps.ok) return { error: `smaps: ${describeError(maps.error)}`, warnings, isGo: false, goEvidence: '', totals: [], grandTotal: null, regions: [], table: EMPTY_TABLE(), ...base };
   warnings.push(...maps.warnings.slice(0, 20).map((w) => `smaps: ${describeError(w)}`));
-  const { layout, attribution } = attributeMemory(maps.value, files, { isGo: opts.isGo, goVersion: opts.goVersion ?? null, heap: heap ? { memStats: base.memStats, error: heap.ok ? null : describeError(heap.error) } : undefined });
+  const { layout, attribution } = attributeMemory(maps.value, files, {
+    isGo: opts.isGo,
+    goVersion: opts.goVersion ?? null,
+    heap: heap ? { memStats: base.memStats, error: heap.ok ? null : describeError(heap.error) } : undefined,
+  });
   warnings.push(...attribution.notes);
   const m = maps.value;
   const n = m.count;

@@ -38,5 +38,9 @@ export function buildOverviewView(files: ArtifactFiles, opts: OverviewRequest = 
   const rest: Record<string, ArtifactContent> = {};
   for (const [k, v] of Object.entries(files)) if (k !== NAMES.trace && k !== TRUNCATED) rest[k] = v;
   if (traceChunks && !trace) traceNote = 'the trace could not be read';
-  return { ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })), traceNote, container: containerSummary(files) };
+  return {
+    ...analyzeSession(gatherEvidence(rest, { goVersion: opts.goVersion ?? null, trace, ...(opts.artifactStatus ? { artifactStatus: opts.artifactStatus } : {}) })),
+    traceNote,
+    container: containerSummary(files),
+  };
 }

@@ -38,4 +38,3 @@ export interface ProfilesRequest {
 export function buildProfilesView(files: ArtifactFiles, request: ProfilesRequest): ProfileView {
   return buildProfileView(files[request.profile ?? ''] as Uint8Array | undefined, request.valueIndex);
 }
-

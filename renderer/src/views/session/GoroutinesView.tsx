@@ -19,7 +19,12 @@ export function GoroutinesView({ api, session }: { api: Api; session: SessionDet
   }, [model, query, stateFilter]);
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;
-  if (m.error) return <div className="error-inline" data-testid="view-error">{m.error}</div>;
+  if (m.error)
+    return (
+      <div className="error-inline" data-testid="view-error">
+        {m.error}
+      </div>
+    );
   const shownCount = groups.reduce((a, g) => a + g.count, 0);
   return (
     <div data-testid="goroutines-view">
@@ -73,7 +78,10 @@ export function GoroutinesView({ api, session }: { api: Api; session: SessionDet
                   {g.createdBy.parent !== null ? ` in goroutine ${g.createdBy.parent}` : ''} at {g.createdBy.file}:{g.createdBy.line}
                 </div>
               )}
-              <div className="muted small">goroutines {g.ids.slice(0, 30).join(', ')}{g.count > 30 ? ', …' : ''}</div>
+              <div className="muted small">
+                goroutines {g.ids.slice(0, 30).join(', ')}
+                {g.count > 30 ? ', …' : ''}
+              </div>
             </div>
           )}
         </div>

@@ -30,7 +30,12 @@ export function MemoryView({ api, session }: { api: Api; session: SessionDetail 
   const state = useView(api, session, 'memory', wantMemory, { isGo: session.goVersion ? true : undefined, goVersion: session.goVersion });
   if (state.status !== 'ready') return <ViewStatus state={state} />;
   const m = state.model;
-  if (m.error) return <div className="error-inline" data-testid="view-error">{m.error}</div>;
+  if (m.error)
+    return (
+      <div className="error-inline" data-testid="view-error">
+        {m.error}
+      </div>
+    );
   return (
     <div data-testid="memory-view">
       <p className="muted" data-testid="memory-go-evidence">
@@ -69,7 +74,12 @@ function AddressStrip({ model }: { model: Model }) {
       <h2>Address space</h2>
       <div className="strip" data-testid="address-strip">
         {model.regions.map((r, i) => (
-          <div key={`${r.start}-${i}`} className="strip-cell" style={{ width: `${(weights[i]! / sum) * 100}%`, background: CLASS_COLORS[r.class] }} title={`${label(r.class)}\n0x${r.start}–0x${r.end}\n${formatKiB(r.sizeKiB)} mapped, ${formatKiB(r.rssKiB)} resident, ${r.mappings} mapping(s)`} />
+          <div
+            key={`${r.start}-${i}`}
+            className="strip-cell"
+            style={{ width: `${(weights[i]! / sum) * 100}%`, background: CLASS_COLORS[r.class] }}
+            title={`${label(r.class)}\n0x${r.start}–0x${r.end}\n${formatKiB(r.sizeKiB)} mapped, ${formatKiB(r.rssKiB)} resident, ${r.mappings} mapping(s)`}
+          />
         ))}
       </div>
       <div className="muted small">low addresses on the left; widths are log-scaled by size</div>
@@ -94,19 +104,36 @@ function layoutTreemap(items: readonly { key: string; value: number }[], rect: R
   while (cut < items.length - 1 && acc + items[cut]!.value <= total / 2) acc += items[cut++]!.value;
   if (cut === 0) acc = items[cut++]!.value;
   const f = total > 0 ? acc / total : 0.5;
-  const [a, b]: [Rect, Rect] = rect.w >= rect.h ? [{ ...rect, w: rect.w * f }, { ...rect, x: rect.x + rect.w * f, w: rect.w * (1 - f) }] : [{ ...rect, h: rect.h * f }, { ...rect, y: rect.y + rect.h * f, h: rect.h * (1 - f) }];
+  const [a, b]: [Rect, Rect] =
+    rect.w >= rect.h
+      ? [
+          { ...rect, w: rect.w * f },
+          { ...rect, x: rect.x + rect.w * f, w: rect.w * (1 - f) },
+        ]
+      : [
+          { ...rect, h: rect.h * f },
+          { ...rect, y: rect.y + rect.h * f, h: rect.h * (1 - f) },
+        ];
   return [...layoutTreemap(items.slice(0, cut), a), ...layoutTreemap(items.slice(cut), b)];
 }
 
 function Treemap({ model }: { model: Model }) {
-  const items = model.totals.filter((t) => t.kib.Rss > 0).map((t) => ({ key: t.class, value: t.kib.Rss })).sort((a, b) => b.value - a.value);
+  const items = model.totals
+    .filter((t) => t.kib.Rss > 0)
+    .map((t) => ({ key: t.class, value: t.kib.Rss }))
+    .sort((a, b) => b.value - a.value);
   const cells = layoutTreemap(items, { x: 0, y: 0, w: 100, h: 100 });
   return (
     <div className="treemap" data-testid="memory-treemap">
       {cells.map((c) => {
         const t = model.totals.find((x) => x.class === c.key)!;
         return (
-          <div key={c.key} className="treemap-cell" style={{ left: `${c.x}%`, top: `${c.y}%`, width: `${c.w}%`, height: `${c.h}%`, background: CLASS_COLORS[t.class] }} title={`${label(t.class)}: ${formatKiB(t.kib.Rss)} resident`}>
+          <div
+            key={c.key}
+            className="treemap-cell"
+            style={{ left: `${c.x}%`, top: `${c.y}%`, width: `${c.w}%`, height: `${c.h}%`, background: CLASS_COLORS[t.class] }}
+            title={`${label(t.class)}: ${formatKiB(t.kib.Rss)} resident`}
+          >
             {c.w > 12 && c.h > 10 && (
               <span>
                 {label(t.class)}
@@ -131,8 +158,12 @@ function ClassTable({ model }: { model: Model }) {
           <tr>
             <th>Class</th>
             <th className="num">Maps</th>
-            <th className="num" title="address space with some access (Size of the mappings that are not ---p)">Mapped</th>
-            <th className="num" title="reserved address space: ---p mappings, never resident">Reserved</th>
+            <th className="num" title="address space with some access (Size of the mappings that are not ---p)">
+              Mapped
+            </th>
+            <th className="num" title="reserved address space: ---p mappings, never resident">
+              Reserved
+            </th>
             <th className="num">RSS</th>
             <th className="num">PSS</th>
             <th className="num">Private dirty</th>
@@ -203,8 +234,10 @@ function AttributionCard({ model }: { model: Model }) {
         </table>
       )}
       <div className="muted small" data-testid="attribution-notes">
-        {a.runtimeSource ? `Runtime totals from ${a.runtimeSource.artifact} (${a.runtimeSource.detail}); a difference is ${a.tolerance}.` : 'No MemStats, expvar or metrics in this session: the Go classes are not checked against the runtime.'} Reserved (---p) address space is never resident and is not in RSS. {a.probeSummary}.
-        {a.notes.length > 0 && ` ${a.notes.join('; ')}.`}
+        {a.runtimeSource
+          ? `Runtime totals from ${a.runtimeSource.artifact} (${a.runtimeSource.detail}); a difference is ${a.tolerance}.`
+          : 'No MemStats, expvar or metrics in this session: the Go classes are not checked against the runtime.'}{' '}
+        Reserved (---p) address space is never resident and is not in RSS. {a.probeSummary}.{a.notes.length > 0 && ` ${a.notes.join('; ')}.`}
       </div>
     </div>
   );
@@ -226,7 +259,11 @@ function CgroupCard({ model }: { model: Model }) {
       ) : (
         <dl className="facts">
           <dt>cgroup</dt>
-          <dd className="mono small">{Object.entries(c.paths).map(([k, v]) => `${k}: ${v}`).join(', ')}</dd>
+          <dd className="mono small">
+            {Object.entries(c.paths)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')}
+          </dd>
           <dt>memory limit</dt>
           <dd data-testid="cgroup-memory-limit">{limit !== null ? `${formatBytes(limit)} (set by ${mem!.limit!.path})` : 'none'}</dd>
           {limit !== null && (
@@ -241,19 +278,26 @@ function CgroupCard({ model }: { model: Model }) {
             </>
           )}
           <dt>cgroup usage</dt>
-          <dd>{mem?.usageBytes != null ? formatBytes(mem.usageBytes) : '—'} (anon {mem?.anonBytes != null ? formatBytes(mem.anonBytes) : '—'}, file {mem?.fileBytes != null ? formatBytes(mem.fileBytes) : '—'}, kernel {mem?.kernelBytes != null ? formatBytes(mem.kernelBytes) : '—'})</dd>
+          <dd>
+            {mem?.usageBytes != null ? formatBytes(mem.usageBytes) : '—'} (anon {mem?.anonBytes != null ? formatBytes(mem.anonBytes) : '—'}, file{' '}
+            {mem?.fileBytes != null ? formatBytes(mem.fileBytes) : '—'}, kernel {mem?.kernelBytes != null ? formatBytes(mem.kernelBytes) : '—'})
+          </dd>
           <dt>memory.high</dt>
           <dd>{mem?.high ? formatBytes(mem.high.value) : 'none'}</dd>
           <dt>OOM kills</dt>
           <dd>{mem?.oomKills ?? '—'}</dd>
           <dt>memory pressure</dt>
-          <dd data-testid="cgroup-memory-pressure" title={pressureTitle}>{mem?.pressure ? psiSummary(mem.pressure) : '—'}</dd>
+          <dd data-testid="cgroup-memory-pressure" title={pressureTitle}>
+            {mem?.pressure ? psiSummary(mem.pressure) : '—'}
+          </dd>
           <dt>CPU limit</dt>
           <dd data-testid="cgroup-cpu-limit">{cpu?.limitCpus ? `${cpu.limitCpus.value.toFixed(2)} CPUs (set by ${cpu.limitCpus.path})` : 'none'}</dd>
           <dt>throttled</dt>
           <dd>{cpu?.nrThrottled != null ? `${cpu.nrThrottled} of ${cpu.nrPeriods} periods, ${((cpu.throttledUs ?? 0) / 1000).toFixed(1)} ms` : '—'}</dd>
           <dt>CPU pressure</dt>
-          <dd data-testid="cgroup-cpu-pressure" title={pressureTitle}>{cpu?.pressure ? psiSummary(cpu.pressure) : '—'}</dd>
+          <dd data-testid="cgroup-cpu-pressure" title={pressureTitle}>
+            {cpu?.pressure ? psiSummary(cpu.pressure) : '—'}
+          </dd>
           <dt>cpuset</dt>
           <dd>{c.cpuset ? `${c.cpuset.cpus} (${c.cpuset.count} CPUs)` : '—'}</dd>
         </dl>
@@ -354,7 +398,13 @@ function MappingTable({ table: t }: { table: Table }) {
             const i = shown[item.index]!;
             const cls = t.classes[t.class[i]!]!;
             return (
-              <div key={item.key} className="vrow" data-testid="mapping-row" style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }} title={t.reasons[t.reason[i]!]}>
+              <div
+                key={item.key}
+                className="vrow"
+                data-testid="mapping-row"
+                style={{ position: 'absolute', top: 0, transform: `translateY(${item.start}px)`, height: item.size }}
+                title={t.reasons[t.reason[i]!]}
+              >
                 <div className="mono">{hexAddress(t.start[i]!)}</div>
                 <div className="mono">{t.permsList[t.perms[i]!]}</div>
                 <div>{formatKiB(t.sizeKiB[i])}</div>

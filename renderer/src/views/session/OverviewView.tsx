@@ -32,7 +32,9 @@ export function OverviewView({ api, session, show }: { api: Api; session: Sessio
           Health: <span data-testid="health-value">{m.health === 'ok' ? 'no findings' : m.health}</span>
         </h2>
         <div className="muted small">
-          {m.recommendations.length === 0 ? 'No rule fired on the evidence in this session.' : `${m.recommendations.length} recommendation${m.recommendations.length === 1 ? '' : 's'}, most severe first. Each names its evidence and the exact change.`}
+          {m.recommendations.length === 0
+            ? 'No rule fired on the evidence in this session.'
+            : `${m.recommendations.length} recommendation${m.recommendations.length === 1 ? '' : 's'}, most severe first. Each names its evidence and the exact change.`}
           {trace && trace.sizeBytes > OVERVIEW_TRACE_MAX && ` The ${formatBytes(trace.sizeBytes)} trace is not part of this advice; \`gopherscope report\` includes it.`}
           {m.traceNote && ` ${m.traceNote}.`}
         </div>
@@ -56,14 +58,12 @@ function ContainerCard({ summary }: { summary: ContainerSummary }) {
   return (
     <div className="card" data-testid="container">
       <div>
-        <span className="label">Container</span>{' '}
-        <span data-testid="container-value">{summary.container ? containerLabel(summary.container) : 'none recognised in the cgroup path'}</span>{' '}
+        <span className="label">Container</span> <span data-testid="container-value">{summary.container ? containerLabel(summary.container) : 'none recognised in the cgroup path'}</span>{' '}
         <span className="muted small mono">{summary.container?.cgroupPath ?? summary.cgroupPath ?? ''}</span>
       </div>
       {n && (
         <div data-testid="container-network">
-          <span className="label">pprof and metrics reached through</span>{' '}
-          {n.route === 'refused' ? <strong data-testid="container-network-refused">not reached: {n.reason}</strong> : n.description}
+          <span className="label">pprof and metrics reached through</span> {n.route === 'refused' ? <strong data-testid="container-network-refused">not reached: {n.reason}</strong> : n.description}
         </div>
       )}
       <div className="muted small">source: {summary.source}</div>
@@ -136,7 +136,14 @@ function Waterfall({ memory }: { memory: MemoryReconciliation }) {
       <h2>Memory: container limit to RSS</h2>
       <div className="waterfall">
         {memory.rows.map((r) => (
-          <div key={r.key} className={`wf-row wf-${r.kind}`} data-testid="waterfall-row" data-key={r.key} data-bytes={r.bytes ?? ''} title={r.source ? `${r.source.artifact}: ${r.source.detail}` : 'computed'}>
+          <div
+            key={r.key}
+            className={`wf-row wf-${r.kind}`}
+            data-testid="waterfall-row"
+            data-key={r.key}
+            data-bytes={r.bytes ?? ''}
+            title={r.source ? `${r.source.artifact}: ${r.source.detail}` : 'computed'}
+          >
             <div className="wf-label" style={{ paddingLeft: r.level * 14 }}>
               {r.label}
             </div>

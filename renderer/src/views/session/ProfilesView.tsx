@@ -14,12 +14,25 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
   const [profile, setProfile] = useState(profiles.includes(NAMES.cpu) ? NAMES.cpu : (profiles[0] ?? ''));
   const [valueIndex, setValueIndex] = useState<number | undefined>(undefined);
   const state = useView(api, session, 'profiles', (n) => n === profile, { profile, valueIndex }, [profile, valueIndex]);
-  if (profiles.length === 0) return <div className="muted" data-testid="view-error">No pprof profiles in this session (no pprof endpoint was found).</div>;
+  if (profiles.length === 0)
+    return (
+      <div className="muted" data-testid="view-error">
+        No pprof profiles in this session (no pprof endpoint was found).
+      </div>
+    );
   return (
     <div data-testid="profiles-view">
       <div className="chips">
         {profiles.map((p) => (
-          <button key={p} className={`chip ${p === profile ? 'on' : ''}`} onClick={() => { setProfile(p); setValueIndex(undefined); }} data-testid="profile-choice">
+          <button
+            key={p}
+            className={`chip ${p === profile ? 'on' : ''}`}
+            onClick={() => {
+              setProfile(p);
+              setValueIndex(undefined);
+            }}
+            data-testid="profile-choice"
+          >
             {p.replace(/^go\//, '').replace(/\.pb\.gz$/, '')}
           </button>
         ))}
@@ -27,7 +40,9 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
       {state.status !== 'ready' ? (
         <ViewStatus state={state} />
       ) : state.model.error ? (
-        <div className="error-inline" data-testid="view-error">{state.model.error}</div>
+        <div className="error-inline" data-testid="view-error">
+          {state.model.error}
+        </div>
       ) : (
         <>
           <label>
@@ -40,7 +55,11 @@ export function ProfilesView({ api, session }: { api: Api; session: SessionDetai
               ))}
             </select>
           </label>
-          {state.model.flame && state.model.total > 0 ? <FlameGraph root={state.model.flame} unit={state.model.sampleTypes[state.model.valueIndex]?.unit ?? ''} /> : <p className="muted">No samples of this type.</p>}
+          {state.model.flame && state.model.total > 0 ? (
+            <FlameGraph root={state.model.flame} unit={state.model.sampleTypes[state.model.valueIndex]?.unit ?? ''} />
+          ) : (
+            <p className="muted">No samples of this type.</p>
+          )}
           <table className="table compact" data-testid="profile-top">
             <thead>
               <tr>
@@ -96,7 +115,9 @@ function FlameGraph({ root, unit }: { root: FlameNode; unit: string }) {
   }, [focus]);
   return (
     <div className="card">
-      <div className="muted small" data-testid="flame-hover">{hover || 'hover a frame; click to zoom, click the top bar to zoom out'}</div>
+      <div className="muted small" data-testid="flame-hover">
+        {hover || 'hover a frame; click to zoom, click the top bar to zoom out'}
+      </div>
       <canvas
         ref={canvas}
         className="flame"

@@ -8,10 +8,19 @@ import { formatSettingValue, SOURCE_LABEL } from '../../../../shared/analysis/se
  */
 export function SettingsTable({ settings: s }: { settings: EffectiveSettings }) {
   const rows: { label: string; setting: Setting<number | string | null>; extra?: string | undefined; ignored?: string }[] = [
-    { label: 'GOMAXPROCS', setting: s.GOMAXPROCS, extra: `follows quota changes: ${s.GOMAXPROCS.followsQuota === null ? 'unknown' : s.GOMAXPROCS.followsQuota ? 'yes' : 'no'} (${s.GOMAXPROCS.followsQuotaWhy})` },
+    {
+      label: 'GOMAXPROCS',
+      setting: s.GOMAXPROCS,
+      extra: `follows quota changes: ${s.GOMAXPROCS.followsQuota === null ? 'unknown' : s.GOMAXPROCS.followsQuota ? 'yes' : 'no'} (${s.GOMAXPROCS.followsQuotaWhy})`,
+    },
     { label: 'GOMEMLIMIT', setting: s.GOMEMLIMIT },
     { label: 'GOGC', setting: s.GOGC },
-    ...s.GODEBUG.map((g) => ({ label: `GODEBUG ${g.key}`, setting: g, extra: g.noEffect ?? undefined, ...(g.noEffect?.startsWith('ignored') ? { ignored: g.readings.find((r) => r.source === 'environment')?.value ?? '' } : {}) })),
+    ...s.GODEBUG.map((g) => ({
+      label: `GODEBUG ${g.key}`,
+      setting: g,
+      extra: g.noEffect ?? undefined,
+      ...(g.noEffect?.startsWith('ignored') ? { ignored: g.readings.find((r) => r.source === 'environment')?.value ?? '' } : {}),
+    })),
   ];
   const missing = Object.entries(s.sourcesRead).filter(([, why]) => why !== null);
   return (

@@ -14,7 +14,9 @@ export function ThreadsView({ api, session }: { api: Api; session: SessionDetail
   return (
     <div data-testid="threads-view">
       {m.error ? (
-        <p className="muted" data-testid="threads-no-stacks">{m.error}</p>
+        <p className="muted" data-testid="threads-no-stacks">
+          {m.error}
+        </p>
       ) : (
         <>
           <p>
@@ -23,7 +25,11 @@ export function ThreadsView({ api, session }: { api: Api; session: SessionDetail
           {m.groups.map((g, i) => (
             <div key={i} className="group card" data-testid="thread-group">
               <div className="group-head clickable" onClick={() => setOpen(open === i ? null : i)}>
-                <span className="count">{g.count}×</span> <span className="state">{g.state}</span> <span className="muted small">threads {g.tids.slice(0, 12).join(', ')}{g.tids.length > 12 ? ', …' : ''}</span>
+                <span className="count">{g.count}×</span> <span className="state">{g.state}</span>{' '}
+                <span className="muted small">
+                  threads {g.tids.slice(0, 12).join(', ')}
+                  {g.tids.length > 12 ? ', …' : ''}
+                </span>
               </div>
               {open === i && (
                 <div className="frames">
@@ -71,7 +77,15 @@ export function ThreadsView({ api, session }: { api: Api; session: SessionDetail
                 <td>
                   {t.voluntarySwitches ?? '—'} / {t.involuntarySwitches ?? '—'}
                 </td>
-                <td>{t.groupIndex !== null ? <button className="link" onClick={() => setOpen(t.groupIndex)}>#{t.groupIndex + 1} {m.groups[t.groupIndex]?.state}</button> : '—'}</td>
+                <td>
+                  {t.groupIndex !== null ? (
+                    <button className="link" onClick={() => setOpen(t.groupIndex)}>
+                      #{t.groupIndex + 1} {m.groups[t.groupIndex]?.state}
+                    </button>
+                  ) : (
+                    '—'
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -22,7 +22,8 @@ export function TraceView({ api, session }: { api: Api; session: SessionDetail }
   if (!artifact)
     return (
       <div className="muted" data-testid="view-error">
-        No execution trace in this session. Capture again with an execution trace (the capture form's "Execution trace … s", or <code>gopherscope capture … --trace-seconds 5</code>); the target needs a pprof endpoint.
+        No execution trace in this session. Capture again with an execution trace (the capture form's "Execution trace … s", or <code>gopherscope capture … --trace-seconds 5</code>); the target needs
+        a pprof endpoint.
       </div>
     );
   return <TraceTimeline key={artifact.id} api={api} session={session} artifact={artifact} />;
@@ -79,10 +80,25 @@ function TraceTimeline({ api, session, artifact }: { api: Api; session: SessionD
 function TraceFacts({ overview: o, api, session }: { overview: TimelineOverview; api: Api; session: SessionDetail }) {
   const s = o.summary;
   // The session's GOMAXPROCS as every view has it (a stronger source than the trace may set it), with the trace's own beside it.
-  const settings = useView(api, session, 'settings', (name) => SETTINGS_ARTIFACTS.test(name), { goVersion: session.goVersion, artifactStatus: artifactStatusOf(session), trace: { gomaxprocs: s.gomaxprocs, durationNs: s.durationNs } }, [s]);
-  const traceProcs = s.gomaxprocs.initial === null ? 'none in the trace' : `trace: ${s.gomaxprocs.changes.at(-1)?.value ?? s.gomaxprocs.initial} at its end${s.gomaxprocs.changes.length ? `, ${s.gomaxprocs.changes.length} changes from ${s.gomaxprocs.initial}` : ''}`;
+  const settings = useView(
+    api,
+    session,
+    'settings',
+    (name) => SETTINGS_ARTIFACTS.test(name),
+    { goVersion: session.goVersion, artifactStatus: artifactStatusOf(session), trace: { gomaxprocs: s.gomaxprocs, durationNs: s.durationNs } },
+    [s],
+  );
+  const traceProcs =
+    s.gomaxprocs.initial === null
+      ? 'none in the trace'
+      : `trace: ${s.gomaxprocs.changes.at(-1)?.value ?? s.gomaxprocs.initial} at its end${s.gomaxprocs.changes.length ? `, ${s.gomaxprocs.changes.length} changes from ${s.gomaxprocs.initial}` : ''}`;
   const eff = settings.status === 'ready' ? settings.model.GOMAXPROCS.effective : null;
-  const procs = settings.status === 'ready' ? `${eff ? `${eff.value} (${SOURCE_LABEL[eff.source]})` : 'unknown'}; ${traceProcs}` : settings.status === 'error' ? `settings not read (${settings.message}); ${traceProcs}` : traceProcs;
+  const procs =
+    settings.status === 'ready'
+      ? `${eff ? `${eff.value} (${SOURCE_LABEL[eff.source]})` : 'unknown'}; ${traceProcs}`
+      : settings.status === 'error'
+        ? `settings not read (${settings.message}); ${traceProcs}`
+        : traceProcs;
   const stw = s.stwByReason.slice(0, 3).map((r) => `${r.reason} ×${r.count} (max ${formatDuration(r.maxNs)})`);
   const partialCycles = s.gc.cycles.filter((c) => c.partial !== null).length;
   return (
@@ -96,13 +112,20 @@ function TraceFacts({ overview: o, api, session }: { overview: TimelineOverview;
         <Fact label="Duration" value={formatDuration(s.durationNs)} />
         <Fact label="Events" value={s.events.toLocaleString()} testId="trace-events" />
         <Fact label="GC cycles" value={String(s.gc.cycles.length)} testId="trace-gc-count" />
-        <Fact label="GC pauses p50 / p99 / max" value={s.gc.pauses.count ? `${formatDuration(s.gc.pauses.p50Ns)} / ${formatDuration(s.gc.pauses.p99Ns)} / ${formatDuration(s.gc.pauses.maxNs)}` : '—'} />
+        <Fact
+          label="GC pauses p50 / p99 / max"
+          value={s.gc.pauses.count ? `${formatDuration(s.gc.pauses.p50Ns)} / ${formatDuration(s.gc.pauses.p99Ns)} / ${formatDuration(s.gc.pauses.maxNs)}` : '—'}
+        />
         <Fact label="GC CPU (of GOMAXPROCS × duration)" value={s.gc.cpuFraction === null ? '—' : `${(s.gc.cpuFraction * 100).toFixed(1)}%`} />
         <Fact label="Sched latency p99 / max" value={s.schedLatency.count ? `${formatDuration(s.schedLatency.p99Ns)} / ${formatDuration(s.schedLatency.maxNs)}` : '—'} />
         <Fact label="GOMAXPROCS" value={procs} testId="trace-gomaxprocs" />
       </div>
       {stw.length > 0 && <div className="muted small">Stop-the-world: {stw.join('; ')}</div>}
-      {partialCycles > 0 && <div className="muted small">{partialCycles} GC cycle{partialCycles === 1 ? ' was' : 's were'} already running at the trace's start or still running at its end: counted, with the part the trace saw.</div>}
+      {partialCycles > 0 && (
+        <div className="muted small">
+          {partialCycles} GC cycle{partialCycles === 1 ? ' was' : 's were'} already running at the trace's start or still running at its end: counted, with the part the trace saw.
+        </div>
+      )}
     </div>
   );
 }
@@ -119,11 +142,7 @@ function Fact({ label, value, testId }: { label: string; value: string; testId?:
 }
 
 type GoToolState =
-  | { state: 'idle' }
-  | { state: 'compiling' }
-  | { state: 'reading'; compiledMs: number }
-  | { state: 'open'; url: string; opened: boolean; compiledMs: number }
-  | { state: 'error'; message: string };
+  { state: 'idle' } | { state: 'compiling' } | { state: 'reading'; compiledMs: number } | { state: 'open'; url: string; opened: boolean; compiledMs: number } | { state: 'error'; message: string };
 
 /** Go's viewer in two steps the user sees: the tool's compile (Go 1.25+ builds it on first use), then its read of the trace. */
 function GoToolTrace({ api, artifact }: { api: Api; artifact: ArtifactMeta }) {
@@ -131,7 +150,10 @@ function GoToolTrace({ api, artifact }: { api: Api; artifact: ArtifactMeta }) {
   const [opened, setOpened] = useState<GoToolState>({ state: 'idle' });
   useEffect(() => {
     let live = true;
-    api.call('tools.goTrace.status', {}).then((s) => live && setStatus(s), () => live && setStatus({ available: false, goVersion: null, reason: 'could not check for Go' }));
+    api.call('tools.goTrace.status', {}).then(
+      (s) => live && setStatus(s),
+      () => live && setStatus({ available: false, goVersion: null, reason: 'could not check for Go' }),
+    );
     return () => {
       live = false;
     };
@@ -379,15 +401,17 @@ function Timeline({ overview, client }: { overview: TimelineOverview; client: Re
         }}
       />
       <div className="legend muted small">
-        <span className="swatch" style={{ background: '#9b7ed9' }} /> GC <span className="swatch" style={{ background: '#d64545' }} /> stop-the-world <span className="swatch" style={{ background: '#3a9d5d' }} /> running <span className="swatch" style={{ background: '#e0a030' }} /> runnable{' '}
-        <span className="swatch" style={{ background: '#4a7fd6' }} /> syscall <span className="swatch" style={{ background: '#c9cdd3' }} /> waiting <span className="swatch" style={{ background: '#7fb3e6' }} /> heap live <span className="swatch" style={{ background: '#c0392b' }} /> heap goal
+        <span className="swatch" style={{ background: '#9b7ed9' }} /> GC <span className="swatch" style={{ background: '#d64545' }} /> stop-the-world{' '}
+        <span className="swatch" style={{ background: '#3a9d5d' }} /> running <span className="swatch" style={{ background: '#e0a030' }} /> runnable{' '}
+        <span className="swatch" style={{ background: '#4a7fd6' }} /> syscall <span className="swatch" style={{ background: '#c9cdd3' }} /> waiting{' '}
+        <span className="swatch" style={{ background: '#7fb3e6' }} /> heap live <span className="swatch" style={{ background: '#c0392b' }} /> heap goal
         {overview.hiddenThreads > 0 && <> · {overview.hiddenThreads} idle or least busy threads not shown</>}
       </div>
       {selected && (
         <div className="card" data-testid="trace-selection" ref={selectionPanel}>
           <h3>
-            G{selected.track.g[selected.index]} on {selected.lane.kind === 'proc' ? `P${selected.lane.id}` : `thread M${selected.lane.id}`}:{' '}
-            {selected.syscall ? 'system call' : 'ran'} {formatDuration(selected.track.end[selected.index]! - selected.track.start[selected.index]!)} from {formatDuration(selected.track.start[selected.index]! - overview.firstNs)}
+            G{selected.track.g[selected.index]} on {selected.lane.kind === 'proc' ? `P${selected.lane.id}` : `thread M${selected.lane.id}`}: {selected.syscall ? 'system call' : 'ran'}{' '}
+            {formatDuration(selected.track.end[selected.index]! - selected.track.start[selected.index]!)} from {formatDuration(selected.track.start[selected.index]! - overview.firstNs)}
             {!selected.syscall && stop ? `, then ${stop.why}` : ''}
           </h3>
           {stop && stop.frames.length > 0 ? (

@@ -27,7 +27,10 @@ const xOf = (t: number, w = whole) => GUTTER + ((t - w.fromNs) / (w.toNs - w.fro
 const rowOf = (kind: string, label?: string) => rows.find((r) => r.kind === kind && (label === undefined || r.label === label))!;
 
 test('layoutRows: GC, STW, goroutines and heap first, then one lane per P and thread, without overlap', () => {
-  assert.deepEqual(rows.slice(0, 4).map((r) => r.kind), ['gc', 'stw', 'goroutines', 'heap']);
+  assert.deepEqual(
+    rows.slice(0, 4).map((r) => r.kind),
+    ['gc', 'stw', 'goroutines', 'heap'],
+  );
   const lanes = rows.slice(4);
   assert.equal(lanes.length, overview.lanes.length);
   assert.ok(overview.lanes.some((l) => l.kind === 'proc') && overview.lanes.some((l) => l.kind === 'thread'), 'the fixture has P and thread lanes');

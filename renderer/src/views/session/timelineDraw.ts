@@ -310,7 +310,11 @@ export function hitTest(input: DrawInput, px: number, py: number): Hit | null {
   if (row.kind === 'gc') {
     const c = rangeAt(o.summary.gc.cycles, t, nsPerPx);
     return c
-      ? { kind: 'gc', cycle: c, text: `GC cycle ${c.seq}: ${formatDuration(c.durationNs)}; sweep termination ${c.sweepTerminationNs === null ? '—' : formatDuration(c.sweepTerminationNs)}, mark termination ${c.markTerminationNs === null ? '—' : formatDuration(c.markTerminationNs)}` }
+      ? {
+          kind: 'gc',
+          cycle: c,
+          text: `GC cycle ${c.seq}: ${formatDuration(c.durationNs)}; sweep termination ${c.sweepTerminationNs === null ? '—' : formatDuration(c.sweepTerminationNs)}, mark termination ${c.markTerminationNs === null ? '—' : formatDuration(c.markTerminationNs)}`,
+        }
       : { kind: 'text', text: `no GC ${at}` };
   }
   if (row.kind === 'stw') {
@@ -333,7 +337,10 @@ export function hitTest(input: DrawInput, px: number, py: number): Hit | null {
   const name = lane.kind === 'proc' ? `P${lane.id}` : `thread M${lane.id}`;
   if (laneUsesDetail(detail, lane, w, width) && detail) {
     const sys = lane.kind === 'thread' && py >= row.y + row.h / 2 ? trackOf(detail, lane, true) : undefined;
-    for (const [track, syscall] of [[sys, true], [trackOf(detail, lane), false]] as const) {
+    for (const [track, syscall] of [
+      [sys, true],
+      [trackOf(detail, lane), false],
+    ] as const) {
       if (!track) continue;
       const i = intervalAt(track, t, nsPerPx * 2);
       if (i < 0) continue;

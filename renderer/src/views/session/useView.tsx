@@ -3,7 +3,8 @@ import type { SessionDetail } from '../../../../shared/contract/api';
 import type { Api } from '../../../../shared/contract/client';
 import { loadArtifacts, requestView, type ViewModels, type ViewRequests, type WorkerViewId } from '../../analysis/viewsClient';
 
-export type ViewState<V extends WorkerViewId> = { readonly status: 'loading'; readonly step: string } | { readonly status: 'ready'; readonly model: ViewModels[V]; readonly ms: number } | { readonly status: 'error'; readonly message: string };
+export type ViewState<V extends WorkerViewId> =
+  { readonly status: 'loading'; readonly step: string } | { readonly status: 'ready'; readonly model: ViewModels[V]; readonly ms: number } | { readonly status: 'error'; readonly message: string };
 
 /** Loads the artifacts a view needs and builds its model in the worker; marks first paint with performance marks. */
 export function useView<V extends WorkerViewId>(api: Api, session: SessionDetail, view: V, want: (name: string) => boolean, request: ViewRequests[V], deps: readonly unknown[] = []): ViewState<V> {
@@ -40,7 +41,12 @@ export function useView<V extends WorkerViewId>(api: Api, session: SessionDetail
 }
 
 export function ViewStatus({ state }: { state: { status: 'loading'; step: string } | { status: 'error'; message: string } }) {
-  if (state.status === 'loading') return <div className="muted" data-testid="view-loading">Loading: {state.step}…</div>;
+  if (state.status === 'loading')
+    return (
+      <div className="muted" data-testid="view-loading">
+        Loading: {state.step}…
+      </div>
+    );
   return (
     <div className="error-inline" data-testid="view-error">
       {state.message}
